@@ -1,0 +1,3 @@
+from katsuo.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""FastAPI dependencies: the database connection, the acting identity, paging parameters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Iterator
+from uuid import UUID
+
+import sqlalchemy as sa
+from fastapi import Depends, Query, Request
+
+from katsuo.auth import api_keys as keys
+from katsuo.auth import tokens
+from katsuo.auth.permissions import Actor
+from katsuo.errors import Unauthorized
+from katsuo.services import Services
+from katsuo.store.repositories import api_keys, teams, users
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def db_connection(request: Request) -> Iterator[sa.Connection]:
+    """One transaction per request, committed when the handler returns without error."""
+    with request.app.state.services.db.begin() as conn:
+        yield conn
+
+
+Conn = Annotated[sa.Connection, Depends(db_connection)]
+AppServices = Annotated[Services, Depends(services)]
+
+
+def current_actor(request: Request, conn: Conn, svc: AppServices) -> Actor:
+    """Who is calling: a user from a login token or API key, and/or the ids a share token opens."""
+    actor = Actor()
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credential = authorization.partition(" ")
+    bearer = credential.strip() if scheme.lower() == "bearer" else ""
+    api_key = request.headers.get("x-umami-api-key", "").strip()
+    if not api_key and keys.looks_like_key(bearer):
+        api_key = bearer
+    user_id = None
+    if api_key:
+        user_id = api_keys.owner_of(conn, keys.digest(api_key))
+    elif bearer:
+        user_id, actor.auth_key = svc.logins.resolve(bearer)
+        actor.token = bearer
+    if user_id is not None and (user := users.get(conn, user_id)) is not None:
+        actor.user = user
+        actor.team_roles = teams.roles_of(conn, user.id)
+    share_token = request.headers.get("x-umami-share-token", "")
+    # A share token counts only together with the share-context header (access.md §5).
+    if share_token and request.headers.get("x-umami-share-context"):
+        claims = tokens.verify(share_token, svc.settings.secret)
+        if claims and "shareId" in claims:
+            actor.share_token = share_token
+            actor.shared_ids = frozenset(_shared_ids(claims))
+    return actor
+
+
+def _shared_ids(claims: dict) -> set[UUID]:
+    found = set()
+    for key in ("websiteId", "linkId", "pixelId", "boardId"):
+        found.update(_uuids(claims.get(key)))
+    for key in ("websiteIds", "linkIds", "pixelIds"):
+        for value in claims.get(key) or ():
+            found.update(_uuids(value))
+    return found
+
+
+def _uuids(value) -> list[UUID]:
+    try:
+        return [UUID(str(value))] if value else []
+    except ValueError:
+        return []
+
+
+def authenticated(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    """A user or a share token; anonymous callers get 401."""
+    if actor.user is None and not actor.shared_ids:
+        raise Unauthorized()
+    return actor
+
+
+def user_required(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    if actor.user is None:
+        raise Unauthorized()
+    return actor
+
+
+AnyActor = Annotated[Actor, Depends(authenticated)]
+UserActor = Annotated[Actor, Depends(user_required)]
+
+
+class Paging:
+    """`page` (1-based), `pageSize` (default 20) and `search` of list endpoints (access.md §7)."""
+
+    def __init__(
+        self,
+        page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+        page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100_000)] = 20,
+        search: Annotated[str | None, Query(max_length=200)] = None,
+    ):
+        self.page = page
+        self.page_size = page_size
+        self.search = search or None
+
+
+PagingParams = Annotated[Paging, Depends()]

@@ -1,0 +1,114 @@
+"""User management (docs: API › Users). Admins manage everyone; users may read and edit themselves."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from katsuo.api.auth import Ok
+from katsuo.api.deps import Conn, PagingParams, UserActor
+from katsuo.auth.passwords import hash_password
+from katsuo.auth.permissions import authorize
+from katsuo.errors import BadRequest, NotFound
+from katsuo.store.records import Page, Record, Timestamp, User
+from katsuo.store.repositories import users, websites
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+
+Role = Literal["admin", "user", "view-only"]
+
+
+class CreateUserBody(BaseModel):
+    id: UUID | None = None
+    username: str = Field(min_length=1, max_length=255)
+    password: str = Field(min_length=8, max_length=255)
+    role: Role
+
+
+class UpdateUserBody(BaseModel):
+    username: str | None = Field(default=None, min_length=1, max_length=255)
+    password: str | None = Field(default=None, min_length=8, max_length=255)
+    role: Role | None = None
+
+
+class CreatedUser(Record):
+    id: UUID
+    username: str
+    role: str
+
+
+class UserDetails(CreatedUser):
+    created_at: Timestamp | None = None
+
+
+def _load(conn, user_id: UUID) -> User:
+    user = users.get(conn, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+@router.post("")
+def create_user(body: CreateUserBody, actor: UserActor, conn: Conn) -> CreatedUser:
+    authorize(actor, "create", ("user", None))
+    if users.username_taken(conn, body.username):
+        raise BadRequest("User already exists")
+    if body.id is not None and users.get(conn, body.id) is not None:
+        raise BadRequest("User already exists")
+    user = users.create(
+        conn, user_id=body.id, username=body.username, password_hash=hash_password(body.password), role=body.role
+    )
+    return CreatedUser.model_validate(user, from_attributes=True)
+
+
+@router.get("/{user_id}")
+def get_user(user_id: UUID, actor: UserActor, conn: Conn) -> UserDetails:
+    user = _load(conn, user_id)
+    authorize(actor, "view", ("user", user))
+    return UserDetails.model_validate(user, from_attributes=True)
+
+
+@router.post("/{user_id}")
+def update_user(user_id: UUID, body: UpdateUserBody, actor: UserActor, conn: Conn) -> UserDetails:
+    user = _load(conn, user_id)
+    authorize(actor, "update", ("user", user))
+    changes: dict = {}
+    if body.password:
+        changes["password_hash"] = hash_password(body.password)
+    # Only admins may rename or change roles; for others those fields are ignored (access.md §4.4).
+    if actor.is_admin:
+        if body.username and body.username != user.username:
+            if users.username_taken(conn, body.username, except_id=user.id):
+                raise BadRequest("User already exists")
+            changes["username"] = body.username
+        if body.role:
+            changes["role"] = body.role
+    return UserDetails.model_validate(users.update(conn, user.id, **changes), from_attributes=True)
+
+
+@router.delete("/{user_id}")
+def delete_user(user_id: UUID, actor: UserActor, conn: Conn) -> Ok:
+    user = _load(conn, user_id)
+    if actor.user.id == user.id:
+        raise BadRequest("You cannot delete yourself.")
+    authorize(actor, "delete", ("user", user))
+    users.delete(conn, user.id)
+    return Ok()
+
+
+@router.get("/{user_id}/websites")
+def user_websites(
+    user_id: UUID,
+    actor: UserActor,
+    conn: Conn,
+    paging: PagingParams,
+    include_teams: Annotated[bool, Query(alias="includeTeams")] = False,
+) -> Page[websites.WebsiteWithUser]:
+    user = _load(conn, user_id)
+    authorize(actor, "view", ("user", user))
+    return websites.list_for_user(
+        conn, user.id, include_teams=include_teams, search=paging.search, page=paging.page, page_size=paging.page_size
+    )

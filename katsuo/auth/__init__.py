@@ -1,0 +1,1 @@
+"""Authentication (passwords, tokens, login state, API keys) and the permission policy."""

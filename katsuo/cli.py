@@ -1,0 +1,115 @@
+"""Command line: `katsuo serve | migrate | user create|set-password|list`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from katsuo.config import ConfigError, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as error:
+        sys.exit(f"katsuo: configuration error: {error}")
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from katsuo import logs
+    from katsuo.app import create_app
+
+    settings = _settings()
+    logs.configure(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.hostname,
+        port=args.port or settings.port,
+        log_level="info",
+        access_log=False,
+        # Embedded DuckDB locks its file to one process: one worker; queries use a thread pool.
+        workers=1,
+    )
+
+
+def migrate(args: argparse.Namespace) -> None:
+    from katsuo.store import migrations
+    from katsuo.store.database import Database
+
+    db = Database(_settings())
+    try:
+        applied = migrations.migrate(db)
+    finally:
+        db.close()
+    print("\n".join(f"applied: {name}" for name in applied) or "database is up to date")
+
+
+def _password(args: argparse.Namespace) -> str:
+    password = args.password or getpass.getpass("Password: ")
+    if not 8 <= len(password) <= 255:
+        sys.exit("katsuo: the password must be 8 to 255 characters long")
+    return password
+
+
+def user_command(args: argparse.Namespace) -> None:
+    from katsuo.auth.passwords import hash_password
+    from katsuo.services import Services
+    from katsuo.store.repositories import users
+
+    svc = Services.start(_settings())
+    try:
+        with svc.db.begin() as conn:
+            if args.action == "list":
+                page = users.list_all(conn, search=None, page=1, page_size=100_000)
+                for user in page.data:
+                    print(f"{user.id}  {user.role:<9}  {user.username}")
+            elif args.action == "create":
+                if users.username_taken(conn, args.username):
+                    sys.exit(f"katsuo: user {args.username!r} already exists")
+                user = users.create(
+                    conn, username=args.username, password_hash=hash_password(_password(args)), role=args.role
+                )
+                print(f"created {user.role} {user.username} ({user.id})")
+            elif args.action == "set-password":
+                found = users.find_login(conn, args.username)
+                if found is None:
+                    sys.exit(f"katsuo: no user named {args.username!r}")
+                users.update(conn, found[0].id, password_hash=hash_password(_password(args)))
+                print(f"password changed for {args.username}")
+    finally:
+        svc.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="katsuo", description="Katsuo web analytics server")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("serve", help="run the server (HOSTNAME/PORT, default 0.0.0.0:3000)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=serve)
+
+    p = commands.add_parser("migrate", help="apply pending database migrations")
+    p.set_defaults(func=migrate)
+
+    p = commands.add_parser("user", help="manage user accounts")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("create", help="create a user")
+    a.add_argument("username")
+    a.add_argument("--role", choices=["admin", "user", "view-only"], default="user")
+    a.add_argument("--password", help="prompted for when omitted")
+    a = actions.add_parser("set-password", help="change a user's password")
+    a.add_argument("username")
+    a.add_argument("--password", help="prompted for when omitted")
+    actions.add_parser("list", help="list users")
+    p.set_defaults(func=user_command)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

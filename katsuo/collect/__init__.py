@@ -1,0 +1,1 @@
+"""The write path: validate a hit, identify its session and visit, enrich it, and store it."""

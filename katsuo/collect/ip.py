@@ -1,0 +1,63 @@
+"""The client's IP address, from proxy headers only (ingestion.md §4): the socket is never used."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Mapping
+
+# First header present wins, in this order.
+IP_HEADERS = (
+    "true-client-ip",
+    "cf-connecting-ip",
+    "fastly-client-ip",
+    "x-nf-client-connection-ip",
+    "do-connecting-ip",
+    "x-real-ip",
+    "x-appengine-user-ip",
+    "x-forwarded-for",
+    "forwarded",
+    "x-client-ip",
+    "x-cluster-client-ip",
+    "x-forwarded",
+)
+
+
+def client_ip(headers: Mapping[str, str], custom_header: str = "") -> str:
+    """The resolved client IP, canonicalised, or '' when no header names one."""
+    if custom_header:
+        value = headers.get(custom_header)
+        if value:
+            return normalise(value)
+    for name in IP_HEADERS:
+        value = headers.get(name)
+        if value:
+            if name == "x-forwarded-for":
+                value = value.split(",")[0]
+            elif name == "forwarded":
+                value = _forwarded_for(value)
+            return normalise(value)
+    return ""
+
+
+def _forwarded_for(value: str) -> str:
+    for part in value.replace(",", ";").split(";"):
+        key, _, ip = part.strip().partition("=")
+        if key.lower() == "for":
+            return ip.strip().strip('"')
+    return ""
+
+
+def normalise(value: str) -> str:
+    value = value.strip()
+    if value.startswith("[") and "]" in value:  # [v6]:port
+        value = value[1 : value.index("]")]
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        host, sep, port = value.rpartition(":")
+        if sep and port.isdigit() and host.count(":") == 0:
+            return normalise(host)
+        return value
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return str(address)

@@ -1,0 +1,1 @@
+"""Storage: one schema, several engines, and the repositories of the management plane."""

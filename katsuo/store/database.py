@@ -1,0 +1,47 @@
+"""The store handle: an SQLAlchemy engine for the configured engine, plus query logging."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Iterator
+
+import sqlalchemy as sa
+
+from katsuo.config import Settings
+from katsuo.store import engines
+
+sql_log = logging.getLogger("katsuo.sql")
+
+
+class Database:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.engines = engines.module_for(settings)
+        self.kind: str = self.engines.NAME
+        self.engine: sa.Engine = self.engines.create_engine(settings)
+        if settings.log_query:
+            sa.event.listen(self.engine, "before_cursor_execute", _log_statement)
+
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A connection inside one transaction, committed on success."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def check(self) -> None:
+        """Fail early with a readable message when the database cannot be reached."""
+        with self.connect() as conn:
+            conn.execute(sa.text("select 1"))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _log_statement(conn, cursor, statement, parameters, context, executemany) -> None:
+    sql_log.info("%s %s", " ".join(statement.split()), parameters)

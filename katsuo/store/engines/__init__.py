@@ -1,0 +1,10 @@
+"""Engine differences on the storage side: how to connect, and how to create the schema."""
+
+from __future__ import annotations
+
+from katsuo.config import Settings
+from katsuo.store.engines import duckdb, postgresql
+
+
+def module_for(settings: Settings):
+    return postgresql if settings.engine == "postgresql" else duckdb

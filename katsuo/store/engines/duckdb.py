@@ -1,0 +1,42 @@
+"""Embedded DuckDB: one file under the data directory, one process, queries from a thread pool."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from katsuo.config import Settings
+from katsuo.store import schema
+
+NAME = "duckdb"
+
+
+def create_engine(settings: Settings) -> sa.Engine:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        f"duckdb:///{settings.duckdb_path}",
+        connect_args={"config": {"preserve_insertion_order": False}},
+        pool_size=8,
+        max_overflow=8,
+    )
+    # Timestamps come back in UTC whatever the machine's zone (ICU must be loaded first, so this
+    # cannot go into the connect-time config).
+    sa.event.listen(engine, "connect", lambda dbapi_conn, _: dbapi_conn.execute("SET TimeZone = 'UTC'"))
+    return engine
+
+
+def _without_keys(table: sa.Table) -> sa.Table:
+    """A copy of an append-only event table without primary key (see schema.EVENT_TABLES)."""
+    bare = sa.MetaData()
+    return sa.Table(table.name, bare, *(sa.Column(c.name, c.type, nullable=c.nullable,
+                                                  server_default=c.server_default) for c in table.columns))
+
+
+def create_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
+    existing = set(sa.inspect(conn).get_table_names())
+    for table in tables:
+        if table.name in existing:
+            continue
+        ddl_table = _without_keys(table) if table.name in schema.EVENT_TABLES else table
+        # No secondary indexes: DuckDB scans columnar data with zone maps; ART indexes would only
+        # slow writes down. Unique constraints declared on columns stay (they are enforced).
+        conn.execute(sa.schema.CreateTable(ddl_table))

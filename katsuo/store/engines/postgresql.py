@@ -1,0 +1,33 @@
+"""PostgreSQL: Umami v3's own schema, so an existing Umami database can be used as it is."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import sqlalchemy as sa
+
+from katsuo.config import Settings
+
+NAME = "postgresql"
+
+
+def sqlalchemy_url(database_url: str) -> tuple[str, dict]:
+    """Turn Umami's DATABASE_URL into a psycopg 3 URL; `?schema=NAME` becomes the search_path."""
+    parts = urlsplit(database_url)
+    query = dict(parse_qsl(parts.query))
+    connect_args: dict = {}
+    schema_name = query.pop("schema", None)
+    if schema_name:
+        connect_args["options"] = f"-csearch_path={schema_name}"
+    url = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, urlencode(query), parts.fragment))
+    return url, connect_args
+
+
+def create_engine(settings: Settings) -> sa.Engine:
+    url, connect_args = sqlalchemy_url(settings.database_url)
+    return sa.create_engine(url, connect_args=connect_args, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def create_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
+    for table in tables:
+        table.create(conn, checkfirst=True)

@@ -1,0 +1,76 @@
+"""Versioned schema changes, applied at start unless SKIP_DB_MIGRATION.
+
+A plain ordered list rather than Alembic: the same steps must run on DuckDB, PostgreSQL and
+ClickHouse, and on an existing Umami database they may only add what is missing (Umami's own
+tables are never altered). Each step runs in its own transaction and is recorded in
+`katsuo_schema_version`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import sqlalchemy as sa
+
+from katsuo.auth.passwords import hash_password
+from katsuo.store import schema
+from katsuo.store.database import Database
+
+log = logging.getLogger("katsuo.migrations")
+
+# Umami's seeded administrator (data-model §2.1), so existing links to it keep working.
+DEFAULT_ADMIN_ID = "41e2b680-648e-4b09-bcd7-3e2b10c06264"
+
+
+def seed_default_admin(conn: sa.Connection) -> None:
+    """First start gets the default account; an adopted Umami database already has its users."""
+    if conn.execute(sa.select(sa.func.count()).select_from(schema.user)).scalar() == 0:
+        conn.execute(
+            schema.user.insert().values(
+                user_id=DEFAULT_ADMIN_ID, username="admin", password=hash_password("umami"), role="admin",
+                created_at=sa.func.current_timestamp(),
+            )
+        )
+        log.info("created the default account admin / umami: change its password")
+
+
+def _umami_schema(db: Database, conn: sa.Connection) -> None:
+    db.engines.create_tables(conn, list(schema.UMAMI_TABLES))
+    seed_default_admin(conn)
+
+
+def _api_keys(db: Database, conn: sa.Connection) -> None:
+    db.engines.create_tables(conn, [schema.api_key])
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
+    (1, "Umami v3 schema and default account", _umami_schema),
+    (2, "API keys", _api_keys),
+]
+
+
+def applied_versions(db: Database) -> set[int]:
+    with db.begin() as conn:
+        db.engines.create_tables(conn, [schema.schema_version])
+        return set(conn.execute(sa.select(schema.schema_version.c.version)).scalars())
+
+
+def pending(db: Database) -> list[tuple[int, str]]:
+    done = applied_versions(db)
+    return [(version, name) for version, name, _ in MIGRATIONS if version not in done]
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply every pending step; returns the names of the steps applied."""
+    done = applied_versions(db)
+    applied = []
+    for version, name, step in MIGRATIONS:
+        if version in done:
+            continue
+        with db.begin() as conn:
+            step(db, conn)
+            conn.execute(schema.schema_version.insert().values(version=version, name=name))
+        log.info("migration %d applied: %s", version, name)
+        applied.append(name)
+    return applied

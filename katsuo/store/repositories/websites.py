@@ -1,0 +1,149 @@
+"""Websites: their owner (a user or a team), share slug, reset and deletion of collected data."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from uuid import UUID
+
+import sqlalchemy as sa
+from pydantic import model_validator
+
+from katsuo.store import ids, schema
+from katsuo.store.records import Page, UserRef, Website
+from katsuo.store.repositories.common import columns, one, paginate, search_any
+
+t = schema.website
+_live = t.c.deleted_at.is_(None)
+
+# The legacy `shareId` field: the slug of the newest share of the website (data-model §2.4).
+_share_slug = (
+    sa.select(schema.share.c.slug)
+    .where(schema.share.c.entity_id == t.c.website_id)
+    .order_by(schema.share.c.created_at.desc())
+    .limit(1)
+    .scalar_subquery()
+    .label("share_id")
+)
+_select = sa.select(*columns(t, exclude=["replay_enabled", "replay_config"]), _share_slug)
+
+# Every table holding a website's collected data, keyed by website_id. Reset empties them,
+# delete empties them too. Derived tables of the read path register themselves here.
+COLLECTED_DATA_TABLES: list[sa.Table] = [
+    schema.session_replay,
+    schema.revenue,
+    schema.event_data,
+    schema.session_data,
+    schema.website_event,
+    schema.session,
+]
+
+
+class WebsiteWithUser(Website):
+    """A row of a website list: the website and its owning user's id and name."""
+
+    user: UserRef | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _owner(cls, values):
+        if isinstance(values, dict) and values.get("user_id") and "user_username" in values:
+            values = {**values, "user": {"id": values["user_id"], "username": values["user_username"]}}
+        return values
+
+
+def get(conn: sa.Connection, website_id: UUID) -> Website | None:
+    return one(conn, _select.where(t.c.website_id == website_id, _live), Website)
+
+
+def _listing(where: sa.ColumnElement, search: str | None) -> sa.Select:
+    u = schema.user
+    stmt = (
+        _select.add_columns(u.c.username.label("user_username"))
+        .outerjoin(u, u.c.user_id == t.c.user_id)
+        .where(where, _live)
+        .order_by(t.c.name, t.c.website_id)
+    )
+    if (clause := search_any(search, t.c.name, t.c.domain)) is not None:
+        stmt = stmt.where(clause)
+    return stmt
+
+
+def _page(conn: sa.Connection, stmt: sa.Select, page: int, page_size: int, order_by: str | None = None) -> Page:
+    return paginate(conn, stmt, WebsiteWithUser, page, page_size, order_by=order_by)
+
+
+def list_for_user(
+    conn: sa.Connection, user_id: UUID, *, include_teams: bool, search: str | None, page: int, page_size: int
+) -> Page:
+    """A user's personal websites, plus (includeTeams) those of teams the user owns (access.md §7)."""
+    where = t.c.user_id == user_id
+    if include_teams:
+        owned_teams = sa.select(schema.team_user.c.team_id).where(
+            schema.team_user.c.user_id == user_id, schema.team_user.c.role == "team-owner"
+        )
+        where = sa.or_(where, t.c.team_id.in_(owned_teams))
+    return _page(conn, _listing(where, search), page, page_size)
+
+
+def list_for_team(conn: sa.Connection, team_id: UUID, *, search: str | None, page: int, page_size: int) -> Page:
+    return _page(conn, _listing(t.c.team_id == team_id, search), page, page_size)
+
+
+def list_all(conn: sa.Connection, *, search: str | None, page: int, page_size: int) -> Page:
+    stmt = _listing(sa.true(), search).order_by(None).order_by(t.c.created_at.desc())
+    return _page(conn, stmt, page, page_size, order_by="createdAt")
+
+
+def create(
+    conn: sa.Connection,
+    *,
+    name: str,
+    domain: str | None,
+    created_by: UUID,
+    user_id: UUID | None,
+    team_id: UUID | None,
+    website_id: UUID | None = None,
+) -> Website:
+    website_id = website_id or ids.new_id()
+    conn.execute(
+        t.insert().values(
+            website_id=website_id, name=name, domain=domain, user_id=user_id, team_id=team_id,
+            created_by=created_by, created_at=datetime.now(timezone.utc),
+        )
+    )
+    return get(conn, website_id)
+
+
+def exists(conn: sa.Connection, website_id: UUID) -> bool:
+    """Whether the id is taken, deleted websites included (ids are never reused)."""
+    return conn.execute(sa.select(t.c.website_id).where(t.c.website_id == website_id)).first() is not None
+
+
+def update(conn: sa.Connection, website_id: UUID, **values) -> Website | None:
+    if values:
+        conn.execute(t.update().where(t.c.website_id == website_id).values(**values, updated_at=datetime.now(timezone.utc)))
+    return get(conn, website_id)
+
+
+def _delete_collected(conn: sa.Connection, website_id: UUID) -> None:
+    for table in COLLECTED_DATA_TABLES:
+        conn.execute(table.delete().where(table.c.website_id == website_id))
+
+
+def reset(conn: sa.Connection, website_id: UUID) -> None:
+    """Delete the collected data, keep the website, its reports, segments and shares."""
+    _delete_collected(conn, website_id)
+    update(conn, website_id, reset_at=datetime.now(timezone.utc))
+
+
+def delete(conn: sa.Connection, website_id: UUID) -> None:
+    _delete_collected(conn, website_id)
+    conn.execute(schema.session_replay_saved.delete().where(schema.session_replay_saved.c.website_id == website_id))
+    conn.execute(schema.report.delete().where(schema.report.c.website_id == website_id))
+    conn.execute(schema.segment.delete().where(schema.segment.c.website_id == website_id))
+    conn.execute(schema.share.delete().where(schema.share.c.entity_id == website_id))
+    conn.execute(t.delete().where(t.c.website_id == website_id))
+
+
+def transfer(conn: sa.Connection, website_id: UUID, *, user_id: UUID | None, team_id: UUID | None) -> Website | None:
+    return update(conn, website_id, user_id=user_id, team_id=team_id)

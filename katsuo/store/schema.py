@@ -1,0 +1,349 @@
+"""Umami v3's tables, column for column (spec/data-model.md §2), plus Katsuo's own additions.
+
+Defined once; `store/engines/` decides how each engine creates them (DuckDB skips the B-tree
+indexes and the primary keys of the append-only event tables, which only slow its inserts).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData()
+
+Uuid = sa.Uuid(as_uuid=True)
+Timestamp = sa.DateTime(timezone=True)
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def _timestamps(*, deleted: bool = False) -> list[sa.Column]:
+    columns = [
+        sa.Column("created_at", Timestamp, server_default=sa.func.current_timestamp()),
+        sa.Column("updated_at", Timestamp),
+    ]
+    if deleted:
+        columns.append(sa.Column("deleted_at", Timestamp))
+    return columns
+
+
+user = sa.Table(
+    "user",
+    metadata,
+    sa.Column("user_id", Uuid, primary_key=True),
+    sa.Column("username", sa.String(255), nullable=False, unique=True),
+    sa.Column("password", sa.String(60), nullable=False),
+    sa.Column("role", sa.String(50), nullable=False),
+    sa.Column("logo_url", sa.String(2183)),
+    sa.Column("display_name", sa.String(255)),
+    *_timestamps(deleted=True),
+)
+
+team = sa.Table(
+    "team",
+    metadata,
+    sa.Column("team_id", Uuid, primary_key=True),
+    sa.Column("name", sa.String(50), nullable=False),
+    sa.Column("access_code", sa.String(50), unique=True),
+    sa.Column("logo_url", sa.String(2183)),
+    *_timestamps(deleted=True),
+    sa.Index("team_access_code_idx", "access_code"),
+)
+
+team_user = sa.Table(
+    "team_user",
+    metadata,
+    sa.Column("team_user_id", Uuid, primary_key=True),
+    sa.Column("team_id", Uuid, nullable=False),
+    sa.Column("user_id", Uuid, nullable=False),
+    sa.Column("role", sa.String(50), nullable=False),
+    *_timestamps(),
+    sa.Index("team_user_team_id_idx", "team_id"),
+    sa.Index("team_user_user_id_idx", "user_id"),
+)
+
+website = sa.Table(
+    "website",
+    metadata,
+    sa.Column("website_id", Uuid, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("domain", sa.String(500)),
+    sa.Column("reset_at", Timestamp),
+    sa.Column("user_id", Uuid),
+    sa.Column("team_id", Uuid),
+    sa.Column("created_by", Uuid),
+    *_timestamps(deleted=True),
+    sa.Column("replay_enabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("replay_config", Json),
+    sa.Index("website_user_id_idx", "user_id"),
+    sa.Index("website_team_id_idx", "team_id"),
+    sa.Index("website_created_at_idx", "created_at"),
+    sa.Index("website_created_by_idx", "created_by"),
+)
+
+_SESSION_ATTRS = ("browser", "os", "device", "screen", "language", "country", "region", "city")
+
+session = sa.Table(
+    "session",
+    metadata,
+    sa.Column("session_id", Uuid, primary_key=True),
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("browser", sa.String(20)),
+    sa.Column("os", sa.String(20)),
+    sa.Column("device", sa.String(20)),
+    sa.Column("screen", sa.String(11)),
+    sa.Column("language", sa.String(35)),
+    sa.Column("country", sa.CHAR(2)),
+    sa.Column("region", sa.String(20)),
+    sa.Column("city", sa.String(50)),
+    sa.Column("distinct_id", sa.String(50)),
+    sa.Column("created_at", Timestamp, server_default=sa.func.current_timestamp()),
+    sa.Index("session_created_at_idx", "created_at"),
+    sa.Index("session_website_id_idx", "website_id"),
+    sa.Index("session_website_id_created_at_idx", "website_id", "created_at"),
+    *(sa.Index(f"session_website_id_created_at_{c}_idx", "website_id", "created_at", c) for c in _SESSION_ATTRS),
+)
+
+_EVENT_INDEXED = ("url_path", "url_query", "referrer_domain", "page_title", "event_name", "tag", "hostname")
+
+website_event = sa.Table(
+    "website_event",
+    metadata,
+    sa.Column("event_id", Uuid, primary_key=True),
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("session_id", Uuid, nullable=False),
+    sa.Column("visit_id", Uuid, nullable=False),
+    sa.Column("created_at", Timestamp, server_default=sa.func.current_timestamp()),
+    sa.Column("url_path", sa.String(500), nullable=False),
+    sa.Column("url_query", sa.String(500)),
+    sa.Column("utm_source", sa.String(255)),
+    sa.Column("utm_medium", sa.String(255)),
+    sa.Column("utm_campaign", sa.String(255)),
+    sa.Column("utm_content", sa.String(255)),
+    sa.Column("utm_term", sa.String(255)),
+    sa.Column("referrer_path", sa.String(500)),
+    sa.Column("referrer_query", sa.String(500)),
+    sa.Column("referrer_domain", sa.String(500)),
+    sa.Column("page_title", sa.String(500)),
+    sa.Column("gclid", sa.String(255)),
+    sa.Column("fbclid", sa.String(255)),
+    sa.Column("msclkid", sa.String(255)),
+    sa.Column("ttclid", sa.String(255)),
+    sa.Column("li_fat_id", sa.String(255)),
+    sa.Column("twclid", sa.String(255)),
+    sa.Column("event_type", sa.Integer, nullable=False, server_default=sa.text("1")),
+    sa.Column("event_name", sa.String(50)),
+    sa.Column("tag", sa.String(50)),
+    sa.Column("hostname", sa.String(100)),
+    sa.Column("lcp", sa.Numeric(10, 1)),
+    sa.Column("inp", sa.Numeric(10, 1)),
+    sa.Column("fcp", sa.Numeric(10, 1)),
+    sa.Column("ttfb", sa.Numeric(10, 1)),
+    sa.Column("cls", sa.Numeric(10, 4)),
+    sa.Index("website_event_created_at_idx", "created_at"),
+    sa.Index("website_event_session_id_idx", "session_id"),
+    sa.Index("website_event_visit_id_idx", "visit_id"),
+    sa.Index("website_event_website_id_idx", "website_id"),
+    sa.Index("website_event_website_id_created_at_idx", "website_id", "created_at"),
+    *(
+        sa.Index(f"website_event_website_id_created_at_{c}_idx", "website_id", "created_at", c)
+        for c in _EVENT_INDEXED
+    ),
+    sa.Index("website_event_website_id_session_id_created_at_idx", "website_id", "session_id", "created_at"),
+    sa.Index("website_event_website_id_visit_id_created_at_idx", "website_id", "visit_id", "created_at"),
+)
+
+
+def _data_columns() -> list[sa.Column]:
+    return [
+        sa.Column("data_key", sa.String(500), nullable=False),
+        sa.Column("string_value", sa.String(500)),
+        sa.Column("number_value", sa.Numeric(19, 4)),
+        sa.Column("date_value", Timestamp),
+        sa.Column("data_type", sa.Integer, nullable=False),
+    ]
+
+
+event_data = sa.Table(
+    "event_data",
+    metadata,
+    sa.Column("event_data_id", Uuid, primary_key=True),
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("website_event_id", Uuid, nullable=False),
+    *_data_columns(),
+    sa.Column("created_at", Timestamp, server_default=sa.func.current_timestamp()),
+    sa.Index("event_data_created_at_idx", "created_at"),
+    sa.Index("event_data_website_id_idx", "website_id"),
+    sa.Index("event_data_website_event_id_idx", "website_event_id"),
+    sa.Index("event_data_website_id_created_at_idx", "website_id", "created_at"),
+    sa.Index("event_data_website_id_created_at_data_key_idx", "website_id", "created_at", "data_key"),
+)
+
+session_data = sa.Table(
+    "session_data",
+    metadata,
+    sa.Column("session_data_id", Uuid, primary_key=True),
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("session_id", Uuid, nullable=False),
+    *_data_columns(),
+    sa.Column("distinct_id", sa.String(50)),
+    sa.Column("created_at", Timestamp, server_default=sa.func.current_timestamp()),
+    sa.Index("session_data_created_at_idx", "created_at"),
+    sa.Index("session_data_website_id_idx", "website_id"),
+    sa.Index("session_data_session_id_idx", "session_id"),
+    sa.Index("session_data_session_id_created_at_idx", "session_id", "created_at"),
+    sa.Index("session_data_website_id_created_at_data_key_idx", "website_id", "created_at", "data_key"),
+)
+
+revenue = sa.Table(
+    "revenue",
+    metadata,
+    sa.Column("revenue_id", Uuid, primary_key=True),
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("session_id", Uuid, nullable=False),
+    sa.Column("event_id", Uuid, nullable=False),
+    sa.Column("event_name", sa.String(50), nullable=False),
+    sa.Column("currency", sa.String(10), nullable=False),
+    sa.Column("revenue", sa.Numeric(19, 4)),
+    sa.Column("created_at", Timestamp, server_default=sa.func.current_timestamp()),
+    sa.Index("revenue_website_id_idx", "website_id"),
+    sa.Index("revenue_session_id_idx", "session_id"),
+    sa.Index("revenue_website_id_created_at_idx", "website_id", "created_at"),
+    sa.Index("revenue_website_id_session_id_created_at_idx", "website_id", "session_id", "created_at"),
+)
+
+report = sa.Table(
+    "report",
+    metadata,
+    sa.Column("report_id", Uuid, primary_key=True),
+    sa.Column("user_id", Uuid, nullable=False),
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("type", sa.String(50), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.String(500), nullable=False),
+    sa.Column("parameters", Json, nullable=False),
+    *_timestamps(),
+    sa.Index("report_user_id_idx", "user_id"),
+    sa.Index("report_website_id_idx", "website_id"),
+    sa.Index("report_type_idx", "type"),
+    sa.Index("report_name_idx", "name"),
+)
+
+segment = sa.Table(
+    "segment",
+    metadata,
+    sa.Column("segment_id", Uuid, primary_key=True),
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("type", sa.String(50), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("parameters", Json, nullable=False),
+    *_timestamps(),
+    sa.Index("segment_website_id_idx", "website_id"),
+)
+
+
+def _owned_slug_table(name: str, *extra: sa.Column) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column(f"{name}_id", Uuid, primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False),
+        *extra,
+        sa.Column("slug", sa.String(100), nullable=False, unique=True),
+        sa.Column("user_id", Uuid),
+        sa.Column("team_id", Uuid),
+        *_timestamps(deleted=True),
+        sa.Index(f"{name}_slug_idx", "slug"),
+        sa.Index(f"{name}_user_id_idx", "user_id"),
+        sa.Index(f"{name}_team_id_idx", "team_id"),
+        sa.Index(f"{name}_created_at_idx", "created_at"),
+    )
+
+
+link = _owned_slug_table("link", sa.Column("url", sa.String(500), nullable=False))
+pixel = _owned_slug_table("pixel")
+
+board = sa.Table(
+    "board",
+    metadata,
+    sa.Column("board_id", Uuid, primary_key=True),
+    sa.Column("type", sa.String(50), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.String(500), nullable=False),
+    sa.Column("parameters", Json, nullable=False),
+    sa.Column("user_id", Uuid),
+    sa.Column("team_id", Uuid),
+    *_timestamps(),
+    sa.Index("board_user_id_idx", "user_id"),
+    sa.Index("board_team_id_idx", "team_id"),
+    sa.Index("board_created_at_idx", "created_at"),
+)
+
+share = sa.Table(
+    "share",
+    metadata,
+    sa.Column("share_id", Uuid, primary_key=True),
+    sa.Column("entity_id", Uuid, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("share_type", sa.Integer, nullable=False),
+    sa.Column("slug", sa.String(100), nullable=False, unique=True),
+    sa.Column("parameters", Json, nullable=False),
+    *_timestamps(),
+    sa.Index("share_entity_id_idx", "entity_id"),
+)
+
+session_replay = sa.Table(
+    "session_replay",
+    metadata,
+    sa.Column("replay_id", Uuid, primary_key=True),
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("session_id", Uuid, nullable=False),
+    sa.Column("visit_id", Uuid, nullable=False),
+    sa.Column("chunk_index", sa.Integer, nullable=False),
+    sa.Column("events", sa.LargeBinary, nullable=False),
+    sa.Column("event_count", sa.Integer),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("ended_at", Timestamp, nullable=False),
+    sa.Column("created_at", Timestamp, server_default=sa.func.current_timestamp()),
+    sa.Index("session_replay_website_id_idx", "website_id"),
+    sa.Index("session_replay_session_id_idx", "session_id"),
+)
+
+session_replay_saved = sa.Table(
+    "session_replay_saved",
+    metadata,
+    sa.Column("saved_replay_id", Uuid, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("visit_id", Uuid, nullable=False),
+    *_timestamps(),
+    sa.UniqueConstraint("website_id", "visit_id"),
+)
+
+UMAMI_TABLES = tuple(metadata.tables.values())
+
+# --- Katsuo's own tables (never touch Umami's) -------------------------------------------------
+
+api_key = sa.Table(
+    "katsuo_api_key",
+    metadata,
+    sa.Column("api_key_id", Uuid, primary_key=True),
+    sa.Column("user_id", Uuid, nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.CHAR(64), nullable=False, unique=True),
+    sa.Column("created_at", Timestamp, server_default=sa.func.current_timestamp()),
+    sa.Column("last_used_at", Timestamp),
+    sa.Index("katsuo_api_key_user_id_idx", "user_id"),
+)
+
+schema_version = sa.Table(
+    "katsuo_schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("applied_at", Timestamp, server_default=sa.func.current_timestamp()),
+)
+
+# Append-only analytics tables: on DuckDB they carry no primary key or index (ART indexes cost
+# memory and insert speed, and nothing looks these rows up one by one).
+EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue")

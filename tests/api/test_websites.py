@@ -1,0 +1,88 @@
+"""Website management: CRUD, share id, reset, delete, transfer and validation, on both engines."""
+
+from __future__ import annotations
+
+import uuid
+
+
+def test_create_get_update_delete(api):
+    admin = api.admin()
+    created = admin.new_website(name="Blog", domain="blog.example.com")
+    assert created["name"] == "Blog" and created["domain"] == "blog.example.com"
+    assert created["userId"] == admin.user["id"] and created["createdBy"] == admin.user["id"]
+    assert created["teamId"] is None and created["shareId"] is None and created["resetAt"] is None
+
+    fetched = admin.ok("GET", f"/api/websites/{created['id']}")
+    assert fetched == created
+
+    updated = admin.ok("POST", f"/api/websites/{created['id']}", {"name": "Journal"})
+    assert updated["name"] == "Journal" and updated["domain"] == "blog.example.com"
+    assert updated["updatedAt"] is not None
+
+    listed = admin.ok("GET", "/api/websites")
+    assert listed["count"] == 1 and listed["page"] == 1 and listed["pageSize"] == 20
+    assert listed["data"][0]["user"] == {"id": admin.user["id"], "username": "admin"}
+
+    assert admin.ok("DELETE", f"/api/websites/{created['id']}") == {"ok": True}
+    assert admin.get(f"/api/websites/{created['id']}").status_code == 404
+
+
+def test_fixed_id_and_duplicate(api):
+    admin = api.admin()
+    wanted = str(uuid.uuid4())
+    assert admin.new_website(id=wanted)["id"] == wanted
+    again = admin.post("/api/websites", {"id": wanted, "name": "x", "domain": "x.com"})
+    assert again.status_code == 400
+
+
+def test_share_id_on_off_and_taken(api):
+    admin = api.admin()
+    website = admin.new_website(shareId="first-slug")
+    assert website["shareId"] == "first-slug"
+    changed = admin.ok("POST", f"/api/websites/{website['id']}", {"shareId": "second-slug"})
+    assert changed["shareId"] == "second-slug"
+    other = admin.new_website(name="Other")
+    taken = admin.post(f"/api/websites/{other['id']}", {"shareId": "second-slug"})
+    assert taken.status_code == 400 and taken.json()["error"]["message"] == "That share ID is already taken."
+    off = admin.ok("POST", f"/api/websites/{website['id']}", {"shareId": None})
+    assert off["shareId"] is None
+
+
+def test_search_and_paging(api):
+    admin = api.admin()
+    for i in range(5):
+        admin.new_website(name=f"Shop {i}", domain=f"shop{i}.example")
+    admin.new_website(name="Docs", domain="docs.example")
+    found = admin.ok("GET", "/api/websites", params={"search": "SHOP"})
+    assert found["count"] == 5
+    page = admin.ok("GET", "/api/websites", params={"page": 2, "pageSize": 4})
+    assert page["count"] == 6 and len(page["data"]) == 2 and page["page"] == 2 and page["pageSize"] == 4
+    by_domain = admin.ok("GET", "/api/websites", params={"search": "docs.ex"})
+    assert [w["name"] for w in by_domain["data"]] == ["Docs"]
+
+
+def test_bad_input_is_400_naming_the_field_and_changes_nothing(api):
+    admin = api.admin()
+    cases = [
+        ({"domain": "x.com"}, "name"),
+        ({"name": "x" * 101, "domain": "x.com"}, "name"),
+        ({"name": "ok", "domain": "d" * 501}, "domain"),
+        ({"name": 12, "domain": "x.com"}, "name"),
+        ({"name": "ok", "teamId": "not-a-uuid"}, "teamId"),
+        ({"name": "ok", "id": "nope"}, "id"),
+    ]
+    for body, field in cases:
+        response = admin.post("/api/websites", body)
+        assert response.status_code == 400, body
+        assert field in response.json()["error"]["message"], (body, response.text)
+    assert admin.ok("GET", "/api/websites")["count"] == 0
+    bad_json = admin.client.post(
+        "/api/websites", content=b"{not json", headers={**admin.headers, "Content-Type": "application/json"}
+    )
+    assert bad_json.status_code == 400
+
+
+def test_unknown_website_is_404(api):
+    admin = api.admin()
+    assert admin.get(f"/api/websites/{uuid.uuid4()}").status_code == 404
+    assert admin.post(f"/api/websites/{uuid.uuid4()}", {"name": "x"}).status_code == 404

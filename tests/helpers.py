@@ -38,14 +38,14 @@ class Api:
         assert response.status_code == 200, f"{method} {path} -> {response.status_code} {response.text}"
         return response.json()
 
-    def login(self, username: str = "admin", password: str = "umami") -> "Api":
+    def login(self, username: str = "admin", password: str = "umami") -> Api:
         body = Api(self.client).ok("POST", "/api/auth/login", {"username": username, "password": password})
         return Api(self.client, body["token"], body["user"])
 
-    def admin(self) -> "Api":
+    def admin(self) -> Api:
         return self.login()
 
-    def new_user(self, role: str = "user", password: str = "password123") -> "Api":
+    def new_user(self, role: str = "user", password: str = "password123") -> Api:
         """Create a user through the admin API and return a client logged in as them."""
         username = f"{role}-{next(_names)}"
         self.admin().ok("POST", "/api/users", {"username": username, "password": password, "role": role})

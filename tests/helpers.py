@@ -43,7 +43,11 @@ class Api:
         return Api(self.client, body["token"], body["user"])
 
     def admin(self) -> Api:
-        return self.login()
+        """The default administrator, logged in once per client."""
+        cached = getattr(self.client, "katsuo_admin", None)
+        if cached is None:
+            cached = self.client.katsuo_admin = self.login()
+        return cached
 
     def new_user(self, role: str = "user", password: str = "password123") -> Api:
         """Create a user through the admin API and return a client logged in as them."""
@@ -53,3 +57,10 @@ class Api:
 
     def new_website(self, name: str = "Site", domain: str = "example.com", **extra) -> dict:
         return self.ok("POST", "/api/websites", {"name": name, "domain": domain, **extra})
+
+    def new_team(self, name: str = "Team", **extra) -> dict:
+        """Create a team as this client; returns the team (the first element of Umami's pair)."""
+        return self.ok("POST", "/api/teams", {"name": name, **extra})[0]
+
+    def add_member(self, team_id: str, user: Api, role: str) -> dict:
+        return self.ok("POST", f"/api/teams/{team_id}/users", {"userId": user.user["id"], "role": role})

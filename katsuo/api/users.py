@@ -93,9 +93,9 @@ def update_user(user_id: UUID, body: UpdateUserBody, actor: UserActor, conn: Con
 @router.delete("/{user_id}")
 def delete_user(user_id: UUID, actor: UserActor, conn: Conn) -> Ok:
     user = _load(conn, user_id)
+    authorize(actor, "delete", ("user", user))
     if actor.user.id == user.id:
         raise BadRequest("You cannot delete yourself.")
-    authorize(actor, "delete", ("user", user))
     users.delete(conn, user.id)
     return Ok()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated, TypeVar
 from uuid import UUID
@@ -18,6 +19,7 @@ from katsuo.services import Services
 from katsuo.store.repositories import api_keys, entities, teams, users
 
 T = TypeVar("T")
+log = logging.getLogger("katsuo.auth")
 
 
 def services(request: Request) -> Services:
@@ -54,6 +56,10 @@ def current_actor(request: Request, conn: Conn, svc: AppServices) -> Actor:
     if user_id is not None and (user := users.get(conn, user_id)) is not None:
         actor.user = user
         actor.team_roles = teams.roles_of(conn, user.id)
+        log.debug("%s %s: user %s by %s", request.method, request.url.path, user.username,
+                  "API key" if api_key else "login token")
+    elif api_key or bearer:
+        log.debug("%s %s: credentials rejected (unknown, expired or logged out)", request.method, request.url.path)
     share_token = request.headers.get("x-umami-share-token", "")
     # A share token counts only together with the share-context header (access.md §5).
     if share_token and request.headers.get("x-umami-share-context"):
@@ -61,6 +67,8 @@ def current_actor(request: Request, conn: Conn, svc: AppServices) -> Actor:
         if claims and "shareId" in claims:
             actor.share_token = share_token
             actor.shared_ids = frozenset(_shared_ids(claims))
+        else:
+            log.debug("%s %s: share token rejected", request.method, request.url.path)
     return actor
 
 

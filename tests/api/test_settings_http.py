@@ -109,7 +109,8 @@ def test_invalid_variable_stops_serve_naming_it(tmp_path, name, value):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update({"KATSUO_DATA_DIR": str(tmp_path), "APP_SECRET": "x", name: value})
     result = subprocess.run(
-        [sys.executable, "-m", "katsuo", "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "katsuo", "serve"], check=False, env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert name in result.stderr and "configuration error" in result.stderr

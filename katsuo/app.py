@@ -11,6 +11,7 @@ from katsuo.api import auth, handlers, me, system, users, websites
 from katsuo.config import Settings
 from katsuo.middleware import HeadersMiddleware
 from katsuo.services import Services
+from katsuo.web.tracker import route as tracker_route
 
 ROUTERS = [system.router, auth.router, me.router, users.router, websites.router]
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     for router in ROUTERS:
         app.include_router(router, prefix=prefix)
+    app.include_router(tracker_route.router(settings), prefix=prefix)
     handlers.install(app)
     app.add_middleware(HeadersMiddleware, settings=settings)
     return app

@@ -301,10 +301,18 @@ def browser():
         chromium.close()
 
 
+def new_context(browser, **options):
+    """A browser context as an ordinary desktop visitor (options override)."""
+    ctx = browser.new_context(
+        **{"user_agent": USER_AGENT, "locale": "en-US", "viewport": VIEWPORT, **options}
+    )
+    ctx.set_default_timeout(WAIT_SECONDS * 1000)
+    return ctx
+
+
 @pytest.fixture
 def context(browser):
-    ctx = browser.new_context(user_agent=USER_AGENT, locale="en-US", viewport=VIEWPORT)
-    ctx.set_default_timeout(WAIT_SECONDS * 1000)
+    ctx = new_context(browser)
     yield ctx
     ctx.close()
 
@@ -393,3 +401,21 @@ def beacons(context) -> Beacons:
     recorder = Beacons()
     recorder.attach(context)
     return recorder
+
+
+@pytest.fixture
+def visitor(browser):
+    """`visitor(collect_paths=…, **context_options)` → (page, beacons) of another visitor, in a
+    context of their own (other storage, other settings), closed after the test."""
+    opened = []
+
+    def open_visitor(collect_paths: tuple[str, ...] = ("/api/send",), **options):
+        ctx = new_context(browser, **options)
+        opened.append(ctx)
+        recorder = Beacons(paths=collect_paths)
+        recorder.attach(ctx)
+        return ctx.new_page(), recorder
+
+    yield open_visitor
+    for ctx in opened:
+        ctx.close()

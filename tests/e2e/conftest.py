@@ -47,6 +47,12 @@ from katsuo.store import schema
 from tests.conftest import make_env, unavailable
 
 CHROMIUM = Path(os.environ.get("KATSUO_TEST_CHROMIUM", "/usr/bin/chromium"))
+# Chromium's headless User-Agent says "HeadlessChrome", which bot detection rightly drops. The
+# flag covers what a per-context override misses: keepalive requests sent after a page is gone.
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Safari/537.36"
+)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -57,12 +63,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     # Test sites get real-looking hostnames; all of them are this machine.
     "--host-resolver-rules=MAP *.test 127.0.0.1",
+    f"--user-agent={USER_AGENT}",
 ]
-# Chromium's headless User-Agent says "HeadlessChrome", which bot detection rightly drops.
-USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.0.0 Safari/537.36"
-)
 VIEWPORT = {"width": 1280, "height": 720}
 WAIT_SECONDS = 10.0
 

@@ -30,10 +30,11 @@ def _free_port() -> int:
 
 
 def _start(env: dict, port: int, log_path) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "katsuo", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, **env, "TZ": "UTC"}, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
-    )
+    with open(log_path, "ab") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "katsuo", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env={**os.environ, **env, "TZ": "UTC"}, stdout=out, stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

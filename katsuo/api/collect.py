@@ -26,7 +26,7 @@ from katsuo.store.repositories import links, pixels
 MAX_SEND_BYTES = 1 << 20
 MAX_BATCH_BYTES = 16 << 20
 # A transparent 1x1 GIF (43 bytes), the pixel's answer.
-PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 _PIXEL_HEADERS = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache", "Expires": "0"}
 SLUG_TTL = 60.0
 

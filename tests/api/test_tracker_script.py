@@ -115,3 +115,13 @@ def test_missing_minified_build_is_made_at_start(tmp_path, monkeypatch):
     body = get_script(client_for(), "/script.js").text
     assert "Katsuo's browser tracker" not in body
     assert (tmp_path / "script.min.js").exists()
+
+
+def test_collect_preflight_is_answered_under_base_path():
+    # The tracker's JSON POST is cross-origin: without this answer the browser never sends it.
+    response = client_for(BASE_PATH="/analytics").options(
+        "/analytics/api/send",
+        headers={"Origin": "http://shop.test", "Access-Control-Request-Method": "POST"},
+    )
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-origin"] == "*"

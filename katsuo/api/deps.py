@@ -26,7 +26,9 @@ def db_connection(request: Request) -> Iterator[sa.Connection]:
         yield conn
 
 
-Conn = Annotated[sa.Connection, Depends(db_connection)]
+# scope="function": commit before the response is sent, so a client that got 200 finds the change
+# (by default FastAPI runs the exit code of a yield dependency after the response has gone out).
+Conn = Annotated[sa.Connection, Depends(db_connection, scope="function")]
 AppServices = Annotated[Services, Depends(services)]
 
 

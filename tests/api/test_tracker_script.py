@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from katsuo.app import create_app
 from katsuo.config import Settings
-from katsuo.web.tracker import build
+from katsuo.web.tracker import build, route
 
 TRACKER_HEADERS = {
     "access-control-allow-origin": "*",
@@ -125,3 +125,72 @@ def test_collect_preflight_is_answered_under_base_path():
     )
     assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+class Upstream:
+    """A server elsewhere holding a tracker script, for TRACKER_SCRIPT_URL."""
+
+    def __init__(self, body: bytes):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        upstream = self
+        self.body: bytes | None = body
+        self.requests = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                upstream.requests += 1
+                if upstream.body is None:
+                    self.send_error(503)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(upstream.body)))
+                self.end_headers()
+                self.wfile.write(upstream.body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/tracker.js"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_tracker_script_url_is_proxied_and_reused():
+    upstream = Upstream(b"/* upstream tracker */")
+    try:
+        client = client_for(TRACKER_SCRIPT_URL=upstream.url, TRACKER_SCRIPT_NAME="x.js")
+        assert get_script(client, "/script.js").content == b"/* upstream tracker */"
+        assert get_script(client, "/x.js").content == b"/* upstream tracker */"
+        get_script(client, "/script.js")
+        assert upstream.requests == 1  # one fetch for every path, then the copy is reused
+    finally:
+        upstream.close()
+
+
+def test_failing_tracker_script_url_serves_the_last_good_copy(monkeypatch):
+    monkeypatch.setattr(route, "PROXY_TTL", 0.0)  # every request goes to the source
+    upstream = Upstream(b"/* v1 */")
+    try:
+        client = client_for(TRACKER_SCRIPT_URL=upstream.url)
+        assert get_script(client, "/script.js").content == b"/* v1 */"
+        upstream.body = b"/* v2 */"
+        assert get_script(client, "/script.js").content == b"/* v2 */"
+        upstream.body = None
+        assert get_script(client, "/script.js").content == b"/* v2 */"
+        assert upstream.requests == 3
+    finally:
+        upstream.close()
+
+
+def test_unreachable_tracker_script_url_answers_502():
+    upstream = Upstream(b"")
+    upstream.close()
+    response = client_for(TRACKER_SCRIPT_URL=upstream.url).get("/script.js")
+    assert response.status_code == 502
+    assert "TRACKER_SCRIPT_URL" in response.text

@@ -6,11 +6,11 @@ import logging
 from dataclasses import dataclass
 
 from katsuo.auth.logins import LoginStore
+from katsuo.auth.ratelimit import LoginRateLimiter
 from katsuo.collect.collector import Collector
 from katsuo.collect.geo import GeoLocator
 from katsuo.collect.websites import WebsiteCache
 from katsuo.collect.writer import Writer
-from katsuo.auth.ratelimit import LoginRateLimiter
 from katsuo.config import Settings
 from katsuo.store import ids, migrations
 from katsuo.store.database import Database

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from katsuo.auth import tokens
 from katsuo.collect import bots, eventdata, identity, urls, useragent
+from katsuo.collect.cachetoken import CacheTokens
 from katsuo.collect.geo import GeoLocator
 from katsuo.collect.ip import client_ip, is_ignored
 from katsuo.collect.payload import Hit, Problems, validate
@@ -45,10 +44,6 @@ class Prepared:
     response: dict
 
 
-def _new_id() -> str:
-    return str(uuid.uuid4())
-
-
 class Collector:
     def __init__(self, settings: Settings, writer: Writer, websites: WebsiteCache, geo: GeoLocator):
         self.settings = settings
@@ -56,7 +51,8 @@ class Collector:
         self.websites = websites
         self.geo = geo
         self.secret = settings.secret
-        self._new_id = _new_id
+        self.tokens = CacheTokens(settings.secret)
+        self._new_id = identity.random_id
         if settings.use_uuidv7:
             from katsuo.store import ids
 
@@ -115,7 +111,7 @@ class Collector:
         if hit.website:
             token = headers.get("x-umami-cache")
             if token:
-                claims = tokens.verify(token, self.secret)
+                claims = self.tokens.verify(token)
             if not (claims and claims.get("websiteId")):
                 live = self.websites.cached(hit.website)
                 if live is None:
@@ -162,7 +158,7 @@ class Collector:
         claims_out: dict[str, Any] = {"sessionId": session_id, "visitId": visit_id, "iat": int(issued)}
         if hit.website:
             claims_out = {"websiteId": hit.website, **claims_out}
-        return Prepared(batch, {"cache": tokens.sign(claims_out, self.secret),
+        return Prepared(batch, {"cache": self.tokens.sign(claims_out),
                                 "sessionId": session_id, "visitId": visit_id})
 
     def _session_row(self, hit: Hit, session_id: str, user_agent: str, ip: str,

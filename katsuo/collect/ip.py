@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
+from functools import lru_cache
 
 # First header present wins, in this order.
 IP_HEADERS = (
@@ -47,6 +48,7 @@ def _forwarded_for(value: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=65536)
 def normalise(value: str) -> str:
     value = value.strip()
     if value.startswith("[") and "]" in value:  # [v6]:port
@@ -63,6 +65,7 @@ def normalise(value: str) -> str:
     return str(address)
 
 
+@lru_cache(maxsize=65536)
 def is_ignored(ip: str, networks: tuple) -> bool:
     """Whether IGNORE_IP (single addresses and CIDR ranges, v4 and v6) covers the client IP.
     An IP that does not parse is not covered (Umami fails with a 500 there)."""
@@ -81,6 +84,7 @@ _LOCAL = tuple(
 )
 
 
+@lru_cache(maxsize=65536)
 def is_local(ip: str) -> bool:
     """No geo for these (ingestion.md §6.5): empty, ::, ::1, private and link-local ranges."""
     if not ip:

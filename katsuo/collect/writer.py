@@ -40,6 +40,10 @@ Hook = Callable[[sa.Connection, Batch], None]
 
 # Upper bound of rows per transaction: big enough for ~1k hits, small enough to keep latency low.
 MAX_BATCH_ROWS = 5000
+# Session ids this process committed recently. Their rows exist, so a later hit of the same
+# visitor need not send its session row through ON CONFLICT again (the costliest statement of a
+# batch). Bounded; forget_sessions() empties it when sessions are deleted (website reset/delete).
+KNOWN_SESSIONS = 200_000
 
 _STOP = object()
 
@@ -68,6 +72,7 @@ class Writer:
         self._thread.start()
         self.batches = 0  # committed transactions, for the benchmark's report
         self.rows = 0
+        self._known_sessions: dict[str, None] = {}
 
     # --- callers -------------------------------------------------------------------------
 
@@ -87,6 +92,10 @@ class Writer:
         future: Future = Future()
         self._queue.put(_Pending(batch, future, None))
         future.result(timeout)
+
+    def forget_sessions(self) -> None:
+        """Call after deleting session rows, so returning visitors get theirs written again."""
+        self._known_sessions = {}
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop accepting rows, commit everything already queued, then stop the thread."""
@@ -166,10 +175,11 @@ class Writer:
 
     def _commit(self, conn: sa.Connection, batch: Batch) -> None:
         insert = self.db.engines.insert_rows
+        known = self._known_sessions
+        sessions = [row for row in _first_per_key(batch.sessions) if row.session_id not in known]
         with conn.begin():
-            if batch.sessions:
-                insert(conn, "session", SessionRow._fields, _first_per_key(batch.sessions),
-                       skip_existing=True)
+            if sessions:
+                insert(conn, "session", SessionRow._fields, sessions, skip_existing=True)
             if batch.events:
                 insert(conn, "website_event", EventRow._fields, batch.events)
             if batch.event_data:
@@ -182,6 +192,9 @@ class Writer:
                 hook(conn, batch)
         self.batches += 1
         self.rows += len(batch)
+        if len(known) + len(sessions) > KNOWN_SESSIONS:
+            known = self._known_sessions = {}
+        known.update(dict.fromkeys(row.session_id for row in sessions))
 
 
 def _first_per_key(sessions: list[SessionRow]) -> list[SessionRow]:

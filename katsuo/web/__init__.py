@@ -1,0 +1,1 @@
+"""What browsers load from Katsuo: pages, static assets and the tracker script."""

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from katsuo import __version__
+from katsuo import __version__, web
 from katsuo.api import auth, handlers, me, system, users, websites
 from katsuo.config import Settings
 from katsuo.middleware import HeadersMiddleware
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     for router in ROUTERS:
         app.include_router(router, prefix=prefix)
+    web.install(app, prefix)
     handlers.install(app)
     app.add_middleware(HeadersMiddleware, settings=settings)
     return app

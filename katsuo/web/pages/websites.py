@@ -1,0 +1,67 @@
+"""Websites: the list (personal or a team's), and a website's settings page with its tracking
+code, share URL, transfer, reset and delete."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from katsuo.auth.permissions import can
+from katsuo.store.repositories import teams, websites
+from katsuo.web.templating import PageError, UserPage
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 20
+
+
+@router.get("/websites")
+@router.get("/teams/{team_id}/websites")
+def website_list(
+    page: UserPage, team_id: UUID | None = None, q: str = Query("", max_length=200), p: int = Query(1, ge=1)
+) -> Response:
+    team = page.use_team(team_id)
+    if team is not None:
+        listed = websites.list_for_team(page.conn, team.id, search=q or None, page=p, page_size=PAGE_SIZE)
+    else:
+        listed = websites.list_for_user(
+            page.conn, page.user.id, include_teams=False, search=q or None, page=p, page_size=PAGE_SIZE
+        )
+    return page.render_part(
+        "websites/list.html", "websites/_rows.html", listed=listed, q=q,
+        may_create=can(page.actor, "create", ("website", team)),
+    )
+
+
+def _website(page, website_id: UUID):
+    website = websites.get(page.conn, website_id)
+    if website is None or not can(page.actor, "view", ("website", website)):
+        raise PageError(404, "Website not found")
+    return website
+
+
+def tracker_script_path(settings) -> str:
+    """Where the tracking code loads the tracker: the first TRACKER_SCRIPT_NAME, else script.js."""
+    names = settings.tracker_script_names
+    return settings.base_path + (names[0] if names else "/script.js")
+
+
+@router.get("/websites/{website_id}/settings")
+def website_settings(page: UserPage, website_id: UUID) -> Response:
+    website = _website(page, website_id)
+    if website.team_id in page.actor.team_roles:
+        page.use_team(website.team_id)  # keep the team's navigation around its websites
+    # Where this website may be transferred: asked of the policy, team by team.
+    my_teams = teams.teams_of(page.conn, page.user.id)
+    transfer_teams = [t for t in my_teams if can(page.actor, "transfer-to-team", ("website", (website, t)))]
+    owning_team = teams.get(page.conn, website.team_id) if website.team_id else None
+    return page.render(
+        "websites/settings.html",
+        website=website,
+        owning_team=owning_team,
+        script_path=tracker_script_path(page.settings),
+        transfer_teams=transfer_teams,
+        may_take_back=can(page.actor, "transfer-to-user", ("website", (website, page.user))),
+    )

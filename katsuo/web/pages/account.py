@@ -49,15 +49,16 @@ def start_session(body: SessionBody, request: Request, conn: Conn, svc: AppServi
     if user_id is None or users.get(conn, user_id) is None:
         raise Unauthorized()
     response = JSONResponse({"ok": True})
-    browser.set_login_cookie(response, body.token, svc.settings, secure=request.url.scheme == "https")
+    settings = request.app.state.settings
+    browser.set_login_cookie(response, body.token, settings, secure=request.url.scheme == "https")
     return response
 
 
 @router.delete("/session")
-def end_session(request: Request, svc: AppServices) -> Response:
+def end_session(request: Request) -> Response:
     _require_csrf_header(request)
     response = JSONResponse({"ok": True})
-    browser.clear_login_cookie(response, svc.settings)
+    browser.clear_login_cookie(response, request.app.state.settings)
     return response
 
 

@@ -1,0 +1,149 @@
+"""Fixtures for the dashboard: apps with other settings over the same services, a logged-in
+browser-like client (cookie + CSRF header), and a live server with a real Chromium."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from katsuo.auth import browser as browser_auth
+from katsuo.web.assets import STATIC_DIR, VENDOR_FILES
+
+SCREENSHOTS = Path(os.environ.get("KATSUO_TEST_OUTPUT", "test-output")) / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def make_client(services, app):
+    """A TestClient for an app built with changed settings, e.g. make_client(base_path="/x")."""
+    from katsuo.app import create_app
+
+    clients = []
+
+    def build(**changes) -> TestClient:
+        settings = dataclasses.replace(services.settings, **changes)
+        client = TestClient(create_app(settings, services), follow_redirects=False)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def cookie_login(client, username="admin", password="umami", base="") -> str:
+    """Log in as the pages do: API login, then hand the token to /session."""
+    token = client.post(f"{base}/api/auth/login", json={"username": username, "password": password}).json()["token"]
+    response = client.post(f"{base}/session", json={"token": token}, headers={browser_auth.CSRF_HEADER: "1"})
+    assert response.status_code == 200, response.text
+    return token
+
+
+class LiveServer:
+    """The real app served by uvicorn on a free local port, in a thread of the test process."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+
+    def __enter__(self) -> "LiveServer":
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.socket.close()
+
+
+@pytest.fixture
+def live_server(app):
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        from tests.conftest import unavailable
+
+        unavailable("Chromium at " + CHROMIUM + " (apt-get install -y chromium)", FileNotFoundError(CHROMIUM))
+    missing = [name for name in VENDOR_FILES.values() if not (STATIC_DIR / "vendor" / name).exists()]
+    if missing:
+        pytest.fail(f"front-end libraries missing ({', '.join(missing)}): run scripts/setup.sh")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield browser
+        browser.close()
+
+
+class Browser:
+    """One browser context against the live server: pages, screenshots, and no outside requests
+    (website icons would otherwise be fetched from the favicon service)."""
+
+    def __init__(self, chromium, server: LiveServer, engine: str, phone: bool = False):
+        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 860}
+        self.context = chromium.new_context(viewport=viewport, device_scale_factor=1)
+        self.context.route(
+            "**/*", lambda route: route.continue_() if route.request.url.startswith(server.url) else route.abort()
+        )
+        self.server = server
+        self.engine = engine
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def goto(self, path: str):
+        self.page.goto(self.server.url + path)
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def login(self, username: str, password: str) -> None:
+        page = self.goto("/login")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/websites")
+
+    def shot(self, name: str, full_page: bool = True) -> Path:
+        folder = SCREENSHOTS / self.engine
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        self.page.wait_for_timeout(250)  # let transitions settle
+        self.page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+
+@pytest.fixture
+def open_browser(chromium, live_server, engine):
+    opened: list[Browser] = []
+
+    def make(phone: bool = False) -> Browser:
+        browser = Browser(chromium, live_server, engine, phone=phone)
+        opened.append(browser)
+        return browser
+
+    yield make
+    for browser in opened:
+        browser.context.close()
+        assert not browser.errors, f"JavaScript errors: {browser.errors}"

@@ -7,12 +7,38 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from katsuo import __version__, web
-from katsuo.api import auth, handlers, me, system, users, websites
+from katsuo.api import (
+    admin,
+    auth,
+    handlers,
+    links,
+    me,
+    reports,
+    segments,
+    shares,
+    system,
+    teams,
+    users,
+    websites,
+)
 from katsuo.config import Settings
 from katsuo.middleware import HeadersMiddleware
 from katsuo.services import Services
 
-ROUTERS = [system.router, auth.router, me.router, users.router, websites.router]
+ROUTERS = [
+    system.router,
+    auth.router,
+    me.router,
+    users.router,
+    websites.router,
+    teams.router,
+    admin.router,
+    links.links_router,
+    links.pixels_router,
+    reports.router,
+    segments.router,
+    shares.router,
+]
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

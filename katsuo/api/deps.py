@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Iterator
+from collections.abc import Iterator
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request
 
+from katsuo.api.inputs import SafeText
 from katsuo.auth import api_keys as keys
 from katsuo.auth import browser, tokens
 from katsuo.auth.permissions import Actor
-from katsuo.errors import Unauthorized
+from katsuo.errors import NotFound, Unauthorized
 from katsuo.services import Services
-from katsuo.store.repositories import api_keys, teams, users
+from katsuo.store.repositories import api_keys, entities, teams, users
+
+T = TypeVar("T")
 
 
 def services(request: Request) -> Services:
@@ -26,7 +30,9 @@ def db_connection(request: Request) -> Iterator[sa.Connection]:
         yield conn
 
 
-Conn = Annotated[sa.Connection, Depends(db_connection)]
+# scope="function": commit before the response leaves, so a client never sees a 200 for a change
+# that is not yet (or never) committed, and its next request always sees the change.
+Conn = Annotated[sa.Connection, Depends(db_connection, scope="function")]
 AppServices = Annotated[Services, Depends(services)]
 
 
@@ -101,7 +107,7 @@ class Paging:
         self,
         page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
         page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100_000)] = 20,
-        search: Annotated[str | None, Query(max_length=200)] = None,
+        search: Annotated[SafeText | None, Query(max_length=200)] = None,
     ):
         self.page = page
         self.page_size = page_size
@@ -109,3 +115,15 @@ class Paging:
 
 
 PagingParams = Annotated[Paging, Depends()]
+
+
+def found(entity: T | None, message: str, **extra) -> T:
+    """The entity, or a 404 with Umami's message when the lookup came back empty."""
+    if entity is None:
+        raise NotFound(message, **extra)
+    return entity
+
+
+def load_entity(conn: sa.Connection, entity_id: UUID) -> tuple[str, entities.Entity]:
+    """The website (or link, or pixel) an id names, as a policy target; 404 when there is none."""
+    return found(entities.find(conn, entity_id), "Website not found")

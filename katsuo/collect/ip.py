@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Mapping
+from collections.abc import Mapping
 
 # First header present wins, in this order.
 IP_HEADERS = (

@@ -111,15 +111,16 @@
       },
     }));
 
-    /* A button sending one fixed request: x-data="apiAction({method, url, body, then})". */
+    /* A button sending one request: x-data="apiAction({method, url, body, then})"; run(body)
+     *  may pass the body when it is only known at click time. */
     Alpine.data("apiAction", (options) => ({
       busy: false,
       error: "",
-      async run() {
+      async run(body = options.body) {
         this.busy = true;
         this.error = "";
         try {
-          const result = await api(options.method || "POST", options.url, options.body);
+          const result = await api(options.method || "POST", options.url, body);
           if (options.notice) toast(options.notice);
           proceed(options.then, result, this.$el);
         } catch (error) {
@@ -225,5 +226,10 @@
     event.detail.headers[csrfHeader] = "1";
   });
 
-  window.katsuo = { api, base, logout, toast, randomSlug };
+  /** A URL as visitors use it: paths under this server get the page's origin. */
+  function absolute(url) {
+    return url.startsWith("/") ? location.origin + url : url;
+  }
+
+  window.katsuo = { api, base, logout, toast, randomSlug, absolute };
 })();

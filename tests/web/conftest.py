@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import socket
 import threading
 import time
@@ -105,9 +106,10 @@ class Browser:
     def __init__(self, chromium, server: LiveServer, engine: str, phone: bool = False):
         viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 860}
         self.context = chromium.new_context(viewport=viewport, device_scale_factor=1)
-        self.context.route(
-            "**/*", lambda route: route.continue_() if route.request.url.startswith(server.url) else route.abort()
-        )
+        # Only foreign URLs are intercepted: a handler on our own requests would run only while
+        # the test thread is inside a Playwright call, stalling the page whenever the test waits
+        # on something else (e.g. polls the API).
+        self.context.route(re.compile(rf"^(?!{re.escape(server.url)}/)"), lambda route: route.abort())
         self.server = server
         self.engine = engine
         self.page = self.context.new_page()

@@ -10,6 +10,7 @@ from katsuo import __version__, web
 from katsuo.api import (
     admin,
     auth,
+    collect,
     handlers,
     links,
     me,
@@ -24,6 +25,7 @@ from katsuo.api import (
 from katsuo.config import Settings
 from katsuo.middleware import HeadersMiddleware
 from katsuo.services import Services
+from katsuo.web.tracker import route as tracker_route
 
 ROUTERS = [
     system.router,
@@ -66,8 +68,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         openapi_url=f"{prefix}/api/openapi.json",
     )
     app.state.settings = settings
+    # The collect routes first: the hot path should not walk the API's route table.
+    app.router.routes[:0] = collect.routes(settings)
     for router in ROUTERS:
         app.include_router(router, prefix=prefix)
+    app.include_router(tracker_route.router(settings), prefix=prefix)
     web.install(app, prefix)
     handlers.install(app)
     app.add_middleware(HeadersMiddleware, settings=settings)

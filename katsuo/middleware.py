@@ -10,6 +10,7 @@ from katsuo.config import Settings
 class HeadersMiddleware:
     def __init__(self, app, settings: Settings):
         self.app = app
+        self.base_path = settings.base_path
         self.api_prefixes = tuple({"/api/", settings.collect_api_endpoint})
         self.api_headers = [
             (b"access-control-allow-origin", b"*"),
@@ -33,6 +34,9 @@ class HeadersMiddleware:
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root):]
+        # Routes are mounted under BASE_PATH, so API paths (and their preflights) carry it too.
+        if self.base_path and path.startswith(self.base_path):
+            path = path[len(self.base_path):]
         is_api = path.startswith(self.api_prefixes)
         if is_api and scope["method"] == "OPTIONS":
             await send({"type": "http.response.start", "status": 204, "headers": self.api_headers + self.security_headers})

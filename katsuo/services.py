@@ -6,6 +6,10 @@ import logging
 from dataclasses import dataclass
 
 from katsuo.auth.logins import LoginStore
+from katsuo.collect.collector import Collector
+from katsuo.collect.geo import GeoLocator
+from katsuo.collect.websites import WebsiteCache
+from katsuo.collect.writer import Writer
 from katsuo.auth.ratelimit import LoginRateLimiter
 from katsuo.config import Settings
 from katsuo.store import ids, migrations
@@ -21,6 +25,11 @@ class Services:
     logins: LoginStore
     login_limiter: LoginRateLimiter
     redis: object | None = None
+    # The write path: `writer` is the one group-committing writer (register derived-table hooks
+    # with `services.writer.hooks.append(fn)`); `collector` runs /api/send without HTTP.
+    writer: Writer | None = None
+    geo: GeoLocator | None = None
+    collector: Collector | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
@@ -36,15 +45,25 @@ class Services:
 
             redis_client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
             redis_client.ping()
+        writer = Writer(db)
+        geo = GeoLocator(settings.geolite_db_path or None, use_headers=not settings.skip_location_headers)
         return cls(
             settings=settings,
             db=db,
             logins=LoginStore(settings.secret, redis_client),
             login_limiter=LoginRateLimiter(settings.redis_url),
             redis=redis_client,
+            writer=writer,
+            geo=geo,
+            collector=Collector(settings, writer, WebsiteCache(db, redis_client), geo),
         )
 
     def close(self) -> None:
+        # The writer first: whatever was accepted is committed before the database closes.
+        if self.writer is not None:
+            self.writer.close()
+        if self.geo is not None:
+            self.geo.close()
         if self.redis is not None:
             self.redis.close()
         self.db.close()

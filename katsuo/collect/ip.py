@@ -61,3 +61,36 @@ def normalise(value: str) -> str:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return str(address)
+
+
+def is_ignored(ip: str, networks: tuple) -> bool:
+    """Whether IGNORE_IP (single addresses and CIDR ranges, v4 and v6) covers the client IP.
+    An IP that does not parse is not covered (Umami fails with a 500 there)."""
+    if not networks or not ip:
+        return False
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address.version == network.version and address in network for network in networks)
+
+
+_LOCAL = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "127.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10")
+)
+
+
+def is_local(ip: str) -> bool:
+    """No geo for these (ingestion.md §6.5): empty, ::, ::1, private and link-local ranges."""
+    if not ip:
+        return True
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if address.is_unspecified or address.is_loopback:
+        return True
+    if isinstance(address, ipaddress.IPv4Address) and ipaddress.IPv4Address("169.254.1.0") <= address <= ipaddress.IPv4Address("169.254.254.255"):
+        return True
+    return any(address.version == network.version and address in network for network in _LOCAL)

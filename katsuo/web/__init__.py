@@ -1,5 +1,6 @@
-"""The dashboard: server-rendered pages (Jinja2 + htmx + Alpine.js) over the same repositories,
-permission policy and JSON API as every other client."""
+"""What browsers load from Katsuo: the dashboard's server-rendered pages (Jinja2 + htmx +
+Alpine.js, over the same repositories, permission policy and JSON API as every other client),
+their static assets, and the tracker script (web/tracker/)."""
 
 from __future__ import annotations
 

@@ -40,3 +40,22 @@ def create_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
         # No secondary indexes: DuckDB scans columnar data with zone maps; ART indexes would only
         # slow writes down. Unique constraints declared on columns stay (they are enforced).
         conn.execute(sa.schema.CreateTable(ddl_table))
+
+
+# Rows per INSERT statement of the collect writer: multi-row VALUES with bound parameters is the
+# fastest path that needs no extra library (see bench/ingest/insert_strategies.py).
+_ROWS_PER_STATEMENT = 256
+
+
+def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple],
+                *, skip_existing: bool = False) -> None:
+    """Append rows inside the connection's transaction; with `skip_existing`, rows whose primary
+    key is already stored are left out (first write wins)."""
+    raw = conn.connection.driver_connection
+    head = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES '
+    one = "(" + ",".join("?" * len(columns)) + ")"
+    tail = " ON CONFLICT DO NOTHING" if skip_existing else ""
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start:start + _ROWS_PER_STATEMENT]
+        params = [value for row in chunk for value in row]
+        raw.execute(head + ",".join([one] * len(chunk)) + tail, params)

@@ -1,0 +1,64 @@
+"""Session and visit ids, derived exactly as Umami derives them (ingestion.md §7), so the same
+visitor gets the same ids here as there. No cookie and no stored IP: only salted hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from functools import lru_cache
+
+# Visits are re-derived after this many seconds since the visit's token was issued (§7.3).
+VISIT_WINDOW = 1800
+
+
+def sha512_hex(*parts: str | None) -> str:
+    """H(x…): hex SHA-512 of the plain concatenation; missing parts count as ''."""
+    return hashlib.sha512("".join(part or "" for part in parts).encode()).hexdigest()
+
+
+def derived_id(secret: str, *parts: str | None) -> str:
+    """U(x…): UUID v5 in the DNS namespace of H(x…, secret)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, sha512_hex(*parts, secret)))
+
+
+def _rfc1123(moment: datetime) -> str:
+    # JavaScript's Date.toUTCString(), e.g. "Fri, 01 May 2026 00:00:00 GMT".
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+def period_start(moment: datetime, rotation: str) -> datetime:
+    """Start of the salt period. Umami computes it in the server's time zone; Katsuo always uses
+    UTC, which is what a server run in UTC (the usual deployment) produces."""
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if rotation == "day":
+        return day
+    if rotation == "week":  # weeks start on Sunday
+        return day - timedelta(days=(day.weekday() + 1) % 7)
+    return day.replace(day=1)
+
+
+@lru_cache(maxsize=64)
+def _salt(start: datetime) -> str:
+    return sha512_hex(_rfc1123(start))
+
+
+def session_salt(moment: datetime, rotation: str) -> str:
+    return _salt(period_start(moment, rotation))
+
+
+def hour_salt(moment: datetime) -> str:
+    return _salt(moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0))
+
+
+def session_id(secret: str, source_id: str, *, distinct_id: str | None, ip: str, user_agent: str,
+               moment: datetime, rotation: str) -> str:
+    """With a distinct id: one session per (website, id) forever; else per visitor and period."""
+    if distinct_id:
+        return derived_id(secret, source_id, distinct_id)
+    return derived_id(secret, source_id, ip, user_agent, session_salt(moment, rotation))
+
+
+def visit_id(secret: str, session: str, moment: datetime) -> str:
+    return derived_id(secret, session, hour_salt(moment))

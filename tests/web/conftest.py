@@ -1,5 +1,6 @@
 """Fixtures for the dashboard: apps with other settings over the same services, a logged-in
-browser-like client (cookie + CSRF header), and a live server with a real Chromium."""
+browser-like client (cookie + CSRF header), and a live server of the per-test app (the one the
+`api` fixture drives, on a freshly emptied database) opened in the e2e suite's Chromium."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from fastapi.testclient import TestClient
 
 from katsuo.auth import browser as browser_auth
 from katsuo.web.assets import STATIC_DIR, VENDOR_FILES
+from tests.e2e.conftest import browser, site  # noqa: F401 - shared fixtures of the browser tests
 
 SCREENSHOTS = Path(os.environ.get("KATSUO_TEST_OUTPUT", "test-output")) / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -83,20 +84,13 @@ def live_server(app):
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        from tests.conftest import unavailable
-
-        unavailable("Chromium at " + CHROMIUM + " (apt-get install -y chromium)", FileNotFoundError(CHROMIUM))
+def chromium(browser):  # noqa: F811 - requests the e2e fixture imported above
+    """The e2e suite's Chromium (tests/e2e/conftest.py), once the pages' libraries are known to
+    be installed."""
     missing = [name for name in VENDOR_FILES.values() if not (STATIC_DIR / "vendor" / name).exists()]
     if missing:
         pytest.fail(f"front-end libraries missing ({', '.join(missing)}): run scripts/setup.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
+    return browser
 
 
 class Browser:
@@ -142,11 +136,11 @@ def open_browser(chromium, live_server, engine):
     opened: list[Browser] = []
 
     def make(phone: bool = False) -> Browser:
-        browser = Browser(chromium, live_server, engine, phone=phone)
-        opened.append(browser)
-        return browser
+        window = Browser(chromium, live_server, engine, phone=phone)
+        opened.append(window)
+        return window
 
     yield make
-    for browser in opened:
-        browser.context.close()
-        assert not browser.errors, f"JavaScript errors: {browser.errors}"
+    for opened_browser in opened:
+        opened_browser.context.close()
+        assert not opened_browser.errors, f"JavaScript errors: {opened_browser.errors}"

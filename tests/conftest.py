@@ -155,3 +155,18 @@ def api(client):
     from tests.helpers import Api
 
     return Api(client)
+
+
+@pytest.fixture(scope="module")
+def module_client(engine, request, tmp_path_factory):
+    """A client of an app on a database of its own, for suites that build their data once per
+    engine and must not be emptied by the per-test `app` fixture of other modules."""
+    from fastapi.testclient import TestClient
+
+    from katsuo.app import create_app
+
+    settings = Settings.from_env(make_env(engine, request, tmp_path_factory))
+    svc = Services.start(settings)
+    with TestClient(create_app(settings, svc)) as test_client:
+        yield test_client
+    svc.close()

@@ -9,16 +9,21 @@ _names = itertools.count(1)
 
 
 class Api:
-    """A client of the running app, optionally acting as a logged-in user."""
+    """A client of the running app, optionally acting as a logged-in user or with a share token
+    (sent with the share-context header, as Umami's UI does)."""
 
-    def __init__(self, client, token: str | None = None, user: dict | None = None):
+    def __init__(self, client, token: str | None = None, user: dict | None = None, share_token: str | None = None):
         self.client = client
         self.token = token
         self.user = user or {}
+        self.share_token = share_token
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if self.share_token:
+            headers.update({"x-umami-share-token": self.share_token, "x-umami-share-context": "1"})
+        return headers
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None, headers: dict | None = None):
         return self.client.request(method, path, json=json, params=params, headers={**self.headers, **(headers or {})})

@@ -83,6 +83,23 @@ def live_server(app):
         yield server
 
 
+@pytest.fixture
+def live_server_with(app, services):
+    """`live_server_with(**settings_changes)`: another live app over the same services."""
+    from katsuo.app import create_app
+
+    servers: list[LiveServer] = []
+
+    def start(**changes) -> LiveServer:
+        server = LiveServer(create_app(dataclasses.replace(services.settings, **changes), services))
+        servers.append(server.__enter__())
+        return server
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
 @pytest.fixture(scope="session")
 def chromium(browser):  # noqa: F811 - requests the e2e fixture imported above
     """The e2e suite's Chromium (tests/e2e/conftest.py), once the pages' libraries are known to
@@ -135,8 +152,8 @@ class Browser:
 def open_browser(chromium, live_server, engine):
     opened: list[Browser] = []
 
-    def make(phone: bool = False) -> Browser:
-        window = Browser(chromium, live_server, engine, phone=phone)
+    def make(phone: bool = False, server: LiveServer | None = None) -> Browser:
+        window = Browser(chromium, server or live_server, engine, phone=phone)
         opened.append(window)
         return window
 

@@ -213,3 +213,29 @@ def test_phone_layout_and_dark_theme(open_browser, api):
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"  # remembered
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(14, 16, 20)"
     b.shot("phone-websites-dark")
+
+
+def test_test_console_fires_events_through_the_tracker(open_browser, live_server_with, api):
+    import sqlalchemy as sa
+
+    from katsuo.store import schema
+
+    website = api.admin().new_website(name="Console target", domain="127.0.0.1")
+    b = open_browser(server=live_server_with(enable_test_console=True))
+    page = b.page
+    b.login("admin", "umami")
+    b.goto(f"/console/{website['id']}")
+    page.get_by_role("button", name="Send event", exact=True).click()
+    page.get_by_label("Event name").fill(EVIL)
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_test_id("console-log")).to_contain_text("console-event")
+    b.shot("console")
+
+    def names():
+        t = schema.website_event
+        with api.client.app.state.services.db.connect() as conn:
+            rows = conn.execute(sa.select(t.c.event_type, t.c.event_name).where(t.c.website_id == website["id"]))
+            return sorted((row.event_type, row.event_name or "") for row in rows)
+
+    found = eventually(lambda: len(names()) >= 3 and names(), timeout=10)
+    assert found == sorted([(1, ""), (2, "console-event"), (2, EVIL)])

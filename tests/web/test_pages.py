@@ -133,3 +133,20 @@ def test_base_path_prefixes_every_page_and_asset(make_client):
     page = client.get("/analytics/websites")
     links = re.findall(r'href="(/[^"]*)"', page.text)
     assert links and all(link.startswith("/analytics/") for link in links), links
+
+
+def test_test_console_needs_the_setting_and_an_administrator(api, make_client):
+    website = api.admin().new_website(name="Console target")
+    off = make_client()
+    cookie_login(off)
+    assert off.get(f"/console/{website['id']}").status_code == 404
+    on = make_client(enable_test_console=True)
+    cookie_login(on)
+    assert on.get("/console").headers["location"] == f"/console/{website['id']}"
+    page = on.get(f"/console/{website['id']}")
+    assert page.status_code == 200
+    assert f'<script defer src="/script.js" data-website-id="{website["id"]}"></script>' in page.text
+    user = api.new_user(password="console-pass")
+    other = make_client(enable_test_console=True)
+    cookie_login(other, user.user["username"], "console-pass")
+    assert other.get(f"/console/{website['id']}").status_code == 403

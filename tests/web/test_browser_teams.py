@@ -83,7 +83,9 @@ def test_team_owner_member_and_view_only_member(open_browser, api):
     expect(m.page.get_by_role("link", name="Team site")).to_be_visible()
     expect(m.page.get_by_role("button", name="Add website")).to_have_count(0)
     m.page.get_by_role("link", name="Team site").click()
-    expect(m.page.get_by_test_id("website-name")).to_have_text("Team site")
+    expect(m.page.get_by_test_id("website-name")).to_have_text("Team site")  # its dashboard
+    m.page.locator(f'main a[href$="/websites/{team_site["id"]}/settings"]').click()
+    m.page.wait_for_url("**/settings")
     for control in ("Save", "Reset", "Delete", "Transfer"):
         expect(m.page.get_by_role("button", name=control)).to_have_count(0)
     expect(m.page.get_by_test_id("share-toggle")).to_have_count(0)

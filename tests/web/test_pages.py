@@ -150,3 +150,29 @@ def test_test_console_needs_the_setting_and_an_administrator(api, make_client):
     other = make_client(enable_test_console=True)
     cookie_login(other, user.user["username"], "console-pass")
     assert other.get(f"/console/{website['id']}").status_code == 403
+
+
+def test_share_url_shows_the_dashboard_without_login(api, make_client):
+    admin = api.admin()
+    website = admin.new_website(name='<script>alert("s")</script>', shareId="public-slug-1")
+    client = make_client()  # not logged in
+    page = client.get("/share/public-slug-1")
+    assert page.status_code == 200
+    assert '&lt;script&gt;alert(&#34;s&#34;)&lt;/script&gt;' in page.text and '<script>alert("s")' not in page.text
+    assert f'"websiteId": "{website["id"]}"' in page.text and '"share": "public-slug-1"' in page.text
+    assert "Log out" not in page.text and "Save as segment" not in page.text
+    assert client.get("/share/no-such-slug").status_code == 404
+    admin.ok("POST", f"/api/websites/{website['id']}", {"shareId": None})
+    assert client.get("/share/public-slug-1").status_code == 404
+
+
+def test_overview_shell_paints_without_querying_statistics(api, make_client):
+    website = api.admin().new_website(name="Numbers")
+    client = make_client()
+    cookie_login(client)
+    page = client.get(f"/websites/{website['id']}")
+    assert page.status_code == 200
+    assert 'data-testid="stats"' in page.text and "dashboard.js" in page.text and "chart.umd.min.js" in page.text
+    # the page's libraries load before Alpine starts, so their components exist when it does
+    scripts = re.findall(r'<script defer src="/static/([^"?]+)', page.text)
+    assert scripts.index("dashboard.js") < scripts.index("vendor/alpine.min.js")

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from katsuo.auth.permissions import can
-from katsuo.store.repositories import teams, websites
-from katsuo.web.templating import PageError, UserPage
+from katsuo.store.repositories import shares, teams, websites
+from katsuo.web.templating import AnyPage, PageError, UserPage
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
+DASHBOARD_SCRIPTS = ["vendor/chart.umd.min.js", "dashboard.js"]
 
 
 @router.get("/websites")
@@ -65,3 +66,23 @@ def website_settings(page: UserPage, website_id: UUID) -> Response:
         transfer_teams=transfer_teams,
         may_take_back=can(page.actor, "transfer-to-user", ("website", (website, page.user))),
     )
+
+
+@router.get("/websites/{website_id}")
+def website_overview(page: UserPage, website_id: UUID) -> Response:
+    """The dashboard's shell: it paints at once, and its panels ask the JSON API for numbers."""
+    website = _website(page, website_id)
+    if website.team_id in page.actor.team_roles:
+        page.use_team(website.team_id)
+    return page.render("websites/overview.html", website=website, share_slug=None, scripts=DASHBOARD_SCRIPTS)
+
+
+@router.get("/share/{slug}")
+def shared_dashboard(page: AnyPage, slug: str) -> Response:
+    """A website's share URL: the same dashboard, read-only, for anyone (the panels use the share
+    token that GET /api/share/<slug> hands out)."""
+    share = shares.get_by_slug(page.conn, slug)
+    website = websites.get(page.conn, share.entity_id) if share and share.share_type == shares.WEBSITE else None
+    if website is None:
+        raise PageError(404, "This share URL does not exist")
+    return page.render("share.html", website=website, share_slug=slug, scripts=DASHBOARD_SCRIPTS)

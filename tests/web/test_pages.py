@@ -176,3 +176,27 @@ def test_overview_shell_paints_without_querying_statistics(api, make_client):
     # the page's libraries load before Alpine starts, so their components exist when it does
     scripts = re.findall(r'<script defer src="/static/([^"?]+)', page.text)
     assert scripts.index("dashboard.js") < scripts.index("vendor/alpine.min.js")
+
+
+def test_logging_out_ends_a_redis_backed_login(redis_url, tmp_path):
+    """With REDIS_URL the cookie holds a token naming a Redis key; the page's logout deletes it,
+    so a copy of the cookie is worthless afterwards."""
+    from fastapi.testclient import TestClient
+
+    from katsuo.app import create_app
+    from katsuo.config import Settings
+    from katsuo.services import Services
+
+    settings = Settings.from_env({"APP_SECRET": "s", "KATSUO_DATA_DIR": str(tmp_path), "REDIS_URL": redis_url})
+    services = Services.start(settings)
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            token = cookie_login(client)
+            assert client.get("/websites", follow_redirects=False).status_code == 200
+            assert client.post("/api/auth/logout", headers=CSRF).status_code == 200
+            assert client.delete("/session", headers=CSRF).status_code == 200
+            client.cookies.set(browser.COOKIE, token)  # someone kept a copy
+            assert client.get("/websites", follow_redirects=False).status_code == 303
+            assert client.get("/api/me").status_code == 401
+    finally:
+        services.close()

@@ -200,7 +200,9 @@
     Alpine.data("themeToggle", () => ({
       dark: false,
       init() {
-        this.dark = getComputedStyle(root).colorScheme === "dark";
+        this.dark = root.dataset.theme
+          ? root.dataset.theme === "dark"
+          : matchMedia("(prefers-color-scheme: dark)").matches;
       },
       toggle() {
         this.dark = !this.dark;

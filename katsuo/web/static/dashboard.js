@@ -119,8 +119,14 @@
     return String(value);
   }
 
+  /** A theme colour as the browser resolved it (the variables hold light-dark() pairs). */
   function css(name) {
-    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    const probe = document.createElement("span");
+    probe.style.color = `var(${name})`;
+    document.body.appendChild(probe);
+    const color = getComputedStyle(probe).color;
+    probe.remove();
+    return color;
   }
 
   document.addEventListener("alpine:init", () => {

@@ -86,3 +86,11 @@ def shared_dashboard(page: AnyPage, slug: str) -> Response:
     if website is None:
         raise PageError(404, "This share URL does not exist")
     return page.render("share.html", website=website, share_slug=slug, scripts=DASHBOARD_SCRIPTS)
+
+
+@router.get("/websites/{website_id}/realtime")
+def website_realtime(page: UserPage, website_id: UUID) -> Response:
+    website = _website(page, website_id)
+    if website.team_id in page.actor.team_roles:
+        page.use_team(website.team_id)
+    return page.render("websites/realtime.html", website=website, scripts=DASHBOARD_SCRIPTS)

@@ -435,3 +435,50 @@
     }));
   });
 })();
+
+// The realtime page: the last 30 minutes, refreshed every few seconds.
+(() => {
+  const REFRESH_MS = 5000;
+  const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
+  const ranked = (counts) =>
+    Object.entries(counts || {}).map(([x, y]) => ({ x, y: +y })).sort((a, b) => b.y - a.y).slice(0, 10);
+
+  document.addEventListener("alpine:init", () => {
+    Alpine.data("realtime", (websiteId) => ({
+      data: null,
+      error: "",
+      updated: "",
+      init() {
+        this.load();
+        setInterval(() => this.load(), REFRESH_MS);
+      },
+      async load() {
+        try {
+          this.data = await katsuo.api("GET", `/api/realtime/${websiteId}`);
+          this.error = "";
+          this.updated = new Date().toLocaleTimeString();
+        } catch (error) {
+          this.error = error.message;
+        }
+      },
+      get totals() {
+        const t = this.data?.totals || {};
+        return [["views", "Views"], ["visitors", "Visitors"], ["events", "Events"], ["countries", "Countries"]]
+          .map(([key, name]) => ({ key, name, value: t[key] ?? 0 }));
+      },
+      get urls() { return ranked(this.data?.urls); },
+      get referrers() { return ranked(this.data?.referrers); },
+      get countries() {
+        return ranked(this.data?.countries).map((row) => ({ ...row, x: regionNames.of(row.x.toUpperCase()) || row.x }));
+      },
+      get events() {
+        return (this.data?.events || []).slice(0, 50).map((e) => ({
+          ...e,
+          time: new Date(e.createdAt).toLocaleTimeString(),
+          what: e.__type === "pageview" ? `Viewed ${e.urlPath}` : `Triggered ${e.eventName}`,
+          where: [e.country && (regionNames.of(e.country.toUpperCase()) || e.country), e.browser, e.os, e.device].filter(Boolean).join(" · "),
+        }));
+      },
+    }));
+  });
+})();

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.web.test_browser import EVIL, eventually
+from tests.e2e.dashboard.test_management import EVIL, eventually
 
 
 def test_team_owner_member_and_view_only_member(open_browser, api):

@@ -176,6 +176,15 @@ def test_overview_shell_paints_without_querying_statistics(api, make_client):
     # the page's libraries load before Alpine starts, so their components exist when it does
     scripts = re.findall(r'<script defer src="/static/([^"?]+)', page.text)
     assert scripts.index("dashboard.js") < scripts.index("vendor/alpine.min.js")
+    for tab, component in (("realtime", "realtime("), ("sessions", "activityList("), ("events", "activityList(")):
+        response = client.get(f"/websites/{website['id']}/{tab}")
+        assert response.status_code == 200 and component in response.text, tab
+        assert f'href="/websites/{website["id"]}/{tab}" aria-current="page"' in response.text
+    stranger = api.new_user(password="stranger-pass")
+    other = make_client()
+    cookie_login(other, stranger.user["username"], "stranger-pass")
+    for tab in ("", "/realtime", "/sessions", "/events"):
+        assert other.get(f"/websites/{website['id']}{tab}").status_code == 404
 
 
 def test_logging_out_ends_a_redis_backed_login(redis_url, tmp_path):

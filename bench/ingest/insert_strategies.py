@@ -1,19 +1,17 @@
 """How fast can one transaction put N collected hits into DuckDB / PostgreSQL? Compares insert
 strategies for the writer (rows per second, same data, same run). Usage:
-    .venv/bin/python bench/ingest/insert_strategies.py [duckdb|postgresql] [rows]
+    .venv/bin/python -m bench.ingest.insert_strategies [duckdb|postgresql] [rows]
 pyarrow / numpy are optional (pip install pyarrow numpy); strategies needing them are skipped."""
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
+from bench.ingest.run import postgres_database
 from katsuo.collect.rows import EventRow
 from katsuo.config import Settings
 from katsuo.store import migrations
@@ -95,8 +93,9 @@ def main() -> None:
     engine = sys.argv[1] if len(sys.argv) > 1 else "duckdb"
     total = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
     env = {"APP_SECRET": "bench", "KATSUO_DATA_DIR": tempfile.mkdtemp()}
+    drop = None
     if engine == "postgresql":
-        env["DATABASE_URL"] = os.environ.get("KATSUO_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+        env["DATABASE_URL"], drop = postgres_database()  # a throw-away database
     db = Database(Settings.from_env(env, load_dotenv=False))
     migrations.migrate(db)
     with db.engine.connect() as conn:
@@ -115,10 +114,9 @@ def main() -> None:
                     print(f"{name:<24} skipped ({missing.name} not installed)")
                     continue
                 print(f"batch {batch:>5}  {name:<24} {total / elapsed:>10.0f} rows/s")
-        if engine == "postgresql":
-            with conn.begin():
-                conn.execute(sa.text("DELETE FROM website_event"))
     db.close()
+    if drop:
+        drop()
 
 
 if __name__ == "__main__":

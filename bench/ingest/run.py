@@ -51,6 +51,12 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process (less sensitive to a busy machine than wall time)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def postgres_database() -> tuple[str, callable]:
     import sqlalchemy as sa
 
@@ -78,17 +84,19 @@ def wrk(base: str, website: str, connections: int, seconds: int, path: str, pid:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
+    cpu_before = cpu_seconds(pid)
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
                "-s", str(HERE / "send.lua"), base, "--", website, str(VISITORS), "1", "0", path]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60,
                             check=False).stdout
     done.set()
     sampler.join()
+    cpu = cpu_seconds(pid) - cpu_before
     result = dict(re.findall(r"(\w+)=([\d.]+)", " ".join(l for l in output.splitlines() if l.startswith("RESULT"))))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {"rps": float(result["rps"]), "p50": float(result["p50"]), "p99": float(result["p99"]),
             "requests": int(result["requests"]), "non2xx": int(non_2xx.group(1)) if non_2xx else 0,
-            "rss_mb": peak[0] / 1024}
+            "rss_mb": peak[0] / 1024, "cpu_us": cpu / max(1, int(result["requests"])) * 1e6}
 
 
 def main() -> None:
@@ -117,13 +125,14 @@ def main() -> None:
         wrk(base, website, 16, 3, "/api/send", server.pid)  # warm-up: caches, first sessions
         print(f"engine={engine} duration={seconds}s visitors={VISITORS} idle_rss={idle_rss:.0f}MB "
               f"load_before={os.getloadavg()[0]:.2f}")
-        print(f"{'route':<16}{'c':>4}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'RSS MB':>8}{'non-2xx':>9}")
+        print(f"{'route':<16}{'c':>4}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'RSS MB':>8}{'non-2xx':>9}"
+              f"{'CPU us/req':>12}")
         for connections in CONCURRENCIES:
             rows = {}
             for label, path in (("no-op", "/api/bench/noop"), ("/api/send", "/api/send")):
                 rows[label] = row = wrk(base, website, connections, seconds, path, server.pid)
                 print(f"{label:<16}{connections:>4}{row['rps']:>10.0f}{row['p50']:>9.2f}{row['p99']:>9.2f}"
-                      f"{row['rss_mb']:>8.0f}{row['non2xx']:>9}", flush=True)
+                      f"{row['rss_mb']:>8.0f}{row['non2xx']:>9}{row['cpu_us']:>12.0f}", flush=True)
             print(f"{'ratio send/no-op':<20}{rows['/api/send']['rps'] / rows['no-op']['rps']:>10.2f}")
         print(f"load_after={os.getloadavg()[0]:.2f} (2 cores; other work on the machine skews all figures)")
     finally:

@@ -8,6 +8,7 @@ committed (see katsuo/collect/writer.py).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 
@@ -60,26 +61,25 @@ def _collector(request: Request) -> Collector:
     return request.app.state.services.collector
 
 
-async def send(request: Request) -> Response:
+async def _answer(request: Request, limit: int, many: bool) -> Response:
+    collector = _collector(request)
     try:
-        body = parse_body(await _read(request, MAX_SEND_BYTES))
-        status, answer = await _collector(request).send(body, request.headers)
+        body = parse_body(await _read(request, limit))
+        handle = collector.send_many if many else collector.send
+        status, answer = await handle(body, request.headers)
     except ApiError as error:
         return _error(error)
     except WriterClosed:
         return _json(503, {"error": {"message": "Shutting down", "code": "unavailable", "status": 503}})
     return _json(status, answer)
+
+
+async def send(request: Request) -> Response:
+    return await _answer(request, MAX_SEND_BYTES, many=False)
 
 
 async def batch(request: Request) -> Response:
-    try:
-        body = parse_body(await _read(request, MAX_BATCH_BYTES))
-        status, answer = await _collector(request).send_many(body, request.headers)
-    except ApiError as error:
-        return _error(error)
-    except WriterClosed:
-        return _json(503, {"error": {"message": "Shutting down", "code": "unavailable", "status": 503}})
-    return _json(status, answer)
+    return await _answer(request, MAX_BATCH_BYTES, many=True)
 
 
 class _SlugCache:
@@ -93,8 +93,6 @@ class _SlugCache:
         entry = self.entries.get(slug)
         if entry and entry[1] > time.monotonic():
             return entry[0]
-        import asyncio
-
         db = request.app.state.services.db
 
         def find():

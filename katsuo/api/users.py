@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from katsuo.api.auth import Ok
-from katsuo.api.deps import Conn, PagingParams, UserActor
+from katsuo.api.deps import AppServices, Conn, PagingParams, UserActor
 from katsuo.api.inputs import Body
 from katsuo.auth.passwords import hash_password
 from katsuo.auth.permissions import authorize
@@ -91,12 +91,13 @@ def update_user(user_id: UUID, body: UpdateUserBody, actor: UserActor, conn: Con
 
 
 @router.delete("/{user_id}")
-def delete_user(user_id: UUID, actor: UserActor, conn: Conn) -> Ok:
+def delete_user(user_id: UUID, actor: UserActor, conn: Conn, svc: AppServices) -> Ok:
     user = _load(conn, user_id)
     authorize(actor, "delete", ("user", user))
     if actor.user.id == user.id:
         raise BadRequest("You cannot delete yourself.")
-    users.delete(conn, user.id)
+    for website_id in users.delete(conn, user.id):
+        svc.collector.forget_website(website_id)
     return Ok()
 
 

@@ -58,6 +58,17 @@ class Collector:
 
             self._new_id = lambda: str(ids.new_id())
 
+    def forget_website(self, website_id: str) -> None:
+        """Call when a website is deleted or reset: its id leaves the caches, and visitors whose
+        session rows were removed get them written again."""
+        self.websites.forget(str(website_id))
+        self.writer.forget_sessions()
+
+    def forget_everything(self) -> None:
+        """Empty the in-process caches, e.g. after the whole database was emptied (tests)."""
+        self.websites.clear()
+        self.writer.forget_sessions()
+
     async def send(self, body: Any, headers: Mapping[str, str]) -> tuple[int, dict]:
         """One `/api/send` body → (status, JSON body)."""
         try:

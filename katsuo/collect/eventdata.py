@@ -110,7 +110,7 @@ def _value(key: str, value) -> DataValue:
         if _DATE.match(value) and (moment := _parse_date(value)) is not None:
             iso = moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
             return DataValue(key, DATE, iso, date_value=moment)
-        return DataValue(key, STRING, truncate(value, MAX_LENGTH))
+        return DataValue(key, STRING, truncate(value.replace("\x00", ""), MAX_LENGTH))
     # arrays and null (JSON has nothing else left): their JSON text
     return DataValue(key, ARRAY, truncate(orjson.dumps(_js_json(value)).decode(), MAX_LENGTH))
 
@@ -131,7 +131,7 @@ def _walk(data: dict, prefix: str, out: list[DataValue]) -> None:
         if isinstance(value, dict):
             _walk(value, name, out)
         else:
-            out.append(_value(truncate(name, MAX_LENGTH), value))
+            out.append(_value(truncate(name.replace("\x00", ""), MAX_LENGTH), value))
 
 
 def _js_positive_number(value) -> Decimal | None:

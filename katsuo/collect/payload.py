@@ -35,6 +35,27 @@ _STRINGS = ("hostname", "language", "screen", "title", "name", "tag", "id", "ip"
 _METRICS = {"lcp": 60000, "inp": 60000, "fcp": 60000, "ttfb": 60000, "cls": 100}
 # Unix seconds a datetime (and every engine's timestamp type) can hold: years 1970 to 9999.
 _MAX_TIMESTAMP = 253402300799
+# Nesting of `data` (JSON itself allows ~1000 levels; flattening walks them recursively).
+MAX_DATA_DEPTH = 64
+
+
+def _clean(value: str) -> str:
+    # PostgreSQL text cannot hold NUL characters; they carry no meaning in analytics anyway.
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if level + 1 > MAX_DATA_DEPTH:
+                    return level + 1
+                stack.append((child, level + 1))
+        deepest = max(deepest, level)
+    return deepest
 
 
 @dataclass(slots=True)
@@ -165,7 +186,7 @@ def _check_payload(payload: dict, hit: Hit, problems: Problems) -> None:
         elif len(value) > _MAX_LENGTH.get(key, len(value)):
             bad(key, f"Too big: expected string to have <={_MAX_LENGTH[key]} characters")
         else:
-            setattr(hit, key, value)
+            setattr(hit, key, _clean(value))
     for key in ("url", "referrer"):
         if key not in payload:
             continue
@@ -175,12 +196,15 @@ def _check_payload(payload: dict, hit: Hit, problems: Problems) -> None:
         elif not _resolvable(value):
             bad(key, "Invalid input: not a URL or path")
         else:
-            setattr(hit, key, value)
+            setattr(hit, key, _clean(value))
     if "data" in payload:
-        if isinstance(payload["data"], dict):
-            hit.data = payload["data"]
+        data = payload["data"]
+        if not isinstance(data, dict):
+            bad("data", f"Invalid input: expected record, received {_kind(data)}")
+        elif _depth(data) > MAX_DATA_DEPTH:
+            bad("data", f"Too deep: expected at most {MAX_DATA_DEPTH} levels of nesting")
         else:
-            bad("data", f"Invalid input: expected record, received {_kind(payload['data'])}")
+            hit.data = data
     if "timestamp" in payload:
         hit.timestamp = _timestamp(payload["timestamp"], lambda message: bad("timestamp", message))
     for key, limit in _METRICS.items():

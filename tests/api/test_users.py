@@ -75,3 +75,15 @@ def test_deleting_a_user_removes_what_they_own(api):
     members = teammate.ok("GET", f"/api/teams/{joined_team['id']}/users")
     assert [m["userId"] for m in members["data"]] == [teammate.user["id"]]
     assert teammate.ok("GET", f"/api/websites/{kept_site['id']}")["id"] == kept_site["id"]
+
+
+def test_deleting_a_user_stops_collection_for_their_websites(api):
+    admin = api.admin()
+    owner = api.new_user()
+    website = owner.new_website()
+    hit = {"type": "event", "payload": {"website": website["id"], "url": "/", "hostname": "example.com"}}
+    browser = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"}
+    assert api.client.post("/api/send", json=hit, headers=browser).status_code == 200
+    admin.ok("DELETE", f"/api/users/{owner.user['id']}")
+    refused = api.client.post("/api/send", json=hit, headers=browser)
+    assert refused.status_code == 400 and refused.json()["error"]["message"] == "Website not found."

@@ -206,3 +206,18 @@ def test_batch(client, website, stored):
     assert body["details"][0]["index"] == 1 and "cache" in body
     assert sorted(e["url_path"] for e in stored("website_event", website_id=uuid.UUID(website))) == ["/1", "/2"]
     assert client.post("/api/batch", json={"type": "event"}, headers={"User-Agent": UA}).status_code == 400
+
+
+def test_reset_website_lets_returning_visitors_get_a_session_again(api, client, website, stored):
+    first = send(client, {"website": website, "url": "/a"}).json()
+    api.admin().ok("POST", f"/api/websites/{website}/reset")
+    assert stored("session", website_id=uuid.UUID(website)) == []
+    again = send(client, {"website": website, "url": "/b"}).json()
+    assert again["sessionId"] == first["sessionId"]
+    assert len(stored("session", website_id=uuid.UUID(website))) == 1
+
+
+def test_deleted_website_stops_collecting(api, client, website):
+    assert send(client, {"website": website}).status_code == 200
+    api.admin().delete(f"/api/websites/{website}")
+    assert send(client, {"website": website}).status_code == 400

@@ -84,9 +84,9 @@ class AdminUser(User, Counted):
     """A row of the admin user list: the user and how many websites they own."""
 
 
-def delete(conn: sa.Connection, user_id: UUID) -> None:
+def delete(conn: sa.Connection, user_id: UUID) -> list[UUID]:
     """Delete a user and what they own (data-model §5): personal websites with their data, the
-    teams they own, their memberships and their reports."""
+    teams they own, their memberships and their reports. Returns the ids of the deleted websites."""
     from katsuo.store.repositories import websites
 
     w = schema.website
@@ -107,3 +107,4 @@ def delete(conn: sa.Connection, user_id: UUID) -> None:
     conn.execute(schema.report.delete().where(schema.report.c.user_id == user_id))
     conn.execute(schema.api_key.delete().where(schema.api_key.c.user_id == user_id))
     conn.execute(t.delete().where(t.c.user_id == user_id))
+    return website_ids

@@ -7,12 +7,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from katsuo import __version__
-from katsuo.api import auth, handlers, me, system, users, websites
+from katsuo.api import auth, events, handlers, me, realtime, sessions, stats, system, users, websites
 from katsuo.config import Settings
 from katsuo.middleware import HeadersMiddleware
 from katsuo.services import Services
 
-ROUTERS = [system.router, auth.router, me.router, users.router, websites.router]
+ROUTERS = [
+    system.router, auth.router, me.router, users.router, websites.router,
+    stats.router, events.router, sessions.router, realtime.router,
+]
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from katsuo.analytics.slices import Maintainer
 from katsuo.auth.logins import LoginStore
 from katsuo.auth.ratelimit import LoginRateLimiter
 from katsuo.config import Settings
@@ -20,6 +21,7 @@ class Services:
     db: Database
     logins: LoginStore
     login_limiter: LoginRateLimiter
+    slices: Maintainer
     redis: object | None = None
 
     @classmethod
@@ -36,15 +38,21 @@ class Services:
 
             redis_client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
             redis_client.ping()
+        # Builds the read path's visit slices in the background when missing, then keeps them
+        # up to date; queries use the raw tables until they are ready.
+        slices = Maintainer(db, settings.slice_settle_seconds)
+        slices.start()
         return cls(
             settings=settings,
             db=db,
             logins=LoginStore(settings.secret, redis_client),
             login_limiter=LoginRateLimiter(settings.redis_url),
+            slices=slices,
             redis=redis_client,
         )
 
     def close(self) -> None:
+        self.slices.stop()
         if self.redis is not None:
             self.redis.close()
         self.db.close()

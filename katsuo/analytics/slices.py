@@ -1,0 +1,280 @@
+"""Visit slices: the derived table that makes dashboards fast, and how it is kept up to date.
+
+A slice is one visit's occurrences of one dimension value inside one UTC half hour: page views
+(`dim` 0, value ''), views of a path (1), views from a countable referrer (2, self-referrals and
+empty referrers excluded, as the referrer metric excludes them), and custom events by name (3).
+Each carries its count and first/last time, the time of the previous occurrence of the same
+(session, dim, value) — so "distinct sessions in a range" becomes "slices whose previous
+occurrence lies before the range", a plain count — the whole visit's totals for the value, and
+the session's attributes. `summary.py` answers the dashboard's queries from it.
+
+Umami's tables stay the source of truth. The slices are rebuilt from them (at start-up when
+missing, and by `katsuo slices rebuild`), and maintained incrementally: the write path appends
+each committed event to `katsuo_slice_pending` in its own transaction (`record_events`), reads
+add pending events to what the slices say, and `settle` folds them in every few seconds by
+recomputing the affected sessions' slices from the events.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Iterable, Mapping
+
+import sqlalchemy as sa
+
+from katsuo.analytics import timeframe as T
+from katsuo.analytics.dialects import Dialect, for_engine
+from katsuo.analytics.sql import CUSTOM_EVENT, VIEW_TYPES_EXCLUDED
+from katsuo.store import schema
+from katsuo.store.database import Database
+from katsuo.store.repositories import websites
+
+log = logging.getLogger("katsuo.slices")
+
+DIM_VIEW, DIM_PATH, DIM_REFERRER, DIM_EVENT = 0, 1, 2, 3
+SLOT_US = 30 * T.US_PER_MINUTE
+HOURS_PER_WEEK = 168
+STATE_NAME = "visit_slice"
+SESSION_ATTRS = ("browser", "os", "device", "screen", "language", "country", "region", "city", "distinct_id")
+
+slice_t = schema.visit_slice
+pending_t = schema.slice_pending
+state_t = schema.slice_state
+
+# Resetting or deleting a website empties its slices and pending events too.
+for _table in (slice_t, pending_t):
+    if _table not in websites.COLLECTED_DATA_TABLES:
+        websites.COLLECTED_DATA_TABLES.append(_table)
+
+
+def _mapped(dialect: Dialect, events: sa.Subquery) -> sa.Select:
+    """(website, session, visit, dim, value, t) for every slice-worthy occurrence of `events`."""
+    e = events.c
+    view = e.event_type.not_in(VIEW_TYPES_EXCLUDED)
+    countable_referrer = sa.and_(
+        view,
+        e.referrer_domain != "",
+        e.referrer_domain != dialect.strip_www(e.hostname),
+    )
+    parts = [
+        (DIM_VIEW, sa.literal("", sa.String), view),
+        (DIM_PATH, e.url_path, view),
+        (DIM_REFERRER, e.referrer_domain, countable_referrer),
+        (DIM_EVENT, e.event_name, e.event_type == CUSTOM_EVENT),
+    ]
+    return sa.union_all(*(
+        sa.select(e.website_id, e.session_id, e.visit_id, e.t,
+                  sa.literal(dim, sa.SmallInteger).label("dim"), sa.cast(value, sa.String).label("value"))
+        .where(where)
+        for dim, value, where in parts
+    ))
+
+
+def _slices_select(dialect: Dialect, sessions: sa.Select | None) -> sa.Select:
+    """Slices computed from Umami's tables: all of them, or those of `sessions` (website, session)."""
+    w = schema.website_event
+    events = sa.select(
+        w.c.website_id, w.c.session_id, w.c.visit_id, dialect.epoch_us(w.c.created_at).label("t"),
+        w.c.event_type, w.c.url_path, w.c.referrer_domain, w.c.hostname, w.c.event_name,
+    )
+    if sessions is not None:
+        events = events.where(w.c.session_id.in_(sessions))
+    mapped = _mapped(dialect, events.subquery("ev")).subquery("mapped")
+    m = mapped.c
+    slot = dialect.div(m.t, SLOT_US)
+    grouped = (
+        sa.select(
+            m.website_id, m.dim, m.value, m.session_id, m.visit_id,
+            sa.func.min(m.t).label("first_us"), sa.func.max(m.t).label("last_us"),
+            sa.cast(sa.func.count(), sa.Integer).label("hits"),
+        )
+        .group_by(m.website_id, m.dim, m.value, m.session_id, m.visit_id, slot)
+        .subquery("grouped")
+    )
+    g = grouped.c
+    pair = (g.website_id, g.session_id, g.dim, g.value)
+    order = (g.first_us, g.visit_id)
+    earlier = (None, -1)  # ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    hour_of_week = dialect.div(g.first_us, T.US_PER_HOUR) % HOURS_PER_WEEK
+    group = (g.website_id, g.session_id, g.visit_id, g.dim, g.value)
+    chained = sa.select(
+        *g,
+        sa.func.max(g.last_us).over(partition_by=pair, order_by=order, rows=earlier).label("prev_us"),
+        sa.case(
+            (g.dim == DIM_VIEW,
+             sa.func.max(g.last_us).over(partition_by=(*pair, hour_of_week), order_by=order, rows=earlier)),
+            else_=sa.null(),
+        ).label("prev_how_us"),
+        sa.func.min(g.first_us).over(partition_by=group).label("group_first_us"),
+        sa.func.max(g.last_us).over(partition_by=group).label("group_last_us"),
+        sa.cast(sa.func.sum(g.hits).over(partition_by=group), sa.Integer).label("group_hits"),
+    ).subquery("chained")
+    c = chained.c
+    s = schema.session
+    return sa.select(
+        *(c[col.name] for col in slice_t.columns if col.name not in SESSION_ATTRS),
+        *(s.c[name] for name in SESSION_ATTRS),
+    ).select_from(
+        chained.outerjoin(s, sa.and_(s.c.session_id == c.session_id, s.c.website_id == c.website_id))
+    )
+
+
+def _insert(dialect: Dialect, select: sa.Select, *, ordered: bool) -> sa.Insert:
+    if ordered:
+        sub = select.subquery("slices")
+        select = sa.select(*sub.c).order_by(sub.c.website_id, sub.c.dim, sub.c.first_us)
+    return slice_t.insert().from_select([c.name for c in slice_t.columns], select)
+
+
+def _snapshot(db: Database, conn: sa.Connection) -> None:
+    """Reads and writes of one maintenance step must see one snapshot (DuckDB always does)."""
+    if db.kind == "postgresql":
+        conn.execution_options(isolation_level="REPEATABLE READ")
+
+
+def rebuild(db: Database) -> int:
+    """Recompute every slice from Umami's tables. Pending events visible to this transaction are
+    included, so they are removed; events committed meanwhile stay pending. Returns the count."""
+    dialect = for_engine(db.kind)
+    started = time.monotonic()
+    with db.engine.connect() as conn:
+        _snapshot(db, conn)
+        if db.kind == "duckdb":
+            # Keep the ORDER BY in the stored order: sorted storage is what lets DuckDB skip
+            # other websites' and other dates' row groups.
+            conn.exec_driver_sql("SET preserve_insertion_order = true")
+            conn.commit()
+        try:
+            with conn.begin():
+                conn.execute(slice_t.delete())
+                conn.execute(_insert(dialect, _slices_select(dialect, None), ordered=True))
+                conn.execute(pending_t.delete())
+                _mark_built(conn)
+        finally:
+            if db.kind == "duckdb":
+                conn.exec_driver_sql("SET preserve_insertion_order = false")
+                conn.commit()
+        count = conn.execute(sa.select(sa.func.count()).select_from(slice_t)).scalar_one()
+    log.info("visit slices rebuilt: %d rows in %.1f s", count, time.monotonic() - started)
+    return count
+
+
+def _mark_built(conn: sa.Connection) -> None:
+    conn.execute(state_t.delete().where(state_t.c.name == STATE_NAME))
+    conn.execute(state_t.insert().values(name=STATE_NAME, built_at=datetime.now(timezone.utc)))
+
+
+def is_built(conn: sa.Connection) -> bool:
+    return conn.execute(sa.select(state_t.c.built_at).where(state_t.c.name == STATE_NAME)).first() is not None
+
+
+def mark_stale(conn: sa.Connection) -> None:
+    """Make the read path ignore the slices until the next rebuild (after an import, say)."""
+    conn.execute(state_t.delete().where(state_t.c.name == STATE_NAME))
+
+
+def settle(db: Database) -> int:
+    """Fold pending events into the slices: recompute the slices of every session that has a
+    pending event, from its events. Returns the number of pending events folded in."""
+    dialect = for_engine(db.kind)
+    with db.engine.connect() as conn:
+        _snapshot(db, conn)
+        with conn.begin():
+            pending = conn.execute(sa.select(sa.func.count()).select_from(pending_t)).scalar_one()
+            if not pending:
+                return 0
+            sessions = sa.select(pending_t.c.session_id).distinct()
+            conn.execute(slice_t.delete().where(slice_t.c.session_id.in_(sessions)))
+            conn.execute(_insert(dialect, _slices_select(dialect, sessions), ordered=False))
+            conn.execute(pending_t.delete())
+    return pending
+
+
+def record_events(conn: sa.Connection, events: Iterable[Mapping]) -> None:
+    """Write-path hook: note committed-with-this-transaction events as pending.
+
+    `events` are website_event rows as mappings (column names as keys). Performance beacons
+    (type 5) never reach a slice and are skipped.
+    """
+    rows = []
+    for event in events:
+        if event.get("event_type", 1) == 5:
+            continue
+        created = event["created_at"]
+        rows.append({
+            "event_id": event["event_id"],
+            "website_id": event["website_id"],
+            "session_id": event["session_id"],
+            "visit_id": event["visit_id"],
+            "created_us": T.to_us(created) if isinstance(created, datetime) else int(created),
+            "event_type": event.get("event_type", 1),
+            "url_path": event.get("url_path"),
+            "referrer_domain": event.get("referrer_domain"),
+            "hostname": event.get("hostname"),
+            "event_name": event.get("event_name"),
+        })
+    if rows:
+        conn.execute(pending_t.insert(), rows)
+
+
+class Maintainer:
+    """Background upkeep in the server process: rebuild when missing, then settle periodically.
+
+    With PostgreSQL and several server processes, an advisory lock keeps it to one at a time.
+    """
+
+    def __init__(self, db: Database, interval: float):
+        self.db = db
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if self.interval <= 0:
+            return
+        self._thread = threading.Thread(target=self._run, name="katsuo-slices", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def ensure_built(self) -> None:
+        with self._lock, self.db.connect() as conn:
+            built = is_built(conn)
+        if not built:
+            with self._lock:
+                self._exclusive(rebuild)
+
+    def settle_now(self) -> int:
+        with self._lock:
+            return self._exclusive(settle) or 0
+
+    def _exclusive(self, step) -> int | None:
+        if self.db.kind != "postgresql":
+            return step(self.db)
+        with self.db.engine.connect() as conn:
+            if not conn.execute(sa.text("select pg_try_advisory_lock(4715)")).scalar():
+                return None
+            try:
+                return step(self.db)
+            finally:
+                conn.execute(sa.text("select pg_advisory_unlock(4715)"))
+                conn.commit()
+
+    def _run(self) -> None:
+        try:
+            self.ensure_built()
+        except Exception:  # noqa: BLE001 - keep serving from the raw tables
+            log.exception("visit slices: rebuild failed; queries read the raw tables")
+        while not self._stop.wait(self.interval):
+            try:
+                self.settle_now()
+            except Exception:  # noqa: BLE001 - a conflict or outage: try again next round
+                log.warning("visit slices: settle failed, retrying", exc_info=True)
+

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from katsuo import __version__
-from katsuo.api import auth, events, handlers, me, realtime, sessions, stats, system, users, websites
+from katsuo.api import auth, collect, events, handlers, me, realtime, sessions, stats, system, users, websites
 from katsuo.config import Settings
 from katsuo.middleware import HeadersMiddleware
 from katsuo.services import Services
@@ -43,6 +43,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         openapi_url=f"{prefix}/api/openapi.json",
     )
     app.state.settings = settings
+    # The collect routes first: the hot path should not walk the API's route table.
+    app.router.routes[:0] = collect.routes(settings)
     for router in ROUTERS:
         app.include_router(router, prefix=prefix)
     handlers.install(app)

@@ -107,6 +107,7 @@ class Settings:
     collect_api_host: str = ""
     tracker_script_names: tuple[str, ...] = ()
     tracker_script_url: str = ""
+    bench_noop: bool = False  # KATSUO_BENCH_NOOP: a no-op collect route, the benchmark's baseline
     # Modes and UI
     base_path: str = ""
     private_mode: bool = False
@@ -189,6 +190,7 @@ class Settings:
             collect_api_host=env.get("COLLECT_API_HOST", "").strip().rstrip("/"),
             tracker_script_names=script_names,
             tracker_script_url=_url(env, "TRACKER_SCRIPT_URL", ("http", "https")),
+            bench_noop=_flag(env, "KATSUO_BENCH_NOOP"),
             base_path=_path_prefix(env, "BASE_PATH"),
             private_mode=_flag(env, "PRIVATE_MODE"),
             disable_telemetry=_flag(env, "DISABLE_TELEMETRY"),

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from katsuo.analytics.slices import Maintainer
 from katsuo.auth.logins import LoginStore
 from katsuo.auth.ratelimit import LoginRateLimiter
+from katsuo.collect.collector import Collector
+from katsuo.collect.geo import GeoLocator
+from katsuo.collect.websites import WebsiteCache
+from katsuo.collect.writer import Writer
 from katsuo.config import Settings
 from katsuo.store import ids, migrations
 from katsuo.store.database import Database
@@ -23,6 +27,11 @@ class Services:
     login_limiter: LoginRateLimiter
     slices: Maintainer
     redis: object | None = None
+    # The write path: `writer` is the one group-committing writer (register derived-table hooks
+    # with `services.writer.hooks.append(fn)`); `collector` runs /api/send without HTTP.
+    writer: Writer | None = None
+    geo: GeoLocator | None = None
+    collector: Collector | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> "Services":
@@ -39,9 +48,12 @@ class Services:
             redis_client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
             redis_client.ping()
         # Builds the read path's visit slices in the background when missing, then keeps them
-        # up to date; queries use the raw tables until they are ready.
+        # up to date; queries use the raw tables until they are ready. The writer notes every
+        # committed event as pending for them, in the same transaction.
         slices = Maintainer(db, settings.slice_settle_seconds)
+        writer = Writer(db, hooks=[slices.write_hook])
         slices.start()
+        geo = GeoLocator(settings.geolite_db_path or None, use_headers=not settings.skip_location_headers)
         return cls(
             settings=settings,
             db=db,
@@ -49,10 +61,18 @@ class Services:
             login_limiter=LoginRateLimiter(settings.redis_url),
             slices=slices,
             redis=redis_client,
+            writer=writer,
+            geo=geo,
+            collector=Collector(settings, writer, WebsiteCache(db, redis_client), geo),
         )
 
     def close(self) -> None:
+        # The writer first: whatever was accepted is committed before the database closes.
+        if self.writer is not None:
+            self.writer.close()
         self.slices.stop()
+        if self.geo is not None:
+            self.geo.close()
         if self.redis is not None:
             self.redis.close()
         self.db.close()

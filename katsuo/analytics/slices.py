@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Iterable, Mapping
+from typing import Iterable
 
 import sqlalchemy as sa
 
@@ -193,31 +193,23 @@ def settle(db: Database) -> int:
     return pending
 
 
-def record_events(conn: sa.Connection, events: Iterable[Mapping]) -> None:
-    """Write-path hook: note committed-with-this-transaction events as pending.
+PENDING_COLUMNS = tuple(c.name for c in pending_t.columns)
 
-    `events` are website_event rows as mappings (column names as keys). Performance beacons
-    (type 5) never reach a slice and are skipped.
-    """
+
+def pending_rows(events: Iterable) -> list[tuple]:
+    """website_event rows (objects with the column names as attributes, e.g. the writer's
+    EventRow) as pending rows. Performance beacons (type 5) never reach a slice."""
     rows = []
     for event in events:
-        if event.get("event_type", 1) == 5:
+        if event.event_type == 5:
             continue
-        created = event["created_at"]
-        rows.append({
-            "event_id": event["event_id"],
-            "website_id": event["website_id"],
-            "session_id": event["session_id"],
-            "visit_id": event["visit_id"],
-            "created_us": T.to_us(created) if isinstance(created, datetime) else int(created),
-            "event_type": event.get("event_type", 1),
-            "url_path": event.get("url_path"),
-            "referrer_domain": event.get("referrer_domain"),
-            "hostname": event.get("hostname"),
-            "event_name": event.get("event_name"),
-        })
-    if rows:
-        conn.execute(pending_t.insert(), rows)
+        created = event.created_at
+        rows.append((
+            event.event_id, event.website_id, event.session_id, event.visit_id,
+            T.to_us(created) if isinstance(created, datetime) else int(created),
+            event.event_type, event.url_path, event.referrer_domain, event.hostname, event.event_name,
+        ))
+    return rows
 
 
 class Maintainer:
@@ -232,6 +224,12 @@ class Maintainer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+
+    def write_hook(self, conn: sa.Connection, batch) -> None:
+        """The writer's hook: the batch's events become pending, in the writer's transaction."""
+        rows = pending_rows(batch.events)
+        if rows:
+            self.db.engines.insert_rows(conn, pending_t.name, PENDING_COLUMNS, rows)
 
     def start(self) -> None:
         if self.interval <= 0:

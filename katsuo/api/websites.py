@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from katsuo.api.auth import Ok
-from katsuo.api.deps import AnyActor, Conn, PagingParams, UserActor
+from katsuo.api.deps import AnyActor, AppServices, Conn, PagingParams, UserActor
 from katsuo.auth.permissions import authorize
 from katsuo.errors import BadRequest, NotFound
 from katsuo.store.records import Page, Website
@@ -109,18 +109,20 @@ def update_website(website_id: UUID, body: UpdateWebsiteBody, actor: UserActor, 
 
 
 @router.delete("/{website_id}")
-def delete_website(website_id: UUID, actor: UserActor, conn: Conn) -> Ok:
+def delete_website(website_id: UUID, actor: UserActor, conn: Conn, svc: AppServices) -> Ok:
     website = load_website(conn, website_id)
     authorize(actor, "delete", ("website", website))
     websites.delete(conn, website.id)
+    svc.collector.forget_website(website.id)
     return Ok()
 
 
 @router.post("/{website_id}/reset")
-def reset_website(website_id: UUID, actor: UserActor, conn: Conn) -> Ok:
+def reset_website(website_id: UUID, actor: UserActor, conn: Conn, svc: AppServices) -> Ok:
     website = load_website(conn, website_id)
     authorize(actor, "update", ("website", website))
     websites.reset(conn, website.id)
+    svc.collector.forget_website(website.id)
     return Ok()
 
 

@@ -31,3 +31,23 @@ def create_engine(settings: Settings) -> sa.Engine:
 def create_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
     for table in tables:
         table.create(conn, checkfirst=True)
+
+
+def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple],
+                *, skip_existing: bool = False) -> None:
+    """Append rows inside the connection's transaction: COPY (the fastest way into PostgreSQL),
+    or, with `skip_existing`, a multi-row INSERT … ON CONFLICT DO NOTHING (first write wins)."""
+    cursor = conn.connection.driver_connection.cursor()
+    names = ", ".join(columns)
+    if not skip_existing:
+        with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    one = "(" + ",".join(["%s"] * len(columns)) + ")"
+    for start in range(0, len(rows), 256):
+        chunk = rows[start:start + 256]
+        cursor.execute(
+            f'INSERT INTO "{table}" ({names}) VALUES {",".join([one] * len(chunk))} ON CONFLICT DO NOTHING',
+            [value for row in chunk for value in row],
+        )

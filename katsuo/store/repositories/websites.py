@@ -147,3 +147,9 @@ def delete(conn: sa.Connection, website_id: UUID) -> None:
 
 def transfer(conn: sa.Connection, website_id: UUID, *, user_id: UUID | None, team_id: UUID | None) -> Website | None:
     return update(conn, website_id, user_id=user_id, team_id=team_id)
+
+
+def is_live(conn: sa.Connection, website_id: UUID | str) -> bool:
+    """Whether hits may be collected for the id: the website exists and is not deleted."""
+    stmt = sa.select(t.c.website_id).where(t.c.website_id == website_id, _live)
+    return conn.execute(stmt).first() is not None

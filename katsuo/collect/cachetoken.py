@@ -1,0 +1,50 @@
+"""The `x-umami-cache` token (ingestion.md §5): a standard HS256 JWT keyed with the derived secret,
+claims websiteId?, sessionId, visitId, iat; no expiry.
+
+Signed and checked here with hmac + orjson rather than through PyJWT (katsuo.auth.tokens): the
+token is made on every hit and PyJWT's generic path costs ~150 µs of the request, this ~5 µs.
+Tokens from either are interchangeable.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any
+
+import orjson
+
+_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class CacheTokens:
+    def __init__(self, secret: str):
+        self._key = secret.encode()
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        signing_input = _HEADER + b"." + _b64(orjson.dumps(claims))
+        signature = hmac.new(self._key, signing_input, hashlib.sha256).digest()
+        return (signing_input + b"." + _b64(signature)).decode()
+
+    def verify(self, token: str) -> dict[str, Any] | None:
+        """The claims of a valid token; None for anything else (a bad token is ignored)."""
+        try:
+            head, body, signature = token.split(".")
+            expected = hmac.new(self._key, f"{head}.{body}".encode(), hashlib.sha256).digest()
+            if not hmac.compare_digest(expected, _unb64(signature)):
+                return None
+            if orjson.loads(_unb64(head)).get("alg") != "HS256":
+                return None
+            claims = orjson.loads(_unb64(body))
+        except (ValueError, TypeError, AttributeError, orjson.JSONDecodeError):
+            return None
+        return claims if isinstance(claims, dict) else None

@@ -1,0 +1,251 @@
+"""The one writer of collected rows: it group-commits.
+
+Requests hand their rows to `Writer.write()` and wait. A single thread takes everything that is
+queued, inserts it in one transaction, runs the registered hooks inside that transaction, commits,
+and only then releases the waiting requests. Under load the queue fills while a commit runs, so
+batches grow by themselves and throughput comes from batching, never from acknowledging rows that
+are not yet committed. `close()` drains the queue before the process exits.
+
+If a batch fails, each hit of it is retried in its own transaction, so one bad hit fails alone.
+
+Hooks: `writer.hooks.append(fn)` with `fn(conn: sqlalchemy.Connection, batch: rows.Batch)`; they
+run after the batch's inserts, before the commit, and an exception fails the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+
+import sqlalchemy as sa
+
+from katsuo.collect.rows import (
+    Batch,
+    EventDataRow,
+    EventRow,
+    RevenueRow,
+    SessionDataRow,
+    SessionRow,
+)
+from katsuo.store import schema
+from katsuo.store.database import Database
+
+log = logging.getLogger("katsuo.collect")
+
+Hook = Callable[[sa.Connection, Batch], None]
+
+# Upper bound of rows per transaction: big enough for ~1k hits, small enough to keep latency low.
+MAX_BATCH_ROWS = 5000
+# Session ids this process committed recently. Their rows exist, so a later hit of the same
+# visitor need not send its session row through ON CONFLICT again (the costliest statement of a
+# batch). Bounded; forget_sessions() empties it when sessions are deleted (website reset/delete).
+KNOWN_SESSIONS = 200_000
+
+_STOP = object()
+
+
+class WriterClosed(RuntimeError):
+    """The writer no longer accepts rows (the server is shutting down)."""
+
+
+class _Pending:
+    """One caller's rows and how to tell it the outcome."""
+
+    __slots__ = ("batch", "future", "loop")
+
+    def __init__(self, batch: Batch, future, loop: asyncio.AbstractEventLoop | None):
+        self.batch, self.future, self.loop = batch, future, loop
+
+
+class Writer:
+    def __init__(self, db: Database, hooks: list[Hook] | None = None, max_batch_rows: int = MAX_BATCH_ROWS):
+        self.db = db
+        self.hooks: list[Hook] = list(hooks or [])
+        self.max_batch_rows = max_batch_rows
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="katsuo-writer", daemon=True)
+        self._thread.start()
+        self.batches = 0  # committed transactions, for the benchmark's report
+        self.rows = 0
+        self._known_sessions: dict[str, None] = {}
+
+    # --- callers -------------------------------------------------------------------------
+
+    async def write(self, batch: Batch) -> None:
+        """Return once the rows are committed; raise what the database raised otherwise."""
+        if self._closed:
+            raise WriterClosed("the server is shutting down")
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.put(_Pending(batch, future, loop))
+        await future
+
+    def write_blocking(self, batch: Batch, timeout: float | None = None) -> None:
+        """The same for code outside the event loop (CLI, imports, tests)."""
+        if self._closed:
+            raise WriterClosed("the server is shutting down")
+        future: Future = Future()
+        self._queue.put(_Pending(batch, future, None))
+        future.result(timeout)
+
+    def forget_sessions(self) -> None:
+        """Call after deleting session rows, so returning visitors get theirs written again."""
+        self._known_sessions = {}
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop accepting rows, commit everything already queued, then stop the thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+
+    # --- the writer thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        conn: sa.Connection | None = None
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            if item is _STOP:
+                break
+            pending = [item]
+            rows = len(item.batch)
+            while rows < self.max_batch_rows:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                pending.append(item)
+                rows += len(item.batch)
+            conn = self._commit_all(conn, pending)
+        if conn is not None:
+            conn.close()
+
+    def _connection(self, conn: sa.Connection | None) -> sa.Connection:
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.db.engine.connect()
+        return conn
+
+    def _commit_all(self, conn: sa.Connection | None, pending: list[_Pending]) -> sa.Connection | None:
+        batch = Batch()
+        for item in pending:
+            batch.extend(item.batch)
+        try:
+            conn = self._connection(conn)
+            self._commit(conn, batch)
+        except Exception as error:  # noqa: BLE001 - any failure: isolate, then report per caller
+            conn = self._reset(conn)
+            if len(pending) == 1:
+                log.error("collect: could not store a hit: %s", error)
+                _settle([(pending[0], error)])
+                return conn
+            log.warning("collect: batch of %d hits failed (%s); retrying one by one", len(pending), error)
+            outcomes = []
+            for item in pending:
+                try:
+                    conn = self._connection(conn)
+                    self._commit(conn, item.batch)
+                    outcomes.append((item, None))
+                except Exception as single_error:  # noqa: BLE001
+                    log.error("collect: could not store a hit: %s", single_error)
+                    conn = self._reset(conn)
+                    outcomes.append((item, single_error))
+            _settle(outcomes)
+            return conn
+        _settle([(item, None) for item in pending])
+        return conn
+
+    @staticmethod
+    def _reset(conn: sa.Connection | None) -> None:
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception as error:  # noqa: BLE001 - the connection is being thrown away anyway
+                log.debug("collect: closing a failed connection: %s", error)
+
+    def _commit(self, conn: sa.Connection, batch: Batch) -> None:
+        insert = self.db.engines.insert_rows
+        known = self._known_sessions
+        sessions = [row for row in _first_per_key(batch.sessions) if row.session_id not in known]
+        with conn.begin():
+            if sessions:
+                insert(conn, "session", SessionRow._fields, sessions, skip_existing=True)
+            if batch.events:
+                insert(conn, "website_event", EventRow._fields, batch.events)
+            if batch.event_data:
+                insert(conn, "event_data", EventDataRow._fields, batch.event_data)
+            if batch.revenue:
+                insert(conn, "revenue", RevenueRow._fields, batch.revenue)
+            if batch.session_data:
+                _upsert_session_data(conn, batch.session_data)
+            for hook in self.hooks:
+                hook(conn, batch)
+        self.batches += 1
+        self.rows += len(batch)
+        if len(known) + len(sessions) > KNOWN_SESSIONS:
+            known = self._known_sessions = {}
+        known.update(dict.fromkeys(row.session_id for row in sessions))
+
+
+def _first_per_key(sessions: list[SessionRow]) -> list[SessionRow]:
+    """One row per session id, the earliest-queued one (first write wins within a batch too)."""
+    seen: dict[str, SessionRow] = {}
+    for row in sessions:
+        seen.setdefault(row.session_id, row)
+    return list(seen.values())
+
+
+def _upsert_session_data(conn: sa.Connection, rows: list[SessionDataRow]) -> None:
+    """Update the stored row of each (session, key), else insert one (no unique key to lean on,
+    as in Umami's schema). Identify calls are rare, so plain statements do."""
+    t = schema.session_data
+    for row in rows:
+        values = {
+            "string_value": row.string_value, "number_value": row.number_value,
+            "date_value": row.date_value, "data_type": row.data_type,
+            "distinct_id": row.distinct_id, "created_at": row.created_at,
+        }
+        match = sa.and_(t.c.session_id == row.session_id, t.c.data_key == row.data_key)
+        found = conn.execute(sa.select(sa.func.count()).select_from(t).where(match)).scalar()
+        if found:
+            conn.execute(t.update().where(match).values(**values))
+        else:
+            conn.execute(t.insert().values(**row._asdict()))
+
+
+def _settle(outcomes: list[tuple[_Pending, BaseException | None]]) -> None:
+    """Release the callers: one hop into each event loop for the whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+    for item, error in outcomes:
+        if item.loop is None:
+            if error is None:
+                item.future.set_result(None)
+            else:
+                item.future.set_exception(error)
+        else:
+            by_loop.setdefault(item.loop, []).append((item.future, error))
+    for loop, results in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, results)
+        except RuntimeError:  # the loop is gone: nobody is waiting any more
+            pass
+
+
+def _resolve(results: list) -> None:
+    for future, error in results:
+        if future.done():  # the request was cancelled (client went away)
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

@@ -1,0 +1,65 @@
+"""Fixtures of the collect tests: a website to send hits to, an app with extra settings, and a
+way to read back what was stored."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import sqlalchemy as sa
+
+from katsuo.config import Settings
+from katsuo.store import schema
+
+UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+
+
+@pytest.fixture
+def website(api):
+    return api.admin().new_website(domain="example.com")["id"]
+
+
+@pytest.fixture
+def stored(services):
+    """stored(table, **where) -> list of row dicts."""
+
+    def read(table: str, **where) -> list[dict]:
+        t = schema.metadata.tables[table]
+        stmt = sa.select(t).where(*(t.c[k] == v for k, v in where.items()))
+        with services.db.connect() as conn:
+            return [dict(row) for row in conn.execute(stmt).mappings()]
+
+    return read
+
+
+@pytest.fixture
+def client_with(services):
+    """client_with(**env) -> a TestClient whose settings add these environment variables."""
+    from fastapi.testclient import TestClient
+
+    from katsuo.app import create_app
+    from katsuo.collect.collector import Collector
+
+    opened = []
+
+    def make(**env):
+        base = {k: v for k, v in dataclasses.asdict(services.settings).items()}
+        extra = Settings.from_env({"APP_SECRET": services.settings.app_secret, **env})
+        changed = {k: getattr(extra, k) for k in base if base[k] != getattr(extra, k)
+                   and k not in ("data_dir", "database_url", "app_secret")}
+        settings = dataclasses.replace(services.settings, **changed)
+        collector = Collector(settings, services.writer, services.collector.websites, services.geo)
+        copy = dataclasses.replace(services, settings=settings, collector=collector)
+        client = TestClient(create_app(settings, copy))
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def send(client, payload: dict, *, type: str = "event", headers: dict | None = None, path="/api/send"):
+    return client.post(path, json={"type": type, "payload": payload},
+                       headers={"User-Agent": UA, **(headers or {})})

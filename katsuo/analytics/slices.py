@@ -10,7 +10,7 @@ the session's attributes. `summary.py` answers the dashboard's queries from it.
 
 Umami's tables stay the source of truth. The slices are rebuilt from them (at start-up when
 missing, and by `katsuo slices rebuild`), and maintained incrementally: the write path appends
-each committed event to `katsuo_slice_pending` in its own transaction (`record_events`), reads
+each committed event to `katsuo_slice_pending` in its own transaction (`Maintainer.write_hook`), reads
 add pending events to what the slices say, and `settle` folds them in every few seconds by
 recomputing the affected sessions' slices from the events.
 """

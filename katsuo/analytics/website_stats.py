@@ -15,6 +15,7 @@ import zipfile
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
@@ -249,7 +250,7 @@ def _entry_exit(query: Query, first: bool) -> sa.Subquery:
     order = x.c.created_at.asc() if first else x.c.created_at.desc()
     return (
         sa.select(x.c.visit_id, x.c.url_path)
-        .distinct(x.c.visit_id)
+        .ext(distinct_on(x.c.visit_id))
         .where(
             x.c.website_id == query.website_id,
             x.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),

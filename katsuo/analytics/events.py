@@ -176,21 +176,21 @@ def event_data_list(reader: Reader, query: Query, page_number: int, page_size: i
     if query.empty:
         return page([], 0, page_number, page_size)
     source, where = _data_source(reader, query)
-    with_data = sa.select(e.c.event_id, sa.func.max(e.c.created_at).label("at")).select_from(source).where(
+    with_data = sa.select(e.c.event_id, sa.func.max(e.c.created_at).label("last_at")).select_from(source).where(
         *where).group_by(e.c.event_id)
     count = reader.one(sa.select(sa.func.count().label("n")).select_from(with_data.subquery()), query)
-    paged = with_data.order_by(sa.desc("at"), e.c.event_id).limit(page_size).offset(
+    paged = with_data.order_by(sa.desc("last_at"), e.c.event_id).limit(page_size).offset(
         (page_number - 1) * page_size).subquery("paged")
     stmt = (
-        sa.select(*_DATA_COLUMNS, paged.c.at)
+        sa.select(*_DATA_COLUMNS, paged.c.last_at)
         .select_from(d.join(e, e.c.event_id == d.c.website_event_id).join(paged, paged.c.event_id == d.c.website_event_id))
         .where(d.c.website_id == query.website_id, e.c.website_id == query.website_id,
                d.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)))
-        .order_by(paged.c.at.desc(), d.c.website_event_id, d.c.data_key)
+        .order_by(paged.c.last_at.desc(), d.c.website_event_id, d.c.data_key)
     )
     grouped: dict[Any, dict] = {}
     for row in reader.rows(stmt, query):
-        row.pop("at")
+        row.pop("last_at")
         entry = grouped.setdefault(row["eventId"], {
             "websiteId": row.pop("websiteId"), "eventId": row.pop("eventId"), "eventName": row.pop("eventName"),
             "eventProperties": [],

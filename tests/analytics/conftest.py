@@ -51,10 +51,10 @@ class Dataset:
     state: str
     services: object
 
-    def get(self, path: str, expect: int = 200, **params):
+    def get(self, url: str, expect: int = 200, **params):
         params = {k: v for k, v in params.items() if v is not None}
-        response = self.client.get(path, params=params, headers={"Authorization": f"Bearer {self.token}"})
-        assert response.status_code == expect, f"{path} {params} -> {response.status_code} {response.text}"
+        response = self.client.get(url, params=params, headers={"Authorization": f"Bearer {self.token}"})
+        assert response.status_code == expect, f"{url} {params} -> {response.status_code} {response.text}"
         return response.json()
 
     def stats_path(self, endpoint: str, website: str | None = None) -> str:

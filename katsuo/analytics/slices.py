@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -38,7 +38,17 @@ DIM_VIEW, DIM_PATH, DIM_REFERRER, DIM_EVENT = 0, 1, 2, 3
 SLOT_US = 30 * T.US_PER_MINUTE
 HOURS_PER_WEEK = 168
 STATE_NAME = "visit_slice"
-SESSION_ATTRS = ("browser", "os", "device", "screen", "language", "country", "region", "city", "distinct_id")
+SESSION_ATTRS = (
+    "browser",
+    "os",
+    "device",
+    "screen",
+    "language",
+    "country",
+    "region",
+    "city",
+    "distinct_id",
+)
 
 slice_t = schema.visit_slice
 pending_t = schema.slice_pending
@@ -65,20 +75,34 @@ def _mapped(dialect: Dialect, events: sa.Subquery) -> sa.Select:
         (DIM_REFERRER, e.referrer_domain, countable_referrer),
         (DIM_EVENT, e.event_name, e.event_type == CUSTOM_EVENT),
     ]
-    return sa.union_all(*(
-        sa.select(e.website_id, e.session_id, e.visit_id, e.t,
-                  sa.literal(dim, sa.SmallInteger).label("dim"), sa.cast(value, sa.String).label("value"))
-        .where(where)
-        for dim, value, where in parts
-    ))
+    return sa.union_all(
+        *(
+            sa.select(
+                e.website_id,
+                e.session_id,
+                e.visit_id,
+                e.t,
+                sa.literal(dim, sa.SmallInteger).label("dim"),
+                sa.cast(value, sa.String).label("value"),
+            ).where(where)
+            for dim, value, where in parts
+        )
+    )
 
 
 def _slices_select(dialect: Dialect, sessions: sa.Select | None) -> sa.Select:
     """Slices computed from Umami's tables: all of them, or those of `sessions` (website, session)."""
     w = schema.website_event
     events = sa.select(
-        w.c.website_id, w.c.session_id, w.c.visit_id, dialect.epoch_us(w.c.created_at).label("t"),
-        w.c.event_type, w.c.url_path, w.c.referrer_domain, w.c.hostname, w.c.event_name,
+        w.c.website_id,
+        w.c.session_id,
+        w.c.visit_id,
+        dialect.epoch_us(w.c.created_at).label("t"),
+        w.c.event_type,
+        w.c.url_path,
+        w.c.referrer_domain,
+        w.c.hostname,
+        w.c.event_name,
     )
     if sessions is not None:
         events = events.where(w.c.session_id.in_(sessions))
@@ -87,8 +111,13 @@ def _slices_select(dialect: Dialect, sessions: sa.Select | None) -> sa.Select:
     slot = dialect.div(m.t, SLOT_US)
     grouped = (
         sa.select(
-            m.website_id, m.dim, m.value, m.session_id, m.visit_id,
-            sa.func.min(m.t).label("first_us"), sa.func.max(m.t).label("last_us"),
+            m.website_id,
+            m.dim,
+            m.value,
+            m.session_id,
+            m.visit_id,
+            sa.func.min(m.t).label("first_us"),
+            sa.func.max(m.t).label("last_us"),
             sa.cast(sa.func.count(), sa.Integer).label("hits"),
         )
         .group_by(m.website_id, m.dim, m.value, m.session_id, m.visit_id, slot)
@@ -102,10 +131,16 @@ def _slices_select(dialect: Dialect, sessions: sa.Select | None) -> sa.Select:
     group = (g.website_id, g.session_id, g.visit_id, g.dim, g.value)
     chained = sa.select(
         *g,
-        sa.func.max(g.last_us).over(partition_by=pair, order_by=order, rows=earlier).label("prev_us"),
+        sa.func.max(g.last_us)
+        .over(partition_by=pair, order_by=order, rows=earlier)
+        .label("prev_us"),
         sa.case(
-            (g.dim == DIM_VIEW,
-             sa.func.max(g.last_us).over(partition_by=(*pair, hour_of_week), order_by=order, rows=earlier)),
+            (
+                g.dim == DIM_VIEW,
+                sa.func.max(g.last_us).over(
+                    partition_by=(*pair, hour_of_week), order_by=order, rows=earlier
+                ),
+            ),
             else_=sa.null(),
         ).label("prev_how_us"),
         sa.func.min(g.first_us).over(partition_by=group).label("group_first_us"),
@@ -118,7 +153,9 @@ def _slices_select(dialect: Dialect, sessions: sa.Select | None) -> sa.Select:
         *(c[col.name] for col in slice_t.columns if col.name not in SESSION_ATTRS),
         *(s.c[name] for name in SESSION_ATTRS),
     ).select_from(
-        chained.outerjoin(s, sa.and_(s.c.session_id == c.session_id, s.c.website_id == c.website_id))
+        chained.outerjoin(
+            s, sa.and_(s.c.session_id == c.session_id, s.c.website_id == c.website_id)
+        )
     )
 
 
@@ -164,11 +201,14 @@ def rebuild(db: Database) -> int:
 
 def _mark_built(conn: sa.Connection) -> None:
     conn.execute(state_t.delete().where(state_t.c.name == STATE_NAME))
-    conn.execute(state_t.insert().values(name=STATE_NAME, built_at=datetime.now(timezone.utc)))
+    conn.execute(state_t.insert().values(name=STATE_NAME, built_at=datetime.now(UTC)))
 
 
 def is_built(conn: sa.Connection) -> bool:
-    return conn.execute(sa.select(state_t.c.built_at).where(state_t.c.name == STATE_NAME)).first() is not None
+    return (
+        conn.execute(sa.select(state_t.c.built_at).where(state_t.c.name == STATE_NAME)).first()
+        is not None
+    )
 
 
 def mark_stale(conn: sa.Connection) -> None:
@@ -204,11 +244,20 @@ def pending_rows(events: Iterable) -> list[tuple]:
         if event.event_type == 5:
             continue
         created = event.created_at
-        rows.append((
-            event.event_id, event.website_id, event.session_id, event.visit_id,
-            T.to_us(created) if isinstance(created, datetime) else int(created),
-            event.event_type, event.url_path, event.referrer_domain, event.hostname, event.event_name,
-        ))
+        rows.append(
+            (
+                event.event_id,
+                event.website_id,
+                event.session_id,
+                event.visit_id,
+                T.to_us(created) if isinstance(created, datetime) else int(created),
+                event.event_type,
+                event.url_path,
+                event.referrer_domain,
+                event.hostname,
+                event.event_name,
+            )
+        )
     return rows
 
 
@@ -268,11 +317,10 @@ class Maintainer:
     def _run(self) -> None:
         try:
             self.ensure_built()
-        except Exception:  # noqa: BLE001 - keep serving from the raw tables
+        except Exception:
             log.exception("visit slices: rebuild failed; queries read the raw tables")
         while not self._stop.wait(self.interval):
             try:
                 self.settle_now()
-            except Exception:  # noqa: BLE001 - a conflict or outage: try again next round
+            except Exception:
                 log.warning("visit slices: settle failed, retrying", exc_info=True)
-

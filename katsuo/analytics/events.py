@@ -112,7 +112,7 @@ def series(reader: Reader, query: Query, limit: int | None) -> list[dict]:
         )
         top = [r["event_name"] for r in reader.rows(ranked, query)]
     offsets = query.offsets
-    if reader.from_slices(query, bucketed=True):
+    if reader.from_slices(query, bucketed=True, dim=DIM_EVENT):
         plan = reader.plan(query, DIM_EVENT)
         found = reader.rows(
             plan.counts(

@@ -110,7 +110,7 @@ def weekly(reader: Reader, query: Query) -> list[list[int]]:
 
     if reader.from_slices(query) and offsets.aligned_to(SLOT_US):
         plan = reader.plan(query, DIM_VIEW)
-        if offsets.constant and offsets.offsets[0] % T.US_PER_HOUR == 0:
+        if plan.path is None and offsets.constant and offsets.offsets[0] % T.US_PER_HOUR == 0:
             # A fixed whole-hour offset maps UTC hours of the week one-to-one onto the zone's
             # cells, so the slices' same-hour-of-week pointer counts each (session, cell) once.
             found = reader.rows(

@@ -25,14 +25,15 @@ excludeBounce, slices built, zone offsets aligned); otherwise the raw queries ru
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
+from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
 from katsuo.analytics.dialects import BigInt, Dialect
 from katsuo.analytics.query import Query
-from katsuo.analytics.slices import DIM_EVENT, DIM_REFERRER, DIM_VIEW, SESSION_ATTRS, SLOT_US
+from katsuo.analytics.slices import DIM_EVENT, DIM_PATH, DIM_REFERRER, DIM_VIEW, SESSION_ATTRS, SLOT_US
 from katsuo.store import schema
 
 slice_t = schema.visit_slice
@@ -50,9 +51,31 @@ def attr_key(column: str, name: str = "x") -> Key:
     return name, lambda c: c[column]
 
 
-def plannable(query: Query, *, bucketed: bool = False) -> bool:
-    """Whether slices can answer `query` exactly (see the module docstring)."""
-    if query.filters.on_events or query.exclude_bounce or query.empty:
+_RAW = object()
+
+
+def path_restriction(query: Query):
+    """The event-level filter slices can take — one `path` equal to one value, the dashboard's
+    click-to-filter — as (path, the query without it); (None, query) when there is no
+    event-level filter; `_RAW` when the filters need the raw events."""
+    on_events = [f for f in query.filters.items if f.field.level == F.EVENT]
+    if not on_events:
+        return None, query
+    (only,) = on_events if len(on_events) == 1 else (None,)
+    if (only is None or only.field.name != "path" or only.operator != F.EQ or len(only.values) != 1
+            or query.filters.match != "all"):
+        return _RAW
+    rest = F.Filters(tuple(f for f in query.filters.items if f is not only), query.filters.match)
+    return only.value, replace(query, filters=rest)
+
+
+def plannable(query: Query, *, bucketed: bool = False, dim: int = DIM_VIEW) -> bool:
+    """Whether slices can answer `query` over `dim` exactly (see the module docstring). Views
+    of one path are that path's slices, so a path filter keeps page-view measures plannable."""
+    if query.exclude_bounce or query.empty:
+        return False
+    restriction = path_restriction(query)
+    if restriction is _RAW or (restriction[0] is not None and dim not in (DIM_VIEW, DIM_PATH)):
         return False
     body_start, body_end = body_bounds(query)
     if body_start >= body_end:
@@ -78,6 +101,9 @@ class Plan:
     pending_sessions: tuple | None = None  # sessions of pending events in range (None: unknown)
 
     def __post_init__(self):
+        self.path, self.query = path_restriction(self.query)
+        if self.path is not None:
+            self.dim = DIM_PATH
         self.start, self.end = self.query.start_us, self.query.end_us
         self.body_start, self.body_end = body_bounds(self.query)
         self.attrs = self.session_attrs or any(f.is_session for f in self.query.filters.items)
@@ -108,6 +134,7 @@ class Plan:
             s.c.dim == self.dim,
             s.c.first_us >= sa.literal(self.body_start, BigInt),
             s.c.first_us < sa.literal(self.body_end, BigInt),
+            *([s.c.value == self.path] if self.path is not None else []),
             *self._session_clauses(s.c, s.c.session_id),
         )
 
@@ -124,6 +151,8 @@ class Plan:
             )
         if self.dim == DIM_EVENT:
             return c.event_name, c.event_type == Q.CUSTOM_EVENT
+        if self.path is not None:
+            return c.url_path, sa.and_(view, c.url_path == self.path)
         return c.url_path, view
 
     def _events(self, c: sa.ColumnCollection, t: sa.ColumnElement, where: list) -> sa.Select:

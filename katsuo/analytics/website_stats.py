@@ -373,7 +373,7 @@ def _pageview_metrics(
 ) -> list[dict]:
     column = EVENT_TYPES[metric_type]
     dim = SLICE_DIMS.get(metric_type)
-    if dim is not None and reader.from_slices(query):
+    if dim is not None and reader.from_slices(query, dim=dim):
         found = reader.rows(reader.plan(query, dim).distinct_sessions([value_key()]), query)
         rows = [{"x": r["x"], "y": _int(r["n"])} for r in found if r["x"] not in (None, "")]
         return _ordered(rows, limit, offset)
@@ -411,7 +411,7 @@ def _event_query(query: Query) -> Query:
 
 def _event_metrics(reader: Reader, query: Query, limit: int, offset: int) -> list[dict]:
     query = _event_query(query)
-    if reader.from_slices(query):
+    if reader.from_slices(query, dim=DIM_EVENT):
         found = reader.rows(reader.plan(query, DIM_EVENT).counts([value_key()]), query)
         rows = [{"x": r["x"], "y": _int(r["n"])} for r in found if r["n"]]
         return _ordered(rows, limit, offset)

@@ -195,6 +195,11 @@ def rebuild(db: Database) -> int:
                 conn.exec_driver_sql("SET preserve_insertion_order = false")
                 conn.commit()
         count = conn.execute(sa.select(sa.func.count()).select_from(slice_t)).scalar_one()
+        if db.kind == "postgresql":
+            # Fresh statistics for the planner: with a freshly loaded table it would otherwise
+            # estimate one row everywhere and pick nested loops over millions.
+            conn.exec_driver_sql(f"ANALYZE session, website_event, {slice_t.name}, {pending_t.name}")
+            conn.commit()
     log.info("visit slices rebuilt: %d rows in %.1f s", count, time.monotonic() - started)
     return count
 

@@ -345,29 +345,36 @@ class Plan:
         head_counted = sa.select(
             *(head.c[k] for k, _ in keys), head.c.b, sa.func.count().label("n")
         ).group_by(*(head.c[k] for k, _ in keys), head.c.b)
+        parts = [counted_body, head_counted, tail_counted]
+        if self.pending:
+            parts.append(self._pending_counted(keys, b, pairs, head, tail))
+        return _summed(parts, keys, ["n"])
+
+    def _pending_counted(self, keys, b, pairs, head, tail) -> sa.Select:
+        """Pending (session, value, bucket) pairs with no settled occurrence in the same bucket
+        in range. An anti-join on the settled pairs of the pending sessions only (hash joins on
+        both engines; correlated NOT EXISTS makes PostgreSQL rescan the body per pair)."""
+        body, delta = self.body.c, self.delta.c
         pending = pairs(delta, sa.true(), "delta_pairs")
-
-        def seen(part, part_bucket) -> sa.Exists:
-            return sa.exists().where(
-                part.session_id == pending.c.session_id,
-                part.value == pending.c.value,
-                part_bucket == pending.c.b,
-            )
-
-        pending_counted = (
+        sessions = (
+            body.session_id.in_(self.pending_sessions)
+            if self.pending_sessions is not None
+            else body.session_id.in_(sa.select(pending.c.session_id))
+        )
+        seen = sa.union_all(
+            sa.select(head.c.session_id, head.c.value, head.c.b),
+            sa.select(tail.c.session_id, tail.c.value, tail.c.b),
+            sa.select(body.session_id, body.value, b(body.first_us)).where(sessions),
+        ).subquery("seen")
+        joined = pending.outerjoin(seen, sa.and_(
+            seen.c.session_id == pending.c.session_id, seen.c.value == pending.c.value, seen.c.b == pending.c.b,
+        ))
+        return (
             sa.select(*(pending.c[k] for k, _ in keys), pending.c.b, sa.func.count().label("n"))
-            .where(
-                ~seen(head.c, head.c.b),
-                ~seen(tail.c, tail.c.b),
-                ~sa.exists().where(
-                    body.session_id == pending.c.session_id,
-                    body.value == pending.c.value,
-                    b(body.first_us) == pending.c.b,
-                ),
-            )
+            .select_from(joined)
+            .where(seen.c.session_id.is_(None))
             .group_by(*(pending.c[k] for k, _ in keys), pending.c.b)
         )
-        return _summed([counted_body, head_counted, tail_counted, pending_counted], keys, ["n"])
 
     def distinct_cells(self, cell: Callable) -> sa.Select:
         """Distinct sessions per weekly cell by hashing (session, cell) pairs: for zones whose

@@ -26,8 +26,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-OVERVIEW = ["stats", "pageviews_day", "metrics_path", "metrics_referrer", "metrics_browser", "metrics_country",
-            "events_series"]
+OVERVIEW = [
+    "stats",
+    "pageviews_day",
+    "metrics_path",
+    "metrics_referrer",
+    "metrics_browser",
+    "metrics_country",
+    "events_series",
+]
 
 
 def _read_bench():
@@ -48,7 +55,9 @@ def _free_port() -> int:
 def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [sys.executable, "-m", "katsuo", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     for _ in range(300):
         try:
@@ -80,7 +89,9 @@ def main(argv: list[str] | None = None) -> None:
     base = f"http://127.0.0.1:{port}"
     results: dict = {}
     try:
-        _, body, _ = rb.http("POST", base + "/api/auth/login", body={"username": "admin", "password": "umami"})
+        _, body, _ = rb.http(
+            "POST", base + "/api/auth/login", body={"username": "admin", "password": "umami"}
+        )
         token = json.loads(body)["token"]
         wanted = OVERVIEW + (["sessions"] if a.with_sessions else [])
         for days in (int(d) for d in a.ranges.split(",")):
@@ -90,7 +101,9 @@ def main(argv: list[str] | None = None) -> None:
                 if name not in wanted:
                     continue
                 rb.http(method, base + path, token, payload)
-                times = [rb.http(method, base + path, token, payload)[2] * 1000 for _ in range(a.runs)]
+                times = [
+                    rb.http(method, base + path, token, payload)[2] * 1000 for _ in range(a.runs)
+                ]
                 rows[name] = round(statistics.median(times), 1)
                 print(f"{days:>3}d {name:<18} median {rows[name]:9.1f} ms", flush=True)
             requests = rb.dashboard_requests(a.website, start, a.end_ms)
@@ -109,8 +122,11 @@ def main(argv: list[str] | None = None) -> None:
             load()
             walls = [load() for _ in range(a.runs)]
             rows["dashboard_parallel6"] = round(statistics.median(walls), 1)
-            print(f"{days:>3}d dashboard ({len(requests)} requests, 6-way parallel) median "
-                  f"{rows['dashboard_parallel6']:.1f} ms", flush=True)
+            print(
+                f"{days:>3}d dashboard ({len(requests)} requests, 6-way parallel) median "
+                f"{rows['dashboard_parallel6']:.1f} ms",
+                flush=True,
+            )
     finally:
         server.terminate()
         server.wait(timeout=60)

@@ -45,8 +45,10 @@ def overview(website: uuid.UUID, start_us: int, end_us: int, filters: tuple, now
     calls = [
         ("stats", lambda r: W.stats(r, q)),
         ("pageviews_day", lambda r: W.pageviews(r, q)),
-        *((f"metrics_{t}", lambda r, t=t: W.metrics(r, q, t, 10, 0))
-          for t in ("path", "referrer", "browser", "os", "device", "country", "event")),
+        *(
+            (f"metrics_{t}", lambda r, t=t: W.metrics(r, q, t, 10, 0))
+            for t in ("path", "referrer", "browser", "os", "device", "country", "event")
+        ),
         ("events_series", lambda r: E.series(r, q, None)),
         ("weekly", lambda r: S.weekly(r, q)),
         ("active", lambda r: W.active(r, website, now_us)),
@@ -107,12 +109,24 @@ def main(argv: list[str] | None = None) -> None:
                     raise SystemExit(f"{key} {name}: Katsuo's answer differs from the raw query's")
                 total_katsuo += katsuo_ms
                 total_raw += raw_ms or 0
-                rows[name] = {"katsuo_ms": round(katsuo_ms, 1), "raw_ms": raw_ms and round(raw_ms, 1)}
+                rows[name] = {
+                    "katsuo_ms": round(katsuo_ms, 1),
+                    "raw_ms": raw_ms and round(raw_ms, 1),
+                }
                 ratio = f"{raw_ms / katsuo_ms:7.1f}x" if raw_ms else ""
                 raw_text = f"{raw_ms:9.1f}" if raw_ms else ""
-                print(f"{key:22} {name:18} katsuo {katsuo_ms:8.1f}  raw {raw_text:>9} {ratio}", flush=True)
-            rows["sum"] = {"katsuo_ms": round(total_katsuo, 1), "raw_ms": round(total_raw, 1) or None}
-            print(f"{key:22} {'sum (sequential)':18} katsuo {total_katsuo:8.1f}  raw {total_raw:9.1f}", flush=True)
+                print(
+                    f"{key:22} {name:18} katsuo {katsuo_ms:8.1f}  raw {raw_text:>9} {ratio}",
+                    flush=True,
+                )
+            rows["sum"] = {
+                "katsuo_ms": round(total_katsuo, 1),
+                "raw_ms": round(total_raw, 1) or None,
+            }
+            print(
+                f"{key:22} {'sum (sequential)':18} katsuo {total_katsuo:8.1f}  raw {total_raw:9.1f}",
+                flush=True,
+            )
     if a.json:
         with open(a.json, "w") as out:
             json.dump(results, out, indent=1)

@@ -29,7 +29,9 @@ class Reader:
         ready = use_slices and slices.is_built(conn)
         return cls(conn, for_engine(engine), ready)
 
-    def from_slices(self, query: Query, *, bucketed: bool = False, dim: int = slices.DIM_VIEW) -> bool:
+    def from_slices(
+        self, query: Query, *, bucketed: bool = False, dim: int = slices.DIM_VIEW
+    ) -> bool:
         """The optimizer: visit slices when they are built and can answer exactly."""
         return self.slices_ready and summary.plannable(query, bucketed=bucketed, dim=dim)
 

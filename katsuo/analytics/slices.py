@@ -34,7 +34,7 @@ from katsuo.store.repositories import websites
 
 log = logging.getLogger("katsuo.slices")
 
-DIM_VIEW, DIM_PATH, DIM_REFERRER, DIM_EVENT = 0, 1, 2, 3
+DIM_VIEW, DIM_PATH, DIM_REFERRER, DIM_EVENT = schema.SLICE_DIMENSIONS  # 0 … 3
 SLOT_US = 30 * T.US_PER_MINUTE
 HOURS_PER_WEEK = 168
 STATE_NAME = "visit_slice"
@@ -198,7 +198,9 @@ def rebuild(db: Database) -> int:
         if db.kind == "postgresql":
             # Fresh statistics for the planner: with a freshly loaded table it would otherwise
             # estimate one row everywhere and pick nested loops over millions.
-            conn.exec_driver_sql(f"ANALYZE session, website_event, {slice_t.name}, {pending_t.name}")
+            conn.exec_driver_sql(
+                f"ANALYZE session, website_event, {slice_t.name}, {pending_t.name}"
+            )
             conn.commit()
     log.info("visit slices rebuilt: %d rows in %.1f s", count, time.monotonic() - started)
     return count

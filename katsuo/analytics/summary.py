@@ -33,7 +33,14 @@ from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
 from katsuo.analytics.dialects import BigInt, Dialect
 from katsuo.analytics.query import Query
-from katsuo.analytics.slices import DIM_EVENT, DIM_PATH, DIM_REFERRER, DIM_VIEW, SESSION_ATTRS, SLOT_US
+from katsuo.analytics.slices import (
+    DIM_EVENT,
+    DIM_PATH,
+    DIM_REFERRER,
+    DIM_VIEW,
+    SESSION_ATTRS,
+    SLOT_US,
+)
 from katsuo.store import schema
 
 slice_t = schema.visit_slice
@@ -62,8 +69,13 @@ def path_restriction(query: Query):
     if not on_events:
         return None, query
     (only,) = on_events if len(on_events) == 1 else (None,)
-    if (only is None or only.field.name != "path" or only.operator != F.EQ or len(only.values) != 1
-            or query.filters.match != "all"):
+    if (
+        only is None
+        or only.field.name != "path"
+        or only.operator != F.EQ
+        or len(only.values) != 1
+        or query.filters.match != "all"
+    ):
         return _RAW
     rest = F.Filters(tuple(f for f in query.filters.items if f is not only), query.filters.match)
     return only.value, replace(query, filters=rest)
@@ -366,9 +378,14 @@ class Plan:
             sa.select(tail.c.session_id, tail.c.value, tail.c.b),
             sa.select(body.session_id, body.value, b(body.first_us)).where(sessions),
         ).subquery("seen")
-        joined = pending.outerjoin(seen, sa.and_(
-            seen.c.session_id == pending.c.session_id, seen.c.value == pending.c.value, seen.c.b == pending.c.b,
-        ))
+        joined = pending.outerjoin(
+            seen,
+            sa.and_(
+                seen.c.session_id == pending.c.session_id,
+                seen.c.value == pending.c.value,
+                seen.c.b == pending.c.b,
+            ),
+        )
         return (
             sa.select(*(pending.c[k] for k, _ in keys), pending.c.b, sa.func.count().label("n"))
             .select_from(joined)

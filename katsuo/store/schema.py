@@ -346,7 +346,8 @@ schema_version = sa.Table(
 
 # Append-only analytics tables: on DuckDB they carry no primary key or index (ART indexes cost
 # memory and insert speed, and nothing looks these rows up one by one).
-EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue")
+EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue", "katsuo_visit_slice",
+                "katsuo_slice_pending")
 
 # --- the read path's derived tables (rebuildable from Umami's tables; see analytics/slices.py) --
 
@@ -374,7 +375,11 @@ visit_slice = sa.Table(
     *(sa.Column(c, sa.String(50)) for c in (*_SESSION_ATTRS, "distinct_id")),
     sa.Index("katsuo_visit_slice_website_dim_first_idx", "website_id", "dim", "first_us"),
     sa.Index("katsuo_visit_slice_session_idx", "session_id"),
+    # PostgreSQL reads rows whole: one partition per dimension keeps a query's scan to its own
+    # dimension's rows (DuckDB reads only the columns it needs and skips by zone maps instead).
+    postgresql_partition_by="LIST (dim)",
 )
+SLICE_DIMENSIONS = {0: "view", 1: "path", 2: "referrer", 3: "event"}
 
 # Events written since the slices were last brought up to date: the write path appends here in
 # the same transaction as the events; the read path adds them to what the slices say.

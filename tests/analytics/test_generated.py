@@ -29,11 +29,39 @@ from tests.conftest import empty_database
 
 WEBSITE = "7a1b0000-0000-4000-8000-0000000000aa"
 END = datetime(2026, 4, 11, tzinfo=UTC)
-COLUMNS = ("event_id", "website_id", "session_id", "visit_id", "created_at", "url_path", "url_query", "utm_source",
-           "utm_medium", "utm_campaign", "referrer_path", "referrer_query", "referrer_domain", "page_title",
-           "event_type", "event_name", "hostname")
-SESSION_COLUMNS = ("session_id", "website_id", "browser", "os", "device", "screen", "language", "country", "region",
-                   "city", "distinct_id", "created_at")
+COLUMNS = (
+    "event_id",
+    "website_id",
+    "session_id",
+    "visit_id",
+    "created_at",
+    "url_path",
+    "url_query",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "referrer_path",
+    "referrer_query",
+    "referrer_domain",
+    "page_title",
+    "event_type",
+    "event_name",
+    "hostname",
+)
+SESSION_COLUMNS = (
+    "session_id",
+    "website_id",
+    "browser",
+    "os",
+    "device",
+    "screen",
+    "language",
+    "country",
+    "region",
+    "city",
+    "distinct_id",
+    "created_at",
+)
 
 
 @dataclass
@@ -76,14 +104,22 @@ def generated(tmp_path_factory):
     from katsuo.store.database import Database
 
     folder = tmp_path_factory.mktemp("generated")
-    db = Database(Settings.from_env({"APP_SECRET": "x", "KATSUO_DATA_DIR": str(folder)}, load_dotenv=False))
+    db = Database(
+        Settings.from_env({"APP_SECRET": "x", "KATSUO_DATA_DIR": str(folder)}, load_dotenv=False)
+    )
     migrations.migrate(db)
     db.close()
     con = duckdb.connect(str(folder / "katsuo.duckdb"))
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("create temp table gen_events as select " + ", ".join(COLUMNS) + " from website_event limit 0")
+    con.execute(
+        "create temp table gen_events as select "
+        + ", ".join(COLUMNS)
+        + " from website_event limit 0"
+    )
     generate_duckdb(con, WEBSITE, "generated", 8000, 10, END.strftime("%Y-%m-%d %H:%M:%S+00"), 7)
-    events = con.execute("select " + ", ".join(COLUMNS) + " from gen_events order by created_at").fetchall()
+    events = con.execute(
+        "select " + ", ".join(COLUMNS) + " from gen_events order by created_at"
+    ).fetchall()
     sessions = con.execute("select " + ", ".join(SESSION_COLUMNS) + " from session").fetchall()
     con.close()
     return events, sessions
@@ -95,8 +131,19 @@ def _hits(events, sessions) -> list[StoredHit]:
     for row in events:
         s = attrs[row[2]]
         visitor = Visitor(str(row[2]), "", s[2], s[3], s[4], s[5], s[6], s[7], None, s[9])
-        hits.append(StoredHit(visitor, row[4].astimezone(UTC), row[5], title=row[13], name=row[15],
-                              hostname=row[16], session_id=str(row[2]), visit_id=str(row[3]), row=row))
+        hits.append(
+            StoredHit(
+                visitor,
+                row[4].astimezone(UTC),
+                row[5],
+                title=row[13],
+                name=row[15],
+                hostname=row[16],
+                session_id=str(row[2]),
+                visit_id=str(row[3]),
+                row=row,
+            )
+        )
     return hits
 
 
@@ -107,7 +154,9 @@ def loaded(services, generated):
     empty_database(services)
     insert = services.db.engines.insert_rows
     cut = len(events) * 3 // 4
-    stringify = lambda rows: [tuple(str(v) if isinstance(v, uuid.UUID) else v for v in r) for r in rows]  # noqa: E731
+    stringify = lambda rows: [
+        tuple(str(v) if isinstance(v, uuid.UUID) else v for v in r) for r in rows
+    ]  # noqa: E731
     with services.db.begin() as conn:
         insert(conn, "session", SESSION_COLUMNS, stringify(sessions))
         insert(conn, "website_event", COLUMNS, stringify(events[:cut]))
@@ -116,10 +165,29 @@ def loaded(services, generated):
     with services.db.begin() as conn:
         insert(conn, "website_event", COLUMNS, later)
         pending = [dict(zip(COLUMNS, row)) for row in later]
-        conn.execute(schema.slice_pending.insert(), [
-            {**{k: r[k] for k in ("event_id", "website_id", "session_id", "visit_id", "event_type", "url_path",
-                                  "referrer_domain", "hostname", "event_name")},
-             "created_us": T.to_us(r["created_at"])} for r in pending])
+        conn.execute(
+            schema.slice_pending.insert(),
+            [
+                {
+                    **{
+                        k: r[k]
+                        for k in (
+                            "event_id",
+                            "website_id",
+                            "session_id",
+                            "visit_id",
+                            "event_type",
+                            "url_path",
+                            "referrer_domain",
+                            "hostname",
+                            "event_name",
+                        )
+                    },
+                    "created_us": T.to_us(r["created_at"]),
+                }
+                for r in pending
+            ],
+        )
     return Model(_hits(events, sessions), {"main": WEBSITE})
 
 
@@ -130,17 +198,36 @@ def _queries(seed: int, count: int):
         span = timedelta(seconds=rng.randint(1800, 12 * 86400))
         end = END - timedelta(seconds=rng.randint(0, 3 * 86400), milliseconds=rng.randint(0, 999))
         start = end - span
-        yield start, end, rng.choice(zones), rng.choice(["hour", "day", "month"]), rng.choice([
-            {}, {"country": ("eq", "US")}, {"browser": ("neq", "chrome")}, {"path": ("eq", "/pricing")},
-            {"device": ("c", "o")},
-        ])
+        yield (
+            start,
+            end,
+            rng.choice(zones),
+            rng.choice(["hour", "day", "month"]),
+            rng.choice(
+                [
+                    {},
+                    {"country": ("eq", "US")},
+                    {"browser": ("neq", "chrome")},
+                    {"path": ("eq", "/pricing")},
+                    {"device": ("c", "o")},
+                ]
+            ),
+        )
 
 
 def _query(start, end, zone, unit, filters) -> Query:
-    parsed = tuple(F.parse_value(name, name, f"{op}.{value}") for name, (op, value) in filters.items())
+    parsed = tuple(
+        F.parse_value(name, name, f"{op}.{value}") for name, (op, value) in filters.items()
+    )
     us = T.to_us
-    return Query(uuid.UUID(WEBSITE), us(start), us(end), unit=T.choose_unit(us(start), us(end), unit), timezone=zone,
-                 filters=F.Filters(parsed))
+    return Query(
+        uuid.UUID(WEBSITE),
+        us(start),
+        us(end),
+        unit=T.choose_unit(us(start), us(end), unit),
+        timezone=zone,
+        filters=F.Filters(parsed),
+    )
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -153,18 +240,36 @@ def test_overview_over_random_ranges(services, loaded, seed):
             query = _query(start, end, zone, unit, filters)
             views = model.select(start, end, filters, website="main")
             totals = W.stats(reader, query)
-            assert {k: totals[k] for k in totals if k != "comparison"} == model.totals(views), (start, end, filters)
+            assert {k: totals[k] for k in totals if k != "comparison"} == model.totals(views), (
+                start,
+                end,
+                filters,
+            )
             series = W.pageviews(reader, query)
             expected = model.series(views, query.unit, zone)
-            assert series == {"pageviews": expected[0], "sessions": expected[1]}, (start, end, zone, query.unit)
-            for metric, key in (("path", lambda h: h.path), ("browser", lambda h: h.visitor.browser),
-                                ("country", lambda h: h.visitor.country)):
+            assert series == {"pageviews": expected[0], "sessions": expected[1]}, (
+                start,
+                end,
+                zone,
+                query.unit,
+            )
+            for metric, key in (
+                ("path", lambda h: h.path),
+                ("browser", lambda h: h.visitor.browser),
+                ("country", lambda h: h.visitor.country),
+            ):
                 found = W.metrics(reader, query, metric, 500, 0)
-                assert sorted(found, key=lambda r: (-r["y"], r["x"])) == ranked(model.distinct_per(views, key))
+                assert sorted(found, key=lambda r: (-r["y"], r["x"])) == ranked(
+                    model.distinct_per(views, key)
+                )
             weekly = S.weekly(reader, query)
             cells: dict = {}
             for hit in views:
-                local = hit.at if zone is None else hit.at.astimezone(__import__("zoneinfo").ZoneInfo(zone))
+                local = (
+                    hit.at
+                    if zone is None
+                    else hit.at.astimezone(__import__("zoneinfo").ZoneInfo(zone))
+                )
                 cells.setdefault(((local.weekday() + 1) % 7, local.hour), set()).add(hit.session)
             assert weekly == [[len(cells.get((d, h), ())) for h in range(24)] for d in range(7)]
             if "path" not in filters:
@@ -183,5 +288,8 @@ def test_settle_keeps_the_answers(services, loaded):
         before = W.stats(Reader.open(conn, services.db.kind), query)
     assert slices.settle(services.db) > 0
     with services.db.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(schema.slice_pending)).scalar_one() == 0
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(schema.slice_pending)).scalar_one()
+            == 0
+        )
         assert W.stats(Reader.open(conn, services.db.kind), query) == before

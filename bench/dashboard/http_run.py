@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
                 assert status == 200, (status, request)
                 return elapsed
 
-            def load():
+            def load(requests=requests):
                 t0 = time.perf_counter()
                 with ThreadPoolExecutor(max_workers=6) as pool:
                     list(pool.map(one, requests))

@@ -292,7 +292,7 @@ class Plan:
         (time buckets: yes; weekly cells, which recur, use their own pointer instead)."""
         b = bucket or _no_bucket
         start = sa.literal(self.start, BigInt)
-        body, edge, delta = self.body.c, self.edge.c, self.delta.c
+        body, edge = self.body.c, self.edge.c
 
         def fresh(previous: sa.ColumnElement, current_bucket: sa.ColumnElement) -> sa.ColumnElement:
             clause = sa.or_(previous.is_(None), previous < start)

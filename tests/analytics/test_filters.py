@@ -82,7 +82,9 @@ def test_filters_on_stats_series_and_metrics(dataset, params, filters):
     )
     expected_views, expected_sessions = model.series(views, "day", "America/New_York")
     assert series == {"pageviews": expected_views, "sessions": expected_sessions}
-    weekly = dataset.get(dataset.stats_path("sessions/weekly"), **dataset.range(), timezone="UTC", **params)
+    weekly = dataset.get(
+        dataset.stats_path("sessions/weekly"), **dataset.range(), timezone="UTC", **params
+    )
     cells: dict = {}
     for hit in views:
         cells.setdefault(((hit.at.weekday() + 1) % 7, hit.at.hour), set()).add(hit.session)

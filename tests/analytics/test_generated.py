@@ -156,7 +156,7 @@ def loaded(services, generated):
     cut = len(events) * 3 // 4
     stringify = lambda rows: [
         tuple(str(v) if isinstance(v, uuid.UUID) else v for v in r) for r in rows
-    ]  # noqa: E731
+    ]
     with services.db.begin() as conn:
         insert(conn, "session", SESSION_COLUMNS, stringify(sessions))
         insert(conn, "website_event", COLUMNS, stringify(events[:cut]))

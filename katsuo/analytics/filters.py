@@ -61,20 +61,6 @@ FIELDS: dict[str, Field] = _fields(
 # only arrive with a suffix or through a metrics search (queries.md §1.2).
 PLAIN_NAMES = frozenset(FIELDS) - {"entry", "exit", "domain"}
 
-# Session attributes: constant for a session, so distinct sessions per value can be counted
-# from visits. `screen` is not filterable but is a metrics type.
-SESSION_COLUMNS = (
-    "browser",
-    "os",
-    "device",
-    "screen",
-    "language",
-    "country",
-    "region",
-    "city",
-    "distinct_id",
-)
-
 EQ, NEQ, CONTAINS, NOT_CONTAINS, REGEX, NOT_REGEX = "eq", "neq", "c", "dnc", "re", "nre"
 OPERATORS = (EQ, NEQ, CONTAINS, NOT_CONTAINS, REGEX, NOT_REGEX)
 # Umami's operator enumeration also has these; they produce no valid SQL there (a 500). Katsuo

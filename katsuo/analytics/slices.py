@@ -38,17 +38,9 @@ DIM_VIEW, DIM_PATH, DIM_REFERRER, DIM_EVENT = schema.SLICE_DIMENSIONS  # 0 … 3
 SLOT_US = 30 * T.US_PER_MINUTE
 HOURS_PER_WEEK = 168
 STATE_NAME = "visit_slice"
-SESSION_ATTRS = (
-    "browser",
-    "os",
-    "device",
-    "screen",
-    "language",
-    "country",
-    "region",
-    "city",
-    "distinct_id",
-)
+# The session's attributes each slice carries: constant for a session (first write wins), so
+# distinct sessions per attribute can be counted from slices. `screen` is a metrics type only.
+SESSION_ATTRS = (*schema.SESSION_ATTRIBUTES, "distinct_id")
 
 slice_t = schema.visit_slice
 pending_t = schema.slice_pending

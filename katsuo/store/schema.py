@@ -349,6 +349,8 @@ schema_version = sa.Table(
 EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue", "katsuo_visit_slice",
                 "katsuo_slice_pending")
 
+SESSION_ATTRIBUTES = _SESSION_ATTRS
+
 # --- the read path's derived tables (rebuildable from Umami's tables; see analytics/slices.py) --
 
 # One row per visit × dimension value × half hour (UTC): how often and when the value occurred
@@ -372,7 +374,7 @@ visit_slice = sa.Table(
     sa.Column("group_first_us", sa.BigInteger, nullable=False),
     sa.Column("group_last_us", sa.BigInteger, nullable=False),
     sa.Column("group_hits", sa.Integer, nullable=False),
-    *(sa.Column(c, sa.String(50)) for c in (*_SESSION_ATTRS, "distinct_id")),
+    *(sa.Column(c, sa.String(50)) for c in (*SESSION_ATTRIBUTES, "distinct_id")),
     sa.Index("katsuo_visit_slice_website_dim_first_idx", "website_id", "dim", "first_us"),
     sa.Index("katsuo_visit_slice_session_idx", "session_id"),
     # PostgreSQL reads rows whole: one partition per dimension keeps a query's scan to its own

@@ -44,10 +44,11 @@ SESSION_ATTRS = (*schema.SESSION_ATTRIBUTES, "distinct_id")
 
 slice_t = schema.visit_slice
 pending_t = schema.slice_pending
+span_t = schema.slice_session
 state_t = schema.slice_state
 
 # Resetting or deleting a website empties its slices and pending events too.
-for _table in (slice_t, pending_t):
+for _table in (slice_t, pending_t, span_t):
     if _table not in websites.COLLECTED_DATA_TABLES:
         websites.COLLECTED_DATA_TABLES.append(_table)
 
@@ -82,8 +83,10 @@ def _mapped(dialect: Dialect, events: sa.Subquery) -> sa.Select:
     )
 
 
-def _slices_select(dialect: Dialect, sessions: sa.Select | None) -> sa.Select:
-    """Slices computed from Umami's tables: all of them, or those of `sessions` (website, session)."""
+def _slices_select(dialect: Dialect, sessions: list | None, since_us: int | None = None) -> sa.Select:
+    """Slices computed from Umami's tables: all of them, or those of the `sessions` ids. The ids
+    are bound as a list: engines then filter the scans with them, where a subquery would have
+    DuckDB hash the whole event or session table."""
     w = schema.website_event
     events = sa.select(
         w.c.website_id,
@@ -98,6 +101,8 @@ def _slices_select(dialect: Dialect, sessions: sa.Select | None) -> sa.Select:
     )
     if sessions is not None:
         events = events.where(w.c.session_id.in_(sessions))
+    if since_us is not None:
+        events = events.where(w.c.created_at >= T.from_us(since_us))
     mapped = _mapped(dialect, events.subquery("ev")).subquery("mapped")
     m = mapped.c
     slot = dialect.div(m.t, SLOT_US)
@@ -141,6 +146,8 @@ def _slices_select(dialect: Dialect, sessions: sa.Select | None) -> sa.Select:
     ).subquery("chained")
     c = chained.c
     s = schema.session
+    if sessions is not None:
+        s = sa.select(s).where(s.c.session_id.in_(sessions)).subquery("session")
     return sa.select(
         *(c[col.name] for col in slice_t.columns if col.name not in SESSION_ATTRS),
         *(s.c[name] for name in SESSION_ATTRS),
@@ -180,6 +187,8 @@ def rebuild(db: Database) -> int:
             with conn.begin():
                 conn.execute(slice_t.delete())
                 conn.execute(_insert(dialect, _slices_select(dialect, None), ordered=True))
+                conn.execute(span_t.delete())
+                conn.execute(_insert_spans(None, None))
                 conn.execute(pending_t.delete())
                 _mark_built(conn)
         finally:
@@ -215,21 +224,40 @@ def mark_stale(conn: sa.Connection) -> None:
     conn.execute(state_t.delete().where(state_t.c.name == STATE_NAME))
 
 
+def _insert_spans(sessions: list | None, since_us: int | None) -> sa.Insert:
+    """Sessions' first and last slice, from the slices (all, or those just recomputed)."""
+    s = slice_t
+    select = sa.select(s.c.website_id, s.c.session_id, sa.func.min(s.c.first_us), sa.func.max(s.c.last_us))
+    if sessions is not None:
+        select = select.where(s.c.session_id.in_(sessions), s.c.first_us >= since_us)
+    select = select.group_by(s.c.website_id, s.c.session_id)
+    return span_t.insert().from_select(["website_id", "session_id", "first_us", "last_us"], select)
+
+
 def settle(db: Database) -> int:
     """Fold pending events into the slices: recompute the slices of every session that has a
-    pending event, from its events. Returns the number of pending events folded in."""
+    pending event, from its events since the earliest start among those sessions (so only
+    recent data is read when the sessions are recent). Returns the number of events folded in."""
     dialect = for_engine(db.kind)
     with db.engine.connect() as conn:
         _snapshot(db, conn)
         with conn.begin():
-            pending = conn.execute(sa.select(sa.func.count()).select_from(pending_t)).scalar_one()
-            if not pending:
+            p = pending_t
+            count, earliest = conn.execute(sa.select(sa.func.count(), sa.func.min(p.c.created_us))).one()
+            if not count:
                 return 0
-            sessions = sa.select(pending_t.c.session_id).distinct()
-            conn.execute(slice_t.delete().where(slice_t.c.session_id.in_(sessions)))
-            conn.execute(_insert(dialect, _slices_select(dialect, sessions), ordered=False))
-            conn.execute(pending_t.delete())
-    return pending
+            sessions = conn.execute(sa.select(p.c.session_id).distinct()).scalars().all()
+            known = conn.execute(
+                sa.select(sa.func.min(span_t.c.first_us)).where(span_t.c.session_id.in_(sessions))
+            ).scalar()
+            since = min(earliest, known if known is not None else earliest) // SLOT_US * SLOT_US
+            mine = sa.and_(slice_t.c.session_id.in_(sessions), slice_t.c.first_us >= since)
+            conn.execute(slice_t.delete().where(mine))
+            conn.execute(_insert(dialect, _slices_select(dialect, sessions, since), ordered=False))
+            conn.execute(span_t.delete().where(span_t.c.session_id.in_(sessions)))
+            conn.execute(_insert_spans(sessions, since))
+            conn.execute(p.delete())
+    return count
 
 
 PENDING_COLUMNS = tuple(c.name for c in pending_t.columns)

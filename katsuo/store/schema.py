@@ -347,7 +347,7 @@ schema_version = sa.Table(
 # Append-only analytics tables: on DuckDB they carry no primary key or index (ART indexes cost
 # memory and insert speed, and nothing looks these rows up one by one).
 EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue", "katsuo_visit_slice",
-                "katsuo_slice_pending")
+                "katsuo_slice_pending", "katsuo_slice_session")
 
 SESSION_ATTRIBUTES = _SESSION_ATTRS
 
@@ -399,6 +399,18 @@ slice_pending = sa.Table(
     sa.Column("hostname", sa.String(100)),
     sa.Column("event_name", sa.String(50)),
     sa.Index("katsuo_slice_pending_website_idx", "website_id", "created_us"),
+)
+
+# Each session's first and last slice: lets an incremental update of the slices read only the
+# events since the earliest start among the sessions it recomputes, not the whole history.
+slice_session = sa.Table(
+    "katsuo_slice_session",
+    metadata,
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("session_id", Uuid, nullable=False),
+    sa.Column("first_us", sa.BigInteger, nullable=False),
+    sa.Column("last_us", sa.BigInteger, nullable=False),
+    sa.Index("katsuo_slice_session_session_idx", "session_id"),
 )
 
 # Whether the slices describe the events (set by a full rebuild; cleared when they must be

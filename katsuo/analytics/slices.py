@@ -83,7 +83,9 @@ def _mapped(dialect: Dialect, events: sa.Subquery) -> sa.Select:
     )
 
 
-def _slices_select(dialect: Dialect, sessions: list | None, since_us: int | None = None) -> sa.Select:
+def _slices_select(
+    dialect: Dialect, sessions: list | None, since_us: int | None = None
+) -> sa.Select:
     """Slices computed from Umami's tables: all of them, or those of the `sessions` ids. The ids
     are bound as a list: engines then filter the scans with them, where a subquery would have
     DuckDB hash the whole event or session table."""
@@ -103,7 +105,11 @@ def _slices_select(dialect: Dialect, sessions: list | None, since_us: int | None
         events = events.where(w.c.session_id.in_(sessions))
     if since_us is not None:
         events = events.where(w.c.created_at >= T.from_us(since_us))
-    mapped = _mapped(dialect, events.subquery("ev")).subquery("mapped")
+    # Recomputing a few sessions: read their events once (a CTE), not once per dimension.
+    source = (
+        events.subquery("ev") if sessions is None else events.cte("ev").prefix_with("MATERIALIZED")
+    )
+    mapped = _mapped(dialect, source).subquery("mapped")
     m = mapped.c
     slot = dialect.div(m.t, SLOT_US)
     grouped = (
@@ -188,7 +194,7 @@ def rebuild(db: Database) -> int:
                 conn.execute(slice_t.delete())
                 conn.execute(_insert(dialect, _slices_select(dialect, None), ordered=True))
                 conn.execute(span_t.delete())
-                conn.execute(_insert_spans(None, None))
+                conn.execute(_insert_spans())
                 conn.execute(pending_t.delete())
                 _mark_built(conn)
         finally:
@@ -224,14 +230,36 @@ def mark_stale(conn: sa.Connection) -> None:
     conn.execute(state_t.delete().where(state_t.c.name == STATE_NAME))
 
 
-def _insert_spans(sessions: list | None, since_us: int | None) -> sa.Insert:
-    """Sessions' first and last slice, from the slices (all, or those just recomputed)."""
+def _insert_spans() -> sa.Insert:
+    """Every session's first and last slice, from the slices (a full rebuild)."""
     s = slice_t
-    select = sa.select(s.c.website_id, s.c.session_id, sa.func.min(s.c.first_us), sa.func.max(s.c.last_us))
-    if sessions is not None:
-        select = select.where(s.c.session_id.in_(sessions), s.c.first_us >= since_us)
-    select = select.group_by(s.c.website_id, s.c.session_id)
+    select = sa.select(
+        s.c.website_id, s.c.session_id, sa.func.min(s.c.first_us), sa.func.max(s.c.last_us)
+    ).group_by(s.c.website_id, s.c.session_id)
     return span_t.insert().from_select(["website_id", "session_id", "first_us", "last_us"], select)
+
+
+def _widened_spans(sessions: list) -> sa.Select:
+    """The spans of the pending events' sessions once those events are in: the old span (if
+    any) widened by the pending events' times — small tables only."""
+    p, o = pending_t, span_t
+    pending = (
+        sa.select(
+            p.c.website_id,
+            p.c.session_id,
+            sa.func.min(p.c.created_us).label("first_us"),
+            sa.func.max(p.c.created_us).label("last_us"),
+        )
+        .group_by(p.c.website_id, p.c.session_id)
+        .subquery("p")
+    )
+    old = sa.select(o).where(o.c.session_id.in_(sessions)).subquery("o")
+    return sa.select(
+        pending.c.website_id,
+        pending.c.session_id,
+        sa.func.least(pending.c.first_us, sa.func.coalesce(old.c.first_us, pending.c.first_us)),
+        sa.func.greatest(pending.c.last_us, sa.func.coalesce(old.c.last_us, pending.c.last_us)),
+    ).select_from(pending.outerjoin(old, old.c.session_id == pending.c.session_id))
 
 
 def settle(db: Database) -> int:
@@ -243,7 +271,9 @@ def settle(db: Database) -> int:
         _snapshot(db, conn)
         with conn.begin():
             p = pending_t
-            count, earliest = conn.execute(sa.select(sa.func.count(), sa.func.min(p.c.created_us))).one()
+            count, earliest = conn.execute(
+                sa.select(sa.func.count(), sa.func.min(p.c.created_us))
+            ).one()
             if not count:
                 return 0
             sessions = conn.execute(sa.select(p.c.session_id).distinct()).scalars().all()
@@ -254,8 +284,15 @@ def settle(db: Database) -> int:
             mine = sa.and_(slice_t.c.session_id.in_(sessions), slice_t.c.first_us >= since)
             conn.execute(slice_t.delete().where(mine))
             conn.execute(_insert(dialect, _slices_select(dialect, sessions, since), ordered=False))
+            spans = conn.execute(_widened_spans(sessions)).all()
             conn.execute(span_t.delete().where(span_t.c.session_id.in_(sessions)))
-            conn.execute(_insert_spans(sessions, since))
+            conn.execute(
+                span_t.insert(),
+                [
+                    {"website_id": w, "session_id": sid, "first_us": first, "last_us": last}
+                    for w, sid, first, last in spans
+                ],
+            )
             conn.execute(p.delete())
     return count
 
@@ -346,8 +383,13 @@ class Maintainer:
             self.ensure_built()
         except Exception:
             log.exception("visit slices: rebuild failed; queries read the raw tables")
-        while not self._stop.wait(self.interval):
+        wait = self.interval
+        while not self._stop.wait(wait):
+            started = time.monotonic()
             try:
                 self.settle_now()
-            except Exception:
+            except Exception:  # a conflict or an outage: try again next round
                 log.warning("visit slices: settle failed, retrying", exc_info=True)
+            # Settling costs time in proportion to the data it scans; keep it to about a tenth
+            # of the time (reads add the pending events meanwhile, so answers never lag).
+            wait = max(self.interval, 9 * (time.monotonic() - started))

@@ -41,12 +41,6 @@ class Dialect:
         """Umami's `regexp_replace(hostname, '^www.', '')` (the dot matches any character)."""
         return sa.func.regexp_replace(hostname, "^www.", "")
 
-    def left(self, column: sa.ColumnElement, n: int) -> sa.ColumnElement:
-        return sa.func.left(column, n)
-
-    def count_distinct_pair(self, a: sa.ColumnElement, b: sa.ColumnElement) -> sa.ColumnElement:
-        return sa.func.count(sa.distinct(sa.tuple_(a, b)))
-
 
 class DuckDB(Dialect):
     name = "duckdb"
@@ -65,9 +59,6 @@ class DuckDB(Dialect):
         return sa.func.epoch_us(
             sa.func.date_trunc(unit, sa.func.make_timestamp(local_us)), type_=BigInt
         )
-
-    def count_distinct_pair(self, a, b):
-        return sa.func.count(sa.distinct(sa.func.row(a, b)))
 
 
 class PostgreSQL(Dialect):

@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -177,9 +178,44 @@ def _snapshot(db: Database, conn: sa.Connection) -> None:
         conn.execution_options(isolation_level="REPEATABLE READ")
 
 
+_process_lock = threading.Lock()
+_PG_LOCK_KEY = 4715  # pg_advisory_lock key of the slices' upkeep
+
+
+@contextmanager
+def _upkeep(db: Database, *, wait: bool) -> Iterator[bool]:
+    """One upkeep step at a time: a rebuild and a settle, or two settles, must not interleave
+    (in this process, and with PostgreSQL across processes, e.g. the CLI beside a server). The
+    lock is held outside the step's transaction, so its snapshot is taken after the wait."""
+    if not _process_lock.acquire(blocking=wait):
+        yield False
+        return
+    try:
+        if db.kind != "postgresql":
+            yield True
+            return
+        with db.engine.connect() as conn:
+            function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+            got = conn.execute(sa.text(f"select {function}({_PG_LOCK_KEY})")).scalar()
+            conn.commit()
+            try:
+                yield got is not False
+            finally:
+                if got is not False:
+                    conn.execute(sa.text(f"select pg_advisory_unlock({_PG_LOCK_KEY})"))
+                    conn.commit()
+    finally:
+        _process_lock.release()
+
+
 def rebuild(db: Database) -> int:
     """Recompute every slice from Umami's tables. Pending events visible to this transaction are
     included, so they are removed; events committed meanwhile stay pending. Returns the count."""
+    with _upkeep(db, wait=True):
+        return _rebuild(db)
+
+
+def _rebuild(db: Database) -> int:
     dialect = for_engine(db.kind)
     started = time.monotonic()
     with db.engine.connect() as conn:
@@ -265,7 +301,13 @@ def _widened_spans(sessions: list) -> sa.Select:
 def settle(db: Database) -> int:
     """Fold pending events into the slices: recompute the slices of every session that has a
     pending event, from its events since the earliest start among those sessions (so only
-    recent data is read when the sessions are recent). Returns the number of events folded in."""
+    recent data is read when the sessions are recent). Returns the number of events folded in;
+    0 too when another upkeep step is running (the events stay pending for the next round)."""
+    with _upkeep(db, wait=False) as mine:
+        return _settle(db) if mine else 0
+
+
+def _settle(db: Database) -> int:
     dialect = for_engine(db.kind)
     with db.engine.connect() as conn:
         _snapshot(db, conn)
@@ -326,17 +368,14 @@ def pending_rows(events: Iterable) -> list[tuple]:
 
 
 class Maintainer:
-    """Background upkeep in the server process: rebuild when missing, then settle periodically.
-
-    With PostgreSQL and several server processes, an advisory lock keeps it to one at a time.
-    """
+    """Background upkeep in the server process: rebuild when missing, then settle periodically
+    (with PostgreSQL and several server processes, whichever gets the lock)."""
 
     def __init__(self, db: Database, interval: float):
         self.db = db
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
 
     def write_hook(self, conn: sa.Connection, batch) -> None:
         """The writer's hook: the batch's events become pending, in the writer's transaction."""
@@ -356,27 +395,10 @@ class Maintainer:
             self._thread.join(timeout=30)
 
     def ensure_built(self) -> None:
-        with self._lock, self.db.connect() as conn:
+        with self.db.connect() as conn:
             built = is_built(conn)
         if not built:
-            with self._lock:
-                self._exclusive(rebuild)
-
-    def settle_now(self) -> int:
-        with self._lock:
-            return self._exclusive(settle) or 0
-
-    def _exclusive(self, step) -> int | None:
-        if self.db.kind != "postgresql":
-            return step(self.db)
-        with self.db.engine.connect() as conn:
-            if not conn.execute(sa.text("select pg_try_advisory_lock(4715)")).scalar():
-                return None
-            try:
-                return step(self.db)
-            finally:
-                conn.execute(sa.text("select pg_advisory_unlock(4715)"))
-                conn.commit()
+            rebuild(self.db)
 
     def _run(self) -> None:
         try:
@@ -387,7 +409,7 @@ class Maintainer:
         while not self._stop.wait(wait):
             started = time.monotonic()
             try:
-                self.settle_now()
+                settle(self.db)
             except Exception:  # a conflict or an outage: try again next round
                 log.warning("visit slices: settle failed, retrying", exc_info=True)
             # Settling costs time in proportion to the data it scans; keep it to about a tenth

@@ -121,6 +121,8 @@ def empty_database(svc: Services) -> None:
             if table is not schema.schema_version:
                 conn.execute(table.delete())
         migrations.seed_default_admin(conn)
+    if svc.collector is not None:  # cached website ids and committed session ids are gone too
+        svc.collector.forget_everything()
 
 
 @pytest.fixture

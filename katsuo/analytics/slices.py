@@ -417,9 +417,11 @@ class Maintainer:
         self._thread.start()
 
     def stop(self) -> None:
+        """Let a settle in progress finish; a long rebuild is abandoned (its transaction rolls
+        back, and the next start builds the slices again)."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=5)
 
     def ensure_built(self) -> None:
         with self.db.connect() as conn:

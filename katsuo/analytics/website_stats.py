@@ -236,8 +236,17 @@ def series(reader: Reader, query: Query) -> tuple[list[dict], list[dict]]:
         def bucket(us):
             return Q.bucket(reader.dialect, us, query.unit, offsets)
 
-        views = reader.rows(plan.counts([], bucket), query)
-        sessions = reader.rows(plan.distinct_sessions([], bucket), query)
+        # Both series in one statement (buckets with views are the buckets with sessions).
+        counts = plan.counts([], bucket).subquery("views")
+        distinct = plan.distinct_sessions([], bucket).subquery("sessions")
+        both = reader.rows(
+            sa.select(counts.c.b, counts.c.n, distinct.c.n.label("sessions")).select_from(
+                counts.join(distinct, distinct.c.b == counts.c.b)
+            ),
+            query,
+        )
+        views = [{"b": r["b"], "n": r["n"]} for r in both]
+        sessions = [{"b": r["b"], "n": r["sessions"]} for r in both]
     else:
         events = Q.Events(query, reader.dialect, types="views", exclude_bounce=True)
         b = events.bucket().label("b")

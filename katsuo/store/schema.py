@@ -376,8 +376,6 @@ visit_slice = sa.Table(
     sa.Column("group_hits", sa.Integer, nullable=False),
     *(sa.Column(c, sa.String(50)) for c in (*SESSION_ATTRIBUTES, "distinct_id")),
     sa.Index("katsuo_visit_slice_website_dim_first_idx", "website_id", "dim", "first_us"),
-    # One value's slices (a path filter) without reading the whole dimension (PostgreSQL).
-    sa.Index("katsuo_visit_slice_website_dim_value_first_idx", "website_id", "dim", "value", "first_us"),
     sa.Index("katsuo_visit_slice_session_idx", "session_id"),
     # PostgreSQL reads rows whole: one partition per dimension keeps a query's scan to its own
     # dimension's rows (DuckDB reads only the columns it needs and skips by zone maps instead).

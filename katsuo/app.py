@@ -11,12 +11,16 @@ from katsuo.api import (
     admin,
     auth,
     collect,
+    events,
     handlers,
     links,
     me,
+    realtime,
     reports,
     segments,
+    sessions,
     shares,
+    stats,
     system,
     teams,
     users,
@@ -40,6 +44,10 @@ ROUTERS = [
     reports.router,
     segments.router,
     shares.router,
+    stats.router,
+    events.router,
+    sessions.router,
+    realtime.router,
 ]
 
 

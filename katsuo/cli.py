@@ -1,4 +1,4 @@
-"""Command line: `katsuo serve | migrate | user create|set-password|list`."""
+"""Command line: `katsuo serve | migrate | user create|set-password|list | slices rebuild|settle`."""
 
 from __future__ import annotations
 
@@ -45,6 +45,22 @@ def migrate(args: argparse.Namespace) -> None:
     finally:
         db.close()
     print("\n".join(f"applied: {name}" for name in applied) or "database is up to date")
+
+
+def slices_command(args: argparse.Namespace) -> None:
+    from katsuo.analytics import slices
+    from katsuo.store import migrations
+    from katsuo.store.database import Database
+
+    db = Database(_settings())
+    try:
+        migrations.migrate(db)
+        if args.action == "rebuild":
+            print(f"visit slices rebuilt from the events: {slices.rebuild(db)} rows")
+        else:
+            print(f"pending events folded into the visit slices: {slices.settle(db)}")
+    finally:
+        db.close()
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -106,6 +122,12 @@ def main(argv: list[str] | None = None) -> None:
     a.add_argument("--password", help="prompted for when omitted")
     actions.add_parser("list", help="list users")
     p.set_defaults(func=user_command)
+
+    p = commands.add_parser("slices", help="the read path's derived tables (visit slices)")
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser("rebuild", help="recompute them from the events (after an import or a restore)")
+    actions.add_parser("settle", help="fold pending events in now")
+    p.set_defaults(func=slices_command)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -84,6 +84,9 @@ class Settings:
     skip_db_migration: bool = False
     log_query: bool = False
     debug: str = ""
+    # Read path: how often pending events are folded into the visit slices (0: no background
+    # upkeep; the slices are then only rebuilt by `katsuo slices rebuild`).
+    slice_settle_seconds: int = 2
     # Security and identity
     app_secret: str = ""
     salt_rotation: str = "month"
@@ -168,6 +171,7 @@ class Settings:
             skip_db_migration=_flag(env, "SKIP_DB_MIGRATION") or _flag(env, "SKIP_DB_CHECK"),
             log_query=_flag(env, "LOG_QUERY"),
             debug=env.get("DEBUG", "").strip(),
+            slice_settle_seconds=_int(env, "KATSUO_SLICE_SETTLE_SECONDS", 2, 0, 3600),
             app_secret=app_secret,
             salt_rotation=salt_rotation,
             use_uuidv7=_flag(env, "USE_UUIDV7"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from katsuo.analytics.slices import Maintainer
 from katsuo.auth.logins import LoginStore
 from katsuo.auth.ratelimit import LoginRateLimiter
 from katsuo.collect.collector import Collector
@@ -24,6 +25,7 @@ class Services:
     db: Database
     logins: LoginStore
     login_limiter: LoginRateLimiter
+    slices: Maintainer
     redis: object | None = None
     # The write path: `writer` is the one group-committing writer (register derived-table hooks
     # with `services.writer.hooks.append(fn)`); `collector` runs /api/send without HTTP.
@@ -45,13 +47,19 @@ class Services:
 
             redis_client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
             redis_client.ping()
-        writer = Writer(db)
+        # Builds the read path's visit slices in the background when missing, then keeps them
+        # up to date; queries use the raw tables until they are ready. The writer notes every
+        # committed event as pending for them, in the same transaction.
+        slices = Maintainer(db, settings.slice_settle_seconds)
+        writer = Writer(db, hooks=[slices.write_hook])
+        slices.start()
         geo = GeoLocator(settings.geolite_db_path or None, use_headers=not settings.skip_location_headers)
         return cls(
             settings=settings,
             db=db,
             logins=LoginStore(settings.secret, redis_client),
             login_limiter=LoginRateLimiter(settings.redis_url),
+            slices=slices,
             redis=redis_client,
             writer=writer,
             geo=geo,
@@ -62,6 +70,7 @@ class Services:
         # The writer first: whatever was accepted is committed before the database closes.
         if self.writer is not None:
             self.writer.close()
+        self.slices.stop()
         if self.geo is not None:
             self.geo.close()
         if self.redis is not None:

@@ -87,7 +87,10 @@ def redis_url():
 
 
 def make_env(engine: str, request, tmp_path_factory, **extra: str) -> dict[str, str]:
-    env = {"APP_SECRET": APP_SECRET, "KATSUO_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    # No background upkeep of the visit slices: tests settle or rebuild them explicitly, so what
+    # a read sees does not depend on timing.
+    env = {"APP_SECRET": APP_SECRET, "KATSUO_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+           "KATSUO_SLICE_SETTLE_SECONDS": "0"}
     if engine == "postgresql":
         env["DATABASE_URL"] = request.getfixturevalue("postgres_databases").create()
     env.update(extra)

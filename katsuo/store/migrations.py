@@ -44,9 +44,22 @@ def _api_keys(db: Database, conn: sa.Connection) -> None:
     db.engines.create_tables(conn, [schema.api_key])
 
 
+def _visit_slices(db: Database, conn: sa.Connection) -> None:
+    # Only the empty tables: the read path fills them in the background (analytics/slices.py).
+    tables = [schema.visit_slice, schema.slice_pending, schema.slice_session, schema.slice_state]
+    db.engines.create_tables(conn, tables)
+    if db.kind == "postgresql":
+        for dim, name in schema.SLICE_DIMENSIONS.items():
+            conn.execute(sa.text(
+                f"CREATE TABLE IF NOT EXISTS {schema.visit_slice.name}_{name} "
+                f"PARTITION OF {schema.visit_slice.name} FOR VALUES IN ({dim})"
+            ))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (1, "Umami v3 schema and default account", _umami_schema),
     (2, "API keys", _api_keys),
+    (3, "visit slices of the read path", _visit_slices),
 ]
 
 

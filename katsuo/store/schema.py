@@ -346,4 +346,78 @@ schema_version = sa.Table(
 
 # Append-only analytics tables: on DuckDB they carry no primary key or index (ART indexes cost
 # memory and insert speed, and nothing looks these rows up one by one).
-EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue")
+EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue", "katsuo_visit_slice",
+                "katsuo_slice_pending", "katsuo_slice_session")
+
+SESSION_ATTRIBUTES = _SESSION_ATTRS
+
+# --- the read path's derived tables (rebuildable from Umami's tables; see analytics/slices.py) --
+
+# One row per visit × dimension value × half hour (UTC): how often and when the value occurred
+# in that part of the visit, the previous occurrence of the same (session, dimension, value),
+# the whole visit's (group's) totals, and the session's attributes. Sorted by website, dimension
+# and time, so a dashboard query reads only its website's rows in range and counts distinct
+# sessions without hashing them (see analytics/summary.py).
+visit_slice = sa.Table(
+    "katsuo_visit_slice",
+    metadata,
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("dim", sa.SmallInteger, nullable=False),
+    sa.Column("value", sa.String(500)),
+    sa.Column("session_id", Uuid, nullable=False),
+    sa.Column("visit_id", Uuid, nullable=False),
+    sa.Column("first_us", sa.BigInteger, nullable=False),
+    sa.Column("last_us", sa.BigInteger, nullable=False),
+    sa.Column("hits", sa.Integer, nullable=False),
+    sa.Column("prev_us", sa.BigInteger),
+    sa.Column("prev_how_us", sa.BigInteger),
+    sa.Column("group_first_us", sa.BigInteger, nullable=False),
+    sa.Column("group_last_us", sa.BigInteger, nullable=False),
+    sa.Column("group_hits", sa.Integer, nullable=False),
+    *(sa.Column(c, sa.String(50)) for c in (*SESSION_ATTRIBUTES, "distinct_id")),
+    sa.Index("katsuo_visit_slice_website_dim_first_idx", "website_id", "dim", "first_us"),
+    sa.Index("katsuo_visit_slice_session_idx", "session_id"),
+    # PostgreSQL reads rows whole: one partition per dimension keeps a query's scan to its own
+    # dimension's rows (DuckDB reads only the columns it needs and skips by zone maps instead).
+    postgresql_partition_by="LIST (dim)",
+)
+SLICE_DIMENSIONS = {0: "view", 1: "path", 2: "referrer", 3: "event"}
+
+# Events written since the slices were last brought up to date: the write path appends here in
+# the same transaction as the events; the read path adds them to what the slices say.
+slice_pending = sa.Table(
+    "katsuo_slice_pending",
+    metadata,
+    sa.Column("event_id", Uuid, nullable=False),
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("session_id", Uuid, nullable=False),
+    sa.Column("visit_id", Uuid, nullable=False),
+    sa.Column("created_us", sa.BigInteger, nullable=False),
+    sa.Column("event_type", sa.Integer, nullable=False),
+    sa.Column("url_path", sa.String(500)),
+    sa.Column("referrer_domain", sa.String(500)),
+    sa.Column("hostname", sa.String(100)),
+    sa.Column("event_name", sa.String(50)),
+    sa.Index("katsuo_slice_pending_website_idx", "website_id", "created_us"),
+)
+
+# Each session's first and last slice: lets an incremental update of the slices read only the
+# events since the earliest start among the sessions it recomputes, not the whole history.
+slice_session = sa.Table(
+    "katsuo_slice_session",
+    metadata,
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("session_id", Uuid, nullable=False),
+    sa.Column("first_us", sa.BigInteger, nullable=False),
+    sa.Column("last_us", sa.BigInteger, nullable=False),
+    sa.Index("katsuo_slice_session_session_idx", "session_id"),
+)
+
+# Whether the slices describe the events (set by a full rebuild; cleared when they must be
+# rebuilt, e.g. after an adopted database or an import).
+slice_state = sa.Table(
+    "katsuo_slice_state",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("built_at", Timestamp),
+)

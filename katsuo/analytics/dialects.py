@@ -1,0 +1,84 @@
+"""Engine differences of the read path, and nothing else.
+
+Every query is built once (`sql.py`, `summary.py`) from SQLAlchemy expressions; where an engine
+spells something differently, the builder asks the Dialect. A ClickHouse dialect is one more
+subclass here.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+BigInt = sa.BigInteger()
+# Integer division binds like multiplication, so `a - b // c` gets its parentheses.
+_MUL = 8
+
+
+class Dialect:
+    name = "base"
+
+    def epoch_us(self, column: sa.ColumnElement) -> sa.ColumnElement:
+        """A timestamptz as integer microseconds since the epoch."""
+        raise NotImplementedError
+
+    def div(self, a: sa.ColumnElement, b: int) -> sa.ColumnElement:
+        """Integer division of a non-negative bigint."""
+        raise NotImplementedError
+
+    def regex(self, column: sa.ColumnElement, pattern: str) -> sa.ColumnElement:
+        """Case-insensitive regular-expression search (`re` filters)."""
+        raise NotImplementedError
+
+    def truncate_local(self, local_us: sa.ColumnElement, unit: str) -> sa.ColumnElement:
+        """Start of the calendar month or year containing a wall-clock µs value, in µs."""
+        raise NotImplementedError
+
+    def ilike(self, column: sa.ColumnElement, pattern: str) -> sa.ColumnElement:
+        # PostgreSQL's LIKE escapes with a backslash by default; make DuckDB do the same.
+        return column.ilike(pattern, escape="\\")
+
+    def strip_www(self, hostname: sa.ColumnElement) -> sa.ColumnElement:
+        """Umami's `regexp_replace(hostname, '^www.', '')` (the dot matches any character)."""
+        return sa.func.regexp_replace(hostname, "^www.", "")
+
+
+class DuckDB(Dialect):
+    name = "duckdb"
+
+    def epoch_us(self, column):
+        return sa.func.epoch_us(column, type_=BigInt)
+
+    def div(self, a, b):
+        return a.op("//", precedence=_MUL, return_type=BigInt)(sa.literal(b, BigInt))
+
+    def regex(self, column, pattern):
+        # RE2 syntax on DuckDB, POSIX on PostgreSQL: the common subset behaves the same.
+        return sa.func.regexp_matches(column, pattern, "i", type_=sa.Boolean)
+
+    def truncate_local(self, local_us, unit):
+        return sa.func.epoch_us(
+            sa.func.date_trunc(unit, sa.func.make_timestamp(local_us)), type_=BigInt
+        )
+
+
+class PostgreSQL(Dialect):
+    name = "postgresql"
+
+    def epoch_us(self, column):
+        return sa.cast(sa.extract("epoch", column) * 1_000_000, BigInt)
+
+    def div(self, a, b):
+        return a.op("/", precedence=_MUL, return_type=BigInt)(sa.literal(b, BigInt))
+
+    def regex(self, column, pattern):
+        return column.op("~*", return_type=sa.Boolean)(pattern)
+
+    def truncate_local(self, local_us, unit):
+        as_utc = sa.func.timezone(
+            "UTC", sa.func.to_timestamp(sa.cast(local_us, sa.Numeric) / 1_000_000)
+        )
+        return self.epoch_us(sa.func.timezone("UTC", sa.func.date_trunc(unit, as_utc)))
+
+
+def for_engine(name: str) -> Dialect:
+    return {"duckdb": DuckDB, "postgresql": PostgreSQL}[name]()

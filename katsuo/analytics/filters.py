@@ -1,0 +1,173 @@
+"""Filters: the filterable fields, the operators, and how a request's filter parameters parse.
+
+Defined once here and applied the same way by every endpoint and report (queries.md §1.2). A
+filter names a field and carries an operator and its value(s); turning it into SQL is the
+builder's job (`sql.py`), since the same filter lands on different tables (raw events, the
+session table, visit slices).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from katsuo.errors import BadRequest
+
+EVENT, SESSION = "event", "session"
+
+
+@dataclass(frozen=True)
+class Field:
+    """A filterable field: its parameter name, its column, and the table level it lives on."""
+
+    name: str
+    column: str
+    level: str  # EVENT: website_event; SESSION: the session row (joined)
+
+
+def _fields(*specs: tuple[str, str, str]) -> dict[str, Field]:
+    return {name: Field(name, column, level) for name, column, level in specs}
+
+
+FIELDS: dict[str, Field] = _fields(
+    ("path", "url_path", EVENT),
+    ("entry", "url_path", EVENT),
+    ("exit", "url_path", EVENT),
+    ("referrer", "referrer_domain", EVENT),
+    ("domain", "referrer_domain", EVENT),
+    ("hostname", "hostname", EVENT),
+    ("title", "page_title", EVENT),
+    ("query", "url_query", EVENT),
+    ("event", "event_name", EVENT),
+    ("tag", "tag", EVENT),
+    ("utmSource", "utm_source", EVENT),
+    ("utmMedium", "utm_medium", EVENT),
+    ("utmCampaign", "utm_campaign", EVENT),
+    ("utmContent", "utm_content", EVENT),
+    ("utmTerm", "utm_term", EVENT),
+    ("eventType", "event_type", EVENT),
+    ("browser", "browser", SESSION),
+    ("os", "os", SESSION),
+    ("device", "device", SESSION),
+    ("country", "country", SESSION),
+    ("region", "region", SESSION),
+    ("city", "city", SESSION),
+    ("language", "language", SESSION),
+    ("distinctId", "distinct_id", SESSION),
+)
+
+# Names accepted without a numeric suffix (the endpoints' schema); `entry`, `exit` and `domain`
+# only arrive with a suffix or through a metrics search (queries.md §1.2).
+PLAIN_NAMES = frozenset(FIELDS) - {"entry", "exit", "domain"}
+
+EQ, NEQ, CONTAINS, NOT_CONTAINS, REGEX, NOT_REGEX = "eq", "neq", "c", "dnc", "re", "nre"
+OPERATORS = (EQ, NEQ, CONTAINS, NOT_CONTAINS, REGEX, NOT_REGEX)
+# Umami's operator enumeration also has these; they produce no valid SQL there (a 500). Katsuo
+# answers 400 naming the parameter instead.
+UNSUPPORTED_OPERATORS = ("s", "ns", "t", "f", "gt", "lt", "gte", "lte", "bf", "af")
+_OPERATOR_PREFIX = re.compile(
+    r"^(" + "|".join(OPERATORS + UNSUPPORTED_OPERATORS) + r")\.(.*)$", re.DOTALL
+)
+_SUFFIX = re.compile(r"\d+$")
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: Field
+    operator: str
+    values: tuple[str, ...]  # eq/neq: the comma-separated alternatives; others: one value
+    param: str  # the parameter it came from (for error messages)
+
+    @property
+    def value(self) -> str:
+        return self.values[0]
+
+    @property
+    def is_session(self) -> bool:
+        return self.field.level == SESSION
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A request's filters and how they combine (`match=all|any`; eventType is always ANDed)."""
+
+    items: tuple[Filter, ...] = ()
+    match: str = "all"
+
+    @property
+    def joins_session(self) -> bool:
+        """Umami inner-joins the session table for session fields and for `referrer`."""
+        return any(f.is_session or f.field.name == "referrer" for f in self.items)
+
+
+def parse_value(param: str, name: str, raw: str) -> Filter:
+    """`value` means equals; `op.value` carries an operator (queries.md §1.2)."""
+    field_ = FIELDS[name]
+    match = _OPERATOR_PREFIX.match(raw)
+    operator, value = (match.group(1), match.group(2)) if match else (EQ, raw)
+    if operator in UNSUPPORTED_OPERATORS:
+        raise BadRequest(
+            f"{param}: operator {operator!r} is not supported (use {', '.join(OPERATORS)})"
+        )
+    if name == "eventType":
+        return _event_type_filter(param, field_, operator, value)
+    values = tuple(value.split(",")) if operator in (EQ, NEQ) else (value,)
+    return Filter(field_, operator, values, param)
+
+
+def _event_type_filter(param: str, field_: Field, operator: str, value: str) -> Filter:
+    if operator not in (EQ, NEQ):
+        raise BadRequest(f"{param}: only eq and neq apply to eventType")
+    values = tuple(value.split(","))
+    if not all(v.strip().isdigit() and int(v) > 0 for v in values):
+        raise BadRequest(f"{param}: must be a positive integer event type")
+    return Filter(field_, operator, tuple(str(int(v)) for v in values), param)
+
+
+def from_params(params: Mapping[str, str]) -> list[Filter]:
+    """The filter parameters of a request, in parameter order."""
+    found = []
+    for key, raw in params.items():
+        if raw is None:
+            continue
+        name = _SUFFIX.sub("", key)
+        suffixed = name != key
+        if name in FIELDS and (suffixed or name in PLAIN_NAMES):
+            found.append(parse_value(key, name, raw))
+    return found
+
+
+def object_to_params(filters: Iterable[Mapping]) -> dict[str, str]:
+    """Saved `[{name, operator, value}]` (segments, cohorts) as query-style keys: `name`, then
+    `name1`, `name2` … for repeats, value `op.value` (queries.md §1.3)."""
+    counts: dict[str, int] = {}
+    keys: dict[str, str] = {}
+    for item in filters:
+        name, operator, value = item.get("name"), item.get("operator"), item.get("value")
+        if not isinstance(name, str) or not isinstance(operator, str):
+            continue
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        count = counts.get(name, 0)
+        counts[name] = count + 1
+        keys[name if count == 0 else f"{name}{count}"] = f"{operator}.{value}"
+    return keys
+
+
+def parse_saved(filters: Iterable[Mapping], where: str) -> list[Filter]:
+    """Saved filters of a segment or cohort; unknown names are ignored as Umami ignores them."""
+    parsed = []
+    for key, raw in object_to_params(filters).items():
+        name = _SUFFIX.sub("", key)
+        if name in FIELDS:
+            parsed.append(parse_value(f"{where}.{key}", name, raw))
+    return parsed
+
+
+def parse_match(raw: str | None) -> str:
+    if raw in (None, "", "all"):
+        return "all"
+    if raw == "any":
+        return "any"
+    raise BadRequest("match: must be all or any")

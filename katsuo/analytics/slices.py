@@ -1,0 +1,446 @@
+"""Visit slices: the derived table that makes dashboards fast, and how it is kept up to date.
+
+A slice is one visit's occurrences of one dimension value inside one UTC half hour: page views
+(`dim` 0, value ''), views of a path (1), views from a countable referrer (2, self-referrals and
+empty referrers excluded, as the referrer metric excludes them), and custom events by name (3).
+Each carries its count and first/last time, the time of the previous occurrence of the same
+(session, dim, value) — so "distinct sessions in a range" becomes "slices whose previous
+occurrence lies before the range", a plain count — the whole visit's totals for the value, and
+the session's attributes. `summary.py` answers the dashboard's queries from it.
+
+Umami's tables stay the source of truth. The slices are rebuilt from them (at start-up when
+missing, and by `katsuo slices rebuild`), and maintained incrementally: the write path appends
+each committed event to `katsuo_slice_pending` in its own transaction (`Maintainer.write_hook`), reads
+add pending events to what the slices say, and `settle` folds them in every few seconds by
+recomputing the affected sessions' slices from the events.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from katsuo.analytics import timeframe as T
+from katsuo.analytics.dialects import Dialect, for_engine
+from katsuo.analytics.sql import CUSTOM_EVENT, VIEW_TYPES_EXCLUDED
+from katsuo.store import schema
+from katsuo.store.database import Database
+from katsuo.store.repositories import websites
+
+log = logging.getLogger("katsuo.slices")
+
+DIM_VIEW, DIM_PATH, DIM_REFERRER, DIM_EVENT = schema.SLICE_DIMENSIONS  # 0 … 3
+SLOT_US = 30 * T.US_PER_MINUTE
+HOURS_PER_WEEK = 168
+STATE_NAME = "visit_slice"
+# The session's attributes each slice carries: constant for a session (first write wins), so
+# distinct sessions per attribute can be counted from slices. `screen` is a metrics type only.
+SESSION_ATTRS = (*schema.SESSION_ATTRIBUTES, "distinct_id")
+
+slice_t = schema.visit_slice
+pending_t = schema.slice_pending
+span_t = schema.slice_session
+state_t = schema.slice_state
+
+# Resetting or deleting a website empties its slices and pending events too.
+for _table in (slice_t, pending_t, span_t):
+    if _table not in websites.COLLECTED_DATA_TABLES:
+        websites.COLLECTED_DATA_TABLES.append(_table)
+
+
+def _mapped(dialect: Dialect, events: sa.Subquery) -> sa.Select:
+    """(website, session, visit, dim, value, t) for every slice-worthy occurrence of `events`."""
+    e = events.c
+    view = e.event_type.not_in(VIEW_TYPES_EXCLUDED)
+    countable_referrer = sa.and_(
+        view,
+        e.referrer_domain != "",
+        e.referrer_domain != dialect.strip_www(e.hostname),
+    )
+    parts = [
+        (DIM_VIEW, sa.literal("", sa.String), view),
+        (DIM_PATH, e.url_path, view),
+        (DIM_REFERRER, e.referrer_domain, countable_referrer),
+        (DIM_EVENT, e.event_name, e.event_type == CUSTOM_EVENT),
+    ]
+    return sa.union_all(
+        *(
+            sa.select(
+                e.website_id,
+                e.session_id,
+                e.visit_id,
+                e.t,
+                sa.literal(dim, sa.SmallInteger).label("dim"),
+                sa.cast(value, sa.String).label("value"),
+            ).where(where)
+            for dim, value, where in parts
+        )
+    )
+
+
+def _slices_select(
+    dialect: Dialect, sessions: list | None, since_us: int | None = None
+) -> sa.Select:
+    """Slices computed from Umami's tables: all of them, or those of the `sessions` ids. The ids
+    are bound as a list: engines then filter the scans with them, where a subquery would have
+    DuckDB hash the whole event or session table."""
+    w = schema.website_event
+    events = sa.select(
+        w.c.website_id,
+        w.c.session_id,
+        w.c.visit_id,
+        dialect.epoch_us(w.c.created_at).label("t"),
+        w.c.event_type,
+        w.c.url_path,
+        w.c.referrer_domain,
+        w.c.hostname,
+        w.c.event_name,
+    )
+    if sessions is not None:
+        events = events.where(w.c.session_id.in_(sessions))
+    if since_us is not None:
+        events = events.where(w.c.created_at >= T.from_us(since_us))
+    # Recomputing a few sessions: read their events once (a CTE), not once per dimension.
+    source = (
+        events.subquery("ev") if sessions is None else events.cte("ev").prefix_with("MATERIALIZED")
+    )
+    mapped = _mapped(dialect, source).subquery("mapped")
+    m = mapped.c
+    slot = dialect.div(m.t, SLOT_US)
+    grouped = (
+        sa.select(
+            m.website_id,
+            m.dim,
+            m.value,
+            m.session_id,
+            m.visit_id,
+            sa.func.min(m.t).label("first_us"),
+            sa.func.max(m.t).label("last_us"),
+            sa.cast(sa.func.count(), sa.Integer).label("hits"),
+        )
+        .group_by(m.website_id, m.dim, m.value, m.session_id, m.visit_id, slot)
+        .subquery("grouped")
+    )
+    g = grouped.c
+    pair = (g.website_id, g.session_id, g.dim, g.value)
+    order = (g.first_us, g.visit_id)
+    earlier = (None, -1)  # ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    hour_of_week = dialect.div(g.first_us, T.US_PER_HOUR) % HOURS_PER_WEEK
+    group = (g.website_id, g.session_id, g.visit_id, g.dim, g.value)
+    chained = sa.select(
+        *g,
+        sa.func.max(g.last_us)
+        .over(partition_by=pair, order_by=order, rows=earlier)
+        .label("prev_us"),
+        sa.case(
+            (
+                g.dim == DIM_VIEW,
+                sa.func.max(g.last_us).over(
+                    partition_by=(*pair, hour_of_week), order_by=order, rows=earlier
+                ),
+            ),
+            else_=sa.null(),
+        ).label("prev_how_us"),
+        sa.func.min(g.first_us).over(partition_by=group).label("group_first_us"),
+        sa.func.max(g.last_us).over(partition_by=group).label("group_last_us"),
+        sa.cast(sa.func.sum(g.hits).over(partition_by=group), sa.Integer).label("group_hits"),
+    ).subquery("chained")
+    c = chained.c
+    s = schema.session
+    if sessions is not None:
+        s = sa.select(s).where(s.c.session_id.in_(sessions)).subquery("session")
+    return sa.select(
+        *(c[col.name] for col in slice_t.columns if col.name not in SESSION_ATTRS),
+        *(s.c[name] for name in SESSION_ATTRS),
+    ).select_from(
+        chained.outerjoin(
+            s, sa.and_(s.c.session_id == c.session_id, s.c.website_id == c.website_id)
+        )
+    )
+
+
+def _insert(dialect: Dialect, select: sa.Select, *, ordered: bool) -> sa.Insert:
+    if ordered:
+        sub = select.subquery("slices")
+        select = sa.select(*sub.c).order_by(sub.c.website_id, sub.c.dim, sub.c.first_us)
+    return slice_t.insert().from_select([c.name for c in slice_t.columns], select)
+
+
+def _snapshot(db: Database, conn: sa.Connection) -> None:
+    """Reads and writes of one maintenance step must see one snapshot (DuckDB always does)."""
+    if db.kind == "postgresql":
+        conn.execution_options(isolation_level="REPEATABLE READ")
+
+
+_process_lock = threading.Lock()
+_PG_LOCK_KEY = 4715  # pg_advisory_lock key of the slices' upkeep
+
+
+@contextmanager
+def _upkeep(db: Database, *, wait: bool) -> Iterator[bool]:
+    """One upkeep step at a time: a rebuild and a settle, or two settles, must not interleave
+    (in this process, and with PostgreSQL across processes, e.g. the CLI beside a server). The
+    lock is held outside the step's transaction, so its snapshot is taken after the wait."""
+    if not _process_lock.acquire(blocking=wait):
+        yield False
+        return
+    try:
+        if db.kind != "postgresql":
+            yield True
+            return
+        with db.engine.connect() as conn:
+            function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+            got = conn.execute(sa.text(f"select {function}({_PG_LOCK_KEY})")).scalar()
+            conn.commit()
+            try:
+                yield got is not False
+            finally:
+                if got is not False:
+                    conn.execute(sa.text(f"select pg_advisory_unlock({_PG_LOCK_KEY})"))
+                    conn.commit()
+    finally:
+        _process_lock.release()
+
+
+def rebuild(db: Database) -> int:
+    """Recompute every slice from Umami's tables. Pending events visible to this transaction are
+    included, so they are removed; events committed meanwhile stay pending. Returns the count."""
+    with _upkeep(db, wait=True):
+        return _rebuild(db)
+
+
+def _rebuild(db: Database) -> int:
+    dialect = for_engine(db.kind)
+    started = time.monotonic()
+    with db.engine.connect() as conn:
+        _snapshot(db, conn)
+        if db.kind == "duckdb":
+            # Keep the ORDER BY in the stored order: sorted storage is what lets DuckDB skip
+            # other websites' and other dates' row groups.
+            conn.exec_driver_sql("SET preserve_insertion_order = true")
+            conn.commit()
+        try:
+            with conn.begin():
+                conn.execute(slice_t.delete())
+                conn.execute(_insert(dialect, _slices_select(dialect, None), ordered=True))
+                conn.execute(span_t.delete())
+                conn.execute(_insert_spans())
+                conn.execute(pending_t.delete())
+                _mark_built(conn)
+        finally:
+            if db.kind == "duckdb":
+                conn.exec_driver_sql("SET preserve_insertion_order = false")
+                conn.commit()
+        count = conn.execute(sa.select(sa.func.count()).select_from(slice_t)).scalar_one()
+        if db.kind == "postgresql":
+            # Fresh statistics for the planner: with a freshly loaded table it would otherwise
+            # estimate one row everywhere and pick nested loops over millions.
+            conn.exec_driver_sql(
+                f"ANALYZE session, website_event, {slice_t.name}, {pending_t.name}"
+            )
+            conn.commit()
+    log.info("visit slices rebuilt: %d rows in %.1f s", count, time.monotonic() - started)
+    return count
+
+
+def _mark_built(conn: sa.Connection) -> None:
+    conn.execute(state_t.delete().where(state_t.c.name == STATE_NAME))
+    conn.execute(state_t.insert().values(name=STATE_NAME, built_at=datetime.now(UTC)))
+
+
+def is_built(conn: sa.Connection) -> bool:
+    return (
+        conn.execute(sa.select(state_t.c.built_at).where(state_t.c.name == STATE_NAME)).first()
+        is not None
+    )
+
+
+def mark_stale(conn: sa.Connection) -> None:
+    """Make the read path ignore the slices until the next rebuild (after an import, say)."""
+    conn.execute(state_t.delete().where(state_t.c.name == STATE_NAME))
+
+
+def _insert_spans() -> sa.Insert:
+    """Every session's first and last slice, from the slices (a full rebuild)."""
+    s = slice_t
+    select = sa.select(
+        s.c.website_id, s.c.session_id, sa.func.min(s.c.first_us), sa.func.max(s.c.last_us)
+    ).group_by(s.c.website_id, s.c.session_id)
+    return span_t.insert().from_select(["website_id", "session_id", "first_us", "last_us"], select)
+
+
+def _widened_spans(sessions: list) -> sa.Select:
+    """The spans of the pending events' sessions once those events are in: the old span (if
+    any) widened by the pending events' times — small tables only."""
+    p, o = pending_t, span_t
+    pending = (
+        sa.select(
+            p.c.website_id,
+            p.c.session_id,
+            sa.func.min(p.c.created_us).label("first_us"),
+            sa.func.max(p.c.created_us).label("last_us"),
+        )
+        .where(p.c.session_id.in_(sessions))
+        .group_by(p.c.website_id, p.c.session_id)
+        .subquery("p")
+    )
+    old = sa.select(o).where(o.c.session_id.in_(sessions)).subquery("o")
+    return sa.select(
+        pending.c.website_id,
+        pending.c.session_id,
+        sa.func.least(pending.c.first_us, sa.func.coalesce(old.c.first_us, pending.c.first_us)),
+        sa.func.greatest(pending.c.last_us, sa.func.coalesce(old.c.last_us, pending.c.last_us)),
+    ).select_from(pending.outerjoin(old, old.c.session_id == pending.c.session_id))
+
+
+def settle(db: Database) -> int:
+    """Fold pending events into the slices: recompute the slices of every session that has a
+    pending event, from its events since the earliest start among those sessions (so only
+    recent data is read when the sessions are recent). Returns the number of events folded in;
+    0 too when another upkeep step is running (the events stay pending for the next round)."""
+    with _upkeep(db, wait=False) as mine:
+        return _settle(db) if mine else 0
+
+
+# Sessions folded in per transaction: bound id lists stay far below the engines' parameter limits
+# (PostgreSQL: 65,535) however far behind the upkeep is.
+SETTLE_SESSIONS = 5000
+
+
+def _settle(db: Database) -> int:
+    with db.connect() as conn:
+        backlog = conn.execute(
+            sa.select(sa.func.count(sa.distinct(pending_t.c.session_id)))
+        ).scalar_one()
+    folded = 0
+    # As many rounds as the backlog seen now needs: events arriving meanwhile wait for next time.
+    for _ in range(-(-backlog // SETTLE_SESSIONS)):
+        done = _settle_sessions(db)
+        if not done:
+            break
+        folded += done
+    return folded
+
+
+def _settle_sessions(db: Database) -> int:
+    """Fold in the pending events of up to SETTLE_SESSIONS sessions, in one transaction."""
+    dialect = for_engine(db.kind)
+    p = pending_t
+    with db.engine.connect() as conn:
+        _snapshot(db, conn)
+        with conn.begin():
+            sessions = (
+                conn.execute(sa.select(p.c.session_id).distinct().limit(SETTLE_SESSIONS))
+                .scalars()
+                .all()
+            )
+            if not sessions:
+                return 0
+            theirs = p.c.session_id.in_(sessions)
+            count, earliest = conn.execute(
+                sa.select(sa.func.count(), sa.func.min(p.c.created_us)).where(theirs)
+            ).one()
+            known = conn.execute(
+                sa.select(sa.func.min(span_t.c.first_us)).where(span_t.c.session_id.in_(sessions))
+            ).scalar()
+            since = min(earliest, known if known is not None else earliest) // SLOT_US * SLOT_US
+            mine = sa.and_(slice_t.c.session_id.in_(sessions), slice_t.c.first_us >= since)
+            conn.execute(slice_t.delete().where(mine))
+            conn.execute(_insert(dialect, _slices_select(dialect, sessions, since), ordered=False))
+            spans = conn.execute(_widened_spans(sessions)).all()
+            conn.execute(span_t.delete().where(span_t.c.session_id.in_(sessions)))
+            conn.execute(
+                span_t.insert(),
+                [
+                    {"website_id": w, "session_id": sid, "first_us": first, "last_us": last}
+                    for w, sid, first, last in spans
+                ],
+            )
+            conn.execute(p.delete().where(theirs))
+    return count
+
+
+PENDING_COLUMNS = tuple(c.name for c in pending_t.columns)
+
+
+def pending_rows(events: Iterable) -> list[tuple]:
+    """website_event rows (objects with the column names as attributes, e.g. the writer's
+    EventRow) as pending rows. Performance beacons (type 5) never reach a slice."""
+    rows = []
+    for event in events:
+        if event.event_type == 5:
+            continue
+        created = event.created_at
+        rows.append(
+            (
+                event.event_id,
+                event.website_id,
+                event.session_id,
+                event.visit_id,
+                T.to_us(created) if isinstance(created, datetime) else int(created),
+                event.event_type,
+                event.url_path,
+                event.referrer_domain,
+                event.hostname,
+                event.event_name,
+            )
+        )
+    return rows
+
+
+class Maintainer:
+    """Background upkeep in the server process: rebuild when missing, then settle periodically
+    (with PostgreSQL and several server processes, whichever gets the lock)."""
+
+    def __init__(self, db: Database, interval: float):
+        self.db = db
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def write_hook(self, conn: sa.Connection, batch) -> None:
+        """The writer's hook: the batch's events become pending, in the writer's transaction."""
+        rows = pending_rows(batch.events)
+        if rows:
+            self.db.engines.insert_rows(conn, pending_t.name, PENDING_COLUMNS, rows)
+
+    def start(self) -> None:
+        if self.interval <= 0:
+            return
+        self._thread = threading.Thread(target=self._run, name="katsuo-slices", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Let a settle in progress finish; a long rebuild is abandoned (its transaction rolls
+        back, and the next start builds the slices again)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def ensure_built(self) -> None:
+        with self.db.connect() as conn:
+            built = is_built(conn)
+        if not built:
+            rebuild(self.db)
+
+    def _run(self) -> None:
+        try:
+            self.ensure_built()
+        except Exception:
+            log.exception("visit slices: rebuild failed; queries read the raw tables")
+        wait = self.interval
+        while not self._stop.wait(wait):
+            started = time.monotonic()
+            try:
+                settle(self.db)
+            except Exception:  # a conflict or an outage: try again next round
+                log.warning("visit slices: settle failed, retrying", exc_info=True)
+            # Settling costs time in proportion to the data it scans; keep it to about a tenth
+            # of the time (reads add the pending events meanwhile, so answers never lag).
+            wait = max(self.interval, 9 * (time.monotonic() - started))

@@ -1,0 +1,69 @@
+"""The website, link or pixel an analytics request is about, checked for view permission, with
+the request's parameters ready to become a Query (queries.md: every analytics endpoint accepts
+a website, link or pixel id; share tokens count)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Request
+
+from katsuo.analytics import query as analytics_query
+from katsuo.analytics import timeframe as T
+from katsuo.analytics.query import Query, Target
+from katsuo.analytics.runner import Reader
+from katsuo.api.deps import AnyActor, AppServices, Conn
+from katsuo.auth.permissions import authorize
+from katsuo.errors import NotFound
+from katsuo.store.repositories import links, pixels, websites
+
+
+@dataclass
+class Analytics:
+    target: Target
+    reader: Reader
+    params: dict[str, str]
+    conn: object
+    now_us: int
+
+    def query(
+        self, *, timezone_required: bool = False, unit_param: bool = True, **overrides: str
+    ) -> Query:
+        params = {**self.params, **overrides}
+        return analytics_query.parse(
+            params,
+            self.target,
+            self.conn,
+            now_us=self.now_us,
+            timezone_required=timezone_required,
+            unit_param=unit_param,
+        )
+
+    def param(self, name: str) -> str | None:
+        return self.params.get(name) or None
+
+
+def _target(conn, actor, website_id: UUID) -> Target:
+    website = websites.get(conn, website_id)
+    if website is not None:
+        authorize(actor, "view", ("website", website))
+        return Target(website.id, T.to_us(website.reset_at) if website.reset_at else None)
+    for kind, repository in (("link", links), ("pixel", pixels)):
+        entity = repository.get(conn, website_id)
+        if entity is not None:
+            authorize(actor, "view", (kind, entity))
+            return Target(entity.id)
+    raise NotFound("Website not found")
+
+
+def analytics(
+    website_id: UUID, request: Request, actor: AnyActor, conn: Conn, svc: AppServices
+) -> Analytics:
+    target = _target(conn, actor, website_id)
+    reader = Reader.open(conn, svc.db.kind)
+    return Analytics(target, reader, dict(request.query_params), conn, analytics_query.now_us())
+
+
+AnalyticsRequest = Annotated[Analytics, Depends(analytics)]

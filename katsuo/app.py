@@ -6,15 +6,48 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from katsuo import __version__
-from katsuo.api import auth, collect, events, handlers, me, realtime, sessions, stats, system, users, websites
+from katsuo import __version__, web
+from katsuo.api import (
+    admin,
+    auth,
+    collect,
+    events,
+    handlers,
+    links,
+    me,
+    realtime,
+    reports,
+    segments,
+    sessions,
+    shares,
+    stats,
+    system,
+    teams,
+    users,
+    websites,
+)
 from katsuo.config import Settings
 from katsuo.middleware import HeadersMiddleware
 from katsuo.services import Services
+from katsuo.web.tracker import route as tracker_route
 
 ROUTERS = [
-    system.router, auth.router, me.router, users.router, websites.router,
-    stats.router, events.router, sessions.router, realtime.router,
+    system.router,
+    auth.router,
+    me.router,
+    users.router,
+    websites.router,
+    teams.router,
+    admin.router,
+    links.links_router,
+    links.pixels_router,
+    reports.router,
+    segments.router,
+    shares.router,
+    stats.router,
+    events.router,
+    sessions.router,
+    realtime.router,
 ]
 
 
@@ -47,6 +80,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.router.routes[:0] = collect.routes(settings)
     for router in ROUTERS:
         app.include_router(router, prefix=prefix)
+    app.include_router(tracker_route.router(settings), prefix=prefix)
+    web.install(app, prefix)
     handlers.install(app)
     app.add_middleware(HeadersMiddleware, settings=settings)
     return app

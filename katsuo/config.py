@@ -6,9 +6,9 @@ import hashlib
 import ipaddress
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import urlparse
 
 
@@ -138,7 +138,7 @@ class Settings:
         return self.data_dir / "katsuo.duckdb"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, load_dotenv: bool = True) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, *, load_dotenv: bool = True) -> Settings:
         if env is None:
             if load_dotenv:
                 from dotenv import load_dotenv as _load

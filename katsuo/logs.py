@@ -32,11 +32,14 @@ def debug_loggers(value: str) -> set[str]:
     return names
 
 
+def logs_queries(settings: Settings) -> bool:
+    """LOG_QUERY, or a DEBUG value that covers SQL (`umami:prisma`, `umami:*`, …)."""
+    return settings.log_query or bool(debug_loggers(settings.debug) & {"katsuo", "katsuo.sql"})
+
+
 def configure(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in debug_loggers(settings.debug):
         logging.getLogger(name).setLevel(logging.DEBUG)
-    logging.getLogger("katsuo.sql").setLevel(
-        logging.DEBUG if "katsuo.sql" in debug_loggers(settings.debug) else
-        logging.INFO if settings.log_query else logging.WARNING
-    )
+    # Statements are logged at INFO, so LOG_QUERY shows them without the rest of DEBUG's output.
+    logging.getLogger("katsuo.sql").setLevel(logging.INFO if logs_queries(settings) else logging.WARNING)

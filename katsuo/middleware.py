@@ -10,6 +10,7 @@ from katsuo.config import Settings
 class HeadersMiddleware:
     def __init__(self, app, settings: Settings):
         self.app = app
+        self.base_path = settings.base_path
         self.api_prefixes = tuple({"/api/", settings.collect_api_endpoint})
         self.api_headers = [
             (b"access-control-allow-origin", b"*"),
@@ -30,9 +31,9 @@ class HeadersMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
-        root = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root):]
+        for prefix in (scope.get("root_path", ""), self.base_path):
+            if prefix and path.startswith(prefix):
+                path = path[len(prefix):]
         is_api = path.startswith(self.api_prefixes)
         if is_api and scope["method"] == "OPTIONS":
             await send({"type": "http.response.start", "status": 204, "headers": self.api_headers + self.security_headers})

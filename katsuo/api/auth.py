@@ -5,9 +5,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from katsuo.api.deps import AppServices, Conn, UserActor
+from katsuo.api.inputs import Body
 from katsuo.auth.passwords import verify_password
 from katsuo.collect.ip import client_ip
 from katsuo.errors import Unauthorized
@@ -17,7 +18,7 @@ from katsuo.store.repositories import teams, users
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-class LoginBody(BaseModel):
+class LoginBody(Body):
     username: str = Field(min_length=1, max_length=255)
     password: str = Field(min_length=1, max_length=255)
 
@@ -30,7 +31,7 @@ class SessionUser(Record):
     is_admin: bool
 
     @classmethod
-    def of(cls, user: User) -> "SessionUser":
+    def of(cls, user: User) -> SessionUser:
         return cls(id=user.id, username=user.username, role=user.role, created_at=user.created_at, is_admin=user.is_admin)
 
 
@@ -44,7 +45,7 @@ class VerifiedUser(SessionUser):
     teams: list[TeamSummary]
 
     @classmethod
-    def load(cls, conn, user: User) -> "VerifiedUser":
+    def load(cls, conn, user: User) -> VerifiedUser:
         return cls(
             **SessionUser.of(user).model_dump(),
             teams=[TeamSummary.model_validate(team, from_attributes=True) for team in teams.teams_of(conn, user.id)],

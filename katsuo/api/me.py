@@ -6,15 +6,16 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from katsuo.api.auth import Ok, SessionUser
 from katsuo.api.deps import Conn, PagingParams, UserActor
+from katsuo.api.inputs import Body
 from katsuo.auth import api_keys as keys
 from katsuo.auth.passwords import hash_password, verify_password
 from katsuo.errors import BadRequest, NotFound
 from katsuo.store.records import ApiKey, Page, Record, Timestamp
-from katsuo.store.repositories import api_keys, users, websites
+from katsuo.store.repositories import api_keys, teams, users, websites
 
 router = APIRouter(prefix="/api/me", tags=["me"])
 
@@ -42,7 +43,12 @@ def my_websites(
     )
 
 
-class PasswordBody(BaseModel):
+@router.get("/teams")
+def my_teams(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.TeamListing]:
+    return teams.list_for_user(conn, actor.user.id, page=paging.page, page_size=paging.page_size)
+
+
+class PasswordBody(Body):
     current_password: str = Field(alias="currentPassword", min_length=1, max_length=255)
     new_password: str = Field(alias="newPassword", min_length=8, max_length=255)
 
@@ -62,7 +68,7 @@ def change_password(body: PasswordBody, actor: UserActor, conn: Conn) -> Passwor
     return PasswordChanged.model_validate(user, from_attributes=True)
 
 
-class ApiKeyBody(BaseModel):
+class ApiKeyBody(Body):
     name: str = Field(min_length=1, max_length=100)
 
 

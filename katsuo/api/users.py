@@ -6,29 +6,30 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from katsuo.api.auth import Ok
-from katsuo.api.deps import Conn, PagingParams, UserActor
+from katsuo.api.deps import AppServices, Conn, PagingParams, UserActor
+from katsuo.api.inputs import Body
 from katsuo.auth.passwords import hash_password
 from katsuo.auth.permissions import authorize
 from katsuo.errors import BadRequest, NotFound
 from katsuo.store.records import Page, Record, Timestamp, User
-from katsuo.store.repositories import users, websites
+from katsuo.store.repositories import teams, users, websites
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
 Role = Literal["admin", "user", "view-only"]
 
 
-class CreateUserBody(BaseModel):
+class CreateUserBody(Body):
     id: UUID | None = None
     username: str = Field(min_length=1, max_length=255)
     password: str = Field(min_length=8, max_length=255)
     role: Role
 
 
-class UpdateUserBody(BaseModel):
+class UpdateUserBody(Body):
     username: str | None = Field(default=None, min_length=1, max_length=255)
     password: str | None = Field(default=None, min_length=8, max_length=255)
     role: Role | None = None
@@ -90,12 +91,13 @@ def update_user(user_id: UUID, body: UpdateUserBody, actor: UserActor, conn: Con
 
 
 @router.delete("/{user_id}")
-def delete_user(user_id: UUID, actor: UserActor, conn: Conn) -> Ok:
+def delete_user(user_id: UUID, actor: UserActor, conn: Conn, svc: AppServices) -> Ok:
     user = _load(conn, user_id)
+    authorize(actor, "delete", ("user", user))
     if actor.user.id == user.id:
         raise BadRequest("You cannot delete yourself.")
-    authorize(actor, "delete", ("user", user))
-    users.delete(conn, user.id)
+    for website_id in users.delete(conn, user.id):
+        svc.collector.forget_website(website_id)
     return Ok()
 
 
@@ -112,3 +114,10 @@ def user_websites(
     return websites.list_for_user(
         conn, user.id, include_teams=include_teams, search=paging.search, page=paging.page, page_size=paging.page_size
     )
+
+
+@router.get("/{user_id}/teams")
+def user_teams(user_id: UUID, actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.TeamListing]:
+    user = _load(conn, user_id)
+    authorize(actor, "view", ("user", user))
+    return teams.list_for_user(conn, user.id, page=paging.page, page_size=paging.page_size)

@@ -6,10 +6,11 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from katsuo.api.auth import Ok
 from katsuo.api.deps import AnyActor, AppServices, Conn, PagingParams, UserActor
+from katsuo.api.inputs import Body
 from katsuo.auth.permissions import authorize
 from katsuo.errors import BadRequest, NotFound
 from katsuo.store.records import Page, Website
@@ -17,10 +18,8 @@ from katsuo.store.repositories import shares, teams, users, websites
 
 router = APIRouter(prefix="/api/websites", tags=["websites"])
 
-Unset = object()
 
-
-class CreateWebsiteBody(BaseModel):
+class CreateWebsiteBody(Body):
     id: UUID | None = None
     name: str = Field(min_length=1, max_length=100)
     domain: str | None = Field(default=None, max_length=500)
@@ -28,13 +27,13 @@ class CreateWebsiteBody(BaseModel):
     team_id: UUID | None = Field(default=None, alias="teamId")
 
 
-class UpdateWebsiteBody(BaseModel):
+class UpdateWebsiteBody(Body):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     domain: str | None = Field(default=None, max_length=500)
     share_id: str | None = Field(default=None, alias="shareId", min_length=1, max_length=100)
 
 
-class TransferBody(BaseModel):
+class TransferBody(Body):
     user_id: UUID | None = Field(default=None, alias="userId")
     team_id: UUID | None = Field(default=None, alias="teamId")
 

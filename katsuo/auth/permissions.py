@@ -7,8 +7,9 @@ as in Umami. Keys are (kind, action); kinds are the owned entities (website, lin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from katsuo.errors import Unauthorized
@@ -84,6 +85,13 @@ def _may_create(actor: Actor, team: Any) -> bool:
     return team is None or actor.is_admin or actor.team_role(team.id) in EDITORS
 
 
+def _remove_member(actor: Actor, target: tuple) -> bool:
+    """Members may leave a team; owners and managers (and admins) may remove anyone from it."""
+    team, member_user_id = target
+    leaving = actor.user is not None and actor.user.id == member_user_id
+    return actor.is_admin or leaving or actor.team_role(team.id) in MANAGERS
+
+
 def _report_rule(action: str) -> Rule:
     # A saved report belongs to its creator, and to whoever has the same right on its website.
     def rule(actor: Actor, target: tuple) -> bool:
@@ -123,11 +131,12 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("team", "view"): _any(_admin, _member_of(ALL_MEMBERS)),
     ("team", "update"): _any(_admin, _member_of(MANAGERS)),
     ("team", "delete"): _any(_admin, _member_of(OWNERS)),
-    ("team", "manage-members"): _any(_admin, _member_of(MANAGERS)),
+    ("team", "manage-members"): _any(_admin, _member_of(MANAGERS)),  # add, read one, change role
+    ("team", "remove-member"): _remove_member,  # target: (team, user id of the member)
     ("user", "create"): _admin,
     ("user", "view"): _any(_admin, _self),
     ("user", "update"): _any(_admin, _self),
-    ("user", "delete"): lambda actor, user: actor.is_admin and not _self(actor, user),
+    ("user", "delete"): _admin,  # deleting oneself is then refused as a bad request
     ("admin", "list"): _admin,
     ("report", "view"): _report_rule("view"),
     ("report", "update"): _report_rule("update"),

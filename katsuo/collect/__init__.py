@@ -9,7 +9,8 @@ What other parts of Katsuo can rely on:
   at write time by `services.writer.hooks.append(fn)`, `fn(conn, batch)` running inside the
   writer's transaction after the batch's rows were inserted; `batch` is a `rows.Batch` of typed
   rows per table (collect/rows.py). `write_blocking(batch)` stores rows from non-async code.
-- `services.collector.forget_website(id)`: after deleting or resetting a website's data.
+- `services.collector.forget_website(id)`: after deleting or resetting a website's data;
+  `forget_everything()` after emptying the database (tests/conftest.py's `empty_database` does).
 
 One file per concern: payload (validation), ip, useragent, bots, geo, identity (session/visit
 ids), cachetoken (`x-umami-cache`), urls, eventdata (flattening, revenue), websites (existence

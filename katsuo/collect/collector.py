@@ -64,6 +64,11 @@ class Collector:
         self.websites.forget(str(website_id))
         self.writer.forget_sessions()
 
+    def forget_everything(self) -> None:
+        """Empty the in-process caches, e.g. after the whole database was emptied (tests)."""
+        self.websites.clear()
+        self.writer.forget_sessions()
+
     async def send(self, body: Any, headers: Mapping[str, str]) -> tuple[int, dict]:
         """One `/api/send` body → (status, JSON body)."""
         try:

@@ -47,6 +47,10 @@ class WebsiteCache:
         self._entries[website_id] = (live, time.monotonic() + (KNOWN_TTL if live else UNKNOWN_TTL))
         return live
 
+    def clear(self) -> None:
+        """Forget every website known in this process (Redis entries expire on their own)."""
+        self._entries.clear()
+
     def forget(self, website_id: str) -> None:
         """Drop a website from the caches (call after deleting it)."""
         self._entries.pop(website_id, None)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import sqlalchemy as sa
 
 from katsuo.config import Settings
+from katsuo.logs import logs_queries
 from katsuo.store import engines
 
 sql_log = logging.getLogger("katsuo.sql")
@@ -20,7 +21,7 @@ class Database:
         self.engines = engines.module_for(settings)
         self.kind: str = self.engines.NAME
         self.engine: sa.Engine = self.engines.create_engine(settings)
-        if settings.log_query:
+        if logs_queries(settings):
             sa.event.listen(self.engine, "before_cursor_execute", _log_statement)
 
     @contextmanager

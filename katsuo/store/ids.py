@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import string
 import time
 import uuid
 
@@ -16,6 +18,14 @@ def configure(use_uuidv7: bool) -> None:
 
 def new_id() -> uuid.UUID:
     return _uuid7() if _use_v7 else uuid.uuid4()
+
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+def random_chars(length: int) -> str:
+    """Random letters and digits, as Umami generates share slugs and team access codes."""
+    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
 
 
 def _uuid7() -> uuid.UUID:

@@ -9,7 +9,7 @@ tables are never altered). Each step runs in its own transaction and is recorded
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
@@ -13,8 +13,8 @@ from pydantic.alias_generators import to_camel
 def iso_ms(value: datetime) -> str:
     """JavaScript's Date.toISOString(): UTC, milliseconds, trailing Z."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 Timestamp = Annotated[datetime, PlainSerializer(iso_ms, return_type=str)]
@@ -67,7 +67,12 @@ class TeamMember(Record):
     role: str
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
-    user: UserRef | None = None
+
+
+class TeamMemberWithUser(TeamMember):
+    """A membership as team lists show it: with the member's id and username."""
+
+    user: UserRef
 
 
 class Website(Record):

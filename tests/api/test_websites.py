@@ -86,3 +86,27 @@ def test_unknown_website_is_404(api):
     admin = api.admin()
     assert admin.get(f"/api/websites/{uuid.uuid4()}").status_code == 404
     assert admin.post(f"/api/websites/{uuid.uuid4()}", {"name": "x"}).status_code == 404
+
+
+def test_transfer_between_user_and_team(api):
+    """access.md §4.3: into a team needs owner/manager there; back to oneself needs team-owner;
+    admins get no special treatment."""
+    owner, manager, member = api.new_user(), api.new_user(), api.new_user()
+    team = owner.new_team()
+    owner.add_member(team["id"], manager, "team-manager")
+    owner.add_member(team["id"], member, "team-member")
+    admin = api.admin()
+
+    mine = member.new_website(name="Member's")
+    assert member.post(f"/api/websites/{mine['id']}/transfer", {"teamId": team["id"]}).status_code == 401
+    personal = manager.new_website(name="Manager's")
+    assert admin.post(f"/api/websites/{personal['id']}/transfer", {"teamId": team["id"]}).status_code == 401
+    moved = manager.ok("POST", f"/api/websites/{personal['id']}/transfer", {"teamId": team["id"]})
+    assert moved["teamId"] == team["id"] and moved["userId"] is None
+
+    path = f"/api/websites/{personal['id']}/transfer"
+    assert manager.post(path, {"userId": manager.user["id"]}).status_code == 401  # only the team owner
+    assert owner.post(path, {"userId": manager.user["id"]}).status_code == 401  # only to oneself
+    back = owner.ok("POST", path, {"userId": owner.user["id"]})
+    assert back["userId"] == owner.user["id"] and back["teamId"] is None
+    assert owner.post(path, {}).status_code == 400

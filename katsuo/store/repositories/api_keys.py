@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ def create(conn: sa.Connection, *, user_id: UUID, name: str, prefix: str, key_ha
     conn.execute(
         t.insert().values(
             api_key_id=key_id, user_id=user_id, name=name, prefix=prefix, key_hash=key_hash,
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
         )
     )
     return one(conn, _select.where(t.c.api_key_id == key_id), ApiKey)
@@ -35,7 +35,7 @@ def owner_of(conn: sa.Connection, key_hash: str) -> UUID | None:
     """The user a key belongs to; records when it was last used."""
     user_id = conn.execute(sa.select(t.c.user_id).where(t.c.key_hash == key_hash)).scalar()
     if user_id is not None:
-        conn.execute(t.update().where(t.c.key_hash == key_hash).values(last_used_at=datetime.now(timezone.utc)))
+        conn.execute(t.update().where(t.c.key_hash == key_hash).values(last_used_at=datetime.now(UTC)))
     return user_id
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -11,6 +13,10 @@ from katsuo.store.records import Page, Record
 R = TypeVar("R", bound=Record)
 
 DEFAULT_PAGE_SIZE = 20
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def columns(table: sa.Table, *, exclude: Iterable[str] = (), id_column: str | None = None) -> list[sa.ColumnElement]:
@@ -39,13 +45,15 @@ def paginate(
     page_size: int = DEFAULT_PAGE_SIZE,
     order_by: str | None = None,
     counts: tuple[str, ...] = (),
+    build: Callable[[dict[str, Any]], R] | None = None,
 ) -> Page[R]:
     """One page of `stmt` as records. Columns named in `counts` (`<name>_count`) are gathered into
-    the record's `_count` object."""
+    the record's `_count` object; `build` turns a row into a record when validation alone cannot."""
     count = conn.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     rows = conn.execute(stmt.limit(page_size).offset((page - 1) * page_size)).mappings().all()
+    build = build or model.model_validate
     return Page[model](
-        data=[model.model_validate(_with_counts(dict(row), counts)) for row in rows],
+        data=[build(_with_counts(dict(row), counts)) for row in rows],
         count=count,
         page=page,
         page_size=page_size,

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
-import sqlalchemy as sa
-
 from katsuo.store import schema
 from katsuo.store.records import Link
-from katsuo.store.repositories.common import columns, one
+from katsuo.store.repositories.slugged import SluggedEntities
 
-t = schema.link
-_select = sa.select(*columns(t))
-_live = t.c.deleted_at.is_(None)
+_links = SluggedEntities(schema.link, Link, search_columns=("name", "url", "slug"))
 
-
-def get(conn: sa.Connection, link_id: UUID) -> Link | None:
-    return one(conn, _select.where(t.c.link_id == link_id, _live), Link)
-
-
-def get_by_slug(conn: sa.Connection, slug: str) -> Link | None:
-    # Slug lookups ignore deleted_at, as Umami's do (data-model §5).
-    return one(conn, _select.where(t.c.slug == slug), Link)
+get = _links.get
+get_by_slug = _links.get_by_slug
+exists = _links.exists
+slug_taken = _links.slug_taken
+create = _links.create
+update = _links.update
+delete = _links.delete
+list_for_user = _links.list_for_user
+list_for_team = _links.list_for_team

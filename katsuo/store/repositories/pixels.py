@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
-import sqlalchemy as sa
-
 from katsuo.store import schema
 from katsuo.store.records import Pixel
-from katsuo.store.repositories.common import columns, one
+from katsuo.store.repositories.slugged import SluggedEntities
 
-t = schema.pixel
-_select = sa.select(*columns(t))
-_live = t.c.deleted_at.is_(None)
+_pixels = SluggedEntities(schema.pixel, Pixel, search_columns=("name", "slug"))
 
-
-def get(conn: sa.Connection, pixel_id: UUID) -> Pixel | None:
-    return one(conn, _select.where(t.c.pixel_id == pixel_id, _live), Pixel)
-
-
-def get_by_slug(conn: sa.Connection, slug: str) -> Pixel | None:
-    # Slug lookups ignore deleted_at, as Umami's do (data-model §5).
-    return one(conn, _select.where(t.c.slug == slug), Pixel)
+get = _pixels.get
+get_by_slug = _pixels.get_by_slug
+exists = _pixels.exists
+slug_taken = _pixels.slug_taken
+create = _pixels.create
+update = _pixels.update
+delete = _pixels.delete
+list_for_user = _pixels.list_for_user
+list_for_team = _pixels.list_for_team

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
-import string
-from datetime import datetime, timezone
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from katsuo.store import ids, schema
-from katsuo.store.records import Share
-from katsuo.store.repositories.common import columns, one
+from katsuo.store.records import Page, Share
+from katsuo.store.repositories.common import columns, now, one, paginate
 
 t = schema.share
 _select = sa.select(*columns(t))
@@ -19,32 +16,55 @@ _select = sa.select(*columns(t))
 WEBSITE, LINK, PIXEL, BOARD = 1, 2, 3, 4
 DEFAULT_WEBSITE_PARAMETERS = {"overview": True, "events": True}
 
-_ALPHABET = string.ascii_letters + string.digits
+
+def random_slug() -> str:
+    return ids.random_chars(16)
 
 
-def random_slug(length: int = 16) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+def slug_taken(conn: sa.Connection, slug: str, *, except_id: UUID | None = None) -> bool:
+    stmt = sa.select(t.c.share_id).where(t.c.slug == slug)
+    if except_id is not None:
+        stmt = stmt.where(t.c.share_id != except_id)
+    return conn.execute(stmt.limit(1)).first() is not None
 
 
-def slug_taken(conn: sa.Connection, slug: str) -> bool:
-    return conn.execute(sa.select(t.c.share_id).where(t.c.slug == slug)).first() is not None
+def get(conn: sa.Connection, share_id: UUID) -> Share | None:
+    return one(conn, _select.where(t.c.share_id == share_id), Share)
 
 
 def get_by_slug(conn: sa.Connection, slug: str) -> Share | None:
     return one(conn, _select.where(t.c.slug == slug), Share)
 
 
+def list_for_entity(conn: sa.Connection, entity_id: UUID, *, page: int, page_size: int) -> Page:
+    """An entity's shares, newest first (access.md §7)."""
+    stmt = _select.where(t.c.entity_id == entity_id).order_by(t.c.created_at.desc(), t.c.share_id)
+    return paginate(conn, stmt, Share, page, page_size, order_by="createdAt")
+
+
 def create(
-    conn: sa.Connection, *, entity_id: UUID, share_type: int, name: str, slug: str | None = None, parameters: dict | None = None
+    conn: sa.Connection, *, entity_id: UUID, share_type: int, name: str, slug: str | None = None,
+    parameters: dict | None = None,
 ) -> Share:
-    share_id = ids.new_id()
+    share_id, created = ids.new_id(), now()
     conn.execute(
         t.insert().values(
             share_id=share_id, entity_id=entity_id, share_type=share_type, name=name,
-            slug=slug or random_slug(), parameters=parameters or {}, created_at=datetime.now(timezone.utc),
+            slug=slug or random_slug(), parameters=parameters or {}, created_at=created, updated_at=created,
         )
     )
-    return one(conn, _select.where(t.c.share_id == share_id), Share)
+    return get(conn, share_id)
+
+
+def update(conn: sa.Connection, share_id: UUID, *, name: str, slug: str, parameters: dict) -> Share | None:
+    conn.execute(
+        t.update().where(t.c.share_id == share_id).values(name=name, slug=slug, parameters=parameters, updated_at=now())
+    )
+    return get(conn, share_id)
+
+
+def delete(conn: sa.Connection, share_id: UUID) -> None:
+    conn.execute(t.delete().where(t.c.share_id == share_id))
 
 
 def create_website_share(conn: sa.Connection, website_id: UUID, slug: str) -> Share:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from katsuo.store import ids, schema
 from katsuo.store.records import Counted, Page, User
-from katsuo.store.repositories.common import columns, one, paginate, search_any
+from katsuo.store.repositories.common import columns, now, one, paginate, search_any
 
 t = schema.user
 _live = t.c.deleted_at.is_(None)
@@ -54,7 +53,7 @@ def create(conn: sa.Connection, *, username: str, password_hash: str, role: str,
     conn.execute(
         t.insert().values(
             user_id=user_id, username=username, password=password_hash, role=role,
-            created_at=datetime.now(timezone.utc),
+            created_at=(created := now()), updated_at=created,
         )
     )
     return get(conn, user_id)
@@ -64,7 +63,7 @@ def update(conn: sa.Connection, user_id: UUID, **values) -> User | None:
     if "password_hash" in values:
         values["password"] = values.pop("password_hash")
     if values:
-        conn.execute(t.update().where(t.c.user_id == user_id).values(**values, updated_at=datetime.now(timezone.utc)))
+        conn.execute(t.update().where(t.c.user_id == user_id).values(**values, updated_at=now()))
     return get(conn, user_id)
 
 
@@ -73,21 +72,21 @@ def list_all(conn: sa.Connection, *, search: str | None, page: int, page_size: i
         sa.select(sa.func.count())
         .where(schema.website.c.user_id == t.c.user_id, schema.website.c.deleted_at.is_(None))
         .scalar_subquery()
-        .label("website_count")
+        .label("websites_count")
     )
     stmt = sa.select(*columns(t, exclude=["password"]), website_count).where(_live).order_by(t.c.created_at.desc())
     if (clause := search_any(search, t.c.username)) is not None:
         stmt = stmt.where(clause)
-    return paginate(conn, stmt, AdminUser, page, page_size, order_by="createdAt", counts=("website_count",))
+    return paginate(conn, stmt, AdminUser, page, page_size, order_by="createdAt", counts=("websites_count",))
 
 
 class AdminUser(User, Counted):
     """A row of the admin user list: the user and how many websites they own."""
 
 
-def delete(conn: sa.Connection, user_id: UUID) -> None:
+def delete(conn: sa.Connection, user_id: UUID) -> list[UUID]:
     """Delete a user and what they own (data-model §5): personal websites with their data, the
-    teams they own, their memberships and their reports."""
+    teams they own, their memberships and their reports. Returns the ids of the deleted websites."""
     from katsuo.store.repositories import websites
 
     w = schema.website
@@ -108,3 +107,4 @@ def delete(conn: sa.Connection, user_id: UUID) -> None:
     conn.execute(schema.report.delete().where(schema.report.c.user_id == user_id))
     conn.execute(schema.api_key.delete().where(schema.api_key.c.user_id == user_id))
     conn.execute(t.delete().where(t.c.user_id == user_id))
+    return website_ids

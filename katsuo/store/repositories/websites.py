@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -10,7 +9,8 @@ from pydantic import model_validator
 
 from katsuo.store import ids, schema
 from katsuo.store.records import Page, UserRef, Website
-from katsuo.store.repositories.common import columns, one, paginate, search_any
+from katsuo.store.repositories import teams
+from katsuo.store.repositories.common import columns, now, one, paginate, search_any
 
 t = schema.website
 _live = t.c.deleted_at.is_(None)
@@ -51,6 +51,27 @@ class WebsiteWithUser(Website):
         return values
 
 
+class TeamWebsite(Website):
+    """A row of a team's website list: the website and the user who created it."""
+
+    create_user: UserRef | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _creator(cls, values):
+        if isinstance(values, dict) and "creator_username" in values:
+            name = values.get("creator_username")
+            creator = {"id": values["created_by"], "username": name} if name is not None else None
+            values = {**values, "create_user": creator}
+        return values
+
+
+class AdminWebsite(WebsiteWithUser):
+    """A row of the admin website list: also the owning team with its owners."""
+
+    team: teams.TeamWithMembers | None = None
+
+
 def get(conn: sa.Connection, website_id: UUID) -> Website | None:
     return one(conn, _select.where(t.c.website_id == website_id, _live), Website)
 
@@ -68,10 +89,6 @@ def _listing(where: sa.ColumnElement, search: str | None) -> sa.Select:
     return stmt
 
 
-def _page(conn: sa.Connection, stmt: sa.Select, page: int, page_size: int, order_by: str | None = None) -> Page:
-    return paginate(conn, stmt, WebsiteWithUser, page, page_size, order_by=order_by)
-
-
 def list_for_user(
     conn: sa.Connection, user_id: UUID, *, include_teams: bool, search: str | None, page: int, page_size: int
 ) -> Page:
@@ -82,16 +99,30 @@ def list_for_user(
             schema.team_user.c.user_id == user_id, schema.team_user.c.role == "team-owner"
         )
         where = sa.or_(where, t.c.team_id.in_(owned_teams))
-    return _page(conn, _listing(where, search), page, page_size)
+    return paginate(conn, _listing(where, search), WebsiteWithUser, page, page_size)
 
 
 def list_for_team(conn: sa.Connection, team_id: UUID, *, search: str | None, page: int, page_size: int) -> Page:
-    return _page(conn, _listing(t.c.team_id == team_id, search), page, page_size)
+    u = schema.user
+    stmt = (
+        _select.add_columns(u.c.username.label("creator_username"))
+        .outerjoin(u, u.c.user_id == t.c.created_by)
+        .where(t.c.team_id == team_id, _live)
+        .order_by(t.c.name, t.c.website_id)
+    )
+    if (clause := search_any(search, t.c.name, t.c.domain)) is not None:
+        stmt = stmt.where(clause)
+    return paginate(conn, stmt, TeamWebsite, page, page_size)
 
 
 def list_all(conn: sa.Connection, *, search: str | None, page: int, page_size: int) -> Page:
-    stmt = _listing(sa.true(), search).order_by(None).order_by(t.c.created_at.desc())
-    return _page(conn, stmt, page, page_size, order_by="createdAt")
+    """Every live website, newest first, with its owning user or team (GET /api/admin/websites)."""
+    stmt = _listing(sa.true(), search).order_by(None).order_by(t.c.created_at.desc(), t.c.website_id)
+    result = paginate(conn, stmt, AdminWebsite, page, page_size, order_by="createdAt")
+    owners = teams.with_owners(conn, {w.team_id for w in result.data if w.team_id})
+    for website in result.data:
+        website.team = owners.get(website.team_id)
+    return result
 
 
 def create(
@@ -108,7 +139,7 @@ def create(
     conn.execute(
         t.insert().values(
             website_id=website_id, name=name, domain=domain, user_id=user_id, team_id=team_id,
-            created_by=created_by, created_at=datetime.now(timezone.utc),
+            created_by=created_by, created_at=(created := now()), updated_at=created,
         )
     )
     return get(conn, website_id)
@@ -121,7 +152,7 @@ def exists(conn: sa.Connection, website_id: UUID) -> bool:
 
 def update(conn: sa.Connection, website_id: UUID, **values) -> Website | None:
     if values:
-        conn.execute(t.update().where(t.c.website_id == website_id).values(**values, updated_at=datetime.now(timezone.utc)))
+        conn.execute(t.update().where(t.c.website_id == website_id).values(**values, updated_at=now()))
     return get(conn, website_id)
 
 
@@ -133,7 +164,7 @@ def _delete_collected(conn: sa.Connection, website_id: UUID) -> None:
 def reset(conn: sa.Connection, website_id: UUID) -> None:
     """Delete the collected data, keep the website, its reports, segments and shares."""
     _delete_collected(conn, website_id)
-    update(conn, website_id, reset_at=datetime.now(timezone.utc))
+    update(conn, website_id, reset_at=now())
 
 
 def delete(conn: sa.Connection, website_id: UUID) -> None:

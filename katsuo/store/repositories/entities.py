@@ -1,0 +1,25 @@
+"""Resolving a bare id to the website, link or pixel it names: analytics, reports, segments and
+shares accept any of the three where Umami's API says "websiteId" (data-model §4)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from katsuo.store.records import Link, Pixel, Website
+from katsuo.store.repositories import links, pixels, websites
+
+# share_type of each kind (data-model §3.3); boards (4) are not served yet.
+SHARE_TYPES = {"website": 1, "link": 2, "pixel": 3}
+
+Entity = Website | Link | Pixel
+
+
+def find(conn: sa.Connection, entity_id: UUID) -> tuple[str, Entity] | None:
+    """(kind, record) of the live entity with this id, websites first, or None."""
+    for kind, repository in (("website", websites), ("link", links), ("pixel", pixels)):
+        entity = repository.get(conn, entity_id)
+        if entity is not None:
+            return kind, entity
+    return None

@@ -1,0 +1,5 @@
+"""Page routes, one module per area of the dashboard."""
+
+from katsuo.web.pages import account, admin, console, links, teams, websites
+
+ROUTERS = [account.router, websites.router, teams.router, links.router, admin.router, console.router]

@@ -1,0 +1,574 @@
+// The website dashboard: one state (date range, unit, comparison, filters, segment or cohort)
+// kept in the URL, and panels that each ask the JSON API for their numbers, so the page paints at
+// once and every number shown is exactly what the API answers. Used logged in and on share URLs.
+(() => {
+  const FILTER_FIELDS = [
+    ["path", "Path"], ["referrer", "Referrer"], ["title", "Title"], ["query", "Query"],
+    ["browser", "Browser"], ["os", "OS"], ["device", "Device"], ["country", "Country"],
+    ["region", "Region"], ["city", "City"], ["language", "Language"], ["hostname", "Hostname"],
+    ["tag", "Tag"], ["event", "Event"], ["distinctId", "Distinct ID"],
+    ["utmSource", "UTM source"], ["utmMedium", "UTM medium"], ["utmCampaign", "UTM campaign"],
+    ["utmContent", "UTM content"], ["utmTerm", "UTM term"],
+  ];
+  const OPERATORS = [
+    ["eq", "is"], ["neq", "is not"], ["c", "contains"], ["dnc", "does not contain"],
+    ["re", "matches"], ["nre", "does not match"],
+  ];
+  // Metric tables, grouped as tabs; the second item is the filter a click on a row adds.
+  const METRIC_GROUPS = [
+    { id: "pages", tabs: [["path", "Pages", "path"], ["entry", "Entry", "path"], ["exit", "Exit", "path"], ["title", "Titles", "title"], ["query", "Query", "query"]] },
+    { id: "sources", tabs: [["referrer", "Referrers", "referrer"], ["channel", "Channels", null], ["hostname", "Hostnames", "hostname"], ["tag", "Tags", "tag"]] },
+    { id: "environment", tabs: [["browser", "Browsers", "browser"], ["os", "OS", "os"], ["device", "Devices", "device"], ["screen", "Screens", null]] },
+    { id: "location", tabs: [["country", "Countries", "country"], ["region", "Regions", "region"], ["city", "Cities", "city"], ["language", "Languages", "language"]] },
+    { id: "events", tabs: [["event", "Events", "event"]] },
+  ];
+  const RANGES = [
+    ["24h", "Last 24 hours"], ["today", "Today"], ["yesterday", "Yesterday"], ["week", "This week"],
+    ["7d", "Last 7 days"], ["month", "This month"], ["30d", "Last 30 days"], ["90d", "Last 90 days"],
+    ["year", "This year"], ["12m", "Last 12 months"], ["custom", "Custom range"],
+  ];
+  const FILTER_KEYS = new Set(FILTER_FIELDS.map(([key]) => key));
+  const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
+  const languageNames = new Intl.DisplayNames(["en"], { type: "language" });
+  const number = new Intl.NumberFormat("en-US");
+
+  const DAY = 86400000;
+  const startOfDay = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
+  const endOfDay = (d) => new Date(startOfDay(d).getTime() + DAY - 1);
+
+  /** The [start, end] dates of a preset range, in the browser's time zone. */
+  function presetRange(key, now = new Date()) {
+    const today = startOfDay(now);
+    switch (key) {
+      case "24h": return [new Date(now.getTime() - DAY), now, "hour"];
+      case "today": return [today, endOfDay(now), "hour"];
+      case "yesterday": { const y = new Date(today.getTime() - 1); return [startOfDay(y), endOfDay(y), "hour"]; }
+      case "week": { const s = new Date(today); s.setDate(s.getDate() - s.getDay()); const e = new Date(s); e.setDate(e.getDate() + 6); return [s, endOfDay(e), "day"]; }
+      case "month": return [new Date(now.getFullYear(), now.getMonth(), 1), new Date(now.getFullYear(), now.getMonth() + 1, 1, 0, 0, 0, -1), "day"];
+      case "30d": { const s = new Date(today); s.setDate(s.getDate() - 29); return [s, endOfDay(now), "day"]; }
+      case "90d": { const s = new Date(today); s.setDate(s.getDate() - 89); return [s, endOfDay(now), "day"]; }
+      case "year": return [new Date(now.getFullYear(), 0, 1), new Date(now.getFullYear() + 1, 0, 1, 0, 0, 0, -1), "month"];
+      case "12m": return [new Date(now.getFullYear(), now.getMonth() - 11, 1), new Date(now.getFullYear(), now.getMonth() + 1, 1, 0, 0, 0, -1), "month"];
+      default: { const s = new Date(today); s.setDate(s.getDate() - 6); return [s, endOfDay(now), "day"]; }
+    }
+  }
+
+  const pad = (n) => String(n).padStart(2, "0");
+  /** A bucket's key as the API labels it in a named time zone: "YYYY-MM-DD HH:MI:00". */
+  function bucketKey(d, unit) {
+    const y = d.getFullYear(), m = pad(d.getMonth() + 1), day = pad(d.getDate());
+    if (unit === "year") return `${y}-01-01 00:00:00`;
+    if (unit === "month") return `${y}-${m}-01 00:00:00`;
+    if (unit === "day") return `${y}-${m}-${day} 00:00:00`;
+    if (unit === "hour") return `${y}-${m}-${day} ${pad(d.getHours())}:00:00`;
+    return `${y}-${m}-${day} ${pad(d.getHours())}:${pad(d.getMinutes())}:00`;
+  }
+  const normalizeBucket = (x) => String(x).replace("T", " ").replace("Z", "").slice(0, 19);
+
+  function step(d, unit) {
+    const n = new Date(d);
+    if (unit === "year") n.setFullYear(n.getFullYear() + 1);
+    else if (unit === "month") n.setMonth(n.getMonth() + 1);
+    else if (unit === "day") n.setDate(n.getDate() + 1);
+    else if (unit === "hour") n.setHours(n.getHours() + 1);
+    else n.setMinutes(n.getMinutes() + 1);
+    return n;
+  }
+
+  function truncate(d, unit) {
+    const n = new Date(d);
+    if (unit === "minute") n.setSeconds(0, 0);
+    else if (unit === "hour") n.setMinutes(0, 0, 0);
+    else { n.setHours(0, 0, 0, 0); if (unit === "month" || unit === "year") n.setDate(1); if (unit === "year") n.setMonth(0); }
+    return n;
+  }
+
+  /** Every bucket of the range (the API returns only those with data). */
+  function buckets(start, end, unit) {
+    const out = [];
+    for (let d = truncate(start, unit); d <= end && out.length < 1000; d = step(d, unit)) out.push(new Date(d));
+    return out;
+  }
+
+  function label(d, unit) {
+    if (unit === "minute" || unit === "hour") return d.toLocaleTimeString("en-US", { hour: "numeric", minute: unit === "minute" ? "2-digit" : undefined });
+    if (unit === "day") return d.toLocaleDateString("en-US", { month: "short", day: "numeric" });
+    if (unit === "month") return d.toLocaleDateString("en-US", { month: "short", year: "numeric" });
+    return String(d.getFullYear());
+  }
+
+  function duration(seconds) {
+    seconds = Math.round(seconds || 0);
+    const m = Math.floor(seconds / 60), s = seconds % 60;
+    return m ? `${m}m ${s}s` : `${s}s`;
+  }
+
+  /** What a metric value looks like to a person (countries and languages by name). */
+  function display(type, row) {
+    const value = row.x;
+    if (value === null || value === undefined || value === "") return "(none)";
+    try {
+      if (type === "country") return regionNames.of(String(value).toUpperCase()) || value;
+      if (type === "language") return languageNames.of(String(value)) || value;
+      if (type === "region" && row.country) return `${value}, ${regionNames.of(String(row.country).toUpperCase())}`;
+      if (type === "city" && row.country) return `${value}, ${regionNames.of(String(row.country).toUpperCase())}`;
+    } catch (_) {
+      return value;
+    }
+    return String(value);
+  }
+
+  /** A theme colour as the browser resolved it (the variables hold light-dark() pairs). */
+  function css(name) {
+    const probe = document.createElement("span");
+    probe.style.color = `var(${name})`;
+    document.body.appendChild(probe);
+    const color = getComputedStyle(probe).color;
+    probe.remove();
+    return color;
+  }
+
+  window.katsuoRanges = { presetRange, RANGES };
+  window.katsuoFilters = { FILTER_FIELDS, OPERATORS };
+
+  document.addEventListener("alpine:init", () => {
+    Alpine.data("dashboard", (config) => ({
+      websiteId: config.websiteId,
+      share: config.share || null,
+      shareToken: null,
+      fields: FILTER_FIELDS,
+      operators: OPERATORS,
+      ranges: RANGES,
+      groups: METRIC_GROUPS,
+      range: "7d",
+      customStart: "",
+      customEnd: "",
+      unit: "",
+      compare: "",
+      filters: [],
+      segment: "",
+      cohort: "",
+      segments: [],
+      cohorts: [],
+      draft: { name: "path", operator: "eq", value: "" },
+      active: null,
+      stats: null,
+      statsError: "",
+      seriesError: "",
+      loadingSeries: true,
+      metrics: {},
+      tabs: Object.fromEntries(METRIC_GROUPS.map((g) => [g.id, g.tabs[0][0]])),
+      chart: null,
+
+      async init() {
+        this.readUrl();
+        if (this.share) {
+          const shared = await fetch(`${katsuo.base}/api/share/${encodeURIComponent(this.share)}`).then((r) => r.json());
+          this.shareToken = shared.token;
+        } else {
+          this.loadSegments();
+        }
+        this.load();
+        this.loadActive();
+        setInterval(() => this.loadActive(), 30000);
+      },
+
+      // --- state <-> URL -------------------------------------------------------------------
+      readUrl() {
+        const params = new URLSearchParams(location.search);
+        this.range = params.get("range") || "7d";
+        this.customStart = params.get("start") || "";
+        this.customEnd = params.get("end") || "";
+        this.unit = params.get("unit") || "";
+        this.compare = params.get("compare") || "";
+        this.segment = params.get("segment") || "";
+        this.cohort = params.get("cohort") || "";
+        this.filters = [];
+        for (const [key, raw] of params) {
+          const name = key.replace(/\d+$/, "");
+          if (!FILTER_KEYS.has(name)) continue;
+          const match = /^(eq|neq|c|dnc|re|nre)\.(.*)$/s.exec(raw);
+          this.filters.push(match ? { name, operator: match[1], value: match[2] } : { name, operator: "eq", value: raw });
+        }
+      },
+      writeUrl() {
+        const params = new URLSearchParams();
+        params.set("range", this.range);
+        if (this.range === "custom") { params.set("start", this.customStart); params.set("end", this.customEnd); }
+        if (this.unit) params.set("unit", this.unit);
+        if (this.compare) params.set("compare", this.compare);
+        if (this.segment) params.set("segment", this.segment);
+        if (this.cohort) params.set("cohort", this.cohort);
+        this.filterParams(params);
+        history.replaceState(null, "", `${location.pathname}?${params}`);
+      },
+      filterParams(params) {
+        const seen = {};
+        for (const f of this.filters) {
+          const n = seen[f.name] = (seen[f.name] ?? -1) + 1;
+          params.set(n ? `${f.name}${n}` : f.name, `${f.operator}.${f.value}`);
+        }
+        return params;
+      },
+
+      // --- the query every panel sends ----------------------------------------------------------
+      get window() {
+        if (this.range === "custom" && this.customStart && this.customEnd) {
+          const [ys, ms, ds] = this.customStart.split("-").map(Number);
+          const [ye, me, de] = this.customEnd.split("-").map(Number);
+          const start = new Date(ys, ms - 1, ds), end = endOfDay(new Date(ye, me - 1, de));
+          const days = (end - start) / DAY;
+          return { start, end, unit: this.unit || (days <= 2 ? "hour" : days <= 400 ? "day" : "month") };
+        }
+        const [start, end, unit] = presetRange(this.range);
+        return { start, end, unit: this.unit || unit };
+      },
+      params(extra = {}) {
+        const { start, end, unit } = this.window;
+        const params = new URLSearchParams({ startAt: start.getTime(), endAt: end.getTime(), unit, timezone });
+        this.filterParams(params);
+        if (this.segment) params.set("segment", this.segment);
+        if (this.cohort) params.set("cohort", this.cohort);
+        for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== "") params.set(k, v);
+        return params;
+      },
+      async get(path, extra) {
+        const url = `/api/websites/${this.websiteId}${path}?${this.params(extra)}`;
+        if (!this.shareToken) return katsuo.api("GET", url);
+        const response = await fetch(katsuo.base + url, {
+          headers: { "x-umami-share-token": this.shareToken, "x-umami-share-context": "1" },
+        });
+        const data = await response.json().catch(() => null);
+        if (!response.ok) throw new Error(data?.error?.message || `Request failed (${response.status})`);
+        return data;
+      },
+
+      // --- loading ------------------------------------------------------------------------------
+      load() {
+        this.writeUrl();
+        this.loadStats();
+        this.loadSeries();
+        for (const group of this.groups) this.loadMetric(this.tabs[group.id]);
+      },
+      async loadActive() {
+        try {
+          const url = `/api/websites/${this.websiteId}/active`;
+          const data = this.shareToken
+            ? await fetch(katsuo.base + url, { headers: { "x-umami-share-token": this.shareToken, "x-umami-share-context": "1" } }).then((r) => r.json())
+            : await katsuo.api("GET", url);
+          this.active = data.visitors ?? null;
+        } catch (_) {
+          this.active = null;
+        }
+      },
+      async loadSegments() {
+        try {
+          const [segments, cohorts] = await Promise.all([
+            katsuo.api("GET", `/api/websites/${this.websiteId}/segments?type=segment`),
+            katsuo.api("GET", `/api/websites/${this.websiteId}/segments?type=cohort`),
+          ]);
+          this.segments = segments.data;
+          this.cohorts = cohorts.data;
+        } catch (_) {
+          this.segments = [];
+          this.cohorts = [];
+        }
+      },
+      async loadStats() {
+        this.statsError = "";
+        try {
+          this.stats = await this.get("/stats", { compare: this.compare || "prev" });
+        } catch (error) {
+          this.stats = null;
+          this.statsError = error.message;
+        }
+      },
+      async loadSeries() {
+        this.loadingSeries = true;
+        this.seriesError = "";
+        try {
+          const data = await this.get("/pageviews", { compare: this.compare });
+          this.draw(data);
+        } catch (error) {
+          this.seriesError = error.message;
+        } finally {
+          this.loadingSeries = false;
+        }
+      },
+      async loadMetric(type, more = false) {
+        const current = this.metrics[type] || {};
+        const limit = more ? 100 : current.limit || 10;
+        this.metrics[type] = { ...current, loading: true, error: "", limit };
+        try {
+          const rows = await this.get("/metrics", { type, limit, search: current.search || "" });
+          this.metrics[type] = { ...this.metrics[type], rows, loading: false };
+        } catch (error) {
+          this.metrics[type] = { ...this.metrics[type], rows: [], loading: false, error: error.message };
+        }
+      },
+
+      // --- stat cards ---------------------------------------------------------------------------
+      get cards() {
+        const s = this.stats;
+        if (!s) return [];
+        const c = s.comparison || {};
+        const rate = (x) => (x.visits ? (Math.min(x.visits, x.bounces) / x.visits) * 100 : 0);
+        const avg = (x) => (x.visits ? x.totaltime / x.visits : 0);
+        return [
+          { key: "visitors", label: "Visitors", value: +s.visitors, prev: +c.visitors, text: number.format(+s.visitors) },
+          { key: "visits", label: "Visits", value: +s.visits, prev: +c.visits, text: number.format(+s.visits) },
+          { key: "pageviews", label: "Views", value: +s.pageviews, prev: +c.pageviews, text: number.format(+s.pageviews) },
+          { key: "bounce", label: "Bounce rate", value: rate(s), prev: rate(c), text: `${Math.round(rate(s))}%`, inverse: true },
+          { key: "duration", label: "Visit duration", value: avg(s), prev: avg(c), text: duration(avg(s)) },
+        ].map((card) => {
+          const change = card.prev ? ((card.value - card.prev) / card.prev) * 100 : null;
+          const good = change === null ? null : card.inverse ? change < 0 : change > 0;
+          return { ...card, change: change === null ? "" : `${change > 0 ? "+" : ""}${Math.round(change)}%`, good };
+        });
+      },
+
+      // --- chart --------------------------------------------------------------------------------
+      draw(data) {
+        const { start, end, unit } = this.window;
+        const slots = buckets(start, end, unit);
+        const index = (series) => Object.fromEntries((series || []).map((p) => [normalizeBucket(p.x), +p.y]));
+        const views = index(data.pageviews), visitors = index(data.sessions);
+        const datasets = [
+          { label: "Visitors", data: slots.map((d) => visitors[bucketKey(d, unit)] || 0), backgroundColor: css("--primary"), borderRadius: 4, order: 1 },
+          { label: "Views", data: slots.map((d) => views[bucketKey(d, unit)] || 0), backgroundColor: css("--primary-soft"), borderColor: css("--primary"), borderWidth: 1, borderRadius: 4, order: 2 },
+        ];
+        if (data.compare) {
+          // The previous window's buckets line up with ours by position.
+          const prevStart = new Date(data.compare.startDate), prevEnd = new Date(data.compare.endDate);
+          const prevSlots = buckets(prevStart, prevEnd, unit);
+          const pv = index(data.compare.pageviews), ps = index(data.compare.sessions);
+          const line = (values, name, color) => ({ type: "line", label: name, data: slots.map((_, i) => (prevSlots[i] ? values[bucketKey(prevSlots[i], unit)] || 0 : null)), borderColor: color, borderDash: [5, 4], pointRadius: 0, borderWidth: 2, tension: 0.3, order: 0 });
+          datasets.push(line(ps, "Previous visitors", css("--muted")), line(pv, "Previous views", css("--border-strong")));
+        }
+        const labels = slots.map((d) => label(d, unit));
+        const canvas = this.$refs.chart;
+        if (!canvas) return;
+        const existing = Chart.getChart(canvas);
+        if (existing) existing.destroy();
+        new Chart(canvas, {
+          type: "bar",
+          data: { labels, datasets },
+          options: {
+            responsive: true, maintainAspectRatio: false, animation: false,
+            interaction: { mode: "index", intersect: false },
+            plugins: { legend: { labels: { color: css("--muted"), boxWidth: 12 } } },
+            scales: {
+              x: { stacked: true, grid: { display: false }, ticks: { color: css("--muted"), maxRotation: 0, autoSkipPadding: 12 } },
+              y: { beginAtZero: true, grid: { color: css("--border") }, ticks: { color: css("--muted"), precision: 0 } },
+            },
+          },
+        });
+        this.chartTotals = { views: Object.values(views).reduce((a, b) => a + b, 0), visitors: Object.values(visitors).reduce((a, b) => a + b, 0) };
+      },
+      chartTotals: null,
+
+      // --- metric tables ------------------------------------------------------------------------
+      tab(group) {
+        return group.tabs.find(([type]) => type === this.tabs[group.id]);
+      },
+      select(group, type) {
+        this.tabs[group.id] = type;
+        if (!this.metrics[type]) this.loadMetric(type);
+      },
+      rows(type) {
+        const rows = this.metrics[type]?.rows || [];
+        const total = rows.reduce((sum, row) => sum + +row.y, 0) || 1;
+        return rows.map((row) => ({ ...row, label: display(type, row), share: (+row.y / total) * 100, count: number.format(+row.y) }));
+      },
+      filterBy(field, value) {
+        if (!field || value === null || value === undefined || value === "") return;
+        this.filters.push({ name: field, operator: "eq", value: String(value) });
+        this.load();
+      },
+
+      // --- filters, segments, cohorts -----------------------------------------------------------
+      fieldLabel(name) {
+        return (FILTER_FIELDS.find(([key]) => key === name) || [name, name])[1];
+      },
+      operatorLabel(op) {
+        return (OPERATORS.find(([key]) => key === op) || [op, op])[1];
+      },
+      addFilter() {
+        if (!this.draft.value) return;
+        this.filters.push({ ...this.draft });
+        this.draft = { name: this.draft.name, operator: "eq", value: "" };
+        this.$refs.filterDialog?.close();
+        this.load();
+      },
+      removeFilter(index) {
+        this.filters.splice(index, 1);
+        this.load();
+      },
+      clearFilters() {
+        this.filters = [];
+        this.segment = "";
+        this.cohort = "";
+        this.load();
+      },
+      async saveSegment(name) {
+        await katsuo.api("POST", `/api/websites/${this.websiteId}/segments`, {
+          type: "segment",
+          name,
+          parameters: { filters: this.filters.map((f) => ({ name: f.name, operator: f.operator, value: f.value })) },
+        });
+        await this.loadSegments();
+        katsuo.toast("Segment saved");
+      },
+      rangeLabel() {
+        const { start, end } = this.window;
+        const fmt = { month: "short", day: "numeric", year: "numeric" };
+        return `${start.toLocaleDateString("en-US", fmt)} – ${end.toLocaleDateString("en-US", fmt)}`;
+      },
+      setRange(key) {
+        this.range = key;
+        if (key === "custom" && !this.customStart) {
+          const [s, e] = presetRange("7d");
+          const iso = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+          this.customStart = iso(s);
+          this.customEnd = iso(e);
+        }
+        this.load();
+      },
+    }));
+  });
+})();
+
+// The realtime page: the last 30 minutes, refreshed every few seconds.
+(() => {
+  const REFRESH_MS = 5000;
+  const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
+  const ranked = (counts) =>
+    Object.entries(counts || {}).map(([x, y]) => ({ x, y: +y })).sort((a, b) => b.y - a.y).slice(0, 10);
+
+  document.addEventListener("alpine:init", () => {
+    Alpine.data("realtime", (websiteId) => ({
+      data: null,
+      error: "",
+      updated: "",
+      init() {
+        this.load();
+        setInterval(() => this.load(), REFRESH_MS);
+      },
+      async load() {
+        try {
+          this.data = await katsuo.api("GET", `/api/realtime/${websiteId}`);
+          this.error = "";
+          this.updated = new Date().toLocaleTimeString();
+        } catch (error) {
+          this.error = error.message;
+        }
+      },
+      get totals() {
+        const t = this.data?.totals || {};
+        return [["views", "Views"], ["visitors", "Visitors"], ["events", "Events"], ["countries", "Countries"]]
+          .map(([key, name]) => ({ key, name, value: t[key] ?? 0 }));
+      },
+      get urls() { return ranked(this.data?.urls); },
+      get referrers() { return ranked(this.data?.referrers); },
+      get countries() {
+        return ranked(this.data?.countries).map((row) => ({ ...row, x: regionNames.of(row.x.toUpperCase()) || row.x }));
+      },
+      get events() {
+        return (this.data?.events || []).slice(0, 50).map((e) => ({
+          ...e,
+          time: new Date(e.createdAt).toLocaleTimeString(),
+          what: e.__type === "pageview" ? `Viewed ${e.urlPath}` : `Triggered ${e.eventName}`,
+          where: [e.country && (regionNames.of(e.country.toUpperCase()) || e.country), e.browser, e.os, e.device].filter(Boolean).join(" · "),
+        }));
+      },
+    }));
+  });
+})();
+
+// Sessions and events: one page of the API's list for a preset range, with search and paging.
+(() => {
+  const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
+  const country = (code) => { try { return code ? regionNames.of(code.toUpperCase()) : ""; } catch (_) { return code; } };
+
+  document.addEventListener("alpine:init", () => {
+    Alpine.data("activityList", (websiteId, kind) => ({
+      range: "7d",
+      search: "",
+      page: 1,
+      result: null,
+      error: "",
+      ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom"),
+      init() { this.load(); },
+      async load() {
+        const [start, end] = katsuoRanges.presetRange(this.range);
+        const params = new URLSearchParams({ startAt: start.getTime(), endAt: end.getTime(), page: this.page, pageSize: 20 });
+        if (this.search) params.set("search", this.search);
+        try {
+          this.result = await katsuo.api("GET", `/api/websites/${websiteId}/${kind}?${params}`);
+          this.error = "";
+        } catch (error) {
+          this.error = error.message;
+        }
+      },
+      get rows() {
+        return (this.result?.data || []).map((row) => ({
+          ...row,
+          place: [row.city, country(row.country)].filter(Boolean).join(", "),
+          when: new Date(row.lastAt || row.createdAt).toLocaleString(),
+          what: row.eventType === 2 ? row.eventName : row.urlPath,
+        }));
+      },
+      get pages() { return this.result ? Math.max(1, Math.ceil(this.result.count / 20)) : 1; },
+      go(delta) { this.page += delta; this.load(); },
+    }));
+  });
+})();
+
+// Segments and cohorts: the create/edit dialog (saved filters; a cohort adds an action and a
+// date range). The API validates; this only shapes the body.
+(() => {
+  const COHORT_RANGES = [["7day", "Last 7 days"], ["30day", "Last 30 days"], ["90day", "Last 90 days"], ["12month", "Last 12 months"]];
+  document.addEventListener("alpine:init", () => {
+    Alpine.data("segmentEditor", (websiteId, type) => ({
+      fields: katsuoFilters.FILTER_FIELDS,
+      operators: katsuoFilters.OPERATORS,
+      cohortRanges: COHORT_RANGES,
+      id: null,
+      name: "",
+      match: "all",
+      filters: [],
+      action: { type: "path", value: "" },
+      dateRange: "30day",
+      busy: false,
+      error: "",
+      open(segment) {
+        const p = segment?.parameters || {};
+        this.id = segment?.id || null;
+        this.name = segment?.name || "";
+        this.match = p.match || "all";
+        this.filters = (p.filters || []).map((f) => ({ ...f }));
+        if (!this.filters.length && type === "segment") this.addRow();
+        this.action = { type: p.action?.type || "path", value: p.action?.value || "" };
+        this.dateRange = p.dateRange || "30day";
+        this.error = "";
+        this.$refs.dialog.showModal();
+      },
+      addRow() { this.filters.push({ name: "path", operator: "eq", value: "" }); },
+      async save() {
+        this.busy = true;
+        this.error = "";
+        const parameters = { filters: this.filters.filter((f) => f.value !== ""), match: this.match };
+        if (type === "cohort") Object.assign(parameters, { action: this.action, dateRange: this.dateRange });
+        try {
+          const path = `/api/websites/${websiteId}/segments${this.id ? "/" + this.id : ""}`;
+          await katsuo.api("POST", path, { type, name: this.name, parameters });
+          location.reload();
+        } catch (error) {
+          this.error = error.message;
+          this.busy = false;
+        }
+      },
+    }));
+  });
+})();

@@ -1,0 +1,160 @@
+"""Rendering pages: the Jinja2 environment (everything escaped), the context every page gets
+(who is looking, what they may do, their teams, BASE_PATH-aware URLs) and the page errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+from uuid import UUID
+
+import jinja2
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from katsuo import __version__
+from katsuo.api.deps import Conn, current_actor
+from katsuo.auth import browser
+from katsuo.auth.permissions import Actor, can
+from katsuo.store.records import Team
+from katsuo.store.repositories import teams
+from katsuo.web import assets
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# autoescape=True for every template, whatever its name: nothing reaches a page unescaped.
+env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
+)
+env.globals.update(can=can, version=__version__, csrf_header=browser.CSRF_HEADER)
+
+ROLE_LABELS = {
+    "admin": "Administrator",
+    "user": "User",
+    "view-only": "View only",
+    "team-owner": "Owner",
+    "team-manager": "Manager",
+    "team-member": "Member",
+    "team-view-only": "View only",
+}
+env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+
+
+class PageError(Exception):
+    """Ends a page request with an HTML error page (the API's errors stay JSON)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class Page:
+    """What every page handler needs: the request, a database connection in one transaction, the
+    acting identity and the settings; renders templates with the shared context."""
+
+    def __init__(self, request: Request, conn: Conn, actor: Annotated[Actor, Depends(current_actor)]):
+        self.request = request
+        self.conn = conn
+        self.actor = actor
+        self.settings = request.app.state.settings
+        self.base = self.settings.base_path
+        self.team: Team | None = None
+
+    @property
+    def user(self):
+        return self.actor.user
+
+    def url(self, path: str, **query: Any) -> str:
+        """An absolute path under BASE_PATH, with an optional query string."""
+        url = self.base + path
+        pairs = [f"{key}={quote(str(value))}" for key, value in query.items() if value not in (None, "")]
+        return url + ("?" + "&".join(pairs) if pairs else "")
+
+    def scoped(self, path: str) -> str:
+        """A path inside the current context: the team's pages when a team is selected."""
+        return self.url(f"/teams/{self.team.id}{path}" if self.team else path)
+
+    def static(self, relative: str) -> str:
+        return f"{self.base}/static/{relative}?v={assets.version(relative)}"
+
+    def favicon(self, domain: str | None) -> str | None:
+        """The website icon from FAVICON_URL; none in PRIVATE_MODE (no outside requests)."""
+        if not domain or self.settings.private_mode:
+            return None
+        return self.settings.favicon_url.replace("{{domain}}", quote(domain, safe=""))
+
+    def use_team(self, team_id: UUID | None) -> Team | None:
+        """Select the team whose pages are shown; only its members (and admins) may look."""
+        if team_id is None:
+            return None
+        team = teams.get(self.conn, team_id)
+        if team is None or not can(self.actor, "view", ("team", team)):
+            raise PageError(404, "Team not found")
+        self.team = team
+        return team
+
+    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        my_teams = teams.teams_of(self.conn, self.user.id) if self.user else []
+        html = env.get_template(template).render(
+            page=self,
+            actor=self.actor,
+            user=self.user,
+            team=self.team,
+            my_teams=my_teams,
+            settings=self.settings,
+            url=self.url,
+            scoped=self.scoped,
+            static=self.static,
+            path=self.request.url.path,
+            **context,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def render_part(self, template: str, part: str, **context: Any) -> HTMLResponse:
+        """The whole page, or only `part` when htmx asks to refresh a panel (search, paging, or
+        after a change made through the API)."""
+        wants_part = self.request.headers.get("hx-request") and not self.request.headers.get("hx-boosted")
+        return self.render(part if wants_part else template, **context)
+
+
+def logged_in(page: Annotated[Page, Depends()]) -> Page:
+    if page.user is None:
+        raise LoginRequired()
+    return page
+
+
+def admin_only(page: Annotated[Page, Depends(logged_in)]) -> Page:
+    if not page.actor.is_admin:
+        raise PageError(403, "Only administrators can see this page.")
+    return page
+
+
+AnyPage = Annotated[Page, Depends()]
+UserPage = Annotated[Page, Depends(logged_in)]
+AdminPage = Annotated[Page, Depends(admin_only)]
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        base = request.app.state.settings.base_path
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        login = f"{base}/login?next={quote(target, safe='')}"
+        if request.headers.get("hx-request"):
+            # htmx follows HX-Redirect itself; a 302 would be swapped into the panel.
+            return Response(status_code=200, headers={"HX-Redirect": login})
+        return RedirectResponse(login, status_code=303)
+
+    @app.exception_handler(PageError)
+    async def _error(request: Request, exc: PageError) -> Response:
+        base = request.app.state.settings.base_path
+        html = env.get_template("error.html").render(
+            status=exc.status, message=exc.message, url=lambda path: base + path,
+            static=lambda rel: f"{base}/static/{rel}?v={assets.version(rel)}",
+        )
+        return HTMLResponse(html, status_code=exc.status)

@@ -1,0 +1,1 @@
+"""The browser tracker: its source (script.js), its build (build.py) and its route (route.py)."""

@@ -1,0 +1,211 @@
+"""The dashboard over HTTP (no browser): the login cookie and its CSRF rule, DISABLE_LOGIN,
+redirects, escaping, role-dependent controls, BASE_PATH and assets, on both engines."""
+
+from __future__ import annotations
+
+import re
+
+from katsuo.auth import browser
+from tests.web.conftest import cookie_login
+
+CSRF = {browser.CSRF_HEADER: "1"}
+
+
+def test_pages_need_a_login_and_send_back_after_it(make_client):
+    client = make_client()
+    response = client.get("/websites?q=blog")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Fwebsites%3Fq%3Dblog"
+    # a panel refreshed by htmx after the login ended is sent to the login page as a whole
+    hx = client.get("/settings/api-keys", headers={"HX-Request": "true"})
+    assert hx.headers["HX-Redirect"].startswith("/login?next=")
+    login = client.get("/login?next=%2Fwebsites%3Fq%3Dblog")
+    assert login.status_code == 200 and 'login("/websites?q=blog")' in login.text
+    # no open redirect to another site
+    assert 'login("//evil.example")' not in client.get("/login?next=//evil.example").text
+
+
+def test_session_cookie_is_http_only_lax_and_authenticates_pages_and_api(make_client):
+    client = make_client()
+    token = client.post("/api/auth/login", json={"username": "admin", "password": "umami"}).json()["token"]
+    assert client.post("/session", json={"token": token}).status_code == 403  # CSRF header missing
+    assert client.post("/session", json={"token": "garbage"}, headers=CSRF).status_code == 401
+    response = client.post("/session", json={"token": token}, headers=CSRF)
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{browser.COOKIE}={token};")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/;" in cookie
+
+    page = client.get("/websites")
+    assert page.status_code == 200 and 'data-testid="username">admin<' in page.text
+    assert client.get("/api/me").json()["user"]["username"] == "admin"
+    assert client.get("/login").status_code == 303  # already logged in
+
+
+def test_cookie_writes_need_the_csrf_header_and_change_nothing_without_it(make_client):
+    client = make_client()
+    cookie_login(client)
+    refused = client.post("/api/websites", json={"name": "Forged", "domain": "x.example"})
+    assert refused.status_code == 403 and browser.CSRF_HEADER in refused.json()["error"]["message"]
+    assert client.get("/api/websites").json()["count"] == 0
+    created = client.post("/api/websites", json={"name": "Real", "domain": "x.example"}, headers=CSRF)
+    assert created.status_code == 200
+    assert [w["name"] for w in client.get("/api/websites").json()["data"]] == ["Real"]
+    # a bearer token is not an ambient credential: no header needed
+    token = client.post("/api/auth/login", json={"username": "admin", "password": "umami"}).json()["token"]
+    client.cookies.clear()
+    bearer = client.post("/api/websites", json={"name": "B", "domain": "b.example"}, headers={"Authorization": f"Bearer {token}"})
+    assert bearer.status_code == 200
+
+
+def test_logout_clears_the_cookie(make_client):
+    client = make_client()
+    cookie_login(client)
+    assert client.delete("/session").status_code == 403
+    response = client.delete("/session", headers=CSRF)
+    assert response.status_code == 200 and 'Max-Age=0' in response.headers["set-cookie"]
+    assert client.get("/websites").status_code == 303
+
+
+def test_disable_login_refuses_the_page_but_not_the_api(make_client):
+    client = make_client(disable_login=True)
+    response = client.get("/login")
+    assert response.status_code == 403
+    assert response.text == "Access denied" and response.headers["content-type"].startswith("text/plain")
+    assert client.post("/api/auth/login", json={"username": "admin", "password": "umami"}).status_code == 200
+
+
+def test_pages_escape_what_users_typed(make_client):
+    client = make_client()
+    cookie_login(client)
+    evil = '<script>alert("x")</script>'
+    website = client.post("/api/websites", json={"name": evil, "domain": "evil.example"}, headers=CSRF).json()
+    client.post("/api/me/api-keys", json={"name": evil}, headers=CSRF)
+    for path in ("/websites", f"/websites/{website['id']}/settings", "/settings/api-keys"):
+        html = client.get(path).text
+        assert evil not in html, path
+        assert "&lt;script&gt;alert(" in html, path
+    assert evil not in client.get("/websites", params={"q": evil}).text
+
+
+def test_tracking_code_uses_the_tracker_script_name(make_client):
+    client = make_client(tracker_script_names=("/lib/t.js", "/other.js"))
+    cookie_login(client)
+    website = client.post("/api/websites", json={"name": "S", "domain": "s.example"}, headers=CSRF).json()
+    html = client.get(f"/websites/{website['id']}/settings").text
+    assert f'&lt;script defer src="/lib/t.js" data-website-id="{website["id"]}"&gt;&lt;/script&gt;' in html
+
+
+def test_view_only_users_see_no_edit_controls_and_the_api_refuses(api, make_client):
+    viewer = api.new_user(role="view-only", password="viewonly-pass")
+    client = make_client()
+    cookie_login(client, viewer.user["username"], "viewonly-pass")
+    html = client.get("/websites").text
+    assert "Add website" not in html and "website-create-dialog" not in html
+    refused = client.post("/api/websites", json={"name": "No", "domain": "no.example"}, headers=CSRF)
+    assert refused.status_code == 401
+    assert client.get("/settings/users").status_code == 403
+
+
+def test_other_users_websites_are_not_found(api, make_client):
+    owner = api.new_user()
+    website = owner.new_website(name="Private")
+    other = api.new_user(password="other-pass-1")
+    client = make_client()
+    cookie_login(client, other.user["username"], "other-pass-1")
+    response = client.get(f"/websites/{website['id']}/settings")
+    assert response.status_code == 404 and "Private" not in response.text
+
+
+def test_base_path_prefixes_every_page_and_asset(make_client):
+    client = make_client(base_path="/analytics")
+    assert client.get("/analytics/websites").headers["location"] == "/analytics/login?next=%2Fanalytics%2Fwebsites"
+    login = client.get("/analytics/login")
+    assert 'data-base="/analytics"' in login.text
+    assets = re.findall(r'(?:href|src)="([^"]+)"', login.text)
+    assert assets and all(url.startswith("/analytics/static/") for url in assets), assets
+    for url in assets:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "immutable" in response.headers["cache-control"]
+    token = client.post("/analytics/api/auth/login", json={"username": "admin", "password": "umami"}).json()["token"]
+    response = client.post("/analytics/session", json={"token": token}, headers=CSRF)
+    assert "Path=/analytics/;" in response.headers["set-cookie"]
+    page = client.get("/analytics/websites")
+    links = re.findall(r'href="(/[^"]*)"', page.text)
+    assert links and all(link.startswith("/analytics/") for link in links), links
+
+
+def test_test_console_needs_the_setting_and_an_administrator(api, make_client):
+    website = api.admin().new_website(name="Console target")
+    off = make_client()
+    cookie_login(off)
+    assert off.get(f"/console/{website['id']}").status_code == 404
+    on = make_client(enable_test_console=True)
+    cookie_login(on)
+    assert on.get("/console").headers["location"] == f"/console/{website['id']}"
+    page = on.get(f"/console/{website['id']}")
+    assert page.status_code == 200
+    assert f'<script defer src="/script.js" data-website-id="{website["id"]}"></script>' in page.text
+    user = api.new_user(password="console-pass")
+    other = make_client(enable_test_console=True)
+    cookie_login(other, user.user["username"], "console-pass")
+    assert other.get(f"/console/{website['id']}").status_code == 403
+
+
+def test_share_url_shows_the_dashboard_without_login(api, make_client):
+    admin = api.admin()
+    website = admin.new_website(name='<script>alert("s")</script>', shareId="public-slug-1")
+    client = make_client()  # not logged in
+    page = client.get("/share/public-slug-1")
+    assert page.status_code == 200
+    assert '&lt;script&gt;alert(&#34;s&#34;)&lt;/script&gt;' in page.text and '<script>alert("s")' not in page.text
+    assert f'"websiteId": "{website["id"]}"' in page.text and '"share": "public-slug-1"' in page.text
+    assert "Log out" not in page.text and "Save as segment" not in page.text
+    assert client.get("/share/no-such-slug").status_code == 404
+    admin.ok("POST", f"/api/websites/{website['id']}", {"shareId": None})
+    assert client.get("/share/public-slug-1").status_code == 404
+
+
+def test_overview_shell_paints_without_querying_statistics(api, make_client):
+    website = api.admin().new_website(name="Numbers")
+    client = make_client()
+    cookie_login(client)
+    page = client.get(f"/websites/{website['id']}")
+    assert page.status_code == 200
+    assert 'data-testid="stats"' in page.text and "dashboard.js" in page.text and "chart.umd.min.js" in page.text
+    # the page's libraries load before Alpine starts, so their components exist when it does
+    scripts = re.findall(r'<script defer src="/static/([^"?]+)', page.text)
+    assert scripts.index("dashboard.js") < scripts.index("vendor/alpine.min.js")
+    for tab, component in (("realtime", "realtime("), ("sessions", "activityList("), ("events", "activityList(")):
+        response = client.get(f"/websites/{website['id']}/{tab}")
+        assert response.status_code == 200 and component in response.text, tab
+        assert f'href="/websites/{website["id"]}/{tab}" aria-current="page"' in response.text
+    stranger = api.new_user(password="stranger-pass")
+    other = make_client()
+    cookie_login(other, stranger.user["username"], "stranger-pass")
+    for tab in ("", "/realtime", "/sessions", "/events"):
+        assert other.get(f"/websites/{website['id']}{tab}").status_code == 404
+
+
+def test_logging_out_ends_a_redis_backed_login(redis_url, tmp_path):
+    """With REDIS_URL the cookie holds a token naming a Redis key; the page's logout deletes it,
+    so a copy of the cookie is worthless afterwards."""
+    from fastapi.testclient import TestClient
+
+    from katsuo.app import create_app
+    from katsuo.config import Settings
+    from katsuo.services import Services
+
+    settings = Settings.from_env({"APP_SECRET": "s", "KATSUO_DATA_DIR": str(tmp_path), "REDIS_URL": redis_url})
+    services = Services.start(settings)
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            token = cookie_login(client)
+            assert client.get("/websites", follow_redirects=False).status_code == 200
+            assert client.post("/api/auth/logout", headers=CSRF).status_code == 200
+            assert client.delete("/session", headers=CSRF).status_code == 200
+            client.cookies.set(browser.COOKIE, token)  # someone kept a copy
+            assert client.get("/websites", follow_redirects=False).status_code == 303
+            assert client.get("/api/me").status_code == 401
+    finally:
+        services.close()

@@ -8,6 +8,7 @@ subclass here.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 BigInt = sa.BigInteger()
 # Integer division binds like multiplication, so `a - b // c` gets its parentheses.
@@ -47,6 +48,10 @@ class Dialect:
     def count_distinct_pair(self, a: sa.ColumnElement, b: sa.ColumnElement) -> sa.ColumnElement:
         return sa.func.count(sa.distinct(sa.tuple_(a, b)))
 
+    def first_values(self, value: sa.ColumnElement, order: sa.ColumnElement, n: int) -> sa.ColumnElement:
+        """Aggregate: the list of a group's first `n` values by `order` (1-based, ascending)."""
+        raise NotImplementedError
+
 
 class DuckDB(Dialect):
     name = "duckdb"
@@ -67,6 +72,10 @@ class DuckDB(Dialect):
     def count_distinct_pair(self, a, b):
         return sa.func.count(sa.distinct(sa.func.row(a, b)))
 
+    def first_values(self, value, order, n):
+        # A bounded top-n per group: far cheaper than ordering whole lists.
+        return sa.func.arg_min(value, order, n, type_=sa.ARRAY(value.type))
+
 
 class PostgreSQL(Dialect):
     name = "postgresql"
@@ -79,6 +88,10 @@ class PostgreSQL(Dialect):
 
     def regex(self, column, pattern):
         return column.op("~*", return_type=sa.Boolean)(pattern)
+
+    def first_values(self, value, order, n):
+        ordered = sa.func.array_agg(aggregate_order_by(value, order), type_=sa.ARRAY(value.type))
+        return ordered[1:n]
 
     def truncate_local(self, local_us, unit):
         as_utc = sa.func.timezone("UTC", sa.func.to_timestamp(sa.cast(local_us, sa.Numeric) / 1_000_000))

@@ -39,6 +39,7 @@ class ReportsData:
     selections: dict  # name -> (request filters, model Selection)
     segment_id: str
     cohort_id: str
+    services: Services
 
     @property
     def headers(self) -> dict:
@@ -94,7 +95,7 @@ def data(engine, request, tmp_path_factory):
             "segment": ({"segment": segment}, Selection({"device": ("eq", "desktop"), "country": ("eq", "US")}, "any")),
             "cohort": ({"cohort": cohort}, Selection(cohort=cohort_sessions)),
         }
-        yield ReportsData(client, token, website, Reports(model), selections, segment, cohort)
+        yield ReportsData(client, token, website, Reports(model), selections, segment, cohort, services)
     services.close()
 
 

@@ -44,41 +44,112 @@ SHARED_GEN = _shared_generator()
 ADMIN_ID = "41e2b680-648e-4b09-bcd7-3e2b10c06264"
 
 GEO = [
-    "US|US-CA|San Francisco|en-US", "US|US-NY|New York|en-US", "GB|GB-ENG|London|en-GB",
-    "DE|DE-BE|Berlin|de-DE", "IN|IN-KA|Bengaluru|en-IN", "US|US-TX|Austin|en-US",
-    "FR|FR-IDF|Paris|fr-FR", "US|US-WA|Seattle|en-US", "CA|CA-ON|Toronto|en-CA",
-    "BR|BR-SP|São Paulo|pt-BR", "DE|DE-BY|Munich|de-DE", "NL|NL-NH|Amsterdam|nl-NL",
-    "JP|JP-13|Tokyo|ja-JP", "IN|IN-MH|Mumbai|en-IN", "ES|ES-MD|Madrid|es-ES",
-    "AU|AU-NSW|Sydney|en-AU", "US|US-IL|Chicago|en-US", "PL|PL-14|Warsaw|pl-PL",
-    "IT|IT-25|Milan|it-IT", "CN|CN-SH|Shanghai|zh-CN", "SE|SE-AB|Stockholm|sv-SE",
-    "KR|KR-11|Seoul|ko-KR", "GB|GB-SCT|Edinburgh|en-GB", "CA|CA-BC|Vancouver|en-CA",
-    "MX|MX-CMX|Mexico City|es-MX", "RU|RU-MOW|Moscow|ru-RU", "TR|TR-34|Istanbul|tr-TR",
-    "FR|FR-ARA|Lyon|fr-FR", "IN|IN-DL|Delhi|hi-IN", "ID|ID-JK|Jakarta|id-ID",
-    "ES|ES-CT|Barcelona|es-ES", "IT|IT-62|Rome|it-IT", "AU|AU-VIC|Melbourne|en-AU",
-    "CH|CH-ZH|Zurich|de-CH", "AT|AT-9|Vienna|de-AT", "BE|BE-BRU|Brussels|fr-BE",
-    "NG|NG-LA|Lagos|en-NG", "ZA|ZA-GT|Johannesburg|en-ZA", "AR|AR-C|Buenos Aires|es-AR",
+    "US|US-CA|San Francisco|en-US",
+    "US|US-NY|New York|en-US",
+    "GB|GB-ENG|London|en-GB",
+    "DE|DE-BE|Berlin|de-DE",
+    "IN|IN-KA|Bengaluru|en-IN",
+    "US|US-TX|Austin|en-US",
+    "FR|FR-IDF|Paris|fr-FR",
+    "US|US-WA|Seattle|en-US",
+    "CA|CA-ON|Toronto|en-CA",
+    "BR|BR-SP|São Paulo|pt-BR",
+    "DE|DE-BY|Munich|de-DE",
+    "NL|NL-NH|Amsterdam|nl-NL",
+    "JP|JP-13|Tokyo|ja-JP",
+    "IN|IN-MH|Mumbai|en-IN",
+    "ES|ES-MD|Madrid|es-ES",
+    "AU|AU-NSW|Sydney|en-AU",
+    "US|US-IL|Chicago|en-US",
+    "PL|PL-14|Warsaw|pl-PL",
+    "IT|IT-25|Milan|it-IT",
+    "CN|CN-SH|Shanghai|zh-CN",
+    "SE|SE-AB|Stockholm|sv-SE",
+    "KR|KR-11|Seoul|ko-KR",
+    "GB|GB-SCT|Edinburgh|en-GB",
+    "CA|CA-BC|Vancouver|en-CA",
+    "MX|MX-CMX|Mexico City|es-MX",
+    "RU|RU-MOW|Moscow|ru-RU",
+    "TR|TR-34|Istanbul|tr-TR",
+    "FR|FR-ARA|Lyon|fr-FR",
+    "IN|IN-DL|Delhi|hi-IN",
+    "ID|ID-JK|Jakarta|id-ID",
+    "ES|ES-CT|Barcelona|es-ES",
+    "IT|IT-62|Rome|it-IT",
+    "AU|AU-VIC|Melbourne|en-AU",
+    "CH|CH-ZH|Zurich|de-CH",
+    "AT|AT-9|Vienna|de-AT",
+    "BE|BE-BRU|Brussels|fr-BE",
+    "NG|NG-LA|Lagos|en-NG",
+    "ZA|ZA-GT|Johannesburg|en-ZA",
+    "AR|AR-C|Buenos Aires|es-AR",
     "JP|JP-27|Osaka|ja-JP",
 ]
 PATHS = [
-    "/", "/pricing", "/features", "/signup", "/docs", "/blog", "/login", "/about",
-    "/docs/getting-started", "/contact", "/docs/install", "/docs/api", "/changelog",
-    "/integrations", "/customers", "/careers", "/security", "/privacy", "/terms", "/status",
+    "/",
+    "/pricing",
+    "/features",
+    "/signup",
+    "/docs",
+    "/blog",
+    "/login",
+    "/about",
+    "/docs/getting-started",
+    "/contact",
+    "/docs/install",
+    "/docs/api",
+    "/changelog",
+    "/integrations",
+    "/customers",
+    "/careers",
+    "/security",
+    "/privacy",
+    "/terms",
+    "/status",
     *(f"/blog/post-{g}" for g in range(1, 61)),
     *(f"/docs/page-{g}" for g in range(1, 41)),
 ]
 REFERRERS = [
-    "google.com", "bing.com", "news.ycombinator.com", "reddit.com", "t.co", "duckduckgo.com",
-    "github.com", "linkedin.com", "facebook.com", "twitter.com", "youtube.com", "producthunt.com",
-    "medium.com", "dev.to", "stackoverflow.com", "yahoo.com", "baidu.com", "yandex.ru",
-    "instagram.com", "pinterest.com", *(f"partner-site-{g}.com" for g in range(1, 31)),
+    "google.com",
+    "bing.com",
+    "news.ycombinator.com",
+    "reddit.com",
+    "t.co",
+    "duckduckgo.com",
+    "github.com",
+    "linkedin.com",
+    "facebook.com",
+    "twitter.com",
+    "youtube.com",
+    "producthunt.com",
+    "medium.com",
+    "dev.to",
+    "stackoverflow.com",
+    "yahoo.com",
+    "baidu.com",
+    "yandex.ru",
+    "instagram.com",
+    "pinterest.com",
+    *(f"partner-site-{g}.com" for g in range(1, 31)),
 ]
 EVENT_NAMES = [
-    "signup-click", "cta-click", "outbound-link", "download", "play-video", "newsletter-subscribe",
-    "purchase", "search", "share", "copy-code",
+    "signup-click",
+    "cta-click",
+    "outbound-link",
+    "download",
+    "play-video",
+    "newsletter-subscribe",
+    "purchase",
+    "search",
+    "share",
+    "copy-code",
 ]
 UTMS = [
-    "newsletter|email|spring_sale", "twitter|social|launch", "google|cpc|brand",
-    "facebook|social|retargeting", "partner|referral|affiliate",
+    "newsletter|email|spring_sale",
+    "twitter|social|launch",
+    "google|cpc|brand",
+    "facebook|social|retargeting",
+    "partner|referral|affiliate",
 ]
 
 
@@ -95,8 +166,16 @@ def _sql_list(values: list[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-def generate_duckdb(con, website_id: str, name: str, n_events: int, days: int, end_ts: str, seed: int,
-                    owner: str = ADMIN_ID) -> None:
+def generate_duckdb(
+    con,
+    website_id: str,
+    name: str,
+    n_events: int,
+    days: int,
+    end_ts: str,
+    seed: int,
+    owner: str = ADMIN_ID,
+) -> None:
     """Append one website's synthetic traffic to the Umami tables of a DuckDB database."""
     salt = seed * 1000
     n_sessions = -(-n_events * 100 // 431)
@@ -116,7 +195,8 @@ def generate_duckdb(con, website_id: str, name: str, n_events: int, days: int, e
     con.execute("""
         create or replace temp macro pick(arr, x, p) as
             arr[1 + floor(len(arr) * pow(x, p))::int]""")
-    con.execute(f"""
+    con.execute(
+        f"""
         create or replace temp table gen_sess as
         with raw as (
           select s, u(s, 11) u_bounce, u(s, 12) u_len, u(s, 13) u_visits, u(s, 14) u_gap,
@@ -154,8 +234,11 @@ def generate_duckdb(con, website_id: str, name: str, n_events: int, days: int, e
                     else start0 end as start_ts,
                u_dev, u_os, u_br, u_scr, u_geo, u_lang
         from shaped4
-    """, [end_ts, website_id, end_ts, end_ts])
-    con.execute(f"""
+    """,
+        [end_ts, website_id, end_ts, end_ts],
+    )
+    con.execute(
+        f"""
         insert into session (session_id, website_id, browser, os, device, screen, language,
                              country, region, city, distinct_id, created_at)
         select session_id, ?, browser, os, device, screen,
@@ -193,10 +276,13 @@ def generate_duckdb(con, website_id: str, name: str, n_events: int, days: int, e
                   from gen_sess)
           )
         )
-    """, [website_id])
+    """,
+        [website_id],
+    )
     # Events go to a staging table first: the caller appends all websites' events to
     # website_event in time order, the way a live server writes them.
-    con.execute(f"""
+    con.execute(
+        f"""
         insert into gen_events
         with ev as (
           select gs.*, j, floor(j * gs.v / gs.k)::int as vi, gs.s * 64 + j as eid
@@ -233,7 +319,9 @@ def generate_duckdb(con, website_id: str, name: str, n_events: int, days: int, e
                case when is_custom then ev_name end,
                'example.com'
         from ev3
-    """, [website_id, website_id])
+    """,
+        [website_id, website_id],
+    )
 
 
 def _event_data_sql() -> str:
@@ -264,40 +352,68 @@ def _event_data_sql() -> str:
     """
 
 
-def load_duckdb(path: Path, websites: list[tuple[str, str, int]], days: int, end_ts: str, seed: int) -> None:
+def load_duckdb(
+    path: Path, websites: list[tuple[str, str, int]], days: int, end_ts: str, seed: int
+) -> None:
     import duckdb
 
     con = duckdb.connect(str(path))
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("create or replace temp table gen_events as select * exclude "
-                "(gclid, fbclid, msclkid, ttclid, li_fat_id, twclid, tag, lcp, inp, fcp, ttfb, cls, "
-                "utm_content, utm_term) from website_event limit 0")
+    con.execute(
+        "create or replace temp table gen_events as select * exclude "
+        "(gclid, fbclid, msclkid, ttclid, li_fat_id, twclid, tag, lcp, inp, fcp, ttfb, cls, "
+        "utm_content, utm_term) from website_event limit 0"
+    )
     for i, (website_id, name, n_events) in enumerate(websites):
         t0 = time.time()
         generate_duckdb(con, website_id, name, n_events, days, end_ts, seed + i)
         print(f"  {name}: sessions and events generated in {time.time() - t0:.1f} s", flush=True)
     t0 = time.time()
-    cols = ("event_id, website_id, session_id, visit_id, created_at, url_path, url_query, utm_source, "
-            "utm_medium, utm_campaign, referrer_path, referrer_query, referrer_domain, page_title, "
-            "event_type, event_name, hostname")
-    con.execute(f"insert into website_event ({cols}) select {cols} from gen_events order by created_at")
+    cols = (
+        "event_id, website_id, session_id, visit_id, created_at, url_path, url_query, utm_source, "
+        "utm_medium, utm_campaign, referrer_path, referrer_query, referrer_domain, page_title, "
+        "event_type, event_name, hostname"
+    )
+    con.execute(
+        f"insert into website_event ({cols}) select {cols} from gen_events order by created_at"
+    )
     con.execute(_event_data_sql() + " order by e.created_at")
     con.execute("checkpoint")
     counts = con.execute(
         "select (select count(*) from session), (select count(*) from website_event), "
         "(select count(*) from event_data), (select min(created_at) from website_event), "
-        "(select max(created_at) from website_event)").fetchone()
-    print(f"  events appended in time order in {time.time() - t0:.1f} s; totals: sessions={counts[0]} "
-          f"events={counts[1]} event_data={counts[2]} first={counts[3]} last={counts[4]}", flush=True)
+        "(select max(created_at) from website_event)"
+    ).fetchone()
+    print(
+        f"  events appended in time order in {time.time() - t0:.1f} s; totals: sessions={counts[0]} "
+        f"events={counts[1]} event_data={counts[2]} first={counts[3]} last={counts[4]}",
+        flush=True,
+    )
     con.close()
 
 
-def load_postgresql(url: str, websites: list[tuple[str, str, int]], days: int, end_ts: str, seed: int) -> None:
+def load_postgresql(
+    url: str, websites: list[tuple[str, str, int]], days: int, end_ts: str, seed: int
+) -> None:
     if not SHARED_GEN.exists():
-        sys.exit(f"gen_dataset: the shared generator is not at {SHARED_GEN} (set KATSUO_SHARED_BENCH)")
+        sys.exit(
+            f"gen_dataset: the shared generator is not at {SHARED_GEN} (set KATSUO_SHARED_BENCH)"
+        )
     for i, (website_id, name, n_events) in enumerate(websites):
-        subprocess.run(["bash", str(SHARED_GEN), url, website_id, str(n_events), str(days), end_ts,
-                        str(seed + i), name], check=True)
+        subprocess.run(
+            [
+                "bash",
+                str(SHARED_GEN),
+                url,
+                website_id,
+                str(n_events),
+                str(days),
+                end_ts,
+                str(seed + i),
+                name,
+            ],
+            check=True,
+        )
 
 
 def ensure_schema(settings_env: dict[str, str]) -> None:
@@ -323,7 +439,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--days", type=int, default=90)
     ap.add_argument("--end", default=None, help="newest event time (default: this hour, UTC)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--noise", type=int, default=2, help="extra websites with a tenth of the events each")
+    ap.add_argument(
+        "--noise", type=int, default=2, help="extra websites with a tenth of the events each"
+    )
     a = ap.parse_args(argv)
     end_ts = a.end or time.strftime("%Y-%m-%d %H:00:00+00", time.gmtime())
     websites = [(a.website, f"bench-{a.events}", a.events)]
@@ -336,8 +454,11 @@ def main(argv: list[str] | None = None) -> None:
     else:
         env["DATABASE_URL"] = a.database_url
     ensure_schema(env)
-    print(f"gen_dataset: {len(websites)} websites, main {a.website} with {a.events} events over {a.days} "
-          f"days ending {end_ts}", flush=True)
+    print(
+        f"gen_dataset: {len(websites)} websites, main {a.website} with {a.events} events over {a.days} "
+        f"days ending {end_ts}",
+        flush=True,
+    )
     t0 = time.time()
     if a.data_dir:
         load_duckdb(Path(a.data_dir) / "katsuo.duckdb", websites, a.days, end_ts, a.seed)

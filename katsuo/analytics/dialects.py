@@ -67,7 +67,9 @@ class DuckDB(Dialect):
         return sa.func.regexp_matches(column, pattern, "i", type_=sa.Boolean)
 
     def truncate_local(self, local_us, unit):
-        return sa.func.epoch_us(sa.func.date_trunc(unit, sa.func.make_timestamp(local_us)), type_=BigInt)
+        return sa.func.epoch_us(
+            sa.func.date_trunc(unit, sa.func.make_timestamp(local_us)), type_=BigInt
+        )
 
     def count_distinct_pair(self, a, b):
         return sa.func.count(sa.distinct(sa.func.row(a, b)))
@@ -94,7 +96,9 @@ class PostgreSQL(Dialect):
         return ordered[1:n]
 
     def truncate_local(self, local_us, unit):
-        as_utc = sa.func.timezone("UTC", sa.func.to_timestamp(sa.cast(local_us, sa.Numeric) / 1_000_000))
+        as_utc = sa.func.timezone(
+            "UTC", sa.func.to_timestamp(sa.cast(local_us, sa.Numeric) / 1_000_000)
+        )
         return self.epoch_us(sa.func.timezone("UTC", sa.func.date_trunc(unit, as_utc)))
 
 

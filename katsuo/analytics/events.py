@@ -26,7 +26,8 @@ d = schema.event_data
 def _has_data(query: Query) -> sa.ColumnElement:
     """Whether the event has event_data rows in the range (`hasData`, 1 or 0)."""
     in_range = sa.select(d.c.website_event_id).where(
-        d.c.website_id == query.website_id, d.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us))
+        d.c.website_id == query.website_id,
+        d.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
     )
     return sa.case((e.c.event_id.in_(in_range), 1), else_=0)
 
@@ -39,7 +40,9 @@ def page(rows: list[dict], count: int, page_number: int, page_size: int) -> dict
     return {"data": rows, "count": count, "page": page_number, "pageSize": page_size}
 
 
-def event_list(reader: Reader, query: Query, search: str | None, page_number: int, page_size: int) -> dict:
+def event_list(
+    reader: Reader, query: Query, search: str | None, page_number: int, page_size: int
+) -> dict:
     """`/events`: every event type, newest first, with the session's place and device."""
     if query.empty:
         return page([], 0, page_number, page_size)
@@ -47,24 +50,40 @@ def event_list(reader: Reader, query: Query, search: str | None, page_number: in
     clauses = []
     if search:
         pattern = f"%{search}%"
-        clauses.append(sa.or_(
-            sa.and_(reader.dialect.ilike(e.c.event_name, pattern), e.c.event_type == 2),
-            sa.and_(reader.dialect.ilike(e.c.url_path, pattern), e.c.event_type == 1),
-        ))
+        clauses.append(
+            sa.or_(
+                sa.and_(reader.dialect.ilike(e.c.event_name, pattern), e.c.event_type == 2),
+                sa.and_(reader.dialect.ilike(e.c.url_path, pattern), e.c.event_type == 1),
+            )
+        )
     base = events.select(e.c.event_id).where(*clauses)
     count = reader.one(sa.select(sa.func.count()).select_from(base.subquery()), query)
     stmt = (
         events.select(
-            e.c.event_id.label("id"), e.c.website_id.label("websiteId"), e.c.session_id.label("sessionId"),
-            e.c.created_at.label("createdAt"), e.c.hostname, e.c.url_path.label("urlPath"),
-            e.c.url_query.label("urlQuery"), e.c.referrer_path.label("referrerPath"),
-            e.c.referrer_query.label("referrerQuery"), e.c.referrer_domain.label("referrerDomain"),
-            s.c.country, s.c.city, s.c.device, s.c.os, s.c.browser, e.c.page_title.label("pageTitle"),
-            e.c.event_type.label("eventType"), e.c.event_name.label("eventName"), _has_data(query).label("hasData"),
+            e.c.event_id.label("id"),
+            e.c.website_id.label("websiteId"),
+            e.c.session_id.label("sessionId"),
+            e.c.created_at.label("createdAt"),
+            e.c.hostname,
+            e.c.url_path.label("urlPath"),
+            e.c.url_query.label("urlQuery"),
+            e.c.referrer_path.label("referrerPath"),
+            e.c.referrer_query.label("referrerQuery"),
+            e.c.referrer_domain.label("referrerDomain"),
+            s.c.country,
+            s.c.city,
+            s.c.device,
+            s.c.os,
+            s.c.browser,
+            e.c.page_title.label("pageTitle"),
+            e.c.event_type.label("eventType"),
+            e.c.event_name.label("eventName"),
+            _has_data(query).label("hasData"),
         )
         .where(*clauses)
         .order_by(e.c.created_at.desc(), e.c.event_id)
-        .limit(page_size).offset((page_number - 1) * page_size)
+        .limit(page_size)
+        .offset((page_number - 1) * page_size)
     )
     rows = reader.rows(stmt, query)
     for row in rows:
@@ -82,46 +101,68 @@ def series(reader: Reader, query: Query, limit: int | None) -> list[dict]:
     if limit:
         ranked = (
             sa.select(e.c.event_name)
-            .where(e.c.website_id == query.website_id,
-                   e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)), e.c.event_type == 2)
+            .where(
+                e.c.website_id == query.website_id,
+                e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
+                e.c.event_type == 2,
+            )
             .group_by(e.c.event_name)
             .order_by(sa.func.count().desc(), e.c.event_name)
             .limit(limit)
         )
         top = [r["event_name"] for r in reader.rows(ranked, query)]
     offsets = query.offsets
-    if reader.from_slices(query, bucketed=True):
+    if reader.from_slices(query, bucketed=True, dim=DIM_EVENT):
         plan = reader.plan(query, DIM_EVENT)
-        found = reader.rows(plan.counts([value_key()], lambda us: Q.bucket(reader.dialect, us, query.unit, offsets)),
-                            query)
+        found = reader.rows(
+            plan.counts(
+                [value_key()], lambda us: Q.bucket(reader.dialect, us, query.unit, offsets)
+            ),
+            query,
+        )
     else:
         events = Q.Events(query, reader.dialect, types="custom")
         b = events.bucket().label("b")
-        found = reader.rows(events.select(e.c.event_name.label("x"), b, sa.func.count().label("n"))
-                            .group_by(e.c.event_name, b), query)
+        found = reader.rows(
+            events.select(e.c.event_name.label("x"), b, sa.func.count().label("n")).group_by(
+                e.c.event_name, b
+            ),
+            query,
+        )
     if top is not None:
         found = [r for r in found if r["x"] in top]
     found.sort(key=lambda r: (r["b"], str(r["x"])))
-    return [{"x": r["x"], "t": T.bucket_label(r["b"], query.unit, query.timezone), "y": _int(r["n"])}
-            for r in found if r["n"]]
+    return [
+        {"x": r["x"], "t": T.bucket_label(r["b"], query.unit, query.timezone), "y": _int(r["n"])}
+        for r in found
+        if r["n"]
+    ]
 
 
 def _event_stats(reader: Reader, query: Query) -> dict[str, int]:
     if query.empty:
         return {"events": 0, "visitors": 0, "visits": 0, "uniqueEvents": 0}
     events = Q.Events(query, reader.dialect, types="custom")
-    row = reader.one(events.select(
-        sa.func.count().label("events"),
-        sa.func.count(sa.distinct(e.c.session_id)).label("visitors"),
-        sa.func.count(sa.distinct(e.c.visit_id)).label("visits"),
-        sa.func.count(sa.distinct(e.c.event_name)).label("uniqueEvents"),
-    ), query)
+    row = reader.one(
+        events.select(
+            sa.func.count().label("events"),
+            sa.func.count(sa.distinct(e.c.session_id)).label("visitors"),
+            sa.func.count(sa.distinct(e.c.visit_id)).label("visits"),
+            sa.func.count(sa.distinct(e.c.event_name)).label("uniqueEvents"),
+        ),
+        query,
+    )
     return {k: _int(row.get(k)) for k in ("events", "visitors", "visits", "uniqueEvents")}
 
 
 def stats(reader: Reader, query: Query) -> dict:
     """`/events/stats`: `{data: {events, visitors, visits, uniqueEvents, comparison}}`."""
-    return {"data": {**_event_stats(reader, query), "comparison": _event_stats(reader, query.compared("prev"))}}
+    return {
+        "data": {
+            **_event_stats(reader, query),
+            "comparison": _event_stats(reader, query.compared("prev")),
+        }
+    }
 
 
 # --- event data ---------------------------------------------------------------------------------
@@ -165,9 +206,15 @@ def _data_row(row: dict) -> dict:
 
 
 _DATA_COLUMNS = (
-    d.c.website_id.label("websiteId"), d.c.website_event_id.label("eventId"), e.c.event_name.label("eventName"),
-    d.c.data_key.label("dataKey"), d.c.string_value.label("stringValue"), d.c.number_value.label("numberValue"),
-    d.c.date_value.label("dateValue"), d.c.data_type.label("dataType"), d.c.created_at.label("createdAt"),
+    d.c.website_id.label("websiteId"),
+    d.c.website_event_id.label("eventId"),
+    e.c.event_name.label("eventName"),
+    d.c.data_key.label("dataKey"),
+    d.c.string_value.label("stringValue"),
+    d.c.number_value.label("numberValue"),
+    d.c.date_value.label("dateValue"),
+    d.c.data_type.label("dataType"),
+    d.c.created_at.label("createdAt"),
 )
 
 
@@ -176,25 +223,47 @@ def event_data_list(reader: Reader, query: Query, page_number: int, page_size: i
     if query.empty:
         return page([], 0, page_number, page_size)
     source, where = _data_source(reader, query)
-    with_data = sa.select(e.c.event_id, sa.func.max(e.c.created_at).label("at")).select_from(source).where(
-        *where).group_by(e.c.event_id)
-    count = reader.one(sa.select(sa.func.count().label("n")).select_from(with_data.subquery()), query)
-    paged = with_data.order_by(sa.desc("at"), e.c.event_id).limit(page_size).offset(
-        (page_number - 1) * page_size).subquery("paged")
+    with_data = (
+        sa.select(e.c.event_id, sa.func.max(e.c.created_at).label("last_at"))
+        .select_from(source)
+        .where(*where)
+        .group_by(e.c.event_id)
+    )
+    count = reader.one(
+        sa.select(sa.func.count().label("n")).select_from(with_data.subquery()), query
+    )
+    paged = (
+        with_data.order_by(sa.desc("last_at"), e.c.event_id)
+        .limit(page_size)
+        .offset((page_number - 1) * page_size)
+        .subquery("paged")
+    )
     stmt = (
-        sa.select(*_DATA_COLUMNS, paged.c.at)
-        .select_from(d.join(e, e.c.event_id == d.c.website_event_id).join(paged, paged.c.event_id == d.c.website_event_id))
-        .where(d.c.website_id == query.website_id, e.c.website_id == query.website_id,
-               d.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)))
-        .order_by(paged.c.at.desc(), d.c.website_event_id, d.c.data_key)
+        sa.select(*_DATA_COLUMNS, paged.c.last_at)
+        .select_from(
+            d.join(e, e.c.event_id == d.c.website_event_id).join(
+                paged, paged.c.event_id == d.c.website_event_id
+            )
+        )
+        .where(
+            d.c.website_id == query.website_id,
+            e.c.website_id == query.website_id,
+            d.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
+        )
+        .order_by(paged.c.last_at.desc(), d.c.website_event_id, d.c.data_key)
     )
     grouped: dict[Any, dict] = {}
     for row in reader.rows(stmt, query):
-        row.pop("at")
-        entry = grouped.setdefault(row["eventId"], {
-            "websiteId": row.pop("websiteId"), "eventId": row.pop("eventId"), "eventName": row.pop("eventName"),
-            "eventProperties": [],
-        })
+        row.pop("last_at")
+        entry = grouped.setdefault(
+            row["eventId"],
+            {
+                "websiteId": row.pop("websiteId"),
+                "eventId": row.pop("eventId"),
+                "eventName": row.pop("eventName"),
+                "eventProperties": [],
+            },
+        )
         for k in ("websiteId", "eventId", "eventName"):
             row.pop(k, None)
         entry["eventProperties"].append(_data_row(row))
@@ -205,7 +274,9 @@ def event_data_by_id(reader: Reader, website_id, event_id) -> list[dict]:
     """`/event-data/:eventId`: the event's data rows."""
     stmt = (
         sa.select(*_DATA_COLUMNS)
-        .select_from(d.join(e, sa.and_(e.c.event_id == d.c.website_event_id, e.c.website_id == website_id)))
+        .select_from(
+            d.join(e, sa.and_(e.c.event_id == d.c.website_event_id, e.c.website_id == website_id))
+        )
         .where(d.c.website_id == website_id, d.c.website_event_id == event_id)
         .order_by(d.c.data_key)
     )
@@ -220,12 +291,17 @@ def event_data_events(reader: Reader, query: Query, event: str | None) -> list[d
     if query.empty:
         return []
     source, where = _data_source(reader, query)
-    keys = [e.c.event_name.label("eventName"), d.c.data_key.label("propertyName"), d.c.data_type.label("dataType")]
+    keys = [
+        e.c.event_name.label("eventName"),
+        d.c.data_key.label("propertyName"),
+        d.c.data_type.label("dataType"),
+    ]
     if event:
         keys.append(d.c.string_value.label("propertyValue"))
     stmt = (
         sa.select(*keys, sa.func.count().label("total"))
-        .select_from(source).where(*where)
+        .select_from(source)
+        .where(*where)
         .group_by(*(k.element for k in keys))
         .order_by(*(k.element for k in keys[:3]), sa.desc("total"), *(k.element for k in keys[3:]))
     )
@@ -241,9 +317,14 @@ def event_data_fields(reader: Reader, query: Query) -> list[dict]:
     source, where = _data_source(reader, query)
     value = rendered_value(reader, d)
     stmt = (
-        sa.select(d.c.data_key.label("propertyName"), d.c.data_type.label("dataType"), value.label("value"),
-                  sa.func.count().label("total"))
-        .select_from(source).where(*where)
+        sa.select(
+            d.c.data_key.label("propertyName"),
+            d.c.data_type.label("dataType"),
+            value.label("value"),
+            sa.func.count().label("total"),
+        )
+        .select_from(source)
+        .where(*where)
         .group_by(d.c.data_key, d.c.data_type, value)
         .order_by(d.c.data_type.desc(), sa.desc("total"), d.c.data_key, value)
         .limit(100)
@@ -258,9 +339,13 @@ def event_data_properties(reader: Reader, query: Query) -> list[dict]:
         return []
     source, where = _data_source(reader, query)
     stmt = (
-        sa.select(e.c.event_name.label("eventName"), d.c.data_key.label("propertyName"),
-                  sa.func.count().label("total"))
-        .select_from(source).where(*where)
+        sa.select(
+            e.c.event_name.label("eventName"),
+            d.c.data_key.label("propertyName"),
+            sa.func.count().label("total"),
+        )
+        .select_from(source)
+        .where(*where)
         .group_by(e.c.event_name, d.c.data_key)
         .order_by(sa.desc("total"), e.c.event_name, d.c.data_key)
         .limit(500)
@@ -275,8 +360,13 @@ def event_data_values(reader: Reader, query: Query, property_name: str) -> list[
     source, where = _data_source(reader, query)
     value = rendered_value(reader, d)
     stmt = (
-        sa.select(value.label("value"), sa.func.max(d.c.data_type).label("dataType"), sa.func.count().label("total"))
-        .select_from(source).where(*where, d.c.data_key == property_name)
+        sa.select(
+            value.label("value"),
+            sa.func.max(d.c.data_type).label("dataType"),
+            sa.func.count().label("total"),
+        )
+        .select_from(source)
+        .where(*where, d.c.data_key == property_name)
         .group_by(value)
         .order_by(sa.desc("total"), value)
         .limit(100)
@@ -290,9 +380,14 @@ def event_data_stats(reader: Reader, query: Query) -> list[dict]:
     if query.empty:
         return [{"events": 0, "properties": 0, "records": 0}]
     source, where = _data_source(reader, query)
-    row = reader.one(sa.select(
-        sa.func.count(sa.distinct(d.c.website_event_id)).label("events"),
-        sa.func.count(sa.distinct(d.c.data_key)).label("properties"),
-        sa.func.count().label("records"),
-    ).select_from(source).where(*where), query)
+    row = reader.one(
+        sa.select(
+            sa.func.count(sa.distinct(d.c.website_event_id)).label("events"),
+            sa.func.count(sa.distinct(d.c.data_key)).label("properties"),
+            sa.func.count().label("records"),
+        )
+        .select_from(source)
+        .where(*where),
+        query,
+    )
     return [{k: _int(row.get(k)) for k in ("events", "properties", "records")}]

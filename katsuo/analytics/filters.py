@@ -9,8 +9,8 @@ session table, visit slices).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from katsuo.errors import BadRequest
 
@@ -61,16 +61,14 @@ FIELDS: dict[str, Field] = _fields(
 # only arrive with a suffix or through a metrics search (queries.md §1.2).
 PLAIN_NAMES = frozenset(FIELDS) - {"entry", "exit", "domain"}
 
-# Session attributes: constant for a session, so distinct sessions per value can be counted
-# from visits. `screen` is not filterable but is a metrics type.
-SESSION_COLUMNS = ("browser", "os", "device", "screen", "language", "country", "region", "city", "distinct_id")
-
 EQ, NEQ, CONTAINS, NOT_CONTAINS, REGEX, NOT_REGEX = "eq", "neq", "c", "dnc", "re", "nre"
 OPERATORS = (EQ, NEQ, CONTAINS, NOT_CONTAINS, REGEX, NOT_REGEX)
 # Umami's operator enumeration also has these; they produce no valid SQL there (a 500). Katsuo
 # answers 400 naming the parameter instead.
 UNSUPPORTED_OPERATORS = ("s", "ns", "t", "f", "gt", "lt", "gte", "lte", "bf", "af")
-_OPERATOR_PREFIX = re.compile(r"^(" + "|".join(OPERATORS + UNSUPPORTED_OPERATORS) + r")\.(.*)$", re.S)
+_OPERATOR_PREFIX = re.compile(
+    r"^(" + "|".join(OPERATORS + UNSUPPORTED_OPERATORS) + r")\.(.*)$", re.DOTALL
+)
 _SUFFIX = re.compile(r"\d+$")
 
 
@@ -110,7 +108,7 @@ class Filters:
         """Umami inner-joins the session table for session fields and for `referrer`."""
         return any(f.is_session or f.field.name == "referrer" for f in self.items)
 
-    def with_filter(self, new: Filter) -> "Filters":
+    def with_filter(self, new: Filter) -> Filters:
         return Filters(self.items + (new,), self.match)
 
     def names(self) -> set[str]:
@@ -123,7 +121,9 @@ def parse_value(param: str, name: str, raw: str) -> Filter:
     match = _OPERATOR_PREFIX.match(raw)
     operator, value = (match.group(1), match.group(2)) if match else (EQ, raw)
     if operator in UNSUPPORTED_OPERATORS:
-        raise BadRequest(f"{param}: operator {operator!r} is not supported (use {', '.join(OPERATORS)})")
+        raise BadRequest(
+            f"{param}: operator {operator!r} is not supported (use {', '.join(OPERATORS)})"
+        )
     if name == "eventType":
         return _event_type_filter(param, field_, operator, value)
     values = tuple(value.split(",")) if operator in (EQ, NEQ) else (value,)

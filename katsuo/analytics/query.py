@@ -9,9 +9,10 @@ start clamped to the website's `reset_at` (queries.md §1). Reports build Querie
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -41,6 +42,9 @@ class Cohort:
     filters: F.Filters
 
 
+NO_FILTERS = F.Filters()
+
+
 @dataclass(frozen=True)
 class Query:
     website_id: UUID
@@ -48,7 +52,7 @@ class Query:
     end_us: int
     unit: str = "day"
     timezone: str | None = None
-    filters: F.Filters = F.Filters()
+    filters: F.Filters = NO_FILTERS
     cohort: Cohort | None = None
     exclude_bounce: bool = False
     compare: str | None = None
@@ -62,17 +66,17 @@ class Query:
     def offsets(self) -> T.ZoneOffsets:
         return T.zone_offsets(self.timezone, self.start_us, max(self.start_us, self.end_us))
 
-    def window(self, start_us: int, end_us: int) -> "Query":
+    def window(self, start_us: int, end_us: int) -> Query:
         return replace(self, start_us=start_us, end_us=end_us)
 
-    def compared(self, default: str | None = None) -> "Query | None":
+    def compared(self, default: str | None = None) -> Query | None:
         """The comparison window's Query (`compare`, else `default`), same filters and unit."""
         compare = self.compare or default
         if compare is None:
             return None
         return self.window(*T.comparison_window(compare, self.start_us, self.end_us))
 
-    def with_filter(self, new: F.Filter) -> "Query":
+    def with_filter(self, new: F.Filter) -> Query:
         return replace(self, filters=self.filters.with_filter(new))
 
 
@@ -133,7 +137,9 @@ def parse(
     )
 
 
-def _load_segment(conn: sa.Connection, website_id: UUID, segment_id: UUID, kind: str) -> dict[str, Any]:
+def _load_segment(
+    conn: sa.Connection, website_id: UUID, segment_id: UUID, kind: str
+) -> dict[str, Any]:
     # Like Umami, any saved segment of the website may be used as a segment or as a cohort.
     t = schema.segment
     row = conn.execute(
@@ -203,5 +209,4 @@ def parse_date_range(value: str, now_us: int) -> tuple[int, int]:
 
 
 def now_us() -> int:
-    return T.to_us(datetime.now(timezone.utc))
-
+    return T.to_us(datetime.now(UTC))

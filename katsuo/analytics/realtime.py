@@ -32,10 +32,19 @@ def realtime(reader: Reader, query: Query, now_ms: int) -> dict:
     events = Q.Events(query, reader.dialect, types=None, join_session=True)
     latest = reader.rows(
         events.select(
-            e.c.session_id.label("sessionId"), e.c.event_name.label("eventName"), e.c.created_at.label("createdAt"),
-            s.c.browser, s.c.os, s.c.device, s.c.country, e.c.url_path.label("urlPath"),
-            e.c.referrer_domain.label("referrerDomain"), e.c.hostname,
-        ).order_by(e.c.created_at.desc(), e.c.event_id).limit(100),
+            e.c.session_id.label("sessionId"),
+            e.c.event_name.label("eventName"),
+            e.c.created_at.label("createdAt"),
+            s.c.browser,
+            s.c.os,
+            s.c.device,
+            s.c.country,
+            e.c.url_path.label("urlPath"),
+            e.c.referrer_domain.label("referrerDomain"),
+            e.c.hostname,
+        )
+        .order_by(e.c.created_at.desc(), e.c.event_id)
+        .limit(100),
         query,
     )
     countries: dict = {}
@@ -69,4 +78,3 @@ def realtime(reader: Reader, query: Query, now_ms: int) -> dict:
         },
         "timestamp": now_ms,
     }
-

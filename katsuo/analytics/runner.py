@@ -25,23 +25,34 @@ class Reader:
     slices_ready: bool
 
     @classmethod
-    def open(cls, conn: sa.Connection, engine: str, *, use_slices: bool = True) -> "Reader":
+    def open(cls, conn: sa.Connection, engine: str, *, use_slices: bool = True) -> Reader:
         ready = use_slices and slices.is_built(conn)
         return cls(conn, for_engine(engine), ready)
 
-    def from_slices(self, query: Query, *, bucketed: bool = False) -> bool:
+    def from_slices(
+        self, query: Query, *, bucketed: bool = False, dim: int = slices.DIM_VIEW
+    ) -> bool:
         """The optimizer: visit slices when they are built and can answer exactly."""
-        return self.slices_ready and summary.plannable(query, bucketed=bucketed)
+        return self.slices_ready and summary.plannable(query, bucketed=bucketed, dim=dim)
 
     def plan(self, query: Query, dim: int, *, session_attrs: bool = False) -> summary.Plan:
         """A visit-slice plan, told which sessions have pending events in its range."""
         p = schema.slice_pending
-        sessions = self.conn.execute(
-            sa.select(p.c.session_id).distinct().where(
-                p.c.website_id == query.website_id, p.c.created_us.between(query.start_us, query.end_us)
+        sessions = (
+            self.conn.execute(
+                sa.select(p.c.session_id)
+                .distinct()
+                .where(
+                    p.c.website_id == query.website_id,
+                    p.c.created_us.between(query.start_us, query.end_us),
+                )
             )
-        ).scalars().all()
-        return summary.Plan(query, self.dialect, dim, session_attrs=session_attrs, pending_sessions=tuple(sessions))
+            .scalars()
+            .all()
+        )
+        return summary.Plan(
+            query, self.dialect, dim, session_attrs=session_attrs, pending_sessions=tuple(sessions)
+        )
 
     def rows(self, stmt: sa.Executable, query: Query | None = None) -> list[dict[str, Any]]:
         try:

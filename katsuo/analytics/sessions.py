@@ -7,11 +7,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from katsuo.analytics import sql as Q
-from katsuo.analytics.events import _iso, page, rendered_value, _relabel_dates
+from katsuo.analytics import timeframe as T
+from katsuo.analytics.events import _iso, _relabel_dates, page, rendered_value
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader
 from katsuo.analytics.slices import DIM_VIEW, SLOT_US
-from katsuo.analytics import timeframe as T
 from katsuo.analytics.website_stats import _int
 from katsuo.store import schema
 
@@ -23,7 +23,9 @@ d = schema.event_data
 SESSION_FIELDS = ("browser", "os", "device", "screen", "language", "country", "region", "city")
 
 
-def session_list(reader: Reader, query: Query, search: str | None, page_number: int, page_size: int) -> dict:
+def session_list(
+    reader: Reader, query: Query, search: str | None, page_number: int, page_size: int
+) -> dict:
     """`/sessions`: one row per session and hostname with events in range, latest first."""
     if query.empty:
         return page([], 0, page_number, page_size)
@@ -31,17 +33,26 @@ def session_list(reader: Reader, query: Query, search: str | None, page_number: 
     clauses = []
     if search:
         pattern = f"%{search}%"
-        clauses.append(sa.or_(*(reader.dialect.ilike(s.c[c], pattern)
-                                for c in ("distinct_id", "city", "browser", "os", "device"))))
+        clauses.append(
+            sa.or_(
+                *(
+                    reader.dialect.ilike(s.c[c], pattern)
+                    for c in ("distinct_id", "city", "browser", "os", "device")
+                )
+            )
+        )
     group = [s.c.session_id, s.c.website_id, e.c.hostname, *(s.c[c] for c in SESSION_FIELDS)]
     grouped = events.select(*group).where(*clauses).group_by(*group)
     count = reader.one(sa.select(sa.func.count().label("n")).select_from(grouped.subquery()), query)
     last = sa.func.max(e.c.created_at)
     stmt = (
         events.select(
-            s.c.session_id.label("id"), s.c.website_id.label("websiteId"), e.c.hostname,
+            s.c.session_id.label("id"),
+            s.c.website_id.label("websiteId"),
+            e.c.hostname,
             *(s.c[c] for c in SESSION_FIELDS),
-            sa.func.min(e.c.created_at).label("firstAt"), last.label("lastAt"),
+            sa.func.min(e.c.created_at).label("firstAt"),
+            last.label("lastAt"),
             sa.func.count(sa.distinct(e.c.visit_id)).label("visits"),
             sa.func.sum(sa.case((e.c.event_type == 1, 1), else_=0)).label("views"),
             sa.func.sum(sa.case((e.c.event_type == 2, 1), else_=0)).label("events"),
@@ -49,12 +60,19 @@ def session_list(reader: Reader, query: Query, search: str | None, page_number: 
         .where(*clauses)
         .group_by(*group)
         .order_by(last.desc(), s.c.session_id, e.c.hostname)
-        .limit(page_size).offset((page_number - 1) * page_size)
+        .limit(page_size)
+        .offset((page_number - 1) * page_size)
     )
     rows = []
     for r in reader.rows(stmt, query):
-        r.update(firstAt=_iso(r["firstAt"]), lastAt=_iso(r["lastAt"]), createdAt=_iso(r["lastAt"]),
-                 visits=_int(r["visits"]), views=_int(r["views"]), events=_int(r["events"]))
+        r.update(
+            firstAt=_iso(r["firstAt"]),
+            lastAt=_iso(r["lastAt"]),
+            createdAt=_iso(r["lastAt"]),
+            visits=_int(r["visits"]),
+            views=_int(r["views"]),
+            events=_int(r["events"]),
+        )
         rows.append(r)
     return page(rows, _int(count.get("n")), page_number, page_size)
 
@@ -65,13 +83,18 @@ def session_stats(reader: Reader, query: Query) -> dict:
     if query.empty:
         return {name: {"value": 0} for name in names}
     events = Q.Events(query, reader.dialect, types=None, join_session=True)
-    row = reader.one(events.select(
-        sa.func.count().label("pageviews"),
-        sa.func.count(sa.distinct(e.c.session_id)).label("visitors"),
-        sa.func.count(sa.distinct(e.c.visit_id)).label("visits"),
-        sa.func.count(sa.distinct(s.c.country)).label("countries"),
-        sa.func.coalesce(sa.func.sum(sa.case((e.c.event_type == 2, 1), else_=0)), 0).label("events"),
-    ), query)
+    row = reader.one(
+        events.select(
+            sa.func.count().label("pageviews"),
+            sa.func.count(sa.distinct(e.c.session_id)).label("visitors"),
+            sa.func.count(sa.distinct(e.c.visit_id)).label("visits"),
+            sa.func.count(sa.distinct(s.c.country)).label("countries"),
+            sa.func.coalesce(sa.func.sum(sa.case((e.c.event_type == 2, 1), else_=0)), 0).label(
+                "events"
+            ),
+        ),
+        query,
+    )
     return {name: {"value": _int(row.get(name))} for name in names}
 
 
@@ -87,16 +110,21 @@ def weekly(reader: Reader, query: Query) -> list[list[int]]:
 
     if reader.from_slices(query) and offsets.aligned_to(SLOT_US):
         plan = reader.plan(query, DIM_VIEW)
-        if offsets.constant and offsets.offsets[0] % T.US_PER_HOUR == 0:
+        if plan.path is None and offsets.constant and offsets.offsets[0] % T.US_PER_HOUR == 0:
             # A fixed whole-hour offset maps UTC hours of the week one-to-one onto the zone's
             # cells, so the slices' same-hour-of-week pointer counts each (session, cell) once.
-            found = reader.rows(plan.distinct_sessions([], cell, pointer="prev_how_us", per_bucket=False), query)
+            found = reader.rows(
+                plan.distinct_sessions([], cell, pointer="prev_how_us", per_bucket=False), query
+            )
         else:
             found = reader.rows(plan.distinct_cells(cell), query)
     else:
         events = Q.Events(query, reader.dialect, types="views", exclude_bounce=True)
         b = cell(events.us()).label("b")
-        found = reader.rows(events.select(b, sa.func.count(sa.distinct(e.c.session_id)).label("n")).group_by(b), query)
+        found = reader.rows(
+            events.select(b, sa.func.count(sa.distinct(e.c.session_id)).label("n")).group_by(b),
+            query,
+        )
     for r in found:
         grid[int(r["b"]) // 24][int(r["b"]) % 24] = _int(r["n"])
     return grid
@@ -107,23 +135,38 @@ def session(reader: Reader, website_id, session_id) -> dict:
     us = reader.dialect.epoch_us(e.c.created_at)
     per_visit = (
         sa.select(
-            s.c.session_id, s.c.distinct_id, s.c.website_id, *(s.c[c] for c in SESSION_FIELDS), e.c.visit_id,
-            sa.func.min(e.c.created_at).label("first_at"), sa.func.max(e.c.created_at).label("last_at"),
-            sa.func.min(us).label("f"), sa.func.max(us).label("l"),
+            s.c.session_id,
+            s.c.distinct_id,
+            s.c.website_id,
+            *(s.c[c] for c in SESSION_FIELDS),
+            e.c.visit_id,
+            sa.func.min(e.c.created_at).label("first_at"),
+            sa.func.max(e.c.created_at).label("last_at"),
+            sa.func.min(us).label("f"),
+            sa.func.max(us).label("l"),
             sa.func.sum(sa.case((e.c.event_type == 1, 1), else_=0)).label("views"),
             sa.func.sum(sa.case((e.c.event_type == 2, 1), else_=0)).label("events"),
         )
         .select_from(s.join(e, e.c.session_id == s.c.session_id))
         .where(s.c.website_id == website_id, s.c.session_id == session_id)
-        .group_by(s.c.session_id, s.c.distinct_id, s.c.website_id, *(s.c[c] for c in SESSION_FIELDS), e.c.visit_id)
+        .group_by(
+            s.c.session_id,
+            s.c.distinct_id,
+            s.c.website_id,
+            *(s.c[c] for c in SESSION_FIELDS),
+            e.c.visit_id,
+        )
         .subquery("t")
     )
     t = per_visit.c
     attrs = [t.session_id, t.distinct_id, t.website_id, *(t[c] for c in SESSION_FIELDS)]
     row = reader.one(
         sa.select(
-            *attrs, sa.func.min(t.first_at).label("firstAt"), sa.func.max(t.last_at).label("lastAt"),
-            sa.func.count(sa.distinct(t.visit_id)).label("visits"), sa.func.sum(t.views).label("views"),
+            *attrs,
+            sa.func.min(t.first_at).label("firstAt"),
+            sa.func.max(t.last_at).label("lastAt"),
+            sa.func.count(sa.distinct(t.visit_id)).label("visits"),
+            sa.func.sum(t.views).label("views"),
             sa.func.sum(t.events).label("events"),
             sa.func.sum(Q.seconds_between(reader.dialect, t.f, t.l)).label("totaltime"),
         ).group_by(*attrs)
@@ -131,9 +174,12 @@ def session(reader: Reader, website_id, session_id) -> dict:
     if not row:
         return {}
     return {
-        "id": row["session_id"], "distinctId": row["distinct_id"], "websiteId": row["website_id"],
+        "id": row["session_id"],
+        "distinctId": row["distinct_id"],
+        "websiteId": row["website_id"],
         **{c: row[c] for c in SESSION_FIELDS},
-        "firstAt": _iso(row["firstAt"]), "lastAt": _iso(row["lastAt"]),
+        "firstAt": _iso(row["firstAt"]),
+        "lastAt": _iso(row["lastAt"]),
         **{k: _int(row[k]) for k in ("visits", "views", "events", "totaltime")},
     }
 
@@ -143,17 +189,27 @@ def activity(reader: Reader, query: Query, session_id) -> list[dict]:
     if query.empty:
         return []
     in_range = sa.select(d.c.website_event_id).where(
-        d.c.website_id == query.website_id, d.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us))
+        d.c.website_id == query.website_id,
+        d.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
     )
     stmt = (
         sa.select(
-            e.c.created_at.label("createdAt"), e.c.url_path.label("urlPath"), e.c.url_query.label("urlQuery"),
-            e.c.referrer_domain.label("referrerDomain"), e.c.event_id.label("eventId"),
-            e.c.event_type.label("eventType"), e.c.event_name.label("eventName"), e.c.visit_id.label("visitId"),
-            e.c.hostname, sa.case((e.c.event_id.in_(in_range), 1), else_=0).label("hasData"),
+            e.c.created_at.label("createdAt"),
+            e.c.url_path.label("urlPath"),
+            e.c.url_query.label("urlQuery"),
+            e.c.referrer_domain.label("referrerDomain"),
+            e.c.event_id.label("eventId"),
+            e.c.event_type.label("eventType"),
+            e.c.event_name.label("eventName"),
+            e.c.visit_id.label("visitId"),
+            e.c.hostname,
+            sa.case((e.c.event_id.in_(in_range), 1), else_=0).label("hasData"),
         )
-        .where(e.c.website_id == query.website_id, e.c.session_id == session_id,
-               e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)))
+        .where(
+            e.c.website_id == query.website_id,
+            e.c.session_id == session_id,
+            e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
+        )
         .order_by(e.c.created_at.desc(), e.c.event_id)
         .limit(500)
     )
@@ -167,9 +223,13 @@ def properties(reader: Reader, website_id, session_id) -> list[dict]:
     """`/sessions/:id/properties`: the session's identify data, by key."""
     stmt = (
         sa.select(
-            sd.c.website_id.label("websiteId"), sd.c.session_id.label("sessionId"), sd.c.data_key.label("dataKey"),
-            sd.c.data_type.label("dataType"), sa.func.replace(sd.c.string_value, ".0000", "").label("stringValue"),
-            sd.c.number_value.label("numberValue"), sd.c.date_value.label("dateValue"),
+            sd.c.website_id.label("websiteId"),
+            sd.c.session_id.label("sessionId"),
+            sd.c.data_key.label("dataKey"),
+            sd.c.data_type.label("dataType"),
+            sa.func.replace(sd.c.string_value, ".0000", "").label("stringValue"),
+            sd.c.number_value.label("numberValue"),
+            sd.c.date_value.label("dateValue"),
             sd.c.created_at.label("createdAt"),
         )
         .where(sd.c.website_id == website_id, sd.c.session_id == session_id)
@@ -183,7 +243,9 @@ def properties(reader: Reader, website_id, session_id) -> list[dict]:
 
 def _data_source(reader: Reader, query: Query):
     events = Q.Events(query, reader.dialect, types=None)
-    source = events.from_().join(sd, sa.and_(sd.c.session_id == e.c.session_id, sd.c.website_id == e.c.website_id))
+    source = events.from_().join(
+        sd, sa.and_(sd.c.session_id == e.c.session_id, sd.c.website_id == e.c.website_id)
+    )
     return source, events.where()
 
 
@@ -195,8 +257,11 @@ def data_properties(reader: Reader, query: Query) -> list[dict]:
     total = sa.func.count(sa.distinct(sd.c.session_id))
     stmt = (
         sa.select(sd.c.data_key.label("propertyName"), total.label("total"))
-        .select_from(source).where(*where)
-        .group_by(sd.c.data_key).order_by(total.desc(), sd.c.data_key).limit(500)
+        .select_from(source)
+        .where(*where)
+        .group_by(sd.c.data_key)
+        .order_by(total.desc(), sd.c.data_key)
+        .limit(500)
     )
     return [{**r, "total": _int(r["total"])} for r in reader.rows(stmt, query)]
 
@@ -209,10 +274,16 @@ def data_values(reader: Reader, query: Query, property_name: str | None) -> list
     value = rendered_value(reader, sd)
     total = sa.func.count(sa.distinct(sd.c.session_id))
     stmt = (
-        sa.select(value.label("value"), sa.func.max(sd.c.data_type).label("dataType"), total.label("total"))
+        sa.select(
+            value.label("value"),
+            sa.func.max(sd.c.data_type).label("dataType"),
+            total.label("total"),
+        )
         .select_from(source)
         .where(*where, *([sd.c.data_key == property_name] if property_name is not None else []))
-        .group_by(value).order_by(total.desc(), value).limit(100)
+        .group_by(value)
+        .order_by(total.desc(), value)
+        .limit(100)
     )
     rows = _relabel_dates(reader.rows(stmt, query), "value")
     return [{"value": r["value"], "total": _int(r["total"])} for r in rows]

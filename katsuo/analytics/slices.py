@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -34,18 +34,21 @@ from katsuo.store.repositories import websites
 
 log = logging.getLogger("katsuo.slices")
 
-DIM_VIEW, DIM_PATH, DIM_REFERRER, DIM_EVENT = 0, 1, 2, 3
+DIM_VIEW, DIM_PATH, DIM_REFERRER, DIM_EVENT = schema.SLICE_DIMENSIONS  # 0 … 3
 SLOT_US = 30 * T.US_PER_MINUTE
 HOURS_PER_WEEK = 168
 STATE_NAME = "visit_slice"
-SESSION_ATTRS = ("browser", "os", "device", "screen", "language", "country", "region", "city", "distinct_id")
+# The session's attributes each slice carries: constant for a session (first write wins), so
+# distinct sessions per attribute can be counted from slices. `screen` is a metrics type only.
+SESSION_ATTRS = (*schema.SESSION_ATTRIBUTES, "distinct_id")
 
 slice_t = schema.visit_slice
 pending_t = schema.slice_pending
+span_t = schema.slice_session
 state_t = schema.slice_state
 
 # Resetting or deleting a website empties its slices and pending events too.
-for _table in (slice_t, pending_t):
+for _table in (slice_t, pending_t, span_t):
     if _table not in websites.COLLECTED_DATA_TABLES:
         websites.COLLECTED_DATA_TABLES.append(_table)
 
@@ -65,30 +68,53 @@ def _mapped(dialect: Dialect, events: sa.Subquery) -> sa.Select:
         (DIM_REFERRER, e.referrer_domain, countable_referrer),
         (DIM_EVENT, e.event_name, e.event_type == CUSTOM_EVENT),
     ]
-    return sa.union_all(*(
-        sa.select(e.website_id, e.session_id, e.visit_id, e.t,
-                  sa.literal(dim, sa.SmallInteger).label("dim"), sa.cast(value, sa.String).label("value"))
-        .where(where)
-        for dim, value, where in parts
-    ))
+    return sa.union_all(
+        *(
+            sa.select(
+                e.website_id,
+                e.session_id,
+                e.visit_id,
+                e.t,
+                sa.literal(dim, sa.SmallInteger).label("dim"),
+                sa.cast(value, sa.String).label("value"),
+            ).where(where)
+            for dim, value, where in parts
+        )
+    )
 
 
-def _slices_select(dialect: Dialect, sessions: sa.Select | None) -> sa.Select:
-    """Slices computed from Umami's tables: all of them, or those of `sessions` (website, session)."""
+def _slices_select(dialect: Dialect, sessions: list | None, since_us: int | None = None) -> sa.Select:
+    """Slices computed from Umami's tables: all of them, or those of the `sessions` ids. The ids
+    are bound as a list: engines then filter the scans with them, where a subquery would have
+    DuckDB hash the whole event or session table."""
     w = schema.website_event
     events = sa.select(
-        w.c.website_id, w.c.session_id, w.c.visit_id, dialect.epoch_us(w.c.created_at).label("t"),
-        w.c.event_type, w.c.url_path, w.c.referrer_domain, w.c.hostname, w.c.event_name,
+        w.c.website_id,
+        w.c.session_id,
+        w.c.visit_id,
+        dialect.epoch_us(w.c.created_at).label("t"),
+        w.c.event_type,
+        w.c.url_path,
+        w.c.referrer_domain,
+        w.c.hostname,
+        w.c.event_name,
     )
     if sessions is not None:
         events = events.where(w.c.session_id.in_(sessions))
+    if since_us is not None:
+        events = events.where(w.c.created_at >= T.from_us(since_us))
     mapped = _mapped(dialect, events.subquery("ev")).subquery("mapped")
     m = mapped.c
     slot = dialect.div(m.t, SLOT_US)
     grouped = (
         sa.select(
-            m.website_id, m.dim, m.value, m.session_id, m.visit_id,
-            sa.func.min(m.t).label("first_us"), sa.func.max(m.t).label("last_us"),
+            m.website_id,
+            m.dim,
+            m.value,
+            m.session_id,
+            m.visit_id,
+            sa.func.min(m.t).label("first_us"),
+            sa.func.max(m.t).label("last_us"),
             sa.cast(sa.func.count(), sa.Integer).label("hits"),
         )
         .group_by(m.website_id, m.dim, m.value, m.session_id, m.visit_id, slot)
@@ -102,10 +128,16 @@ def _slices_select(dialect: Dialect, sessions: sa.Select | None) -> sa.Select:
     group = (g.website_id, g.session_id, g.visit_id, g.dim, g.value)
     chained = sa.select(
         *g,
-        sa.func.max(g.last_us).over(partition_by=pair, order_by=order, rows=earlier).label("prev_us"),
+        sa.func.max(g.last_us)
+        .over(partition_by=pair, order_by=order, rows=earlier)
+        .label("prev_us"),
         sa.case(
-            (g.dim == DIM_VIEW,
-             sa.func.max(g.last_us).over(partition_by=(*pair, hour_of_week), order_by=order, rows=earlier)),
+            (
+                g.dim == DIM_VIEW,
+                sa.func.max(g.last_us).over(
+                    partition_by=(*pair, hour_of_week), order_by=order, rows=earlier
+                ),
+            ),
             else_=sa.null(),
         ).label("prev_how_us"),
         sa.func.min(g.first_us).over(partition_by=group).label("group_first_us"),
@@ -114,11 +146,15 @@ def _slices_select(dialect: Dialect, sessions: sa.Select | None) -> sa.Select:
     ).subquery("chained")
     c = chained.c
     s = schema.session
+    if sessions is not None:
+        s = sa.select(s).where(s.c.session_id.in_(sessions)).subquery("session")
     return sa.select(
         *(c[col.name] for col in slice_t.columns if col.name not in SESSION_ATTRS),
         *(s.c[name] for name in SESSION_ATTRS),
     ).select_from(
-        chained.outerjoin(s, sa.and_(s.c.session_id == c.session_id, s.c.website_id == c.website_id))
+        chained.outerjoin(
+            s, sa.and_(s.c.session_id == c.session_id, s.c.website_id == c.website_id)
+        )
     )
 
 
@@ -151,6 +187,8 @@ def rebuild(db: Database) -> int:
             with conn.begin():
                 conn.execute(slice_t.delete())
                 conn.execute(_insert(dialect, _slices_select(dialect, None), ordered=True))
+                conn.execute(span_t.delete())
+                conn.execute(_insert_spans(None, None))
                 conn.execute(pending_t.delete())
                 _mark_built(conn)
         finally:
@@ -158,17 +196,27 @@ def rebuild(db: Database) -> int:
                 conn.exec_driver_sql("SET preserve_insertion_order = false")
                 conn.commit()
         count = conn.execute(sa.select(sa.func.count()).select_from(slice_t)).scalar_one()
+        if db.kind == "postgresql":
+            # Fresh statistics for the planner: with a freshly loaded table it would otherwise
+            # estimate one row everywhere and pick nested loops over millions.
+            conn.exec_driver_sql(
+                f"ANALYZE session, website_event, {slice_t.name}, {pending_t.name}"
+            )
+            conn.commit()
     log.info("visit slices rebuilt: %d rows in %.1f s", count, time.monotonic() - started)
     return count
 
 
 def _mark_built(conn: sa.Connection) -> None:
     conn.execute(state_t.delete().where(state_t.c.name == STATE_NAME))
-    conn.execute(state_t.insert().values(name=STATE_NAME, built_at=datetime.now(timezone.utc)))
+    conn.execute(state_t.insert().values(name=STATE_NAME, built_at=datetime.now(UTC)))
 
 
 def is_built(conn: sa.Connection) -> bool:
-    return conn.execute(sa.select(state_t.c.built_at).where(state_t.c.name == STATE_NAME)).first() is not None
+    return (
+        conn.execute(sa.select(state_t.c.built_at).where(state_t.c.name == STATE_NAME)).first()
+        is not None
+    )
 
 
 def mark_stale(conn: sa.Connection) -> None:
@@ -176,21 +224,40 @@ def mark_stale(conn: sa.Connection) -> None:
     conn.execute(state_t.delete().where(state_t.c.name == STATE_NAME))
 
 
+def _insert_spans(sessions: list | None, since_us: int | None) -> sa.Insert:
+    """Sessions' first and last slice, from the slices (all, or those just recomputed)."""
+    s = slice_t
+    select = sa.select(s.c.website_id, s.c.session_id, sa.func.min(s.c.first_us), sa.func.max(s.c.last_us))
+    if sessions is not None:
+        select = select.where(s.c.session_id.in_(sessions), s.c.first_us >= since_us)
+    select = select.group_by(s.c.website_id, s.c.session_id)
+    return span_t.insert().from_select(["website_id", "session_id", "first_us", "last_us"], select)
+
+
 def settle(db: Database) -> int:
     """Fold pending events into the slices: recompute the slices of every session that has a
-    pending event, from its events. Returns the number of pending events folded in."""
+    pending event, from its events since the earliest start among those sessions (so only
+    recent data is read when the sessions are recent). Returns the number of events folded in."""
     dialect = for_engine(db.kind)
     with db.engine.connect() as conn:
         _snapshot(db, conn)
         with conn.begin():
-            pending = conn.execute(sa.select(sa.func.count()).select_from(pending_t)).scalar_one()
-            if not pending:
+            p = pending_t
+            count, earliest = conn.execute(sa.select(sa.func.count(), sa.func.min(p.c.created_us))).one()
+            if not count:
                 return 0
-            sessions = sa.select(pending_t.c.session_id).distinct()
-            conn.execute(slice_t.delete().where(slice_t.c.session_id.in_(sessions)))
-            conn.execute(_insert(dialect, _slices_select(dialect, sessions), ordered=False))
-            conn.execute(pending_t.delete())
-    return pending
+            sessions = conn.execute(sa.select(p.c.session_id).distinct()).scalars().all()
+            known = conn.execute(
+                sa.select(sa.func.min(span_t.c.first_us)).where(span_t.c.session_id.in_(sessions))
+            ).scalar()
+            since = min(earliest, known if known is not None else earliest) // SLOT_US * SLOT_US
+            mine = sa.and_(slice_t.c.session_id.in_(sessions), slice_t.c.first_us >= since)
+            conn.execute(slice_t.delete().where(mine))
+            conn.execute(_insert(dialect, _slices_select(dialect, sessions, since), ordered=False))
+            conn.execute(span_t.delete().where(span_t.c.session_id.in_(sessions)))
+            conn.execute(_insert_spans(sessions, since))
+            conn.execute(p.delete())
+    return count
 
 
 PENDING_COLUMNS = tuple(c.name for c in pending_t.columns)
@@ -204,11 +271,20 @@ def pending_rows(events: Iterable) -> list[tuple]:
         if event.event_type == 5:
             continue
         created = event.created_at
-        rows.append((
-            event.event_id, event.website_id, event.session_id, event.visit_id,
-            T.to_us(created) if isinstance(created, datetime) else int(created),
-            event.event_type, event.url_path, event.referrer_domain, event.hostname, event.event_name,
-        ))
+        rows.append(
+            (
+                event.event_id,
+                event.website_id,
+                event.session_id,
+                event.visit_id,
+                T.to_us(created) if isinstance(created, datetime) else int(created),
+                event.event_type,
+                event.url_path,
+                event.referrer_domain,
+                event.hostname,
+                event.event_name,
+            )
+        )
     return rows
 
 
@@ -268,11 +344,10 @@ class Maintainer:
     def _run(self) -> None:
         try:
             self.ensure_built()
-        except Exception:  # noqa: BLE001 - keep serving from the raw tables
+        except Exception:
             log.exception("visit slices: rebuild failed; queries read the raw tables")
         while not self._stop.wait(self.interval):
             try:
                 self.settle_now()
-            except Exception:  # noqa: BLE001 - a conflict or outage: try again next round
+            except Exception:
                 log.warning("visit slices: settle failed, retrying", exc_info=True)
-

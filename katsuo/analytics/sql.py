@@ -8,8 +8,8 @@ visit-slice plans (`summary.py`) reuse the filter and time pieces.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import sqlalchemy as sa
 
@@ -79,12 +79,16 @@ def local_us(us: sa.ColumnElement, offsets: T.ZoneOffsets) -> sa.ColumnElement:
     """UTC µs → wall-clock µs in the zone, as a CASE over the zone's offset changes."""
     if offsets.constant:
         return us if offsets.offsets[0] == 0 else us + sa.literal(offsets.offsets[0], BigInt)
-    whens = [(us < sa.literal(start, BigInt), sa.literal(offset, BigInt))
-             for start, offset in zip(offsets.starts[1:], offsets.offsets[:-1])]
+    whens = [
+        (us < sa.literal(start, BigInt), sa.literal(offset, BigInt))
+        for start, offset in zip(offsets.starts[1:], offsets.offsets[:-1])
+    ]
     return us + sa.case(*whens, else_=sa.literal(offsets.offsets[-1], BigInt))
 
 
-def bucket(dialect: Dialect, us: sa.ColumnElement, unit: str, offsets: T.ZoneOffsets) -> sa.ColumnElement:
+def bucket(
+    dialect: Dialect, us: sa.ColumnElement, unit: str, offsets: T.ZoneOffsets
+) -> sa.ColumnElement:
     """The wall-clock µs at which the bucket of `unit` containing `us` starts."""
     local = local_us(us, offsets)
     if unit in T.FIXED_UNITS:
@@ -136,19 +140,29 @@ class Events:
 
     def self_referral_clause(self) -> sa.ColumnElement:
         e = self.e
-        return sa.or_(e.c.referrer_domain != self.dialect.strip_www(e.c.hostname), e.c.referrer_domain.is_(None))
+        return sa.or_(
+            e.c.referrer_domain != self.dialect.strip_www(e.c.hostname),
+            e.c.referrer_domain.is_(None),
+        )
 
     def from_(self) -> sa.FromClause:
         e, s = self.e, self.s
         source: sa.FromClause = e
         if self.query.cohort is not None:
-            cohort = cohort_sessions(self.dialect, self.query.website_id, self.query.cohort).subquery("cohort")
+            cohort = cohort_sessions(
+                self.dialect, self.query.website_id, self.query.cohort
+            ).subquery("cohort")
             source = source.join(cohort, cohort.c.session_id == e.c.session_id)
         if self.exclude_bounce and self.query.exclude_bounce:
             visits = bounce_free_visits(self.query).subquery("exclude_bounce")
-            source = source.join(visits, sa.and_(visits.c.session_id == e.c.session_id, visits.c.visit_id == e.c.visit_id))
+            source = source.join(
+                visits,
+                sa.and_(visits.c.session_id == e.c.session_id, visits.c.visit_id == e.c.visit_id),
+            )
         if self.join_session:
-            source = source.join(s, sa.and_(s.c.session_id == e.c.session_id, s.c.website_id == e.c.website_id))
+            source = source.join(
+                s, sa.and_(s.c.session_id == e.c.session_id, s.c.website_id == e.c.website_id)
+            )
         return source
 
     def where(self) -> list[sa.ColumnElement]:
@@ -161,7 +175,10 @@ class Events:
         elif self.types == "custom":
             clauses.append(e.c.event_type == CUSTOM_EVENT)
         clauses += filters_clauses(
-            self.dialect, q.filters, self.resolve, always_and=self.extra_filters,
+            self.dialect,
+            q.filters,
+            self.resolve,
+            always_and=self.extra_filters,
             referrer_side_effect=self.self_referral_clause,
         )
         return clauses
@@ -188,7 +205,9 @@ def cohort_sessions(dialect: Dialect, website_id, cohort: Cohort) -> sa.Select:
     return (
         sa.select(e.c.session_id)
         .distinct()
-        .select_from(e.join(s, sa.and_(s.c.session_id == e.c.session_id, s.c.website_id == e.c.website_id)))
+        .select_from(
+            e.join(s, sa.and_(s.c.session_id == e.c.session_id, s.c.website_id == e.c.website_id))
+        )
         .where(
             e.c.website_id == website_id,
             e.c.created_at.between(at(cohort.start_us), at(cohort.end_us)),
@@ -212,6 +231,8 @@ def bounce_free_visits(query: Query) -> sa.Select:
     )
 
 
-def seconds_between(dialect: Dialect, first_us: sa.ColumnElement, last_us: sa.ColumnElement) -> sa.ColumnElement:
+def seconds_between(
+    dialect: Dialect, first_us: sa.ColumnElement, last_us: sa.ColumnElement
+) -> sa.ColumnElement:
     """⌊last − first⌋ in whole seconds (never negative here)."""
     return dialect.div(last_us - first_us, T.US_PER_SECOND)

@@ -24,15 +24,23 @@ excludeBounce, slices built, zone offsets aligned); otherwise the raw queries ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
+from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
 from katsuo.analytics.dialects import BigInt, Dialect
 from katsuo.analytics.query import Query
-from katsuo.analytics.slices import DIM_EVENT, DIM_REFERRER, DIM_VIEW, SESSION_ATTRS, SLOT_US
+from katsuo.analytics.slices import (
+    DIM_EVENT,
+    DIM_PATH,
+    DIM_REFERRER,
+    DIM_VIEW,
+    SESSION_ATTRS,
+    SLOT_US,
+)
 from katsuo.store import schema
 
 slice_t = schema.visit_slice
@@ -50,17 +58,41 @@ def attr_key(column: str, name: str = "x") -> Key:
     return name, lambda c: c[column]
 
 
-def plannable(query: Query, *, bucketed: bool = False) -> bool:
-    """Whether slices can answer `query` exactly (see the module docstring)."""
-    if query.filters.on_events or query.exclude_bounce or query.empty:
+_RAW = object()
+
+
+def path_restriction(query: Query):
+    """The event-level filter slices can take — one `path` equal to one value, the dashboard's
+    click-to-filter — as (path, the query without it); (None, query) when there is no
+    event-level filter; `_RAW` when the filters need the raw events."""
+    on_events = [f for f in query.filters.items if f.field.level == F.EVENT]
+    if not on_events:
+        return None, query
+    (only,) = on_events if len(on_events) == 1 else (None,)
+    if (
+        only is None
+        or only.field.name != "path"
+        or only.operator != F.EQ
+        or len(only.values) != 1
+        or query.filters.match != "all"
+    ):
+        return _RAW
+    rest = F.Filters(tuple(f for f in query.filters.items if f is not only), query.filters.match)
+    return only.value, replace(query, filters=rest)
+
+
+def plannable(query: Query, *, bucketed: bool = False, dim: int = DIM_VIEW) -> bool:
+    """Whether slices can answer `query` over `dim` exactly (see the module docstring). Views
+    of one path are that path's slices, so a path filter keeps page-view measures plannable."""
+    if query.exclude_bounce or query.empty:
+        return False
+    restriction = path_restriction(query)
+    if restriction is _RAW or (restriction[0] is not None and dim not in (DIM_VIEW, DIM_PATH)):
         return False
     body_start, body_end = body_bounds(query)
     if body_start >= body_end:
         return False
-    offsets = query.offsets
-    if bucketed and (query.unit == "minute" or not offsets.aligned_to(SLOT_US)):
-        return False
-    return True
+    return not bucketed or (query.unit != "minute" and query.offsets.aligned_to(SLOT_US))
 
 
 def body_bounds(query: Query) -> tuple[int, int]:
@@ -81,6 +113,9 @@ class Plan:
     pending_sessions: tuple | None = None  # sessions of pending events in range (None: unknown)
 
     def __post_init__(self):
+        self.path, self.query = path_restriction(self.query)
+        if self.path is not None:
+            self.dim = DIM_PATH
         self.start, self.end = self.query.start_us, self.query.end_us
         self.body_start, self.body_end = body_bounds(self.query)
         self.attrs = self.session_attrs or any(f.is_session for f in self.query.filters.items)
@@ -91,9 +126,15 @@ class Plan:
 
     # --- the three parts -------------------------------------------------------------------
 
-    def _session_clauses(self, columns: sa.ColumnCollection | None, session_id: sa.ColumnElement) -> list:
+    def _session_clauses(
+        self, columns: sa.ColumnCollection | None, session_id: sa.ColumnElement
+    ) -> list:
         q = self.query
-        clauses = Q.filters_clauses(self.dialect, q.filters, lambda f: columns[f.column]) if columns is not None else []
+        clauses = (
+            Q.filters_clauses(self.dialect, q.filters, lambda f: columns[f.column])
+            if columns is not None
+            else []
+        )
         if q.cohort is not None:
             clauses.append(session_id.in_(Q.cohort_sessions(self.dialect, q.website_id, q.cohort)))
         return clauses
@@ -105,6 +146,7 @@ class Plan:
             s.c.dim == self.dim,
             s.c.first_us >= sa.literal(self.body_start, BigInt),
             s.c.first_us < sa.literal(self.body_end, BigInt),
+            *([s.c.value == self.path] if self.path is not None else []),
             *self._session_clauses(s.c, s.c.session_id),
         )
 
@@ -115,10 +157,14 @@ class Plan:
             return sa.literal("", sa.String), view
         if self.dim == DIM_REFERRER:
             return c.referrer_domain, sa.and_(
-                view, c.referrer_domain != "", c.referrer_domain != self.dialect.strip_www(c.hostname)
+                view,
+                c.referrer_domain != "",
+                c.referrer_domain != self.dialect.strip_www(c.hostname),
             )
         if self.dim == DIM_EVENT:
             return c.event_name, c.event_type == Q.CUSTOM_EVENT
+        if self.path is not None:
+            return c.url_path, sa.and_(view, c.url_path == self.path)
         return c.url_path, view
 
     def _events(self, c: sa.ColumnCollection, t: sa.ColumnElement, where: list) -> sa.Select:
@@ -136,16 +182,25 @@ class Plan:
         windows = [(self.start, self.body_start - 1), (self.body_end, self.end)]
         parts = [
             self._events(e.c, t, [e.c.created_at.between(Q.at(lo), Q.at(hi)), settled])
-            for lo, hi in windows if lo <= hi
+            for lo, hi in windows
+            if lo <= hi
         ]
-        events = sa.union_all(*parts) if len(parts) > 1 else parts[0] if parts else self._events(e.c, t, [sa.false()])
+        events = (
+            sa.union_all(*parts)
+            if len(parts) > 1
+            else parts[0]
+            if parts
+            else self._events(e.c, t, [sa.false()])
+        )
         return _materialized(events, "edge_events")
 
     def _delta_events(self) -> sa.CTE:
         p = pending_t
         span = p.c.created_us.between(sa.literal(self.start, BigInt), sa.literal(self.end, BigInt))
-        return _materialized(self._events(p.c, p.c.created_us, [span if self.pending else sa.false()]),
-                             "delta_events")
+        return _materialized(
+            self._events(p.c, p.c.created_us, [span if self.pending else sa.false()]),
+            "delta_events",
+        )
 
     def _edge_sessions(self) -> sa.Select:
         """Attributes of the edge events' sessions, from the slices of the two edge slots (every
@@ -153,13 +208,24 @@ class Plan:
         s = slice_t
         head_slot = self.start // SLOT_US * SLOT_US
         in_edges = sa.or_(
-            s.c.first_us.between(sa.literal(head_slot, BigInt), sa.literal(self.body_start - 1, BigInt)),
-            s.c.first_us.between(sa.literal(self.body_end, BigInt), sa.literal(self.body_end + SLOT_US - 1, BigInt)),
+            s.c.first_us.between(
+                sa.literal(head_slot, BigInt), sa.literal(self.body_start - 1, BigInt)
+            ),
+            s.c.first_us.between(
+                sa.literal(self.body_end, BigInt), sa.literal(self.body_end + SLOT_US - 1, BigInt)
+            ),
         )
-        return sa.select(s.c.session_id, *(s.c[a] for a in SESSION_ATTRS)).distinct().where(
-            s.c.website_id == self.query.website_id, s.c.dim == self.dim,
-            s.c.first_us.between(sa.literal(head_slot, BigInt), sa.literal(self.body_end + SLOT_US - 1, BigInt)),
-            in_edges,
+        return (
+            sa.select(s.c.session_id, *(s.c[a] for a in SESSION_ATTRS))
+            .distinct()
+            .where(
+                s.c.website_id == self.query.website_id,
+                s.c.dim == self.dim,
+                s.c.first_us.between(
+                    sa.literal(head_slot, BigInt), sa.literal(self.body_end + SLOT_US - 1, BigInt)
+                ),
+                in_edges,
+            )
         )
 
     def _pending_sessions(self) -> sa.Select:
@@ -167,8 +233,15 @@ class Plan:
         to a subquery makes DuckDB hash the whole session table."""
         s = schema.session
         ids = list(self.pending_sessions or ())
-        lookup = s.c.session_id.in_(ids) if self.pending_sessions is not None else s.c.session_id.in_(
-            sa.select(pending_t.c.session_id).where(pending_t.c.website_id == self.query.website_id))
+        lookup = (
+            s.c.session_id.in_(ids)
+            if self.pending_sessions is not None
+            else s.c.session_id.in_(
+                sa.select(pending_t.c.session_id).where(
+                    pending_t.c.website_id == self.query.website_id
+                )
+            )
+        )
         return sa.select(s.c.session_id, *(s.c[a] for a in SESSION_ATTRS)).where(
             s.c.website_id == self.query.website_id, lookup
         )
@@ -180,11 +253,14 @@ class Plan:
         if not self.attrs:
             return (
                 sa.select(ev.session_id, ev.visit_id, ev.value, ev.t)
-                .where(*self._session_clauses(None, ev.session_id)).subquery(name)
+                .where(*self._session_clauses(None, ev.session_id))
+                .subquery(name)
             )
         found = sessions.subquery(f"{name}_sessions")
         return (
-            sa.select(ev.session_id, ev.visit_id, ev.value, ev.t, *(found.c[a] for a in SESSION_ATTRS))
+            sa.select(
+                ev.session_id, ev.visit_id, ev.value, ev.t, *(found.c[a] for a in SESSION_ATTRS)
+            )
             .select_from(events.outerjoin(found, found.c.session_id == ev.session_id))
             .where(*self._session_clauses(found.c, ev.session_id))
             .subquery(name)
@@ -204,7 +280,11 @@ class Plan:
         return _summed(parts, keys, ["n"])
 
     def distinct_sessions(
-        self, keys: Sequence[Key], bucket: Callable | None = None, *, pointer: str = "prev_us",
+        self,
+        keys: Sequence[Key],
+        bucket: Callable | None = None,
+        *,
+        pointer: str = "prev_us",
         per_bucket: bool = True,
     ) -> sa.Select:
         """Distinct sessions per key (and bucket). `pointer` names the slices' previous-
@@ -212,7 +292,7 @@ class Plan:
         (time buckets: yes; weekly cells, which recur, use their own pointer instead)."""
         b = bucket or _no_bucket
         start = sa.literal(self.start, BigInt)
-        body, edge, delta = self.body.c, self.edge.c, self.delta.c
+        body, edge = self.body.c, self.edge.c
 
         def fresh(previous: sa.ColumnElement, current_bucket: sa.ColumnElement) -> sa.ColumnElement:
             clause = sa.or_(previous.is_(None), previous < start)
@@ -220,20 +300,36 @@ class Plan:
                 clause = sa.or_(clause, b(previous) != current_bucket)
             return clause
 
-        counted_body = _grouped(keys, b(body.first_us), body, sa.func.count(),
-                                where=fresh(body[pointer], b(body.first_us)))
+        counted_body = _grouped(
+            keys,
+            b(body.first_us),
+            body,
+            sa.func.count(),
+            where=fresh(body[pointer], b(body.first_us)),
+        )
 
         def pairs(part, where, name: str):
             return (
-                sa.select(part.session_id, part.value, *(fn(part).label(k) for k, fn in keys), b(part.t).label("b"))
-                .where(where).distinct().subquery(name)
+                sa.select(
+                    part.session_id,
+                    part.value,
+                    *(fn(part).label(k) for k, fn in keys),
+                    b(part.t).label("b"),
+                )
+                .where(where)
+                .distinct()
+                .subquery(name)
             )
 
         head = pairs(edge, edge.t < sa.literal(self.body_start, BigInt), "head_pairs")
         tail = pairs(edge, edge.t >= sa.literal(self.body_end, BigInt), "tail_pairs")
         s = slice_t
         tail_slices = (
-            sa.select(s.c.session_id, s.c.value, sa.func.min(sa.func.coalesce(s.c[pointer], -1)).label("m"))
+            sa.select(
+                s.c.session_id,
+                s.c.value,
+                sa.func.min(sa.func.coalesce(s.c[pointer], -1)).label("m"),
+            )
             .where(
                 s.c.website_id == self.query.website_id,
                 s.c.dim == self.dim,
@@ -246,34 +342,56 @@ class Plan:
         )
         tail_counted = (
             sa.select(*(tail.c[k] for k, _ in keys), tail.c.b, sa.func.count().label("n"))
-            .select_from(tail.join(tail_slices, sa.and_(
-                tail_slices.c.session_id == tail.c.session_id, tail_slices.c.value == tail.c.value)))
+            .select_from(
+                tail.join(
+                    tail_slices,
+                    sa.and_(
+                        tail_slices.c.session_id == tail.c.session_id,
+                        tail_slices.c.value == tail.c.value,
+                    ),
+                )
+            )
             .where(fresh(tail_slices.c.m, tail.c.b))
             .group_by(*(tail.c[k] for k, _ in keys), tail.c.b)
         )
-        head_counted = (
-            sa.select(*(head.c[k] for k, _ in keys), head.c.b, sa.func.count().label("n"))
-            .group_by(*(head.c[k] for k, _ in keys), head.c.b)
-        )
+        head_counted = sa.select(
+            *(head.c[k] for k, _ in keys), head.c.b, sa.func.count().label("n")
+        ).group_by(*(head.c[k] for k, _ in keys), head.c.b)
+        parts = [counted_body, head_counted, tail_counted]
+        if self.pending:
+            parts.append(self._pending_counted(keys, b, pairs, head, tail))
+        return _summed(parts, keys, ["n"])
+
+    def _pending_counted(self, keys, b, pairs, head, tail) -> sa.Select:
+        """Pending (session, value, bucket) pairs with no settled occurrence in the same bucket
+        in range. An anti-join on the settled pairs of the pending sessions only (hash joins on
+        both engines; correlated NOT EXISTS makes PostgreSQL rescan the body per pair)."""
+        body, delta = self.body.c, self.delta.c
         pending = pairs(delta, sa.true(), "delta_pairs")
-
-        def seen(part, part_bucket) -> sa.Exists:
-            return sa.exists().where(
-                part.session_id == pending.c.session_id, part.value == pending.c.value, part_bucket == pending.c.b
-            )
-
-        pending_counted = (
+        sessions = (
+            body.session_id.in_(self.pending_sessions)
+            if self.pending_sessions is not None
+            else body.session_id.in_(sa.select(pending.c.session_id))
+        )
+        seen = sa.union_all(
+            sa.select(head.c.session_id, head.c.value, head.c.b),
+            sa.select(tail.c.session_id, tail.c.value, tail.c.b),
+            sa.select(body.session_id, body.value, b(body.first_us)).where(sessions),
+        ).subquery("seen")
+        joined = pending.outerjoin(
+            seen,
+            sa.and_(
+                seen.c.session_id == pending.c.session_id,
+                seen.c.value == pending.c.value,
+                seen.c.b == pending.c.b,
+            ),
+        )
+        return (
             sa.select(*(pending.c[k] for k, _ in keys), pending.c.b, sa.func.count().label("n"))
-            .where(
-                ~seen(head.c, head.c.b), ~seen(tail.c, tail.c.b),
-                ~sa.exists().where(
-                    body.session_id == pending.c.session_id, body.value == pending.c.value,
-                    b(body.first_us) == pending.c.b,
-                ),
-            )
+            .select_from(joined)
+            .where(seen.c.session_id.is_(None))
             .group_by(*(pending.c[k] for k, _ in keys), pending.c.b)
         )
-        return _summed([counted_body, head_counted, tail_counted, pending_counted], keys, ["n"])
 
     def distinct_cells(self, cell: Callable) -> sa.Select:
         """Distinct sessions per weekly cell by hashing (session, cell) pairs: for zones whose
@@ -284,10 +402,9 @@ class Plan:
             sa.select(edge.session_id, cell(edge.t)),
             sa.select(delta.session_id, cell(delta.t)),
         ).subquery("cells")
-        return (
-            sa.select(pairs.c.b, sa.func.count(sa.distinct(pairs.c.session_id)).label("n"))
-            .group_by(pairs.c.b)
-        )
+        return sa.select(
+            pairs.c.b, sa.func.count(sa.distinct(pairs.c.session_id)).label("n")
+        ).group_by(pairs.c.b)
 
     def visit_totals(self, keys: Sequence[Key]) -> sa.Select:
         """Per key: pageviews (occurrences), visits, bounces (visits with one occurrence) and
@@ -296,14 +413,26 @@ class Plan:
         if self.pending:
             # Visits with pending events are regrouped; a LEFT JOIN keeps the small pending
             # side as the hash table (a correlated EXISTS would hash the body instead).
-            touched = sa.select(delta.session_id, delta.visit_id, delta.value).distinct().subquery("touched")
+            touched = (
+                sa.select(delta.session_id, delta.visit_id, delta.value)
+                .distinct()
+                .subquery("touched")
+            )
             b0 = self.body.c
-            marked = sa.select(*b0, touched.c.session_id.is_not(None).label("touched")).select_from(
-                self.body.outerjoin(touched, sa.and_(
-                    touched.c.session_id == b0.session_id, touched.c.visit_id == b0.visit_id,
-                    touched.c.value == b0.value,
-                ))
-            ).subquery("marked")
+            marked = (
+                sa.select(*b0, touched.c.session_id.is_not(None).label("touched"))
+                .select_from(
+                    self.body.outerjoin(
+                        touched,
+                        sa.and_(
+                            touched.c.session_id == b0.session_id,
+                            touched.c.visit_id == b0.visit_id,
+                            touched.c.value == b0.value,
+                        ),
+                    )
+                )
+                .subquery("marked")
+            )
             body = marked.c
             is_touched = body.touched
         else:
@@ -315,7 +444,9 @@ class Plan:
         )
         seconds = Q.seconds_between
         clean = _grouped(
-            keys, None, body,
+            keys,
+            None,
+            body,
             sa.func.sum(body.group_hits),
             sa.func.count(),
             sa.func.sum(sa.case((body.group_hits == 1, 1), else_=0)),
@@ -325,35 +456,52 @@ class Plan:
 
         def per_visit(part, n, first, last, where):
             return (
-                sa.select(*(fn(part).label(k) for k, fn in keys), part.session_id, part.visit_id, part.value,
-                          n.label("n"), first.label("f"), last.label("l"))
+                sa.select(
+                    *(fn(part).label(k) for k, fn in keys),
+                    part.session_id,
+                    part.visit_id,
+                    part.value,
+                    n.label("n"),
+                    first.label("f"),
+                    last.label("l"),
+                )
                 .where(where)
                 .group_by(*(fn(part) for _, fn in keys), part.session_id, part.visit_id, part.value)
             )
 
         dirty_parts = sa.union_all(
-            per_visit(body, sa.func.sum(body.hits), sa.func.min(body.first_us), sa.func.max(body.last_us),
-                      sa.or_(sa.not_(inside), is_touched)),
+            per_visit(
+                body,
+                sa.func.sum(body.hits),
+                sa.func.min(body.first_us),
+                sa.func.max(body.last_us),
+                sa.or_(sa.not_(inside), is_touched),
+            ),
             per_visit(edge, sa.func.count(), sa.func.min(edge.t), sa.func.max(edge.t), sa.true()),
-            per_visit(delta, sa.func.count(), sa.func.min(delta.t), sa.func.max(delta.t), sa.true()),
+            per_visit(
+                delta, sa.func.count(), sa.func.min(delta.t), sa.func.max(delta.t), sa.true()
+            ),
         ).subquery("dirty_parts")
         d = dirty_parts.c
         visits = (
-            sa.select(*(d[k] for k, _ in keys), sa.func.sum(d.n).label("n"), sa.func.min(d.f).label("f"),
-                      sa.func.max(d.l).label("l"))
+            sa.select(
+                *(d[k] for k, _ in keys),
+                sa.func.sum(d.n).label("n"),
+                sa.func.min(d.f).label("f"),
+                sa.func.max(d.l).label("l"),
+            )
             .group_by(*(d[k] for k, _ in keys), d.session_id, d.visit_id, d.value)
             .subquery("dirty_visits")
         )
         v = visits.c
-        dirty = (
-            sa.select(
-                *(v[k] for k, _ in keys),
-                _ZERO.label("b"),
-                sa.func.sum(v.n), sa.func.count(), sa.func.sum(sa.case((v.n == 1, 1), else_=0)),
-                sa.func.sum(seconds(self.dialect, v.f, v.l)),
-            )
-            .group_by(*(v[k] for k, _ in keys))
-        )
+        dirty = sa.select(
+            *(v[k] for k, _ in keys),
+            _ZERO.label("b"),
+            sa.func.sum(v.n),
+            sa.func.count(),
+            sa.func.sum(sa.case((v.n == 1, 1), else_=0)),
+            sa.func.sum(seconds(self.dialect, v.f, v.l)),
+        ).group_by(*(v[k] for k, _ in keys))
         return _summed([clean, dirty], keys, ["pageviews", "visits", "bounces", "totaltime"])
 
 
@@ -373,8 +521,11 @@ _ZERO = sa.literal_column("0", BigInt)
 def _grouped(keys, bucket_expr, part, *aggregates, where=None) -> sa.Select:
     key_exprs = [fn(part) for _, fn in keys]
     constant = bucket_expr is None or bucket_expr is _ZERO
-    stmt = sa.select(*(e.label(k) for e, (k, _) in zip(key_exprs, keys)),
-                     (_ZERO if constant else bucket_expr).label("b"), *aggregates)
+    stmt = sa.select(
+        *(e.label(k) for e, (k, _) in zip(key_exprs, keys)),
+        (_ZERO if constant else bucket_expr).label("b"),
+        *aggregates,
+    )
     if where is not None:
         stmt = stmt.where(where)
     group = key_exprs if constant else [*key_exprs, bucket_expr]

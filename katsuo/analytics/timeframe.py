@@ -9,9 +9,10 @@ time zone functions, which are slow on DuckDB and differ between engines.
 from __future__ import annotations
 
 import calendar
+import math
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -32,12 +33,12 @@ EPOCH = datetime(1970, 1, 1)
 
 
 def to_us(value: datetime) -> int:
-    delta = value.astimezone(timezone.utc).replace(tzinfo=None) - EPOCH
+    delta = value.astimezone(UTC).replace(tzinfo=None) - EPOCH
     return (delta.days * 86400 + delta.seconds) * US_PER_SECOND + delta.microseconds
 
 
 def from_us(us: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
 
 
 def parse_ms(name: str, raw: str | None, *, required: bool = True) -> int | None:
@@ -53,7 +54,7 @@ def parse_ms(name: str, raw: str | None, *, required: bool = True) -> int | None
             as_float = float(raw)
         except ValueError:
             raise BadRequest(f"{name}: must be a number of epoch milliseconds") from None
-        if as_float != as_float or as_float in (float("inf"), float("-inf")):
+        if not math.isfinite(as_float):
             raise BadRequest(f"{name}: must be a number of epoch milliseconds")
         value = int(as_float)
     # Inside what every engine can store (years 1 to 9999).
@@ -193,7 +194,7 @@ def choose_unit(start_us: int, end_us: int, requested: str | None) -> str:
     allowed = allowed_units(start_us, max(start_us, end_us))
     if requested is None:
         return allowed[0]
-    for unit in UNITS[UNITS.index(requested):]:
+    for unit in UNITS[UNITS.index(requested) :]:
         if unit in allowed:
             return unit
     return allowed[0]  # pragma: no cover - month and year are always allowed

@@ -31,42 +31,119 @@ from katsuo.store.records import iso_ms
 # --- metric types (queries.md §7) -------------------------------------------------------------
 
 EVENT_TYPES = {
-    "path": "url_path", "entry": "url_path", "exit": "url_path", "referrer": "referrer_domain",
-    "domain": "referrer_domain", "title": "page_title", "query": "url_query", "event": "event_name",
-    "tag": "tag", "hostname": "hostname", "utmSource": "utm_source", "utmMedium": "utm_medium",
-    "utmCampaign": "utm_campaign", "utmContent": "utm_content", "utmTerm": "utm_term",
+    "path": "url_path",
+    "entry": "url_path",
+    "exit": "url_path",
+    "referrer": "referrer_domain",
+    "domain": "referrer_domain",
+    "title": "page_title",
+    "query": "url_query",
+    "event": "event_name",
+    "tag": "tag",
+    "hostname": "hostname",
+    "utmSource": "utm_source",
+    "utmMedium": "utm_medium",
+    "utmCampaign": "utm_campaign",
+    "utmContent": "utm_content",
+    "utmTerm": "utm_term",
 }
 SESSION_TYPES = {
-    "browser": "browser", "os": "os", "device": "device", "screen": "screen", "language": "language",
-    "country": "country", "region": "region", "city": "city", "distinctId": "distinct_id",
+    "browser": "browser",
+    "os": "os",
+    "device": "device",
+    "screen": "screen",
+    "language": "language",
+    "country": "country",
+    "region": "region",
+    "city": "city",
+    "distinctId": "distinct_id",
 }
 METRIC_TYPES = (*EVENT_TYPES, *SESSION_TYPES, "channel")
 SLICE_DIMS = {"path": DIM_PATH, "referrer": DIM_REFERRER, "domain": DIM_REFERRER}
 
 # Brand groups of referrer domains for expanded `domain` metrics (queries.md §8).
 GROUPED_DOMAINS = [
-    ("baidu.com", ["baidu."]), ("bing.com", ["bing."]), ("brave.com", ["brave."]),
-    ("chatgpt.com", ["chatgpt."]), ("duckduckgo.com", ["duckduckgo."]), ("facebook.com", ["facebook."]),
-    ("github.com", ["github."]), ("google.com", ["google."]),
-    ("news.ycombinator.com", ["news.ycombinator.com"]), ("instagram.com", ["instagram.", "ig.com"]),
-    ("linkedin.com", ["linkedin."]), ("pinterest.com", ["pinterest."]), ("reddit.com", ["reddit."]),
-    ("snapchat.com", ["snapchat."]), ("twitter.com", ["twitter.", "t.co", "x.com"]),
-    ("yahoo.com", ["yahoo."]), ("yandex.ru", ["yandex."]),
+    ("baidu.com", ["baidu."]),
+    ("bing.com", ["bing."]),
+    ("brave.com", ["brave."]),
+    ("chatgpt.com", ["chatgpt."]),
+    ("duckduckgo.com", ["duckduckgo."]),
+    ("facebook.com", ["facebook."]),
+    ("github.com", ["github."]),
+    ("google.com", ["google."]),
+    ("news.ycombinator.com", ["news.ycombinator.com"]),
+    ("instagram.com", ["instagram.", "ig.com"]),
+    ("linkedin.com", ["linkedin."]),
+    ("pinterest.com", ["pinterest."]),
+    ("reddit.com", ["reddit."]),
+    ("snapchat.com", ["snapchat."]),
+    ("twitter.com", ["twitter.", "t.co", "x.com"]),
+    ("yahoo.com", ["yahoo."]),
+    ("yandex.ru", ["yandex."]),
 ]
 
 # Channel rules (queries.md §9), first match wins. `None` prefix: fixed name.
 PAID_AD_PARAMS = [
-    "ad_id=", "aid=", "dclid=", "epik=", "fbclid=", "gclid=", "li_fat_id=", "msclkid=", "ob_click_id=",
-    "pc_id=", "rdt_cid=", "scid=", "ttclid=", "twclid=", "utm_medium=cpc", "utm_medium=paid",
-    "utm_medium=paid_social", "utm_source=google",
+    "ad_id=",
+    "aid=",
+    "dclid=",
+    "epik=",
+    "fbclid=",
+    "gclid=",
+    "li_fat_id=",
+    "msclkid=",
+    "ob_click_id=",
+    "pc_id=",
+    "rdt_cid=",
+    "scid=",
+    "ttclid=",
+    "twclid=",
+    "utm_medium=cpc",
+    "utm_medium=paid",
+    "utm_medium=paid_social",
+    "utm_source=google",
 ]
-SEARCH_DOMAINS = ["baidu.com", "bing.com", "chatgpt.com", "duckduckgo.com", "ecosia.org", "google.", "msn.com",
-                  "perplexity.ai", "search.brave.com", "yandex."]
-SOCIAL_DOMAINS = ["bsky.app", "facebook.com", "fb.com", "ig.com", "instagram.com", "linkedin.", "news.ycombinator.com",
-                  "pinterest.", "reddit.", "snapchat.", "t.co", "threads.net", "tiktok.", "twitter.com", "x.com"]
+SEARCH_DOMAINS = [
+    "baidu.com",
+    "bing.com",
+    "chatgpt.com",
+    "duckduckgo.com",
+    "ecosia.org",
+    "google.",
+    "msn.com",
+    "perplexity.ai",
+    "search.brave.com",
+    "yandex.",
+]
+SOCIAL_DOMAINS = [
+    "bsky.app",
+    "facebook.com",
+    "fb.com",
+    "ig.com",
+    "instagram.com",
+    "linkedin.",
+    "news.ycombinator.com",
+    "pinterest.",
+    "reddit.",
+    "snapchat.",
+    "t.co",
+    "threads.net",
+    "tiktok.",
+    "twitter.com",
+    "x.com",
+]
 EMAIL_DOMAINS = ["gmail.", "hotmail.", "mail.yahoo.", "outlook.", "proton.me", "protonmail."]
-SHOPPING_DOMAINS = ["alibaba.com", "aliexpress.com", "amazon.", "bestbuy.com", "ebay.com", "etsy.com", "newegg.com",
-                    "target.com", "walmart.com"]
+SHOPPING_DOMAINS = [
+    "alibaba.com",
+    "aliexpress.com",
+    "amazon.",
+    "bestbuy.com",
+    "ebay.com",
+    "etsy.com",
+    "newegg.com",
+    "target.com",
+    "walmart.com",
+]
 VIDEO_DOMAINS = ["twitch.", "youtube."]
 
 e = schema.website_event
@@ -102,19 +179,33 @@ def _totals(reader: Reader, query: Query) -> dict[str, int]:
         row = {**totals, "visitors": visitors.get("n", 0)}
     else:
         events = Q.Events(query, reader.dialect, types="views", exclude_bounce=True)
-        per_visit = events.select(
-            e.c.session_id, e.c.visit_id, sa.func.count().label("c"),
-            sa.func.min(events.us()).label("f"), sa.func.max(events.us()).label("l"),
-        ).group_by(e.c.session_id, e.c.visit_id).subquery("t")
+        per_visit = (
+            events.select(
+                e.c.session_id,
+                e.c.visit_id,
+                sa.func.count().label("c"),
+                sa.func.min(events.us()).label("f"),
+                sa.func.max(events.us()).label("l"),
+            )
+            .group_by(e.c.session_id, e.c.visit_id)
+            .subquery("t")
+        )
         t = per_visit.c
-        row = reader.one(sa.select(
-            sa.func.coalesce(sa.func.sum(t.c), 0).label("pageviews"),
-            sa.func.count(sa.distinct(t.session_id)).label("visitors"),
-            sa.func.count(sa.distinct(t.visit_id)).label("visits"),
-            sa.func.coalesce(sa.func.sum(sa.case((t.c == 1, 1), else_=0)), 0).label("bounces"),
-            sa.func.coalesce(sa.func.sum(Q.seconds_between(reader.dialect, t.f, t.l)), 0).label("totaltime"),
-        ), query)
-    result = {k: _int(row.get(k)) for k in ("pageviews", "visitors", "visits", "bounces", "totaltime")}
+        row = reader.one(
+            sa.select(
+                sa.func.coalesce(sa.func.sum(t.c), 0).label("pageviews"),
+                sa.func.count(sa.distinct(t.session_id)).label("visitors"),
+                sa.func.count(sa.distinct(t.visit_id)).label("visits"),
+                sa.func.coalesce(sa.func.sum(sa.case((t.c == 1, 1), else_=0)), 0).label("bounces"),
+                sa.func.coalesce(sa.func.sum(Q.seconds_between(reader.dialect, t.f, t.l)), 0).label(
+                    "totaltime"
+                ),
+            ),
+            query,
+        )
+    result = {
+        k: _int(row.get(k)) for k in ("pageviews", "visitors", "visits", "bounces", "totaltime")
+    }
     if query.exclude_bounce:
         result["bounces"] = 0
     return result
@@ -146,12 +237,16 @@ def series(reader: Reader, query: Query) -> tuple[list[dict], list[dict]]:
         b = events.bucket().label("b")
         views = reader.rows(events.select(b, sa.func.count().label("n")).group_by(b), query)
         sessions = reader.rows(
-            events.select(b, sa.func.count(sa.distinct(e.c.session_id)).label("n")).group_by(b), query
+            events.select(b, sa.func.count(sa.distinct(e.c.session_id)).label("n")).group_by(b),
+            query,
         )
 
     def points(found: list[dict]) -> list[dict]:
-        return [{"x": T.bucket_label(r["b"], query.unit, query.timezone), "y": _int(r["n"])}
-                for r in sorted(found, key=lambda r: r["b"]) if r["n"]]
+        return [
+            {"x": T.bucket_label(r["b"], query.unit, query.timezone), "y": _int(r["n"])}
+            for r in sorted(found, key=lambda r: r["b"])
+            if r["n"]
+        ]
 
     return points(views), points(sessions)
 
@@ -168,8 +263,10 @@ def pageviews(reader: Reader, query: Query) -> dict:
             startDate=iso_ms(T.from_us(query.start_us)),
             endDate=iso_ms(T.from_us(query.end_us)),
             compare={
-                "pageviews": compare_views, "sessions": compare_sessions,
-                "startDate": iso_ms(T.from_us(compared.start_us)), "endDate": iso_ms(T.from_us(compared.end_us)),
+                "pageviews": compare_views,
+                "sessions": compare_sessions,
+                "startDate": iso_ms(T.from_us(compared.start_us)),
+                "endDate": iso_ms(T.from_us(compared.end_us)),
             },
         )
     return body
@@ -198,7 +295,7 @@ def searched(query: Query, metric_type: str, search: str | None) -> Query:
 
 def _ordered(rows: list[dict], limit: int | None, offset: int, key: str = "y") -> list[dict]:
     rows.sort(key=lambda r: (-r[key], str(r.get("x", r.get("name", "")))))
-    return rows[offset: offset + limit] if limit is not None else rows[offset:]
+    return rows[offset : offset + limit] if limit is not None else rows[offset:]
 
 
 def metrics(reader: Reader, query: Query, metric_type: str, limit: int, offset: int) -> list[dict]:
@@ -220,14 +317,21 @@ def _session_key(column: str) -> tuple:
     return attr_key(column)
 
 
-def _session_metrics(reader: Reader, query: Query, metric_type: str, limit: int, offset: int) -> list[dict]:
+def _session_metrics(
+    reader: Reader, query: Query, metric_type: str, limit: int, offset: int
+) -> list[dict]:
     column = SESSION_TYPES[metric_type]
     with_country = column in ("region", "city")
     keys = [_session_key(column)] + ([attr_key("country", "country")] if with_country else [])
     if reader.from_slices(query):
-        found = reader.rows(reader.plan(query, DIM_VIEW, session_attrs=True).distinct_sessions(keys), query)
-        rows = [{"x": r["x"], "y": _int(r["n"]), **({"country": r["country"]} if with_country else {})}
-                for r in found if r["x"] not in (None, "")]
+        found = reader.rows(
+            reader.plan(query, DIM_VIEW, session_attrs=True).distinct_sessions(keys), query
+        )
+        rows = [
+            {"x": r["x"], "y": _int(r["n"]), **({"country": r["country"]} if with_country else {})}
+            for r in found
+            if r["x"] not in (None, "")
+        ]
         return _ordered(rows, limit, offset)
     events = Q.Events(query, reader.dialect, types="views", join_session=True, exclude_bounce=True)
     x = keys[0][1](s.c).label("x")
@@ -237,10 +341,13 @@ def _session_metrics(reader: Reader, query: Query, metric_type: str, limit: int,
         .where(x != "")
         .group_by(x, *extra)
         .order_by(sa.desc("y"), x)
-        .limit(limit).offset(offset)
+        .limit(limit)
+        .offset(offset)
     )
-    return [{"x": r["x"], "y": _int(r["y"]), **({"country": r["country"]} if with_country else {})}
-            for r in reader.rows(stmt, query)]
+    return [
+        {"x": r["x"], "y": _int(r["y"]), **({"country": r["country"]} if with_country else {})}
+        for r in reader.rows(stmt, query)
+    ]
 
 
 def _entry_exit(query: Query, first: bool) -> sa.Subquery:
@@ -261,10 +368,12 @@ def _entry_exit(query: Query, first: bool) -> sa.Subquery:
     )
 
 
-def _pageview_metrics(reader: Reader, query: Query, metric_type: str, limit: int, offset: int) -> list[dict]:
+def _pageview_metrics(
+    reader: Reader, query: Query, metric_type: str, limit: int, offset: int
+) -> list[dict]:
     column = EVENT_TYPES[metric_type]
     dim = SLICE_DIMS.get(metric_type)
-    if dim is not None and reader.from_slices(query):
+    if dim is not None and reader.from_slices(query, dim=dim):
         found = reader.rows(reader.plan(query, dim).distinct_sessions([value_key()]), query)
         rows = [{"x": r["x"], "y": _int(r["n"])} for r in found if r["x"] not in (None, "")]
         return _ordered(rows, limit, offset)
@@ -278,14 +387,18 @@ def _pageview_metrics(reader: Reader, query: Query, metric_type: str, limit: int
         x = e.c[column].label("x")
         source = events.from_()
         if column == "referrer_domain":
-            clauses += [e.c.referrer_domain != reader.dialect.strip_www(e.c.hostname), e.c.referrer_domain != ""]
+            clauses += [
+                e.c.referrer_domain != reader.dialect.strip_www(e.c.hostname),
+                e.c.referrer_domain != "",
+            ]
     stmt = (
         sa.select(x, sa.func.count(sa.distinct(e.c.session_id)).label("y"))
         .select_from(source)
         .where(*events.where(), x != "", *clauses)
         .group_by(x)
         .order_by(sa.desc("y"), x)
-        .limit(limit).offset(offset)
+        .limit(limit)
+        .offset(offset)
     )
     return [{"x": r["x"], "y": _int(r["y"])} for r in reader.rows(stmt, query)]
 
@@ -298,7 +411,7 @@ def _event_query(query: Query) -> Query:
 
 def _event_metrics(reader: Reader, query: Query, limit: int, offset: int) -> list[dict]:
     query = _event_query(query)
-    if reader.from_slices(query):
+    if reader.from_slices(query, dim=DIM_EVENT):
         found = reader.rows(reader.plan(query, DIM_EVENT).counts([value_key()]), query)
         rows = [{"x": r["x"], "y": _int(r["n"])} for r in found if r["n"]]
         return _ordered(rows, limit, offset)
@@ -306,7 +419,10 @@ def _event_metrics(reader: Reader, query: Query, limit: int, offset: int) -> lis
     x = e.c.event_name.label("x")
     stmt = (
         events.select(x, sa.func.count().label("y"))
-        .group_by(x).order_by(sa.desc("y"), x).limit(limit).offset(offset)
+        .group_by(x)
+        .order_by(sa.desc("y"), x)
+        .limit(limit)
+        .offset(offset)
     )
     return [{"x": r["x"], "y": _int(r["y"])} for r in reader.rows(stmt, query)]
 
@@ -333,7 +449,9 @@ def _channel_expr(dialect, c, *, revenue: bool = False) -> sa.ColumnElement:
     if revenue:
         paid = _contains_any(dialect, medium, ["cp", "ppc", "retargeting", "paid"])
     else:
-        paid = sa.or_(medium.like("p%"), medium.like("%ppc%"), medium.like("%retargeting%"), medium.like("%paid%"))
+        paid = sa.or_(
+            medium.like("p%"), medium.like("%ppc%"), medium.like("%retargeting%"), medium.like("%paid%")
+        )
     prefix = sa.case((paid, "paid"), else_="organic")
 
     def ilike(col, needle):
@@ -345,11 +463,20 @@ def _channel_expr(dialect, c, *, revenue: bool = False) -> sa.ColumnElement:
         (_contains_any(dialect, medium, ["referral", "app", "link"]), "referral"),
         (ilike(medium, "affiliate"), "affiliate"),
         (sa.or_(ilike(medium, "sms"), ilike(source, "sms")), "sms"),
-        (sa.or_(_contains_any(dialect, referrer, SEARCH_DOMAINS), ilike(medium, "organic")), prefix + "Search"),
+        (
+            sa.or_(_contains_any(dialect, referrer, SEARCH_DOMAINS), ilike(medium, "organic")),
+            prefix + "Search",
+        ),
         (_contains_any(dialect, referrer, SOCIAL_DOMAINS), prefix + "Social"),
         (sa.or_(_contains_any(dialect, referrer, EMAIL_DOMAINS), ilike(medium, "mail")), "email"),
-        (sa.or_(_contains_any(dialect, referrer, SHOPPING_DOMAINS), ilike(medium, "shop")), prefix + "Shopping"),
-        (sa.or_(_contains_any(dialect, referrer, VIDEO_DOMAINS), ilike(medium, "video")), prefix + "Video"),
+        (
+            sa.or_(_contains_any(dialect, referrer, SHOPPING_DOMAINS), ilike(medium, "shop")),
+            prefix + "Shopping",
+        ),
+        (
+            sa.or_(_contains_any(dialect, referrer, VIDEO_DOMAINS), ilike(medium, "video")),
+            prefix + "Video",
+        ),
         (sa.and_(referrer != dialect.strip_www(c.hostname), referrer != ""), "referral"),
         else_="Unknown" if revenue else "",
     )
@@ -358,7 +485,9 @@ def _channel_expr(dialect, c, *, revenue: bool = False) -> sa.ColumnElement:
 def channels(reader: Reader, query: Query) -> list[dict]:
     """`/metrics?type=channel`: distinct sessions per channel; limit/offset ignored."""
     events = Q.Events(query, reader.dialect, types="views", exclude_bounce=True)
-    rows = events.select(e.c.session_id, _channel_expr(reader.dialect, e.c).label("x")).subquery("channels")
+    rows = events.select(e.c.session_id, _channel_expr(reader.dialect, e.c).label("x")).subquery(
+        "channels"
+    )
     stmt = (
         sa.select(rows.c.x, sa.func.count(sa.distinct(rows.c.session_id)).label("y"))
         .where(rows.c.x != "")
@@ -372,8 +501,10 @@ def channels(reader: Reader, query: Query) -> list[dict]:
 
 
 def _grouped_domain(dialect, column) -> sa.ColumnElement:
-    return sa.case(*((_contains_any(dialect, column, needles), domain) for domain, needles in GROUPED_DOMAINS),
-                   else_="Other")
+    return sa.case(
+        *((_contains_any(dialect, column, needles), domain) for domain, needles in GROUPED_DOMAINS),
+        else_="Other",
+    )
 
 
 def expanded(reader: Reader, query: Query, metric_type: str, limit: int, offset: int) -> list[dict]:
@@ -390,8 +521,13 @@ def expanded(reader: Reader, query: Query, metric_type: str, limit: int, offset:
         name = _channel_expr(dialect, e.c)
         # Umami groups by the rule inputs before classifying, so one visit can count as
         # several bounces when its views differ in query (queries.md §9).
-        group_extra = [sa.func.coalesce(e.c.referrer_domain, ""), sa.func.coalesce(e.c.url_query, ""),
-                       e.c.utm_medium, e.c.utm_source, e.c.hostname]
+        group_extra = [
+            sa.func.coalesce(e.c.referrer_domain, ""),
+            sa.func.coalesce(e.c.url_query, ""),
+            e.c.utm_medium,
+            e.c.utm_source,
+            e.c.hostname,
+        ]
         source = events.from_()
         limit, offset = None, 0
     elif metric_type == "event":
@@ -411,27 +547,47 @@ def expanded(reader: Reader, query: Query, metric_type: str, limit: int, offset:
         name = e.c[column]
         source = events.from_()
         if column == "referrer_domain":
-            clauses += [e.c.referrer_domain != dialect.strip_www(e.c.hostname), e.c.referrer_domain != ""]
+            clauses += [
+                e.c.referrer_domain != dialect.strip_www(e.c.hostname),
+                e.c.referrer_domain != "",
+            ]
             if metric_type == "domain":
                 name = _grouped_domain(dialect, e.c.referrer_domain)
         if metric_type in ("entry", "exit"):
             x = schema.website_event.alias("x_event")
             target = (
-                sa.select(x.c.visit_id, (sa.func.min if metric_type == "entry" else sa.func.max)(x.c.created_at)
-                          .label("target_created_at"))
-                .where(x.c.website_id == query.website_id,
-                       x.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
-                       x.c.event_type.not_in(Q.VIEW_TYPES_EXCLUDED))
+                sa.select(
+                    x.c.visit_id,
+                    (sa.func.min if metric_type == "entry" else sa.func.max)(x.c.created_at).label(
+                        "target_created_at"
+                    ),
+                )
+                .where(
+                    x.c.website_id == query.website_id,
+                    x.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
+                    x.c.event_type.not_in(Q.VIEW_TYPES_EXCLUDED),
+                )
                 .group_by(x.c.visit_id)
                 .subquery("x")
             )
-            source = source.join(target, sa.and_(target.c.visit_id == e.c.visit_id,
-                                                 target.c.target_created_at == e.c.created_at))
+            source = source.join(
+                target,
+                sa.and_(
+                    target.c.visit_id == e.c.visit_id, target.c.target_created_at == e.c.created_at
+                ),
+            )
     us = dialect.epoch_us(e.c.created_at)
     name = name.label("name")
     groups = (
-        sa.select(name, *extra, e.c.session_id, e.c.visit_id, sa.func.count().label("c"),
-                  sa.func.min(us).label("f"), sa.func.max(us).label("l"))
+        sa.select(
+            name,
+            *extra,
+            e.c.session_id,
+            e.c.visit_id,
+            sa.func.count().label("c"),
+            sa.func.min(us).label("f"),
+            sa.func.max(us).label("l"),
+        )
         .select_from(source)
         .where(*events.where(), *clauses)
         .group_by(name, *extra, e.c.session_id, e.c.visit_id, *group_extra)
@@ -441,7 +597,8 @@ def expanded(reader: Reader, query: Query, metric_type: str, limit: int, offset:
     extra_cols = [t.country] if extra else []
     stmt = (
         sa.select(
-            t.name, *extra_cols,
+            t.name,
+            *extra_cols,
             sa.func.sum(t.c).label("pageviews"),
             sa.func.count(sa.distinct(t.session_id)).label("visitors"),
             sa.func.count(sa.distinct(t.visit_id)).label("visits"),
@@ -454,10 +611,12 @@ def expanded(reader: Reader, query: Query, metric_type: str, limit: int, offset:
     rows = []
     for r in reader.rows(stmt, query):
         row = {"name": r["name"], **({"country": r["country"]} if extra else {})}
-        row.update({k: _int(r[k]) for k in ("pageviews", "visitors", "visits", "bounces", "totaltime")})
+        row.update(
+            {k: _int(r[k]) for k in ("pageviews", "visitors", "visits", "bounces", "totaltime")}
+        )
         rows.append(row)
     rows.sort(key=lambda r: (-r["visitors"], -r["visits"], str(r["name"])))
-    return rows[offset: offset + limit] if limit is not None else rows
+    return rows[offset : offset + limit] if limit is not None else rows
 
 
 # --- active, date range, values, export ---------------------------------------------------------
@@ -475,9 +634,9 @@ def date_range(reader: Reader, website_id) -> dict:
     """First and last event since 2000-01-01 (reset_at is not applied)."""
     since = T.to_us(T.from_us(0).replace(year=2000))
     row = reader.one(
-        sa.select(sa.func.min(e.c.created_at).label("start"), sa.func.max(e.c.created_at).label("end")).where(
-            e.c.website_id == website_id, e.c.created_at >= Q.at(since)
-        )
+        sa.select(
+            sa.func.min(e.c.created_at).label("start"), sa.func.max(e.c.created_at).label("end")
+        ).where(e.c.website_id == website_id, e.c.created_at >= Q.at(since))
     )
     return {
         "startDate": iso_ms(row["start"]) if row.get("start") else None,
@@ -485,7 +644,9 @@ def date_range(reader: Reader, website_id) -> dict:
     }
 
 
-VALUE_TYPES = {name: f for name, f in F.FIELDS.items() if name in F.PLAIN_NAMES and name != "eventType"}
+VALUE_TYPES = {
+    name: f for name, f in F.FIELDS.items() if name in F.PLAIN_NAMES and name != "eventType"
+}
 
 
 def values(reader: Reader, query: Query, field_name: str | None, search: str | None) -> list[dict]:
@@ -502,16 +663,26 @@ def values(reader: Reader, query: Query, field_name: str | None, search: str | N
     clauses = []
     if search:
         if "," in search:
-            clauses.append(sa.or_(*(reader.dialect.ilike(column, alt) for alt in search.split(",")[:5])))
+            clauses.append(
+                sa.or_(*(reader.dialect.ilike(column, alt) for alt in search.split(",")[:5]))
+            )
         else:
             clauses.append(reader.dialect.ilike(column, f"%{search}%"))
     if f.column == "referrer_domain":
-        clauses += [e.c.referrer_domain != reader.dialect.strip_www(e.c.hostname), e.c.referrer_domain != ""]
+        clauses += [
+            e.c.referrer_domain != reader.dialect.strip_www(e.c.hostname),
+            e.c.referrer_domain != "",
+        ]
     stmt = (
         sa.select(column.label("value"), sa.func.count().label("count"))
-        .select_from(e.join(s, sa.and_(s.c.session_id == e.c.session_id, s.c.website_id == e.c.website_id)))
-        .where(e.c.website_id == query.website_id,
-               e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)), *clauses)
+        .select_from(
+            e.join(s, sa.and_(s.c.session_id == e.c.session_id, s.c.website_id == e.c.website_id))
+        )
+        .where(
+            e.c.website_id == query.website_id,
+            e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
+            *clauses,
+        )
         .group_by(column)
         .order_by(sa.desc("count"), column)
         .limit(10)
@@ -540,4 +711,3 @@ def export(reader: Reader, query: Query) -> dict:
                 writer.writerows(rows)
             archive.writestr(name, text.getvalue())
     return {"zip": base64.b64encode(buffer.getvalue()).decode()}
-

@@ -16,5 +16,7 @@ router = APIRouter(prefix="/api/realtime", tags=["realtime"])
 @router.get("/{website_id}")
 def realtime(website_id: UUID, ctx: AnalyticsRequest) -> dict:
     start_us, end_us = R.window(ctx.now_us)
-    query = ctx.query(startAt=str(start_us // T.US_PER_MS), endAt=str(end_us // T.US_PER_MS), unit="minute")
+    query = ctx.query(
+        startAt=str(start_us // T.US_PER_MS), endAt=str(end_us // T.US_PER_MS), unit="minute"
+    )
     return R.realtime(ctx.reader, query, end_us // T.US_PER_MS)

@@ -61,4 +61,3 @@ def values(website_id: UUID, ctx: AnalyticsRequest) -> list[dict]:
 @router.get("/{website_id}/export")
 def export(website_id: UUID, ctx: AnalyticsRequest) -> dict:
     return W.export(ctx.reader, ctx.query())
-

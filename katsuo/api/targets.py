@@ -28,11 +28,17 @@ class Analytics:
     conn: object
     now_us: int
 
-    def query(self, *, timezone_required: bool = False, unit_param: bool = True, **overrides: str) -> Query:
+    def query(
+        self, *, timezone_required: bool = False, unit_param: bool = True, **overrides: str
+    ) -> Query:
         params = {**self.params, **overrides}
         return analytics_query.parse(
-            params, self.target, self.conn, now_us=self.now_us,
-            timezone_required=timezone_required, unit_param=unit_param,
+            params,
+            self.target,
+            self.conn,
+            now_us=self.now_us,
+            timezone_required=timezone_required,
+            unit_param=unit_param,
         )
 
     def param(self, name: str) -> str | None:
@@ -53,7 +59,9 @@ def load_target(conn, actor, website_id: UUID) -> Target:
     raise NotFound("Website not found")
 
 
-def analytics(website_id: UUID, request: Request, actor: AnyActor, conn: Conn, svc: AppServices) -> Analytics:
+def analytics(
+    website_id: UUID, request: Request, actor: AnyActor, conn: Conn, svc: AppServices
+) -> Analytics:
     target = load_target(conn, actor, website_id)
     reader = Reader.open(conn, svc.db.kind)
     return Analytics(target, reader, dict(request.query_params), conn, analytics_query.now_us())

@@ -346,7 +346,10 @@ schema_version = sa.Table(
 
 # Append-only analytics tables: on DuckDB they carry no primary key or index (ART indexes cost
 # memory and insert speed, and nothing looks these rows up one by one).
-EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue")
+EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue", "katsuo_visit_slice",
+                "katsuo_slice_pending", "katsuo_slice_session")
+
+SESSION_ATTRIBUTES = _SESSION_ATTRS
 
 # --- the read path's derived tables (rebuildable from Umami's tables; see analytics/slices.py) --
 
@@ -371,10 +374,14 @@ visit_slice = sa.Table(
     sa.Column("group_first_us", sa.BigInteger, nullable=False),
     sa.Column("group_last_us", sa.BigInteger, nullable=False),
     sa.Column("group_hits", sa.Integer, nullable=False),
-    *(sa.Column(c, sa.String(50)) for c in (*_SESSION_ATTRS, "distinct_id")),
+    *(sa.Column(c, sa.String(50)) for c in (*SESSION_ATTRIBUTES, "distinct_id")),
     sa.Index("katsuo_visit_slice_website_dim_first_idx", "website_id", "dim", "first_us"),
     sa.Index("katsuo_visit_slice_session_idx", "session_id"),
+    # PostgreSQL reads rows whole: one partition per dimension keeps a query's scan to its own
+    # dimension's rows (DuckDB reads only the columns it needs and skips by zone maps instead).
+    postgresql_partition_by="LIST (dim)",
 )
+SLICE_DIMENSIONS = {0: "view", 1: "path", 2: "referrer", 3: "event"}
 
 # Events written since the slices were last brought up to date: the write path appends here in
 # the same transaction as the events; the read path adds them to what the slices say.
@@ -392,6 +399,18 @@ slice_pending = sa.Table(
     sa.Column("hostname", sa.String(100)),
     sa.Column("event_name", sa.String(50)),
     sa.Index("katsuo_slice_pending_website_idx", "website_id", "created_us"),
+)
+
+# Each session's first and last slice: lets an incremental update of the slices read only the
+# events since the earliest start among the sessions it recomputes, not the whole history.
+slice_session = sa.Table(
+    "katsuo_slice_session",
+    metadata,
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("session_id", Uuid, nullable=False),
+    sa.Column("first_us", sa.BigInteger, nullable=False),
+    sa.Column("last_us", sa.BigInteger, nullable=False),
+    sa.Index("katsuo_slice_session_session_idx", "session_id"),
 )
 
 # Whether the slices describe the events (set by a full rebuild; cleared when they must be

@@ -23,9 +23,15 @@ def send(client, website_id: str, hit: Hit):
     if v.country:
         headers.update({"CF-IPCountry": v.country, "CF-Region-Code": v.region, "CF-IPCity": v.city})
     payload = {
-        "website": website_id, "url": hit.url, "hostname": hit.hostname, "language": v.language,
-        "screen": v.screen, "timestamp": int(hit.at.timestamp()),
-        "browser": v.browser, "os": v.os, "device": v.device,
+        "website": website_id,
+        "url": hit.url,
+        "hostname": hit.hostname,
+        "language": v.language,
+        "screen": v.screen,
+        "timestamp": int(hit.at.timestamp()),
+        "browser": v.browser,
+        "os": v.os,
+        "device": v.device,
     }
     if v.distinct_id:
         payload["id"] = v.distinct_id
@@ -51,10 +57,14 @@ class Dataset:
     state: str
     services: object
 
-    def get(self, path: str, expect: int = 200, **params):
+    def get(self, url: str, expect: int = 200, **params):
         params = {k: v for k, v in params.items() if v is not None}
-        response = self.client.get(path, params=params, headers={"Authorization": f"Bearer {self.token}"})
-        assert response.status_code == expect, f"{path} {params} -> {response.status_code} {response.text}"
+        response = self.client.get(
+            url, params=params, headers={"Authorization": f"Bearer {self.token}"}
+        )
+        assert response.status_code == expect, (
+            f"{url} {params} -> {response.status_code} {response.text}"
+        )
         return response.json()
 
     def stats_path(self, endpoint: str, website: str | None = None) -> str:
@@ -76,9 +86,13 @@ def dataset(request, services):
     empty_database(services)
     app = create_app(services.settings, services)
     with TestClient(app) as client:
-        token = client.post("/api/auth/login", json={"username": "admin", "password": "umami"}).json()["token"]
+        token = client.post(
+            "/api/auth/login", json={"username": "admin", "password": "umami"}
+        ).json()["token"]
         headers = {"Authorization": f"Bearer {token}"}
-        website = client.post("/api/websites", json={"name": "Main", "domain": "example.com"}, headers=headers).json()["id"]
+        website = client.post(
+            "/api/websites", json={"name": "Main", "domain": "example.com"}, headers=headers
+        ).json()["id"]
         first, later = traffic.first_batch(), traffic.later_batch()
         for hit in first:
             send(client, website, hit)
@@ -91,6 +105,10 @@ def dataset(request, services):
             with services.db.begin() as conn:
                 slices.mark_stale(conn)
         with services.db.connect() as conn:
-            pending = conn.execute(sa.select(sa.func.count()).select_from(schema.slice_pending)).scalar_one()
+            pending = conn.execute(
+                sa.select(sa.func.count()).select_from(schema.slice_pending)
+            ).scalar_one()
         assert (pending > 0) == (request.param != "settled")
-        yield Dataset(client, token, Model(first + later, {"main": website}), website, request.param, services)
+        yield Dataset(
+            client, token, Model(first + later, {"main": website}), website, request.param, services
+        )

@@ -8,11 +8,9 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
-
-UTC = timezone.utc
 
 
 @dataclass(frozen=True)
@@ -97,23 +95,56 @@ class Hit:
     def column(self, name: str):
         v = self.visitor
         return {
-            "url_path": self.path, "url_query": self.query, "referrer_domain": self.referrer_domain,
-            "page_title": self.title, "hostname": self.hostname, "event_name": self.name, "tag": self.tag,
-            "utm_source": self.utm("source"), "utm_medium": self.utm("medium"),
-            "utm_campaign": self.utm("campaign"), "utm_content": self.utm("content"), "utm_term": self.utm("term"),
+            "url_path": self.path,
+            "url_query": self.query,
+            "referrer_domain": self.referrer_domain,
+            "page_title": self.title,
+            "hostname": self.hostname,
+            "event_name": self.name,
+            "tag": self.tag,
+            "utm_source": self.utm("source"),
+            "utm_medium": self.utm("medium"),
+            "utm_campaign": self.utm("campaign"),
+            "utm_content": self.utm("content"),
+            "utm_term": self.utm("term"),
             "event_type": self.event_type,
-            "browser": v.browser, "os": v.os, "device": v.device, "screen": v.screen, "language": v.language,
-            "country": v.country, "region": v.stored_region, "city": v.city, "distinct_id": v.distinct_id,
+            "browser": v.browser,
+            "os": v.os,
+            "device": v.device,
+            "screen": v.screen,
+            "language": v.language,
+            "country": v.country,
+            "region": v.stored_region,
+            "city": v.city,
+            "distinct_id": v.distinct_id,
         }[name]
 
 
 FIELD_COLUMNS = {
-    "path": "url_path", "referrer": "referrer_domain", "title": "page_title", "query": "url_query",
-    "hostname": "hostname", "tag": "tag", "event": "event_name", "utmSource": "utm_source",
-    "utmMedium": "utm_medium", "utmCampaign": "utm_campaign", "utmContent": "utm_content",
-    "utmTerm": "utm_term", "browser": "browser", "os": "os", "device": "device", "country": "country",
-    "region": "region", "city": "city", "language": "language", "distinctId": "distinct_id",
-    "domain": "referrer_domain", "entry": "url_path", "exit": "url_path", "eventType": "event_type",
+    "path": "url_path",
+    "referrer": "referrer_domain",
+    "title": "page_title",
+    "query": "url_query",
+    "hostname": "hostname",
+    "tag": "tag",
+    "event": "event_name",
+    "utmSource": "utm_source",
+    "utmMedium": "utm_medium",
+    "utmCampaign": "utm_campaign",
+    "utmContent": "utm_content",
+    "utmTerm": "utm_term",
+    "browser": "browser",
+    "os": "os",
+    "device": "device",
+    "country": "country",
+    "region": "region",
+    "city": "city",
+    "language": "language",
+    "distinctId": "distinct_id",
+    "domain": "referrer_domain",
+    "entry": "url_path",
+    "exit": "url_path",
+    "eventType": "event_type",
 }
 
 
@@ -145,14 +176,28 @@ class Model:
 
     # --- selection ---------------------------------------------------------------------------
 
-    def select(self, start: datetime, end: datetime, filters: dict | None = None, *, match: str = "all",
-               types: str | None = "views", website: str = "main", sessions: set | None = None) -> list[Hit]:
+    def select(
+        self,
+        start: datetime,
+        end: datetime,
+        filters: dict | None = None,
+        *,
+        match: str = "all",
+        types: str | None = "views",
+        website: str = "main",
+        sessions: set | None = None,
+    ) -> list[Hit]:
         """Events in [start, end] (inclusive) passing the filters (`{name: (op, value)}`)."""
         chosen = []
         for hit in self.hits:
             if hit.identify is not None or hit.website != website or not (start <= hit.at <= end):
                 continue
-            if types == "views" and hit.event_type == 2 or types == "custom" and hit.event_type != 2:
+            if (
+                types == "views"
+                and hit.event_type == 2
+                or types == "custom"
+                and hit.event_type != 2
+            ):
                 continue
             if sessions is not None and hit.session not in sessions:
                 continue
@@ -189,12 +234,15 @@ class Model:
     def bucket(at: datetime, unit: str, zone: str | None) -> str:
         local = at if zone in (None, "utc") else at.astimezone(ZoneInfo(zone))
         start = {
-            "minute": local.replace(second=0), "hour": local.replace(minute=0, second=0),
+            "minute": local.replace(second=0),
+            "hour": local.replace(minute=0, second=0),
             "day": local.replace(hour=0, minute=0, second=0),
             "month": local.replace(day=1, hour=0, minute=0, second=0),
             "year": local.replace(month=1, day=1, hour=0, minute=0, second=0),
         }[unit]
-        return start.strftime("%Y-%m-%dT%H:%M:%SZ" if zone in (None, "utc") else "%Y-%m-%d %H:%M:%S")
+        return start.strftime(
+            "%Y-%m-%dT%H:%M:%SZ" if zone in (None, "utc") else "%Y-%m-%d %H:%M:%S"
+        )
 
     def series(self, hits: list[Hit], unit: str, zone: str | None) -> tuple[list, list]:
         views: dict = defaultdict(int)
@@ -203,8 +251,10 @@ class Model:
             label = self.bucket(hit.at, unit, zone)
             views[label] += 1
             sessions[label].add(hit.session)
-        return ([{"x": k, "y": views[k]} for k in sorted(views)],
-                [{"x": k, "y": len(sessions[k])} for k in sorted(sessions)])
+        return (
+            [{"x": k, "y": views[k]} for k in sorted(views)],
+            [{"x": k, "y": len(sessions[k])} for k in sorted(sessions)],
+        )
 
     @staticmethod
     def distinct_per(hits: list[Hit], key) -> dict:
@@ -215,7 +265,9 @@ class Model:
                 found[x].add(hit.session)
         return {x: len(s) for x, s in found.items()}
 
-    def entry_exit(self, start: datetime, end: datetime, first: bool, website: str = "main") -> dict:
+    def entry_exit(
+        self, start: datetime, end: datetime, first: bool, website: str = "main"
+    ) -> dict:
         """Each visit's first (or last) view in range, over all the website's views."""
         chosen: dict = {}
         for hit in self.select(start, end, website=website):
@@ -228,8 +280,15 @@ class Model:
         groups: dict = defaultdict(list)
         for hit in hits:
             groups[(key(hit), hit.session, hit.visit)].append(hit.ts)
-        rows: dict = defaultdict(lambda: {"pageviews": 0, "visitors": set(), "visits": set(), "bounces": 0,
-                                         "totaltime": 0})
+        rows: dict = defaultdict(
+            lambda: {
+                "pageviews": 0,
+                "visitors": set(),
+                "visits": set(),
+                "bounces": 0,
+                "totaltime": 0,
+            }
+        )
         for (name, session, visit), times in groups.items():
             if name in (None, ""):
                 continue
@@ -239,7 +298,10 @@ class Model:
             row["visits"].add(visit)
             row["bounces"] += len(times) == 1
             row["totaltime"] += math.floor(max(times) - min(times))
-        return {name: {**r, "visitors": len(r["visitors"]), "visits": len(r["visits"])} for name, r in rows.items()}
+        return {
+            name: {**r, "visitors": len(r["visitors"]), "visits": len(r["visits"])}
+            for name, r in rows.items()
+        }
 
 
 def previous_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:

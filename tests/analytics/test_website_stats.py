@@ -20,46 +20,77 @@ def test_stats_with_comparison(dataset):
     model = dataset.model
     body = dataset.get(dataset.stats_path("stats"), **dataset.range())
     prev_start, prev_end = previous_window(traffic.START, traffic.END)
-    assert body == {**expected_stats(model, traffic.START, traffic.END),
-                    "comparison": expected_stats(model, prev_start, prev_end)}
+    assert body == {
+        **expected_stats(model, traffic.START, traffic.END),
+        "comparison": expected_stats(model, prev_start, prev_end),
+    }
 
 
-@pytest.mark.parametrize("window", [
-    ("2026-03-06 00:00:00", "2026-03-06 23:59:59.999"),  # one UTC day
-    ("2026-03-06 14:30:00", "2026-03-06 16:30:00"),  # half-hour aligned, two hours
-    ("2026-03-06 09:10:00.5", "2026-03-06 09:40:00"),  # under an hour, straddling visits
-    ("2026-03-01 00:00:00", "2026-03-31 23:59:59.999"),  # the whole month
-])
+@pytest.mark.parametrize(
+    "window",
+    [
+        ("2026-03-06 00:00:00", "2026-03-06 23:59:59.999"),  # one UTC day
+        ("2026-03-06 14:30:00", "2026-03-06 16:30:00"),  # half-hour aligned, two hours
+        ("2026-03-06 09:10:00.5", "2026-03-06 09:40:00"),  # under an hour, straddling visits
+        ("2026-03-01 00:00:00", "2026-03-31 23:59:59.999"),  # the whole month
+    ],
+)
 def test_stats_windows(dataset, window):
     start, end = at(window[0]), at(window[1])
     body = dataset.get(dataset.stats_path("stats"), startAt=ms(start), endAt=ms(end), compare="yoy")
-    assert {k: body[k] for k in body if k != "comparison"} == expected_stats(dataset.model, start, end)
-    assert body["comparison"] == {"pageviews": 0, "visitors": 0, "visits": 0, "bounces": 0, "totaltime": 0}
+    assert {k: body[k] for k in body if k != "comparison"} == expected_stats(
+        dataset.model, start, end
+    )
+    assert body["comparison"] == {
+        "pageviews": 0,
+        "visitors": 0,
+        "visits": 0,
+        "bounces": 0,
+        "totaltime": 0,
+    }
 
 
 @pytest.mark.parametrize("zone", ZONES)
 @pytest.mark.parametrize("unit", ["hour", "day", "month"])
 def test_pageviews(dataset, unit, zone):
-    start, end = (at("2026-03-07 20:13:00"), at("2026-03-09 11:00:00")) if unit == "hour" else (traffic.START, traffic.END)
-    body = dataset.get(dataset.stats_path("pageviews"), startAt=ms(start), endAt=ms(end), unit=unit, timezone=zone)
+    start, end = (
+        (at("2026-03-07 20:13:00"), at("2026-03-09 11:00:00"))
+        if unit == "hour"
+        else (traffic.START, traffic.END)
+    )
+    body = dataset.get(
+        dataset.stats_path("pageviews"), startAt=ms(start), endAt=ms(end), unit=unit, timezone=zone
+    )
     views, sessions = dataset.model.series(dataset.model.select(start, end), unit, zone)
     assert body == {"pageviews": views, "sessions": sessions}
 
 
 def test_pageviews_compare(dataset):
     start, end = traffic.START, traffic.END
-    body = dataset.get(dataset.stats_path("pageviews"), **dataset.range(), unit="day", timezone="Europe/Berlin",
-                       compare="prev")
+    body = dataset.get(
+        dataset.stats_path("pageviews"),
+        **dataset.range(),
+        unit="day",
+        timezone="Europe/Berlin",
+        compare="prev",
+    )
     model = dataset.model
     prev_start, prev_end = previous_window(start, end)
     views, sessions = model.series(model.select(start, end), "day", "Europe/Berlin")
-    prev_views, prev_sessions = model.series(model.select(prev_start, prev_end), "day", "Europe/Berlin")
+    prev_views, prev_sessions = model.series(
+        model.select(prev_start, prev_end), "day", "Europe/Berlin"
+    )
     assert body == {
-        "pageviews": views, "sessions": sessions,
-        "startDate": "2026-03-06T09:17:23.456Z", "endDate": "2026-03-09T17:42:11.789Z",
-        "compare": {"pageviews": prev_views, "sessions": prev_sessions,
-                    "startDate": (prev_start).strftime("%Y-%m-%dT%H:%M:%S.") + "456Z",
-                    "endDate": (prev_end).strftime("%Y-%m-%dT%H:%M:%S.") + "789Z"},
+        "pageviews": views,
+        "sessions": sessions,
+        "startDate": "2026-03-06T09:17:23.456Z",
+        "endDate": "2026-03-09T17:42:11.789Z",
+        "compare": {
+            "pageviews": prev_views,
+            "sessions": prev_sessions,
+            "startDate": (prev_start).strftime("%Y-%m-%dT%H:%M:%S.") + "456Z",
+            "endDate": (prev_end).strftime("%Y-%m-%dT%H:%M:%S.") + "789Z",
+        },
     }
 
 
@@ -71,16 +102,26 @@ def test_unit_upgrades_as_documented(dataset):
 
 
 SESSION_KEYS = {
-    "browser": lambda h: h.visitor.browser, "os": lambda h: h.visitor.os, "device": lambda h: h.visitor.device,
-    "screen": lambda h: h.visitor.screen, "country": lambda h: h.visitor.country,
-    "language": lambda h: h.visitor.language[:2].lower(), "distinctId": lambda h: h.visitor.distinct_id,
-    "city": lambda h: h.visitor.city, "region": lambda h: h.visitor.stored_region,
+    "browser": lambda h: h.visitor.browser,
+    "os": lambda h: h.visitor.os,
+    "device": lambda h: h.visitor.device,
+    "screen": lambda h: h.visitor.screen,
+    "country": lambda h: h.visitor.country,
+    "language": lambda h: h.visitor.language[:2].lower(),
+    "distinctId": lambda h: h.visitor.distinct_id,
+    "city": lambda h: h.visitor.city,
+    "region": lambda h: h.visitor.stored_region,
 }
 EVENT_KEYS = {
-    "path": lambda h: h.path, "title": lambda h: h.title, "query": lambda h: h.query,
-    "hostname": lambda h: h.hostname, "tag": lambda h: h.tag,
-    "utmSource": lambda h: h.utm("source"), "utmMedium": lambda h: h.utm("medium"),
-    "utmCampaign": lambda h: h.utm("campaign"), "utmContent": lambda h: h.utm("content"),
+    "path": lambda h: h.path,
+    "title": lambda h: h.title,
+    "query": lambda h: h.query,
+    "hostname": lambda h: h.hostname,
+    "tag": lambda h: h.tag,
+    "utmSource": lambda h: h.utm("source"),
+    "utmMedium": lambda h: h.utm("medium"),
+    "utmCampaign": lambda h: h.utm("campaign"),
+    "utmContent": lambda h: h.utm("content"),
     "utmTerm": lambda h: h.utm("term"),
 }
 
@@ -88,7 +129,7 @@ EVENT_KEYS = {
 def ranked(counts: dict, limit=500, offset=0, key="y"):
     rows = [{"x": x, key: y} for x, y in counts.items()]
     rows.sort(key=lambda r: (-r[key], str(r["x"])))
-    return rows[offset:offset + limit]
+    return rows[offset : offset + limit]
 
 
 def referrer_key(hit):
@@ -97,7 +138,9 @@ def referrer_key(hit):
     return None if self_referral(hit) else hit.referrer_domain
 
 
-@pytest.mark.parametrize("metric", [*SESSION_KEYS, *EVENT_KEYS, "referrer", "domain", "entry", "exit", "event"])
+@pytest.mark.parametrize(
+    "metric", [*SESSION_KEYS, *EVENT_KEYS, "referrer", "domain", "entry", "exit", "event"]
+)
 def test_metrics(dataset, metric):
     model = dataset.model
     start, end = traffic.START, traffic.END
@@ -121,7 +164,9 @@ def test_metrics(dataset, metric):
         expected = [{**row, "country": countries[row["x"]]} for row in expected]
     assert sorted(body, key=lambda r: (-r["y"], str(r["x"]))) == expected
     # limit and offset page the same ranking
-    paged = dataset.get(dataset.stats_path("metrics"), **dataset.range(), type=metric, limit=2, offset=1)
+    paged = dataset.get(
+        dataset.stats_path("metrics"), **dataset.range(), type=metric, limit=2, offset=1
+    )
     assert [r["y"] for r in paged] == [r["y"] for r in expected[1:3]]
 
 
@@ -129,13 +174,21 @@ def test_metrics_search(dataset):
     model = dataset.model
     views = model.select(traffic.START, traffic.END, {"path": ("c", "DOC")})
     body = dataset.get(dataset.stats_path("metrics"), **dataset.range(), type="path", search="DOC")
-    assert sorted(body, key=lambda r: (-r["y"], r["x"])) == ranked(model.distinct_per(views, lambda h: h.path))
+    assert sorted(body, key=lambda r: (-r["y"], r["x"])) == ranked(
+        model.distinct_per(views, lambda h: h.path)
+    )
     views = model.select(traffic.START, traffic.END, {"browser": ("c", "CHROM")})
-    body = dataset.get(dataset.stats_path("metrics"), **dataset.range(), type="browser", search="CHROM")
-    assert sorted(body, key=lambda r: (-r["y"], r["x"])) == ranked(model.distinct_per(views, SESSION_KEYS["browser"]))
+    body = dataset.get(
+        dataset.stats_path("metrics"), **dataset.range(), type="browser", search="CHROM"
+    )
+    assert sorted(body, key=lambda r: (-r["y"], r["x"])) == ranked(
+        model.distinct_per(views, SESSION_KEYS["browser"])
+    )
 
 
-@pytest.mark.parametrize("metric", ["path", "browser", "country", "referrer", "event", "entry", "title"])
+@pytest.mark.parametrize(
+    "metric", ["path", "browser", "country", "referrer", "event", "entry", "title"]
+)
 def test_expanded_metrics(dataset, metric):
     model = dataset.model
     start, end = traffic.START, traffic.END
@@ -164,12 +217,27 @@ def test_channels(dataset):
     views = dataset.model.select(start, end)
 
     def channel(hit):
-        ref, query, medium, source = hit.referrer_domain or "", hit.query, hit.utm("medium") or "", hit.utm("source") or ""
-        prefix = "paid" if medium.startswith("p") or any(p in medium for p in ("ppc", "retargeting", "paid")) else "organic"
-        has = lambda text, needles: any(n.lower() in text.lower() for n in needles)  # noqa: E731
+        ref, query, medium = hit.referrer_domain or "", hit.query, hit.utm("medium") or ""
+        prefix = (
+            "paid"
+            if medium.startswith("p") or any(p in medium for p in ("ppc", "retargeting", "paid"))
+            else "organic"
+        )
+        has = lambda text, needles: any(n.lower() in text.lower() for n in needles)
         if ref == "" and query == "":
             return "direct"
-        if has(query, ["ad_id=", "aid=", "gclid=", "fbclid=", "msclkid=", "utm_medium=cpc", "utm_source=google"]):
+        if has(
+            query,
+            [
+                "ad_id=",
+                "aid=",
+                "gclid=",
+                "fbclid=",
+                "msclkid=",
+                "utm_medium=cpc",
+                "utm_source=google",
+            ],
+        ):
             return "paidAds"
         if has(medium, ["referral", "app", "link"]):
             return "referral"

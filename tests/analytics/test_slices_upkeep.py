@@ -1,0 +1,119 @@
+"""Upkeep of the visit slices: built in the background at start and kept up to date from the
+writer's hook, rebuilt by the CLI, emptied with a website's data."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from katsuo import cli
+from katsuo.analytics import slices
+from katsuo.config import Settings
+from katsuo.services import Services
+from katsuo.store import schema
+from tests.conftest import make_env
+
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+
+
+def _count(db, table, **where) -> int:
+    with db.connect() as conn:
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(table)
+            .where(*(table.c[k] == v for k, v in where.items()))
+        )
+        return conn.execute(stmt).scalar_one()
+
+
+def _send(client, website, path="/"):
+    response = client.post(
+        "/api/send",
+        json={"type": "event", "payload": {"website": website, "url": path}},
+        headers={"User-Agent": UA, "X-Forwarded-For": "81.2.69.60"},
+    )
+    assert response.status_code == 200
+
+
+def test_background_upkeep(engine, request, tmp_path_factory):
+    """A server starting on a database without slices builds them, and folds new hits in."""
+    from fastapi.testclient import TestClient
+
+    from katsuo.app import create_app
+
+    settings = Settings.from_env(
+        make_env(engine, request, tmp_path_factory, KATSUO_SLICE_SETTLE_SECONDS="1")
+    )
+    services = Services.start(settings)
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            token = client.post(
+                "/api/auth/login", json={"username": "admin", "password": "umami"}
+            ).json()["token"]
+            website = client.post(
+                "/api/websites",
+                json={"name": "W", "domain": "example.com"},
+                headers={"Authorization": f"Bearer {token}"},
+            ).json()["id"]
+            _send(client, website)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and _count(services.db, schema.slice_pending):
+                time.sleep(0.2)
+            assert _count(services.db, schema.slice_pending) == 0
+            with services.db.connect() as conn:
+                assert slices.is_built(conn)
+            assert (
+                _count(services.db, schema.visit_slice, website_id=uuid.UUID(website), dim=0) == 1
+            )
+    finally:
+        services.close()
+
+
+def test_cli_rebuild(engine, request, tmp_path_factory, monkeypatch, capsys):
+    env = make_env(engine, request, tmp_path_factory)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings.from_env(env)
+    services = Services.start(settings)
+    website = uuid.uuid4()
+    try:
+        with services.db.begin() as conn:
+            conn.execute(
+                schema.website_event.insert().values(
+                    event_id=uuid.uuid4(),
+                    website_id=website,
+                    session_id=uuid.uuid4(),
+                    visit_id=uuid.uuid4(),
+                    created_at=datetime(2026, 3, 1, tzinfo=UTC),
+                    url_path="/imported",
+                    event_type=1,
+                )
+            )
+    finally:
+        services.close()
+    cli.main(["slices", "rebuild"])
+    assert "rebuilt" in capsys.readouterr().out
+    services = Services.start(settings)
+    try:
+        assert _count(services.db, schema.visit_slice, website_id=website, dim=1) == 1
+        with services.db.connect() as conn:
+            assert slices.is_built(conn)
+    finally:
+        services.close()
+
+
+def test_reset_and_delete_empty_the_slices(api, services):
+    admin = api.admin()
+    website = admin.new_website()["id"]
+    _send(api.client, website)
+    slices.rebuild(services.db)
+    _send(api.client, website, "/later")
+    key = uuid.UUID(website)
+    assert _count(services.db, schema.visit_slice, website_id=key) > 0
+    assert _count(services.db, schema.slice_pending, website_id=key) == 1
+    admin.ok("POST", f"/api/websites/{website}/reset")
+    assert _count(services.db, schema.visit_slice, website_id=key) == 0
+    assert _count(services.db, schema.slice_pending, website_id=key) == 0

@@ -43,7 +43,8 @@ def _levels(reader: Reader, query: Query, steps: list[Step], window_us: int) -> 
         _condition(reader, query, steps[0])
     ).cte("level1")
     levels = [level]
-    # Every later step's candidates in one scan, a flag per step.
+    # Every later step's candidates in one scan, a flag per step. (Restricting them to level-1
+    # sessions first misleads PostgreSQL into an index lookup per session.)
     later = sa.select(
         e.c.session_id, dialect.epoch_us(e.c.created_at).label("t"),
         *(_condition(reader, query, step).label(f"s{k}") for k, step in enumerate(steps[1:], 2)),
@@ -51,7 +52,6 @@ def _levels(reader: Reader, query: Query, steps: list[Step], window_us: int) -> 
         e.c.website_id == query.website_id,
         e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
         sa.or_(*(_condition(reader, query, step) for step in steps[1:])),
-        e.c.session_id.in_(sa.select(level.c.session_id)),
     ).cte("candidates")
     for k in range(2, len(steps) + 1):
         merged = sa.union_all(

@@ -2,9 +2,11 @@
 how many come back 1, 2, … 31 days later (queries.md §15.5).
 
 A session's cohort is the first day, in the request's zone, on which it has an event passing
-the filters; its activity is every day with any event of the range. Days are counted in SQL as
-whole local days since the epoch (the zone's offsets as a CASE, `sql.local_us`), so a cohort
-that starts before a DST change still counts calendar days.
+the filters; its activity is every day with any event of the range. Both come from one scan that
+groups the range's events by session and local day, the filters evaluated as a flag instead of
+selecting rows. Days are counted in SQL as whole local days since the epoch (the zone's offsets
+as a CASE, `sql.local_us`), so a cohort that starts before a DST change still counts calendar
+days.
 """
 
 from __future__ import annotations
@@ -27,30 +29,42 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     if query.empty:
         return []
     dialect, offsets = reader.dialect, query.offsets
-    us = dialect.epoch_us(e.c.created_at)
-    local_day = dialect.div(Q.local_us(us, offsets), T.US_PER_DAY)
+    local_day = dialect.div(Q.local_us(dialect.epoch_us(e.c.created_at), offsets), T.US_PER_DAY)
+    # One scan: each session's days, and whether an event of that day passes the filters. The
+    # joins the filters need (session attributes, the cohort's sessions) are Umami's inner joins:
+    # a session they drop could never have a cohort day.
     events = Q.Events(query, dialect, types=None)
-    cohorts = events.select(e.c.session_id, sa.func.min(local_day).label("cohort")).group_by(
-        e.c.session_id).cte("cohorts")
+    passes = Q.filters_clauses(dialect, query.filters, events.resolve,
+                               referrer_side_effect=events.self_referral_clause)
+    hit = sa.case((sa.and_(*passes), 1), else_=0) if passes else sa.literal(1, sa.Integer)
     active = (
-        sa.select(e.c.session_id, local_day.label("day"))
+        sa.select(e.c.session_id, local_day.label("day"), sa.func.max(hit).label("hit"))
+        .select_from(events.from_())
         .where(e.c.website_id == query.website_id,
-               e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
-               e.c.session_id.in_(sa.select(cohorts.c.session_id)))
+               e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)))
         .group_by(e.c.session_id, local_day)
-        .subquery("active")
+        .cte("active")
     )
-    day = (active.c.day - cohorts.c.cohort).label("day")
+    a = active.c
+    first_day = sa.func.min(a.day).filter(a.hit == 1)
+    cohorts = (
+        sa.select(a.session_id, first_day.label("cohort"))
+        .group_by(a.session_id)
+        .having(first_day.is_not(None))
+        .cte("cohorts")
+    )
+    c = cohorts.c
+    day = (a.day - c.cohort).label("day")
     returns = (
-        sa.select(cohorts.c.cohort, day, sa.func.count().label("returning"))
-        .select_from(active.join(cohorts, cohorts.c.session_id == active.c.session_id))
+        sa.select(c.cohort, day, sa.func.count().label("returning"))
+        .select_from(active.join(cohorts, c.session_id == a.session_id))
         # Days before the cohort day (activity outside the filters) are not "returns": the
         # spec counts later days only, though Umami 3.1 lists them with negative numbers.
         .where(day.between(0, MAX_DAY))
-        .group_by(cohorts.c.cohort, day)
+        .group_by(c.cohort, day)
         .subquery("returns")
     )
-    sizes = sa.select(cohorts.c.cohort, sa.func.count().label("visitors")).group_by(cohorts.c.cohort).subquery("sizes")
+    sizes = sa.select(c.cohort, sa.func.count().label("visitors")).group_by(c.cohort).subquery("sizes")
     stmt = (
         sa.select(returns.c.cohort, returns.c.day, sizes.c.visitors, returns.c.returning)
         .select_from(returns.join(sizes, sizes.c.cohort == returns.c.cohort))

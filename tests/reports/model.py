@@ -345,21 +345,11 @@ class Reports:
 
     def breakdown(self, start, end, fields: list[str], selection: Selection = NONE) -> list[dict]:
         wanted = 2 if "event" in fields else 1
-        groups: dict = defaultdict(list)
-        for hit in self.events(start, end, selection):
-            if hit.event_type == wanted:
-                key = tuple(hit.column(COLUMNS[f]) for f in fields)
-                groups[(key, hit.session, hit.visit)].append(hit.ts)
-        rows: dict = defaultdict(lambda: {"views": 0, "visitors": set(), "visits": set(), "bounces": 0, "totaltime": 0})
-        for (key, session, visit), times in groups.items():
-            row = rows[key]
-            row["views"] += len(times)
-            row["visitors"].add(session)
-            row["visits"].add(visit)
-            row["bounces"] += len(times) == 1
-            row["totaltime"] += math.floor(max(times) - min(times))
-        return [{**r, "visitors": len(r["visitors"]), "visits": len(r["visits"]), **dict(zip(fields, key))}
-                for key, r in rows.items()]
+        chosen = [h for h in self.events(start, end, selection) if h.event_type == wanted]
+        # The expanded-metrics formulas (queries.md §8), keyed by the tuple of field values.
+        rows = self.model.expanded(chosen, lambda h: tuple(h.column(COLUMNS[f]) for f in fields))
+        return [{"views": r["pageviews"], **{k: r[k] for k in ("visitors", "visits", "bounces", "totaltime")},
+                 **dict(zip(fields, key))} for key, r in rows.items()]
 
     # --- UTM -------------------------------------------------------------------------------------
 

@@ -113,6 +113,13 @@ def test_dates_as_milliseconds_or_iso(data):
     assert loose == as_iso
 
 
+@pytest.mark.parametrize("value", ["*docs\\", "*\\\\", "\\*", "*%_*", "**", "*", "/docs\\*"])
+def test_odd_wildcard_values_are_not_errors(data, value):
+    """LIKE patterns built from step values: a trailing backslash would be a dangling escape."""
+    data.run("funnel", steps=[{"type": "path", "value": value}, {"type": "event", "value": value}], window=5)
+    data.run("goal", type="path", value=value)
+
+
 JUNK = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),

@@ -31,6 +31,8 @@ BAD = [
     ("funnel", {"steps": [FUNNEL["steps"][0], {"type": "event", "value": "x", "filters": [{"property": "p"}]}],
                 "window": 5}, "parameters.steps.1.filters.0.operator"),
     ("journey", {"steps": 2}, "parameters.steps"),
+    ("journey", {"steps": 10**400}, "parameters.steps"),
+    ("funnel", {**FUNNEL, "window": 10**400}, "parameters.window"),
     ("journey", {"steps": 8}, "parameters.steps"),
     ("journey", {"steps": "three"}, "parameters.steps"),
     ("journey", {}, "parameters.steps"),
@@ -75,6 +77,8 @@ def test_bad_parameters_name_the_parameter(data, report_type, parameters, named)
     ("2026-04-01T00:00:00Z", "2026-13-01T00:00:00Z", "parameters.endDate"),
     ("2026-04-02T00:00:00Z", "2026-04-01T00:00:00Z", "parameters.endDate"),
     (1e300, "2026-04-01T00:00:00Z", "parameters.startDate"),
+    (10**400, "2026-04-01T00:00:00Z", "parameters.startDate"),
+    ("0001-01-01T00:00:00+01:00", "2026-04-01T00:00:00Z", "parameters.startDate"),
     ([2026], "2026-04-01T00:00:00Z", "parameters.startDate"),
     (True, "2026-04-01T00:00:00Z", "parameters.startDate"),
 ])
@@ -86,19 +90,21 @@ def test_bad_dates(data, start, end, named):
 
 @pytest.mark.parametrize(("body", "named"), [
     ({"websiteId": None}, "websiteId"),
-    ({"websiteId": "nope", "type": "utm"}, "websiteId"),
+    ({"websiteId": "nope"}, "websiteId"),
     ({"type": "funnel"}, "type"),
     ({"type": None}, "type"),
     ({"filters": []}, "filters"),
     ({"filters": {"os": 3}}, "filters.os"),
+    ({"filters": {"eventType": 10**400}}, "eventType"),
+    ({"filters": {"eventType": "2147483648"}}, "eventType"),
     ({"filters": {"os": "s.Linux"}}, "os"),
     ({"filters": {"segment": "not-a-uuid"}}, "segment"),
     ({"filters": {"match": "some"}}, "match"),
     ({"parameters": [1]}, "parameters"),
 ])
 def test_bad_envelopes(data, body, named):
-    request = {k: v for k, v in {**data.body("utm"), **body}.items() if k != "websiteId" or v is not None}
-    assert named in error(data.client.post("/api/reports/utm", headers=data.headers, json=request))
+    request = {k: v for k, v in {**data.body("retention"), **body}.items() if k != "websiteId" or v is not None}
+    assert named in error(data.client.post("/api/reports/retention", headers=data.headers, json=request))
 
 
 def test_dates_as_milliseconds_or_iso(data):

@@ -73,7 +73,7 @@ class Parameters:
             raise BadRequest(f"parameters.{name}: must be a number")
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise BadRequest(f"parameters.{name}: must be a number") from None
         if not math.isfinite(number) or number <= 0:
             raise BadRequest(f"parameters.{name}: must be a number greater than 0")
@@ -87,7 +87,7 @@ class Parameters:
             raise BadRequest(f"parameters.{name}: required")
         try:
             number = float(value) if not isinstance(value, bool) else math.nan
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             number = math.nan
         if not number.is_integer() or not low <= number <= high:
             raise BadRequest(f"parameters.{name}: must be an integer from {low} to {high}")
@@ -111,14 +111,14 @@ def parse_date(name: str, raw: Any) -> int:
     if isinstance(raw, str) and not raw.strip().lstrip("-").replace(".", "", 1).isdigit():
         try:
             moment = datetime.fromisoformat(raw.strip())
-        except ValueError:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return T.to_us(moment) // T.US_PER_MS
+        except (ValueError, OverflowError):  # not a date, or outside years 1 to 9999 in UTC
             raise BadRequest(f"parameters.{name}: not a valid date ({raw[:40]!r})") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return T.to_us(moment) // T.US_PER_MS
     try:
         ms = float(raw)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise BadRequest(f"parameters.{name}: not a valid date") from None
     # Inside what every engine can store (years 1 to 9999).
     if not math.isfinite(ms) or not -62_135_596_800_000 <= ms <= 253_402_300_799_999:
@@ -136,7 +136,7 @@ def _filter_params(filters: Any) -> dict[str, str]:
         if key not in FILTER_KEYS or value is None or value == "":
             continue
         if key == "eventType" and isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(int(value)) if float(value).is_integer() else str(value)
+            value = str(value) if isinstance(value, int) or not value.is_integer() else str(int(value))
         if not isinstance(value, str):
             raise BadRequest(f"filters.{key}: must be a string")
         params[key] = value

@@ -28,11 +28,11 @@ MIN_STEPS, MAX_STEPS = 2, 8
 e = schema.website_event
 
 
-def _condition(reader: Reader, query: Query, step: Step, events=e) -> sa.ColumnElement:
-    clause = matches(reader.dialect, column(step.type, events), step.value)
+def _condition(reader: Reader, query: Query, step: Step) -> sa.ColumnElement:
+    clause = matches(reader.dialect, column(step.type), step.value)
     if step.type == "event" and step.data:
         # Event-data conditions apply to event steps only, as in Umami.
-        clause = sa.and_(clause, *(data_clause(reader.dialect, query, c, events) for c in step.data))
+        clause = sa.and_(clause, *(data_clause(reader.dialect, query, c) for c in step.data))
     return clause
 
 

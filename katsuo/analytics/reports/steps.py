@@ -50,8 +50,8 @@ class Step:
         return found
 
 
-def column(step_type: str, events=e) -> sa.ColumnElement:
-    return events.c.url_path if step_type == PATH else events.c.event_name
+def column(step_type: str) -> sa.ColumnElement:
+    return e.c.url_path if step_type == PATH else e.c.event_name
 
 
 def matches(dialect: Dialect, column: sa.ColumnElement, value: str) -> sa.ColumnElement:
@@ -81,7 +81,7 @@ def without_event_type(query: Query) -> Query:
     return replace(query, filters=F.Filters(kept, query.filters.match))
 
 
-def data_clause(dialect: Dialect, query: Query, condition: DataCondition, events=e) -> sa.ColumnElement:
+def data_clause(dialect: Dialect, query: Query, condition: DataCondition) -> sa.ColumnElement:
     """The event has event data `property` whose rendered value (numbers without a trailing
     `.0000`, queries.md §11) satisfies the condition; data rows are looked at inside the range."""
     rendered = sa.case((d.c.data_type == 2, sa.func.replace(d.c.string_value, ".0000", "")),
@@ -94,7 +94,7 @@ def data_clause(dialect: Dialect, query: Query, condition: DataCondition, events
         test = dialect.ilike(rendered, f"%{condition.value}%")
         if condition.operator == F.NOT_CONTAINS:
             test = sa.not_(test)
-    return events.c.event_id.in_(
+    return e.c.event_id.in_(
         sa.select(d.c.website_event_id).where(
             d.c.website_id == query.website_id,
             d.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
@@ -135,6 +135,6 @@ def _parse_condition(raw: Any, where: str) -> DataCondition:
     return DataCondition(prop, operator, value)
 
 
-def journey_label(events=e) -> sa.ColumnElement:
+def journey_label() -> sa.ColumnElement:
     """An event's name, or its path when it has none."""
-    return sa.func.coalesce(sa.func.nullif(events.c.event_name, ""), events.c.url_path)
+    return sa.func.coalesce(sa.func.nullif(e.c.event_name, ""), e.c.url_path)

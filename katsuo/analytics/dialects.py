@@ -42,13 +42,9 @@ class Dialect:
         """Umami's `regexp_replace(hostname, '^www.', '')` (the dot matches any character)."""
         return sa.func.regexp_replace(hostname, "^www.", "")
 
-    def left(self, column: sa.ColumnElement, n: int) -> sa.ColumnElement:
-        return sa.func.left(column, n)
-
-    def count_distinct_pair(self, a: sa.ColumnElement, b: sa.ColumnElement) -> sa.ColumnElement:
-        return sa.func.count(sa.distinct(sa.tuple_(a, b)))
-
-    def first_values(self, value: sa.ColumnElement, order: sa.ColumnElement, n: int) -> sa.ColumnElement:
+    def first_values(
+        self, value: sa.ColumnElement, order: sa.ColumnElement, n: int
+    ) -> sa.ColumnElement:
         """Aggregate: the list of a group's first `n` values by `order` (1-based, ascending)."""
         raise NotImplementedError
 
@@ -70,9 +66,6 @@ class DuckDB(Dialect):
         return sa.func.epoch_us(
             sa.func.date_trunc(unit, sa.func.make_timestamp(local_us)), type_=BigInt
         )
-
-    def count_distinct_pair(self, a, b):
-        return sa.func.count(sa.distinct(sa.func.row(a, b)))
 
     def first_values(self, value, order, n):
         # A bounded top-n per group: far cheaper than ordering whole lists.

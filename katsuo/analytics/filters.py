@@ -95,24 +95,10 @@ class Filters:
     items: tuple[Filter, ...] = ()
     match: str = "all"
 
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    @property
-    def on_events(self) -> bool:
-        """Whether some filter needs event rows (not only session attributes)."""
-        return any(f.field.level == EVENT for f in self.items)
-
     @property
     def joins_session(self) -> bool:
         """Umami inner-joins the session table for session fields and for `referrer`."""
         return any(f.is_session or f.field.name == "referrer" for f in self.items)
-
-    def with_filter(self, new: Filter) -> Filters:
-        return Filters(self.items + (new,), self.match)
-
-    def names(self) -> set[str]:
-        return {f.field.name for f in self.items}
 
 
 def parse_value(param: str, name: str, raw: str) -> Filter:

@@ -76,9 +76,6 @@ class Query:
             return None
         return self.window(*T.comparison_window(compare, self.start_us, self.end_us))
 
-    def with_filter(self, new: F.Filter) -> Query:
-        return replace(self, filters=self.filters.with_filter(new))
-
 
 def _uuid(name: str, raw: str) -> UUID:
     try:

@@ -41,10 +41,27 @@ def session_list(
                 )
             )
         )
-    group = [s.c.session_id, s.c.website_id, e.c.hostname, *(s.c[c] for c in SESSION_FIELDS)]
-    grouped = events.select(*group).where(*clauses).group_by(*group)
-    count = reader.one(sa.select(sa.func.count().label("n")).select_from(grouped.subquery()), query)
+    # The page's (session, hostname) groups first, grouping on those two columns only, with the
+    # total as a window count; then the details of just the page's sessions.
     last = sa.func.max(e.c.created_at)
+    groups = (
+        events.select(e.c.session_id, e.c.hostname, last.label("last_at"))
+        .where(*clauses)
+        .group_by(e.c.session_id, e.c.hostname)
+        .subquery("groups")
+    )
+    g = groups.c
+    keys = reader.rows(
+        sa.select(g.session_id, g.hostname, sa.func.count().over().label("total"))
+        .order_by(g.last_at.desc(), g.session_id, g.hostname)
+        .limit(page_size)
+        .offset((page_number - 1) * page_size),
+        query,
+    )
+    if not keys:
+        total = reader.one(sa.select(sa.func.count().label("n")).select_from(groups), query)
+        return page([], _int(total.get("n")), page_number, page_size)
+    group = [s.c.session_id, s.c.website_id, e.c.hostname, *(s.c[c] for c in SESSION_FIELDS)]
     stmt = (
         events.select(
             s.c.session_id.label("id"),
@@ -57,14 +74,14 @@ def session_list(
             sa.func.sum(sa.case((e.c.event_type == 1, 1), else_=0)).label("views"),
             sa.func.sum(sa.case((e.c.event_type == 2, 1), else_=0)).label("events"),
         )
-        .where(*clauses)
+        .where(*clauses, e.c.session_id.in_([k["session_id"] for k in keys]))
         .group_by(*group)
-        .order_by(last.desc(), s.c.session_id, e.c.hostname)
-        .limit(page_size)
-        .offset((page_number - 1) * page_size)
     )
+    order = {(k["session_id"], k["hostname"]): i for i, k in enumerate(keys)}
+    found = [r for r in reader.rows(stmt, query) if (r["id"], r["hostname"]) in order]
+    found.sort(key=lambda r: order[(r["id"], r["hostname"])])
     rows = []
-    for r in reader.rows(stmt, query):
+    for r in found:
         r.update(
             firstAt=_iso(r["firstAt"]),
             lastAt=_iso(r["lastAt"]),
@@ -74,7 +91,7 @@ def session_list(
             events=_int(r["events"]),
         )
         rows.append(r)
-    return page(rows, _int(count.get("n")), page_number, page_size)
+    return page(rows, _int(keys[0]["total"]), page_number, page_size)
 
 
 def session_stats(reader: Reader, query: Query) -> dict:

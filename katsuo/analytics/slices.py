@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -83,7 +84,9 @@ def _mapped(dialect: Dialect, events: sa.Subquery) -> sa.Select:
     )
 
 
-def _slices_select(dialect: Dialect, sessions: list | None, since_us: int | None = None) -> sa.Select:
+def _slices_select(
+    dialect: Dialect, sessions: list | None, since_us: int | None = None
+) -> sa.Select:
     """Slices computed from Umami's tables: all of them, or those of the `sessions` ids. The ids
     are bound as a list: engines then filter the scans with them, where a subquery would have
     DuckDB hash the whole event or session table."""
@@ -103,7 +106,11 @@ def _slices_select(dialect: Dialect, sessions: list | None, since_us: int | None
         events = events.where(w.c.session_id.in_(sessions))
     if since_us is not None:
         events = events.where(w.c.created_at >= T.from_us(since_us))
-    mapped = _mapped(dialect, events.subquery("ev")).subquery("mapped")
+    # Recomputing a few sessions: read their events once (a CTE), not once per dimension.
+    source = (
+        events.subquery("ev") if sessions is None else events.cte("ev").prefix_with("MATERIALIZED")
+    )
+    mapped = _mapped(dialect, source).subquery("mapped")
     m = mapped.c
     slot = dialect.div(m.t, SLOT_US)
     grouped = (
@@ -171,9 +178,44 @@ def _snapshot(db: Database, conn: sa.Connection) -> None:
         conn.execution_options(isolation_level="REPEATABLE READ")
 
 
+_process_lock = threading.Lock()
+_PG_LOCK_KEY = 4715  # pg_advisory_lock key of the slices' upkeep
+
+
+@contextmanager
+def _upkeep(db: Database, *, wait: bool) -> Iterator[bool]:
+    """One upkeep step at a time: a rebuild and a settle, or two settles, must not interleave
+    (in this process, and with PostgreSQL across processes, e.g. the CLI beside a server). The
+    lock is held outside the step's transaction, so its snapshot is taken after the wait."""
+    if not _process_lock.acquire(blocking=wait):
+        yield False
+        return
+    try:
+        if db.kind != "postgresql":
+            yield True
+            return
+        with db.engine.connect() as conn:
+            function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+            got = conn.execute(sa.text(f"select {function}({_PG_LOCK_KEY})")).scalar()
+            conn.commit()
+            try:
+                yield got is not False
+            finally:
+                if got is not False:
+                    conn.execute(sa.text(f"select pg_advisory_unlock({_PG_LOCK_KEY})"))
+                    conn.commit()
+    finally:
+        _process_lock.release()
+
+
 def rebuild(db: Database) -> int:
     """Recompute every slice from Umami's tables. Pending events visible to this transaction are
     included, so they are removed; events committed meanwhile stay pending. Returns the count."""
+    with _upkeep(db, wait=True):
+        return _rebuild(db)
+
+
+def _rebuild(db: Database) -> int:
     dialect = for_engine(db.kind)
     started = time.monotonic()
     with db.engine.connect() as conn:
@@ -188,7 +230,7 @@ def rebuild(db: Database) -> int:
                 conn.execute(slice_t.delete())
                 conn.execute(_insert(dialect, _slices_select(dialect, None), ordered=True))
                 conn.execute(span_t.delete())
-                conn.execute(_insert_spans(None, None))
+                conn.execute(_insert_spans())
                 conn.execute(pending_t.delete())
                 _mark_built(conn)
         finally:
@@ -224,26 +266,56 @@ def mark_stale(conn: sa.Connection) -> None:
     conn.execute(state_t.delete().where(state_t.c.name == STATE_NAME))
 
 
-def _insert_spans(sessions: list | None, since_us: int | None) -> sa.Insert:
-    """Sessions' first and last slice, from the slices (all, or those just recomputed)."""
+def _insert_spans() -> sa.Insert:
+    """Every session's first and last slice, from the slices (a full rebuild)."""
     s = slice_t
-    select = sa.select(s.c.website_id, s.c.session_id, sa.func.min(s.c.first_us), sa.func.max(s.c.last_us))
-    if sessions is not None:
-        select = select.where(s.c.session_id.in_(sessions), s.c.first_us >= since_us)
-    select = select.group_by(s.c.website_id, s.c.session_id)
+    select = sa.select(
+        s.c.website_id, s.c.session_id, sa.func.min(s.c.first_us), sa.func.max(s.c.last_us)
+    ).group_by(s.c.website_id, s.c.session_id)
     return span_t.insert().from_select(["website_id", "session_id", "first_us", "last_us"], select)
+
+
+def _widened_spans(sessions: list) -> sa.Select:
+    """The spans of the pending events' sessions once those events are in: the old span (if
+    any) widened by the pending events' times — small tables only."""
+    p, o = pending_t, span_t
+    pending = (
+        sa.select(
+            p.c.website_id,
+            p.c.session_id,
+            sa.func.min(p.c.created_us).label("first_us"),
+            sa.func.max(p.c.created_us).label("last_us"),
+        )
+        .group_by(p.c.website_id, p.c.session_id)
+        .subquery("p")
+    )
+    old = sa.select(o).where(o.c.session_id.in_(sessions)).subquery("o")
+    return sa.select(
+        pending.c.website_id,
+        pending.c.session_id,
+        sa.func.least(pending.c.first_us, sa.func.coalesce(old.c.first_us, pending.c.first_us)),
+        sa.func.greatest(pending.c.last_us, sa.func.coalesce(old.c.last_us, pending.c.last_us)),
+    ).select_from(pending.outerjoin(old, old.c.session_id == pending.c.session_id))
 
 
 def settle(db: Database) -> int:
     """Fold pending events into the slices: recompute the slices of every session that has a
     pending event, from its events since the earliest start among those sessions (so only
-    recent data is read when the sessions are recent). Returns the number of events folded in."""
+    recent data is read when the sessions are recent). Returns the number of events folded in;
+    0 too when another upkeep step is running (the events stay pending for the next round)."""
+    with _upkeep(db, wait=False) as mine:
+        return _settle(db) if mine else 0
+
+
+def _settle(db: Database) -> int:
     dialect = for_engine(db.kind)
     with db.engine.connect() as conn:
         _snapshot(db, conn)
         with conn.begin():
             p = pending_t
-            count, earliest = conn.execute(sa.select(sa.func.count(), sa.func.min(p.c.created_us))).one()
+            count, earliest = conn.execute(
+                sa.select(sa.func.count(), sa.func.min(p.c.created_us))
+            ).one()
             if not count:
                 return 0
             sessions = conn.execute(sa.select(p.c.session_id).distinct()).scalars().all()
@@ -254,8 +326,15 @@ def settle(db: Database) -> int:
             mine = sa.and_(slice_t.c.session_id.in_(sessions), slice_t.c.first_us >= since)
             conn.execute(slice_t.delete().where(mine))
             conn.execute(_insert(dialect, _slices_select(dialect, sessions, since), ordered=False))
+            spans = conn.execute(_widened_spans(sessions)).all()
             conn.execute(span_t.delete().where(span_t.c.session_id.in_(sessions)))
-            conn.execute(_insert_spans(sessions, since))
+            conn.execute(
+                span_t.insert(),
+                [
+                    {"website_id": w, "session_id": sid, "first_us": first, "last_us": last}
+                    for w, sid, first, last in spans
+                ],
+            )
             conn.execute(p.delete())
     return count
 
@@ -289,17 +368,14 @@ def pending_rows(events: Iterable) -> list[tuple]:
 
 
 class Maintainer:
-    """Background upkeep in the server process: rebuild when missing, then settle periodically.
-
-    With PostgreSQL and several server processes, an advisory lock keeps it to one at a time.
-    """
+    """Background upkeep in the server process: rebuild when missing, then settle periodically
+    (with PostgreSQL and several server processes, whichever gets the lock)."""
 
     def __init__(self, db: Database, interval: float):
         self.db = db
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
 
     def write_hook(self, conn: sa.Connection, batch) -> None:
         """The writer's hook: the batch's events become pending, in the writer's transaction."""
@@ -319,35 +395,23 @@ class Maintainer:
             self._thread.join(timeout=30)
 
     def ensure_built(self) -> None:
-        with self._lock, self.db.connect() as conn:
+        with self.db.connect() as conn:
             built = is_built(conn)
         if not built:
-            with self._lock:
-                self._exclusive(rebuild)
-
-    def settle_now(self) -> int:
-        with self._lock:
-            return self._exclusive(settle) or 0
-
-    def _exclusive(self, step) -> int | None:
-        if self.db.kind != "postgresql":
-            return step(self.db)
-        with self.db.engine.connect() as conn:
-            if not conn.execute(sa.text("select pg_try_advisory_lock(4715)")).scalar():
-                return None
-            try:
-                return step(self.db)
-            finally:
-                conn.execute(sa.text("select pg_advisory_unlock(4715)"))
-                conn.commit()
+            rebuild(self.db)
 
     def _run(self) -> None:
         try:
             self.ensure_built()
         except Exception:
             log.exception("visit slices: rebuild failed; queries read the raw tables")
-        while not self._stop.wait(self.interval):
+        wait = self.interval
+        while not self._stop.wait(wait):
+            started = time.monotonic()
             try:
-                self.settle_now()
-            except Exception:
+                settle(self.db)
+            except Exception:  # a conflict or an outage: try again next round
                 log.warning("visit slices: settle failed, retrying", exc_info=True)
+            # Settling costs time in proportion to the data it scans; keep it to about a tenth
+            # of the time (reads add the pending events meanwhile, so answers never lag).
+            wait = max(self.interval, 9 * (time.monotonic() - started))

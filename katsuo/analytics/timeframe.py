@@ -24,6 +24,8 @@ US_PER_MINUTE = 60 * US_PER_SECOND
 US_PER_HOUR = 60 * US_PER_MINUTE
 US_PER_DAY = 24 * US_PER_HOUR
 
+MIN_US, MAX_US = -62_135_596_800 * US_PER_SECOND, 253_402_300_799_999_999  # years 1 … 9999
+
 UNITS = ("minute", "hour", "day", "month", "year")
 FIXED_UNITS = {"minute": US_PER_MINUTE, "hour": US_PER_HOUR, "day": US_PER_DAY}
 
@@ -58,7 +60,7 @@ def parse_ms(name: str, raw: str | None, *, required: bool = True) -> int | None
             raise BadRequest(f"{name}: must be a number of epoch milliseconds")
         value = int(as_float)
     # Inside what every engine can store (years 1 to 9999).
-    if not -62_135_596_800_000 <= value <= 253_402_300_799_999:
+    if not MIN_US <= value * US_PER_MS <= MAX_US:
         raise BadRequest(f"{name}: out of range")
     return value * US_PER_MS
 
@@ -127,15 +129,21 @@ def _offset_us(zone: ZoneInfo, us: int) -> int:
     return int(offset.total_seconds()) * US_PER_SECOND
 
 
+_YEAR_2100 = 4_102_444_800 * US_PER_SECOND
+
+
 @lru_cache(maxsize=1024)
 def zone_offsets(zone: str | None, start_us: int, end_us: int) -> ZoneOffsets:
     """Offsets of `zone` over [start, end] (a day of margin either side)."""
     if zone is None or zone == "utc":
         return ZoneOffsets((-(2**62),), (0,))
     info = _zoneinfo(zone)
-    lo, hi = start_us - US_PER_DAY, end_us + US_PER_DAY
+    # Offsets are followed between 1970 and 2100 only: a range reaching further (any epoch
+    # milliseconds are valid input) keeps the edge offset there instead of probing millennia.
+    lo = max(start_us - US_PER_DAY, 0)
+    hi = max(lo, min(end_us + US_PER_DAY, _YEAR_2100))
     starts, offsets = [-(2**62)], [_offset_us(info, lo)]
-    step = US_PER_DAY // 2  # zones change offset at most a few times a year, never twice in 12 h
+    step = US_PER_DAY  # zones change offset a few times a year at most, never twice in a day
     probe = lo
     while probe < hi:
         nxt = min(probe + step, hi)
@@ -215,6 +223,8 @@ def parse_compare(raw: str | None) -> str | None:
 
 def _sub_years(us: int, years: int) -> int:
     value = from_us(us)
+    if value.year - years < 1:
+        return MIN_US
     day = min(value.day, calendar.monthrange(value.year - years, value.month)[1])
     return to_us(value.replace(year=value.year - years, day=day))
 
@@ -227,7 +237,8 @@ def comparison_window(compare: str, start_us: int, end_us: int) -> tuple[int, in
     # date-fns differenceInMinutes truncates toward zero, on millisecond timestamps.
     minutes = int((end_us // US_PER_MS - start_us // US_PER_MS) / 60_000)
     shift = minutes * US_PER_MINUTE
-    return start_us - shift, end_us - shift
+    # A window shifted before year 1 (absurd but valid input) starts there: nothing is older.
+    return max(MIN_US, start_us - shift), max(MIN_US, end_us - shift)
 
 
 # --- labels -------------------------------------------------------------------------------------

@@ -147,6 +147,25 @@ def test_bad_input_is_400_naming_the_parameter(api, endpoint, params, name):
     assert response.json()["error"]["message"].startswith(name), response.json()
 
 
+@pytest.mark.parametrize(
+    "endpoint,extra",
+    [
+        ("stats", {}),
+        ("pageviews", {"compare": "yoy", "unit": "year"}),
+        ("metrics", {"type": "browser"}),
+        ("sessions/weekly", {"timezone": "Europe/Paris"}),
+        ("events/series", {"timezone": "Europe/Paris"}),
+    ],
+)
+def test_the_widest_range_is_answered(api, endpoint, extra):
+    admin = api.admin()
+    website = admin.new_website()["id"]
+    hit(admin, website, timestamp=int(at("2026-03-05 10:00:00").timestamp()))
+    params = {"startAt": "-62135596800000", "endAt": "253402300799999", **extra}
+    response = admin.get(f"/api/websites/{website}/{endpoint}", params=params)
+    assert response.status_code == 200, response.text
+
+
 def test_reset_clamps_the_range(api, services):
     admin = api.admin()
     website = admin.new_website()["id"]

@@ -16,7 +16,7 @@ from katsuo.analytics import sql as Q
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports import revenue
 from katsuo.analytics.reports.params import Parameters
-from katsuo.analytics.reports.steps import STEP_TYPES, column, event_type_filter, without_event_type
+from katsuo.analytics.reports.steps import STEP_TYPES, column, event_type_filter, with_event_type
 from katsuo.analytics.runner import Reader
 from katsuo.store import schema
 
@@ -89,7 +89,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
     result["total"] = {"pageviews": 0, "visitors": 0, "visits": 0}
     if query.empty:
         return result
-    query = without_event_type(query).with_filter(event_type_filter(step_type))
+    query = with_event_type(query, event_type_filter(step_type))
     events = Q.Events(query, reader.dialect, types=None)
     converting = events.where() + [column(step_type) == step]
     conversions = (

@@ -16,7 +16,7 @@ from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports.params import Parameters
-from katsuo.analytics.reports.steps import PAGE_VIEW, without_event_type
+from katsuo.analytics.reports.steps import PAGE_VIEW, with_event_type
 from katsuo.analytics.runner import Reader
 from katsuo.errors import BadRequest
 from katsuo.store import schema
@@ -50,7 +50,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     # The docs offer `event` as a field; over page views alone (Umami 3.1) it would always be
     # null, so with `event` chosen the rows are custom events, as the `event` metric counts them.
     event_type = Q.CUSTOM_EVENT if any(f.name == "event" for f in fields) else PAGE_VIEW
-    events = Q.Events(without_event_type(query), reader.dialect, types=None)
+    events = Q.Events(with_event_type(query), reader.dialect, types=None)
     on_events = [f for f in fields if f.level == F.EVENT]
     on_sessions = [f for f in fields if f.level == F.SESSION]
     us = events.us()

@@ -15,7 +15,7 @@ from katsuo.analytics.reports.steps import (
     STEP_TYPES,
     column,
     matches,
-    without_event_type,
+    with_event_type,
 )
 from katsuo.analytics.runner import Reader
 from katsuo.store import schema
@@ -30,7 +30,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
     if query.empty:
         return {"num": 0, "total": 0}
     # The goal's own event type replaces an eventType filter, in both counts, as in Umami.
-    query = without_event_type(query)
+    query = with_event_type(query)
     events = Q.Events(query, reader.dialect, types=None)
     event_type = PAGE_VIEW if goal_type == PATH else Q.CUSTOM_EVENT
     converted = sa.and_(e.c.event_type == event_type, matches(reader.dialect, column(goal_type), value))

@@ -15,7 +15,7 @@ from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports.params import Parameters
-from katsuo.analytics.reports.steps import journey_label, without_event_type
+from katsuo.analytics.reports.steps import journey_label, with_event_type
 from katsuo.analytics.runner import Reader
 from katsuo.store import schema
 
@@ -44,7 +44,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     if params.get("eventType") not in (None, ""):
         # The UI's choice of views (1) or events (2) replaces an eventType filter, as in Umami.
         kind = params.integer("eventType", 1, 5)
-        query = without_event_type(query).with_filter(F.parse_value("parameters.eventType", "eventType", str(kind)))
+        query = with_event_type(query, F.parse_value("parameters.eventType", "eventType", str(kind)))
     if query.empty:
         return []
     events = Q.Events(query, reader.dialect, types=None)

@@ -75,9 +75,12 @@ def event_type_filter(step_type: str) -> F.Filter:
     return F.parse_value("parameters.type", "eventType", str(PAGE_VIEW if step_type == PATH else Q.CUSTOM_EVENT))
 
 
-def without_event_type(query: Query) -> Query:
-    """The query with any `eventType` filter dropped (a report sets its own)."""
+def with_event_type(query: Query, event_type: F.Filter | None = None) -> Query:
+    """The query with its `eventType` filter replaced by `event_type`, or dropped: reports that
+    look at one kind of event set it themselves, as Umami does."""
     kept = tuple(f for f in query.filters.items if f.field.name != "eventType")
+    if event_type is not None:
+        kept += (event_type,)
     return replace(query, filters=F.Filters(kept, query.filters.match))
 
 

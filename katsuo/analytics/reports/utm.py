@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from katsuo.analytics import sql as Q
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports.params import Parameters
-from katsuo.analytics.reports.steps import PAGE_VIEW, without_event_type
+from katsuo.analytics.reports.steps import PAGE_VIEW, with_event_type
 from katsuo.analytics.runner import Reader
 from katsuo.store import schema
 
@@ -24,7 +24,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
     if query.empty:
         return result
     # Page views only: Umami sets eventType to page views, replacing any eventType filter.
-    events = Q.Events(without_event_type(query), reader.dialect, types=None)
+    events = Q.Events(with_event_type(query), reader.dialect, types=None)
     campaign = events.select(*(e.c[name] for name in UTM_COLUMNS)).where(
         e.c.event_type == PAGE_VIEW,
         sa.or_(*(sa.func.coalesce(e.c[name], "") != "" for name in UTM_COLUMNS)),

@@ -39,9 +39,18 @@ WEBSITE = "7a1b0000-0000-4000-8000-000000000001"
 
 # (name, report type, its own parameters); the bench dataset's paths and event names.
 REPORTS = [
-    ("funnel", "funnel", {"window": 60, "steps": [
-        {"type": "path", "value": "/"}, {"type": "path", "value": "/pricing"}, {"type": "path", "value": "/signup"},
-    ]}),
+    (
+        "funnel",
+        "funnel",
+        {
+            "window": 60,
+            "steps": [
+                {"type": "path", "value": "/"},
+                {"type": "path", "value": "/pricing"},
+                {"type": "path", "value": "/signup"},
+            ],
+        },
+    ),
     ("journey", "journey", {"steps": 5}),
     ("retention", "retention", {"timezone": "America/Los_Angeles"}),
     ("attribution", "attribution", {"model": "last-click", "type": "path", "step": "/signup"}),
@@ -83,16 +92,23 @@ def main(argv: list[str] | None = None) -> None:
     only = set(a.only.split(",")) if a.only else None
     end = datetime.fromisoformat(a.end) - timedelta(milliseconds=1)
     e = schema.website_event
-    print(f"reports bench on {db.kind}, website {a.website}, {a.runs} runs (ms: median / min / max)")
+    print(
+        f"reports bench on {db.kind}, website {a.website}, {a.runs} runs (ms: median / min / max)"
+    )
     try:
         with db.connect() as conn:
             for days in (30, 90):
                 start = end - timedelta(days=days) + timedelta(milliseconds=1)
                 baseline_stmt = sa.select(sa.func.count(sa.distinct(e.c.session_id))).where(
-                    e.c.website_id == UUID(a.website), e.c.created_at.between(start, end))
-                base_times, visitors = _timed(lambda stmt=baseline_stmt: conn.execute(stmt).scalar_one(), a.runs)
+                    e.c.website_id == UUID(a.website), e.c.created_at.between(start, end)
+                )
+                base_times, visitors = _timed(
+                    lambda stmt=baseline_stmt: conn.execute(stmt).scalar_one(), a.runs
+                )
                 baseline = statistics.median(base_times)
-                print(f"{days:>3} d  baseline (distinct sessions, {visitors} of them) {baseline:8.1f}")
+                print(
+                    f"{days:>3} d  baseline (distinct sessions, {visitors} of them) {baseline:8.1f}"
+                )
                 for name, report_type, parameters in REPORTS:
                     if only and name not in only:
                         continue
@@ -102,14 +118,30 @@ def main(argv: list[str] | None = None) -> None:
 
                     def run(report_type=report_type, body=body):
                         query, values = report_params.parse(
-                            report_type, report_type, {}, body, Target(UUID(a.website)), conn, now_us=now_us())
-                        return reports.RUNNERS[report_type](Reader.open(conn, db.kind), query, values)
+                            report_type,
+                            report_type,
+                            {},
+                            body,
+                            Target(UUID(a.website)),
+                            conn,
+                            now_us=now_us(),
+                        )
+                        return reports.RUNNERS[report_type](
+                            Reader.open(conn, db.kind), query, values
+                        )
 
                     times, result = _timed(run, a.runs)
                     median = statistics.median(times)
-                    size = len(result) if isinstance(result, list) else len(result.get("referrer", result))
-                    print(f"{days:>3} d  {name:<24} {median:8.1f} / {min(times):8.1f} / {max(times):8.1f}"
-                          f"   ×{median / baseline:5.1f} baseline   ({size} rows)", flush=True)
+                    size = (
+                        len(result)
+                        if isinstance(result, list)
+                        else len(result.get("referrer", result))
+                    )
+                    print(
+                        f"{days:>3} d  {name:<24} {median:8.1f} / {min(times):8.1f} / "
+                        f"{max(times):8.1f}   ×{median / baseline:5.1f} baseline   ({size} rows)",
+                        flush=True,
+                    )
     finally:
         db.close()
 

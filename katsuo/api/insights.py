@@ -44,16 +44,28 @@ class SavedReportRun(Body):
     parameters: Any = None
 
 
-def _run(report_type: str, website_id: UUID, body_type: Any, filters: Any, parameters: Any,
-         actor: Actor, conn, svc) -> Any:
+def _run(
+    report_type: str,
+    website_id: UUID,
+    body_type: Any,
+    filters: Any,
+    parameters: Any,
+    actor: Actor,
+    conn,
+    svc,
+) -> Any:
     target = load_target(conn, actor, website_id)
-    query, values = report_params.parse(report_type, body_type, filters, parameters, target, conn, now_us=now_us())
+    query, values = report_params.parse(
+        report_type, body_type, filters, parameters, target, conn, now_us=now_us()
+    )
     return reports.RUNNERS[report_type](Reader.open(conn, svc.db.kind), query, values)
 
 
 def _route(report_type: str, path: str) -> None:
     def run(body: ReportRequest, actor: AnyActor, conn: Conn, svc: AppServices) -> Any:
-        return _run(report_type, body.website_id, body.type, body.filters, body.parameters, actor, conn, svc)
+        return _run(
+            report_type, body.website_id, body.type, body.filters, body.parameters, actor, conn, svc
+        )
 
     run.__name__ = f"run_{report_type}_report"
     router.post(path, summary=f"Run a {report_type} report")(run)
@@ -66,11 +78,15 @@ _route("goal", "/api/reports/goals")
 
 
 @router.post("/api/reports/{report_id:uuid}/run")
-def run_saved_report(report_id: UUID, body: SavedReportRun, actor: AnyActor, conn: Conn, svc: AppServices) -> Any:
+def run_saved_report(
+    report_id: UUID, body: SavedReportRun, actor: AnyActor, conn: Conn, svc: AppServices
+) -> Any:
     report = _load(conn, report_id)
     authorize(actor, "view", _report_target(conn, report))
     if body.parameters is not None and not isinstance(body.parameters, dict):
         raise BadRequest("parameters: must be an object")
     saved = report.parameters if isinstance(report.parameters, dict) else {}
     parameters = {**saved, **(body.parameters or {})}
-    return _run(report.type, report.website_id, report.type, body.filters, parameters, actor, conn, svc)
+    return _run(
+        report.type, report.website_id, report.type, body.filters, parameters, actor, conn, svc
+    )

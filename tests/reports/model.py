@@ -41,8 +41,14 @@ class Reports:
     def events(self, start, end, selection: Selection = NONE, types=None) -> list[Hit]:
         """Events of any type (page views 1, custom events 2, performance beacons 5) in range
         passing the selection; `types`: "views" (not 2 or 5) or "custom" (2) narrow them."""
-        chosen = self.model.select(start, end, selection.filters, match=selection.match, types=None,
-                                   sessions=selection.cohort)
+        chosen = self.model.select(
+            start,
+            end,
+            selection.filters,
+            match=selection.match,
+            types=None,
+            sessions=selection.cohort,
+        )
         if types == "views":
             chosen = [h for h in chosen if h.event_type not in (2, 5)]
         elif types == "custom":
@@ -59,7 +65,11 @@ class Reports:
         if value.startswith("*") or value.endswith("*"):
             core = value.removeprefix("*")
             core = core[:-1] if value.endswith("*") and len(value) > 1 else core
-            pattern = (".*" if value.startswith("*") else "") + re.escape(core) + (".*" if value.endswith("*") else "")
+            pattern = (
+                (".*" if value.startswith("*") else "")
+                + re.escape(core)
+                + (".*" if value.endswith("*") else "")
+            )
             ok = re.fullmatch(pattern, actual, re.DOTALL) is not None
         else:
             ok = actual == value
@@ -71,42 +81,56 @@ class Reports:
                 if stored is None:
                     return False
                 text, operand = str(stored), condition["value"]
-                test = {"eq": text == operand, "neq": text != operand,
-                        "c": operand.lower() in text.lower(), "dnc": operand.lower() not in text.lower()}
+                test = {
+                    "eq": text == operand,
+                    "neq": text != operand,
+                    "c": operand.lower() in text.lower(),
+                    "dnc": operand.lower() not in text.lower(),
+                }
                 if not test[condition["operator"]]:
                     return False
         return True
 
     # --- funnel ----------------------------------------------------------------------------------
 
-    def funnel(self, start, end, steps: list[dict], window_minutes: float, selection: Selection = NONE) -> list[dict]:
+    def funnel(
+        self, start, end, steps: list[dict], window_minutes: float, selection: Selection = NONE
+    ) -> list[dict]:
         window = timedelta(minutes=window_minutes)
         everything = self.events(start, end)
         level: dict = defaultdict(set)
         for hit in self.events(start, end, selection):
-            if self.step_matches(hit, steps[0]["type"], steps[0]["value"], steps[0].get("filters") or ()):
+            if self.step_matches(
+                hit, steps[0]["type"], steps[0]["value"], steps[0].get("filters") or ()
+            ):
                 level[hit.session].add(hit.at)
         counts = [sum(1 for times in level.values() if times)]
         for step in steps[1:]:
             following: dict = defaultdict(set)
             for hit in everything:
-                if not self.step_matches(hit, step["type"], step["value"], step.get("filters") or ()):
+                if not self.step_matches(
+                    hit, step["type"], step["value"], step.get("filters") or ()
+                ):
                     continue
-                if any(before <= hit.at <= before + window for before in level.get(hit.session, ())):
+                if any(
+                    before <= hit.at <= before + window for before in level.get(hit.session, ())
+                ):
                     following[hit.session].add(hit.at)
             level = following
             counts.append(sum(1 for times in level.values() if times))
         rows = []
         for i, step in enumerate(steps):
             previous = counts[i - 1] if i else 0
-            rows.append({
-                **step,
-                "visitors": counts[i],
-                "previous": previous,
-                "dropped": previous - counts[i] if previous > 0 else 0,
-                "dropoff": None if previous == 0 else 1 - counts[i] / previous,
-                "remaining": None if counts[0] == 0 else counts[i] / counts[0],
-            })
+            rows.append(
+                {
+                    **step,
+                    "visitors": counts[i],
+                    "previous": previous,
+                    "dropped": previous - counts[i] if previous > 0 else 0,
+                    "dropoff": None if previous == 0 else 1 - counts[i] / previous,
+                    "remaining": None if counts[0] == 0 else counts[i] / counts[0],
+                }
+            )
         return rows
 
     # --- goal ------------------------------------------------------------------------------------
@@ -115,7 +139,13 @@ class Reports:
         chosen = self.events(start, end, selection)
         wanted = 1 if goal_type == "path" else 2
         return {
-            "num": len({h.session for h in chosen if h.event_type == wanted and self.step_matches(h, goal_type, value)}),
+            "num": len(
+                {
+                    h.session
+                    for h in chosen
+                    if h.event_type == wanted and self.step_matches(h, goal_type, value)
+                }
+            ),
             "total": len({h.session for h in chosen}),
         }
 
@@ -131,8 +161,16 @@ class Reports:
                 kept.append(slot)
         return [None if slot in (null, absent) else slot for slot in kept]
 
-    def journey(self, start, end, steps: int, start_step=None, end_step=None, selection: Selection = NONE,
-                event_type: int | None = None) -> list[dict]:
+    def journey(
+        self,
+        start,
+        end,
+        steps: int,
+        start_step=None,
+        end_step=None,
+        selection: Selection = NONE,
+        event_type: int | None = None,
+    ) -> list[dict]:
         visits: dict = defaultdict(list)
         for hit in self.events(start, end, selection):
             if event_type is None or hit.event_type == event_type:
@@ -181,8 +219,13 @@ class Reports:
                 if 0 <= offset <= 31:
                     returning[(cohort[session], offset)] += 1
         return [
-            {"date": self.day_instant(day, zone), "day": offset, "visitors": sizes[day],
-             "returnVisitors": n, "percentage": n * 100 / sizes[day]}
+            {
+                "date": self.day_instant(day, zone),
+                "day": offset,
+                "visitors": sizes[day],
+                "returnVisitors": n,
+                "percentage": n * 100 / sizes[day],
+            }
             for (day, offset), n in sorted(returning.items())
         ]
 
@@ -193,9 +236,19 @@ class Reports:
         return code if code.upper() in ISO_CURRENCIES_IN_TRAFFIC else "USD"
 
     def revenue_events(self, start, end, currency: str, selection: Selection = NONE) -> list[Hit]:
-        chosen = self.events(start, end, selection, types="custom") if selection.restricts else self.events(start, end)
-        return [h for h in chosen if h.name and h.data and "revenue" in h.data
-                and self.stored_currency(h.data["currency"]).upper() == currency]
+        chosen = (
+            self.events(start, end, selection, types="custom")
+            if selection.restricts
+            else self.events(start, end)
+        )
+        return [
+            h
+            for h in chosen
+            if h.name
+            and h.data
+            and "revenue" in h.data
+            and self.stored_currency(h.data["currency"]).upper() == currency
+        ]
 
     @staticmethod
     def amount(hit: Hit) -> Decimal:
@@ -206,17 +259,22 @@ class Reports:
         total = float(sum((self.amount(h) for h in paid), Decimal(0)))
         sessions = len({h.session for h in self.events(start, end)})
         return {
-            "sum": total, "count": len(paid), "unique_count": len({h.session for h in paid}),
+            "sum": total,
+            "count": len(paid),
+            "unique_count": len({h.session for h in paid}),
             "total_sessions": sessions,
-            "average": total / len(paid) if paid else 0, "arpu": total / sessions if sessions else 0,
+            "average": total / len(paid) if paid else 0,
+            "arpu": total / sessions if sessions else 0,
         }
 
     @staticmethod
     def bucket_instant(moment: datetime, unit: str, zone: str | None) -> str:
         local = moment.astimezone(ZoneInfo(zone)) if zone not in (None, "utc") else moment
-        start = {"hour": local.replace(minute=0, second=0, microsecond=0),
-                 "day": local.replace(hour=0, minute=0, second=0, microsecond=0),
-                 "month": local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)}[unit]
+        start = {
+            "hour": local.replace(minute=0, second=0, microsecond=0),
+            "day": local.replace(hour=0, minute=0, second=0, microsecond=0),
+            "month": local.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
+        }[unit]
         if zone not in (None, "utc"):
             start = start.replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
         return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -234,9 +292,29 @@ class Reports:
         prefix = "paid" if has(medium, ["cp", "ppc", "retargeting", "paid"]) else "organic"
         if referrer == "" and query == "":
             return "direct"
-        if has(query, ["ad_id=", "aid=", "dclid=", "epik=", "fbclid=", "gclid=", "li_fat_id=", "msclkid=",
-                       "ob_click_id=", "pc_id=", "rdt_cid=", "scid=", "ttclid=", "twclid=", "utm_medium=cpc",
-                       "utm_medium=paid", "utm_medium=paid_social", "utm_source=google"]):
+        if has(
+            query,
+            [
+                "ad_id=",
+                "aid=",
+                "dclid=",
+                "epik=",
+                "fbclid=",
+                "gclid=",
+                "li_fat_id=",
+                "msclkid=",
+                "ob_click_id=",
+                "pc_id=",
+                "rdt_cid=",
+                "scid=",
+                "ttclid=",
+                "twclid=",
+                "utm_medium=cpc",
+                "utm_medium=paid",
+                "utm_medium=paid_social",
+                "utm_source=google",
+            ],
+        ):
             return "paidAds"
         if has(medium, ["referral", "app", "link"]):
             return "referral"
@@ -244,17 +322,71 @@ class Reports:
             return "affiliate"
         if "sms" in medium or "sms" in source:
             return "sms"
-        if has(referrer, ["baidu.com", "bing.com", "chatgpt.com", "duckduckgo.com", "ecosia.org", "google.",
-                          "msn.com", "perplexity.ai", "search.brave.com", "yandex."]) or "organic" in medium:
+        if (
+            has(
+                referrer,
+                [
+                    "baidu.com",
+                    "bing.com",
+                    "chatgpt.com",
+                    "duckduckgo.com",
+                    "ecosia.org",
+                    "google.",
+                    "msn.com",
+                    "perplexity.ai",
+                    "search.brave.com",
+                    "yandex.",
+                ],
+            )
+            or "organic" in medium
+        ):
             return prefix + "Search"
-        if has(referrer, ["bsky.app", "facebook.com", "fb.com", "ig.com", "instagram.com", "linkedin.",
-                          "news.ycombinator.com", "pinterest.", "reddit.", "snapchat.", "t.co", "threads.net",
-                          "tiktok.", "twitter.com", "x.com"]):
+        if has(
+            referrer,
+            [
+                "bsky.app",
+                "facebook.com",
+                "fb.com",
+                "ig.com",
+                "instagram.com",
+                "linkedin.",
+                "news.ycombinator.com",
+                "pinterest.",
+                "reddit.",
+                "snapchat.",
+                "t.co",
+                "threads.net",
+                "tiktok.",
+                "twitter.com",
+                "x.com",
+            ],
+        ):
             return prefix + "Social"
-        if has(referrer, ["gmail.", "hotmail.", "mail.yahoo.", "outlook.", "proton.me", "protonmail."]) or "mail" in medium:
+        if (
+            has(
+                referrer,
+                ["gmail.", "hotmail.", "mail.yahoo.", "outlook.", "proton.me", "protonmail."],
+            )
+            or "mail" in medium
+        ):
             return "email"
-        if has(referrer, ["alibaba.com", "aliexpress.com", "amazon.", "bestbuy.com", "ebay.com", "etsy.com",
-                          "newegg.com", "target.com", "walmart.com"]) or "shop" in medium:
+        if (
+            has(
+                referrer,
+                [
+                    "alibaba.com",
+                    "aliexpress.com",
+                    "amazon.",
+                    "bestbuy.com",
+                    "ebay.com",
+                    "etsy.com",
+                    "newegg.com",
+                    "target.com",
+                    "walmart.com",
+                ],
+            )
+            or "shop" in medium
+        ):
             return prefix + "Shopping"
         if has(referrer, ["twitch.", "youtube."]) or "video" in medium:
             return prefix + "Video"
@@ -262,7 +394,9 @@ class Reports:
             return "referral"
         return "Unknown"
 
-    def revenue(self, start, end, currency, unit, zone, selection: Selection = NONE, prev=None) -> dict:
+    def revenue(
+        self, start, end, currency, unit, zone, selection: Selection = NONE, prev=None
+    ) -> dict:
         paid = self.revenue_events(start, end, currency, selection)
         chart: dict = defaultdict(lambda: [Decimal(0), 0])
         country: dict = defaultdict(Decimal)
@@ -286,15 +420,22 @@ class Reports:
             channel[self.channel(firsts[session])] += value
 
         def by_value(found: dict, names) -> list[dict]:
-            rows = [{**dict(zip(names, key if isinstance(key, tuple) else (key,))), "value": float(v)}
-                    for key, v in found.items()]
+            rows = [
+                {**dict(zip(names, key if isinstance(key, tuple) else (key,))), "value": float(v)}
+                for key, v in found.items()
+            ]
             return sorted(rows, key=lambda r: (-r["value"], *(str(r[n]) for n in names)))
 
         comparison = self.revenue_total(*prev, currency, selection)
         return {
-            "chart": [{"x": x, "t": t, "y": float(v[0]), "count": v[1]}
-                      for (x, t), v in sorted(chart.items(), key=lambda kv: (kv[0][1], kv[0][0]))],
-            "total": {**self.revenue_total(start, end, currency, selection), "comparison": comparison},
+            "chart": [
+                {"x": x, "t": t, "y": float(v[0]), "count": v[1]}
+                for (x, t), v in sorted(chart.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+            ],
+            "total": {
+                **self.revenue_total(start, end, currency, selection),
+                "comparison": comparison,
+            },
             "country": by_value(country, ("name",)),
             "region": by_value(region, ("country", "name")),
             "referrer": by_value(referrer, ("name",)),
@@ -303,10 +444,15 @@ class Reports:
 
     # --- attribution -----------------------------------------------------------------------------
 
-    def attribution(self, start, end, model_name: str, step_type: str, step: str, selection: Selection = NONE) -> dict:
+    def attribution(
+        self, start, end, model_name: str, step_type: str, step: str, selection: Selection = NONE
+    ) -> dict:
         wanted = 1 if step_type == "path" else 2
-        conversions = [h for h in self.events(start, end, selection)
-                       if h.event_type == wanted and (h.path if step_type == "path" else h.name) == step]
+        conversions = [
+            h
+            for h in self.events(start, end, selection)
+            if h.event_type == wanted and (h.path if step_type == "path" else h.name) == step
+        ]
         last_conversion: dict = {}
         for hit in conversions:
             last_conversion[hit.session] = max(hit.at, last_conversion.get(hit.session, hit.at))
@@ -314,19 +460,41 @@ class Reports:
         touches: list[Hit] = []
         for session, converted_at in last_conversion.items():
             own = [h for h in everything if h.session == session]
-            candidates = own if model_name == "first-click" else [h for h in own if h.at < converted_at]
+            candidates = (
+                own if model_name == "first-click" else [h for h in own if h.at < converted_at]
+            )
             if not candidates:
                 continue
-            instant = min(h.at for h in candidates) if model_name == "first-click" else max(h.at for h in candidates)
+            instant = (
+                min(h.at for h in candidates)
+                if model_name == "first-click"
+                else max(h.at for h in candidates)
+            )
             touches += [h for h in candidates if h.at == instant]
-        lists: dict = {name: defaultdict(set) for name in
-                       ("referrer", "paidAds", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")}
+        lists: dict = {
+            name: defaultdict(set)
+            for name in (
+                "referrer",
+                "paidAds",
+                "utm_source",
+                "utm_medium",
+                "utm_campaign",
+                "utm_content",
+                "utm_term",
+            )
+        }
         for hit in touches:
             if hit.referrer_domain and not self_referral(hit):
                 lists["referrer"][hit.referrer_domain].add(hit.session)
             params = dict(p.split("=", 1) for p in hit.query.split("&") if "=" in p)
-            for key, name in (("gclid", "Google Ads"), ("fbclid", "Facebook / Meta"), ("msclkid", "Microsoft Ads"),
-                              ("ttclid", "TikTok Ads"), ("li_fat_id", "LinkedIn Ads"), ("twclid", "Twitter Ads (X)")):
+            for key, name in (
+                ("gclid", "Google Ads"),
+                ("fbclid", "Facebook / Meta"),
+                ("msclkid", "Microsoft Ads"),
+                ("ttclid", "TikTok Ads"),
+                ("li_fat_id", "LinkedIn Ads"),
+                ("twclid", "Twitter Ads (X)"),
+            ):
                 if params.get(key):
                     lists["paidAds"][name].add(hit.session)
                     break
@@ -334,11 +502,17 @@ class Reports:
                 if hit.utm(part):
                     lists[f"utm_{part}"][hit.utm(part)].add(hit.session)
         result = {
-            name: sorted(({"name": k, "value": len(v)} for k, v in found.items()), key=lambda r: (-r["value"], r["name"]))[:20]
+            name: sorted(
+                ({"name": k, "value": len(v)} for k, v in found.items()),
+                key=lambda r: (-r["value"], r["name"]),
+            )[:20]
             for name, found in lists.items()
         }
-        result["total"] = {"pageviews": len(conversions), "visitors": len({h.session for h in conversions}),
-                           "visits": len({h.visit for h in conversions})}
+        result["total"] = {
+            "pageviews": len(conversions),
+            "visitors": len({h.session for h in conversions}),
+            "visits": len({h.visit for h in conversions}),
+        }
         return result
 
     # --- breakdown -------------------------------------------------------------------------------
@@ -348,8 +522,14 @@ class Reports:
         chosen = [h for h in self.events(start, end, selection) if h.event_type == wanted]
         # The expanded-metrics formulas (queries.md §8), keyed by the tuple of field values.
         rows = self.model.expanded(chosen, lambda h: tuple(h.column(COLUMNS[f]) for f in fields))
-        return [{"views": r["pageviews"], **{k: r[k] for k in ("visitors", "visits", "bounces", "totaltime")},
-                 **dict(zip(fields, key))} for key, r in rows.items()]
+        return [
+            {
+                "views": r["pageviews"],
+                **{k: r[k] for k in ("visitors", "visits", "bounces", "totaltime")},
+                **dict(zip(fields, key)),
+            }
+            for key, r in rows.items()
+        ]
 
     # --- UTM -------------------------------------------------------------------------------------
 
@@ -360,17 +540,34 @@ class Reports:
             for hit in self.events(start, end, selection):
                 if hit.event_type == 1 and hit.utm(part):
                     counted[hit.utm(part)] += 1
-            result[f"utm_{part}"] = sorted(({"utm": k, "views": n} for k, n in counted.items()),
-                                           key=lambda r: (-r["views"], r["utm"]))
+            result[f"utm_{part}"] = sorted(
+                ({"utm": k, "views": n} for k, n in counted.items()),
+                key=lambda r: (-r["views"], r["utm"]),
+            )
         return result
 
 
 COLUMNS = {
-    "path": "url_path", "referrer": "referrer_domain", "title": "page_title", "query": "url_query", "os": "os",
-    "browser": "browser", "device": "device", "country": "country", "region": "region", "city": "city",
-    "tag": "tag", "hostname": "hostname", "distinctId": "distinct_id", "language": "language",
-    "event": "event_name", "utmSource": "utm_source", "utmMedium": "utm_medium", "utmCampaign": "utm_campaign",
-    "utmContent": "utm_content", "utmTerm": "utm_term",
+    "path": "url_path",
+    "referrer": "referrer_domain",
+    "title": "page_title",
+    "query": "url_query",
+    "os": "os",
+    "browser": "browser",
+    "device": "device",
+    "country": "country",
+    "region": "region",
+    "city": "city",
+    "tag": "tag",
+    "hostname": "hostname",
+    "distinctId": "distinct_id",
+    "language": "language",
+    "event": "event_name",
+    "utmSource": "utm_source",
+    "utmMedium": "utm_medium",
+    "utmCampaign": "utm_campaign",
+    "utmContent": "utm_content",
+    "utmTerm": "utm_term",
 }
 
 

@@ -9,18 +9,26 @@ from tests.analytics.model import at
 from tests.reports import traffic
 from tests.reports.conftest import SELECTIONS
 
-CHECKOUT = [{"type": "path", "value": "/"}, {"type": "path", "value": "/pricing"}, {"type": "event", "value": "signup"}]
+CHECKOUT = [
+    {"type": "path", "value": "/"},
+    {"type": "path", "value": "/pricing"},
+    {"type": "event", "value": "signup"},
+]
 
 
 def approx_rows(rows: list[dict]) -> list[dict]:
-    return [{k: pytest.approx(v) if isinstance(v, float) else v for k, v in row.items()} for row in rows]
+    return [
+        {k: pytest.approx(v) if isinstance(v, float) else v for k, v in row.items()} for row in rows
+    ]
 
 
 @pytest.mark.parametrize("selection", SELECTIONS)
 def test_three_steps(data, selection):
     filters, model_selection = data.selections[selection]
     body = data.run("funnel", filters=filters, steps=CHECKOUT, window=30)
-    assert body == approx_rows(data.expect.funnel(traffic.START, traffic.END, CHECKOUT, 30, model_selection))
+    assert body == approx_rows(
+        data.expect.funnel(traffic.START, traffic.END, CHECKOUT, 30, model_selection)
+    )
 
 
 def test_three_steps_counts_by_hand(data):
@@ -30,8 +38,15 @@ def test_three_steps_counts_by_hand(data):
     /pricing follows it."""
     body = data.run("funnel", steps=CHECKOUT, window=30)
     assert [row["visitors"] for row in body] == [8, 4, 3]
-    assert body[0] == {"type": "path", "value": "/", "visitors": 8, "previous": 0, "dropped": 0, "dropoff": None,
-                       "remaining": 1}
+    assert body[0] == {
+        "type": "path",
+        "value": "/",
+        "visitors": 8,
+        "previous": 0,
+        "dropped": 0,
+        "dropoff": None,
+        "remaining": 1,
+    }
     assert body[2]["dropped"] == 1 and body[2]["dropoff"] == pytest.approx(0.25)
     assert body[2]["remaining"] == pytest.approx(3 / 8)
 
@@ -42,27 +57,46 @@ def test_window_is_minutes_after_the_previous_step(data, window):
     assert body == approx_rows(data.expect.funnel(traffic.START, traffic.END, CHECKOUT, window))
 
 
-@pytest.mark.parametrize("steps", [
-    [{"type": "path", "value": "/docs*"}, {"type": "path", "value": "*api"}],
-    [{"type": "path", "value": "*"}, {"type": "path", "value": "/pricing"}, {"type": "path", "value": "/signup"},
-     {"type": "event", "value": "purchase"}],
-    # The signup event happened on /pricing: a path step matches a custom event's page too.
-    [{"type": "event", "value": "signup"}, {"type": "path", "value": "/pricing"}],
-    [{"type": "path", "value": "/"}, {"type": "path", "value": "/"}],
-])
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [{"type": "path", "value": "/docs*"}, {"type": "path", "value": "*api"}],
+        [
+            {"type": "path", "value": "*"},
+            {"type": "path", "value": "/pricing"},
+            {"type": "path", "value": "/signup"},
+            {"type": "event", "value": "purchase"},
+        ],
+        # The signup event happened on /pricing: a path step matches a custom event's page too.
+        [{"type": "event", "value": "signup"}, {"type": "path", "value": "/pricing"}],
+        [{"type": "path", "value": "/"}, {"type": "path", "value": "/"}],
+    ],
+)
 def test_wildcards_and_repeated_pages(data, steps):
     body = data.run("funnel", steps=steps, window=60)
     assert body == approx_rows(data.expect.funnel(traffic.START, traffic.END, steps, 60))
 
 
 def test_event_data_conditions(data):
-    steps = [CHECKOUT[0], CHECKOUT[1],
-             {"type": "event", "value": "signup", "filters": [{"property": "plan", "operator": "eq", "value": "pro"}]}]
+    steps = [
+        CHECKOUT[0],
+        CHECKOUT[1],
+        {
+            "type": "event",
+            "value": "signup",
+            "filters": [{"property": "plan", "operator": "eq", "value": "pro"}],
+        },
+    ]
     body = data.run("funnel", steps=steps, window=30)
     assert body == approx_rows(data.expect.funnel(traffic.START, traffic.END, steps, 30))
     assert [row["visitors"] for row in body] == [8, 4, 1]  # only anna chose pro
     assert body[2]["filters"] == steps[2]["filters"]
-    for operator, value, reached in (("neq", "pro", 1), ("c", "RE", 1), ("c", "r", 2), ("dnc", "fr", 1)):
+    for operator, value, reached in (
+        ("neq", "pro", 1),
+        ("c", "RE", 1),
+        ("c", "r", 2),
+        ("dnc", "fr", 1),
+    ):
         steps[2]["filters"] = [{"property": "plan", "operator": operator, "value": value}]
         assert data.run("funnel", steps=steps, window=30)[2]["visitors"] == reached
 
@@ -74,5 +108,13 @@ def test_range_edges(data):
 
 
 def test_empty_range(data):
-    body = data.run("funnel", start=at("2025-01-01 00:00:00"), end=at("2025-01-02 00:00:00"), steps=CHECKOUT, window=30)
-    assert [(row["visitors"], row["dropoff"], row["remaining"]) for row in body] == [(0, None, None)] * 3
+    body = data.run(
+        "funnel",
+        start=at("2025-01-01 00:00:00"),
+        end=at("2025-01-02 00:00:00"),
+        steps=CHECKOUT,
+        window=30,
+    )
+    assert [(row["visitors"], row["dropoff"], row["remaining"]) for row in body] == [
+        (0, None, None)
+    ] * 3

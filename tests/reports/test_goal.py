@@ -10,7 +10,9 @@ from tests.reports.conftest import SELECTIONS
 
 
 @pytest.mark.parametrize("selection", SELECTIONS)
-@pytest.mark.parametrize("goal", [("path", "/pricing"), ("event", "signup"), ("path", "/docs*"), ("event", "*e")])
+@pytest.mark.parametrize(
+    "goal", [("path", "/pricing"), ("event", "signup"), ("path", "/docs*"), ("event", "*e")]
+)
 def test_goal(data, selection, goal):
     filters, model_selection = data.selections[selection]
     body = data.run("goal", filters=filters, type=goal[0], value=goal[1])

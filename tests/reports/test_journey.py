@@ -21,11 +21,21 @@ def by_count(rows: list[dict]) -> list:
 def test_journey(data, selection, steps):
     filters, model_selection = data.selections[selection]
     body = data.run("journey", filters=filters, steps=steps)
-    assert by_count(body) == by_count(data.expect.journey(traffic.START, traffic.END, steps, selection=model_selection))
+    assert by_count(body) == by_count(
+        data.expect.journey(traffic.START, traffic.END, steps, selection=model_selection)
+    )
 
 
-@pytest.mark.parametrize(("start_step", "end_step"), [("/", None), (None, "/pricing"), ("/", "/pricing"),
-                                                      ("/pricing", "signup"), ("/docs", "/docs/api")])
+@pytest.mark.parametrize(
+    ("start_step", "end_step"),
+    [
+        ("/", None),
+        (None, "/pricing"),
+        ("/", "/pricing"),
+        ("/pricing", "signup"),
+        ("/docs", "/docs/api"),
+    ],
+)
 def test_start_and_end_steps(data, start_step, end_step):
     body = data.run("journey", steps=4, startStep=start_step, endStep=end_step)
     expected = data.expect.journey(traffic.START, traffic.END, 4, start_step, end_step)
@@ -36,7 +46,9 @@ def test_start_and_end_steps(data, start_step, end_step):
 @pytest.mark.parametrize("event_type", [1, 2])
 def test_views_or_events_only(data, event_type):
     body = data.run("journey", steps=3, eventType=event_type)
-    assert by_count(body) == by_count(data.expect.journey(traffic.START, traffic.END, 3, event_type=event_type))
+    assert by_count(body) == by_count(
+        data.expect.journey(traffic.START, traffic.END, 3, event_type=event_type)
+    )
 
 
 def test_items_shape_by_hand(data):
@@ -45,11 +57,14 @@ def test_items_shape_by_hand(data):
     body = data.run("journey", steps=3, startStep="/", endStep="/signup")
     assert {"items": ["/", "/pricing", "/signup", None], "count": 1} in body
     # emma's visit of 2 April is one page: e1, SQL NULLs, then the absent slots — two nulls.
-    assert {"items": ["/blog", None, None], "count": 1} in data.run("journey", steps=3, startStep="/blog")
+    assert {"items": ["/blog", None, None], "count": 1} in data.run(
+        "journey", steps=3, startStep="/blog"
+    )
     # At 7 steps there are no absent slots, and ines's visit fills all seven (two performance
     # beacons count as events on their pages), so no null at all.
     seven = data.run("journey", steps=7, startStep="/docs/install", endStep="purchase")
     assert seven == [{"items": ["/docs/install", "/docs/api", "/docs", "purchase"], "count": 1}]
     # Views only: three pages, then a SQL NULL and the absent slots.
-    assert data.run("journey", steps=5, eventType=1, startStep="/docs/install", endStep="/docs") == [
-        {"items": ["/docs/install", "/docs/api", "/docs", None, None], "count": 1}]
+    assert data.run(
+        "journey", steps=5, eventType=1, startStep="/docs/install", endStep="/docs"
+    ) == [{"items": ["/docs/install", "/docs/api", "/docs", None, None], "count": 1}]

@@ -23,8 +23,12 @@ def _approx(value):
 
 
 def in_range(country: str | None = None):
-    return [b for b in traffic.beacons() if traffic.START <= b.at <= traffic.END
-            and (country is None or b.visitor.country == country)]
+    return [
+        b
+        for b in traffic.beacons()
+        if traffic.START <= b.at <= traffic.END
+        and (country is None or b.visitor.country == country)
+    ]
 
 
 @pytest.mark.parametrize("metric", ["lcp", "inp", "cls"])
@@ -34,15 +38,27 @@ def test_performance(data, metric):
     days: dict = defaultdict(list)
     for beacon in beacons:
         days[data.expect.bucket_instant(beacon.at, "day", "Europe/Berlin")].append(beacon)
-    assert body["chart"] == [{"t": t, **{k: _approx(v) for k, v in _stats(days[t], metric).items()}} for t in sorted(days)]
-    assert body["summary"] == {**{m: {k: _approx(v or 0) for k, v in _stats(beacons, m).items()} for m in METRICS},
-                               "count": len(beacons)}
-    for key, attribute in (("pages", lambda b: b.path), ("pageTitles", lambda b: b.title),
-                           ("devices", lambda b: b.visitor.device), ("browsers", lambda b: b.visitor.browser)):
+    assert body["chart"] == [
+        {"t": t, **{k: _approx(v) for k, v in _stats(days[t], metric).items()}}
+        for t in sorted(days)
+    ]
+    assert body["summary"] == {
+        **{m: {k: _approx(v or 0) for k, v in _stats(beacons, m).items()} for m in METRICS},
+        "count": len(beacons),
+    }
+    for key, attribute in (
+        ("pages", lambda b: b.path),
+        ("pageTitles", lambda b: b.title),
+        ("devices", lambda b: b.visitor.device),
+        ("browsers", lambda b: b.visitor.browser),
+    ):
         groups: dict = defaultdict(list)
         for beacon in beacons:
             groups[attribute(beacon)].append(beacon)
-        rows = [{"name": name, **_stats(found, metric), "count": len(found)} for name, found in groups.items()]
+        rows = [
+            {"name": name, **_stats(found, metric), "count": len(found)}
+            for name, found in groups.items()
+        ]
         rows.sort(key=lambda r: (r["p75"] is None, -(r["p75"] or 0), r["name"]))
         assert body[key] == [{k: _approx(v) for k, v in row.items()} for row in rows]
 

@@ -27,7 +27,9 @@ def test_retention_by_zone(data, zone):
 def test_retention_selections(data, selection):
     filters, model_selection = data.selections[selection]
     body = data.run("retention", filters=filters, timezone="Europe/Berlin")
-    assert body == approx(data.expect.retention(traffic.START, traffic.END, "Europe/Berlin", model_selection))
+    assert body == approx(
+        data.expect.retention(traffic.START, traffic.END, "Europe/Berlin", model_selection)
+    )
 
 
 def test_month_boundary_by_hand(data):
@@ -38,11 +40,19 @@ def test_month_boundary_by_hand(data):
     on 29 March and returns on days 2 (06:30 UTC on 1 April is still 31 March), 4 and 6."""
     body = data.run("retention", timezone="America/Los_Angeles")
     first = [row for row in body if row["date"] == "2026-03-27T07:00:00Z"]
-    assert first[0] == {"date": "2026-03-27T07:00:00Z", "day": 0, "visitors": 4, "returnVisitors": 4, "percentage": 100}
+    assert first[0] == {
+        "date": "2026-03-27T07:00:00Z",
+        "day": 0,
+        "visitors": 4,
+        "returnVisitors": 4,
+        "percentage": 100,
+    }
     assert {row["day"]: row["returnVisitors"] for row in first} == {0: 4, 1: 1, 2: 1, 4: 1, 5: 1}
     assert first[1]["percentage"] == 25
     assert body[0]["date"] == "2026-03-26T07:00:00Z"
-    emma = {row["day"]: row["returnVisitors"] for row in body if row["date"] == "2026-03-29T07:00:00Z"}
+    emma = {
+        row["day"]: row["returnVisitors"] for row in body if row["date"] == "2026-03-29T07:00:00Z"
+    }
     assert emma == {0: 1, 2: 1, 4: 1, 6: 1}
 
 
@@ -50,4 +60,6 @@ def test_cohorts_only_from_the_range(data):
     start, end = at("2026-03-31 00:00:00"), at("2026-04-02 23:59:59.999")
     body = data.run("retention", start=start, end=end, timezone="Asia/Tokyo")
     assert body == approx(data.expect.retention(start, end, "Asia/Tokyo"))
-    assert data.run("retention", start=at("2025-01-01 00:00:00"), end=at("2025-01-31 00:00:00")) == []
+    assert (
+        data.run("retention", start=at("2025-01-01 00:00:00"), end=at("2025-01-31 00:00:00")) == []
+    )

@@ -20,17 +20,35 @@ def approx(value):
     return value
 
 
-def expected(data, currency, unit="day", zone=None, selection=None, start=traffic.START, end=traffic.END,
-             compare="prev"):
-    prev = previous_window(start, end) if compare == "prev" else (start.replace(year=start.year - 1),
-                                                                  end.replace(year=end.year - 1))
+def expected(
+    data,
+    currency,
+    unit="day",
+    zone=None,
+    selection=None,
+    start=traffic.START,
+    end=traffic.END,
+    compare="prev",
+):
+    prev = (
+        previous_window(start, end)
+        if compare == "prev"
+        else (start.replace(year=start.year - 1), end.replace(year=end.year - 1))
+    )
     kwargs = {"selection": selection} if selection is not None else {}
     return approx(data.expect.revenue(start, end, currency, unit, zone, prev=prev, **kwargs))
 
 
 @pytest.mark.parametrize("currency", ["USD", "EUR", "eur"])
-@pytest.mark.parametrize(("unit", "zone"), [("day", None), ("day", "America/Los_Angeles"), ("hour", "Asia/Kolkata"),
-                                            ("month", "Europe/Berlin")])
+@pytest.mark.parametrize(
+    ("unit", "zone"),
+    [
+        ("day", None),
+        ("day", "America/Los_Angeles"),
+        ("hour", "Asia/Kolkata"),
+        ("month", "Europe/Berlin"),
+    ],
+)
 def test_revenue(data, currency, unit, zone):
     params = {"currency": currency, "unit": unit, **({"timezone": zone} if zone else {})}
     body = data.run("revenue", **params)
@@ -55,12 +73,20 @@ def test_currencies_by_hand(data):
     assert eur["total"]["sum"] == pytest.approx(79.5) and eur["total"]["count"] == 2
     assert eur["country"] == [{"name": "DE", "value": 49.5}, {"name": "ES", "value": 30}]
     # anna's first event came from a Google search; ines's from GitHub.
-    assert eur["referrer"] == [{"name": "google.com", "value": 49.5}, {"name": "github.com", "value": 30}]
-    assert eur["channel"] == [{"name": "organicSearch", "value": 49.5}, {"name": "referral", "value": 30}]
+    assert eur["referrer"] == [
+        {"name": "google.com", "value": 49.5},
+        {"name": "github.com", "value": 30},
+    ]
+    assert eur["channel"] == [
+        {"name": "organicSearch", "value": 49.5},
+        {"name": "referral", "value": 30},
+    ]
     # Daily buckets in Los Angeles, labelled as the instant the local day starts (the docs' way).
     chart = data.run("revenue", currency="EUR", timezone="America/Los_Angeles")["chart"]
-    assert chart == [{"x": "purchase", "t": "2026-03-27T07:00:00Z", "y": 49.5, "count": 1},
-                     {"x": "purchase", "t": "2026-04-01T07:00:00Z", "y": 30, "count": 1}]
+    assert chart == [
+        {"x": "purchase", "t": "2026-03-27T07:00:00Z", "y": 49.5, "count": 1},
+        {"x": "purchase", "t": "2026-04-01T07:00:00Z", "y": 30, "count": 1},
+    ]
 
 
 def test_comparison_window(data):
@@ -69,4 +95,7 @@ def test_comparison_window(data):
         body = data.run("revenue", start=start, end=end, currency="USD", compare=compare)
         assert body == expected(data, "USD", start=start, end=end, compare=compare)
     # The previous week holds ben's 12 USD of 20 March.
-    assert data.run("revenue", start=start, end=end, currency="USD")["total"]["comparison"]["sum"] == 12
+    assert (
+        data.run("revenue", start=start, end=end, currency="USD")["total"]["comparison"]["sum"]
+        == 12
+    )

@@ -22,11 +22,20 @@ from katsuo.store import schema
 
 FIRST_CLICK, LAST_CLICK = "first-click", "last-click"
 # Umami's server takes `first-click`/`last-click`; the API page lists `firstClick`/`lastClick`.
-MODELS = {FIRST_CLICK: FIRST_CLICK, LAST_CLICK: LAST_CLICK, "firstClick": FIRST_CLICK, "lastClick": LAST_CLICK}
+MODELS = {
+    FIRST_CLICK: FIRST_CLICK,
+    LAST_CLICK: LAST_CLICK,
+    "firstClick": FIRST_CLICK,
+    "lastClick": LAST_CLICK,
+}
 # The first click id present names the ad network.
 PAID_ADS = (
-    ("gclid", "Google Ads"), ("fbclid", "Facebook / Meta"), ("msclkid", "Microsoft Ads"),
-    ("ttclid", "TikTok Ads"), ("li_fat_id", "LinkedIn Ads"), ("twclid", "Twitter Ads (X)"),
+    ("gclid", "Google Ads"),
+    ("fbclid", "Facebook / Meta"),
+    ("msclkid", "Microsoft Ads"),
+    ("ttclid", "TikTok Ads"),
+    ("li_fat_id", "LinkedIn Ads"),
+    ("twclid", "Twitter Ads (X)"),
 )
 UTM_LISTS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 LISTS = ("referrer", "paidAds", *UTM_LISTS)
@@ -35,7 +44,10 @@ e = schema.website_event
 
 
 def _in_range(query: Query) -> list[sa.ColumnElement]:
-    return [e.c.website_id == query.website_id, e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us))]
+    return [
+        e.c.website_id == query.website_id,
+        e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
+    ]
 
 
 def _touches(reader: Reader, query: Query, conversions: sa.CTE, model: str) -> sa.CTE:
@@ -55,7 +67,12 @@ def _touches(reader: Reader, query: Query, conversions: sa.CTE, model: str) -> s
     )
     return (
         sa.select(e)
-        .select_from(e.join(touch_at, sa.and_(touch_at.c.session_id == e.c.session_id, touch_at.c.touch_us == us)))
+        .select_from(
+            e.join(
+                touch_at,
+                sa.and_(touch_at.c.session_id == e.c.session_id, touch_at.c.touch_us == us),
+            )
+        )
         .where(*_in_range(query))
         .cte("touches")
     )
@@ -66,13 +83,23 @@ def _lists(reader: Reader, touches: sa.CTE) -> sa.Select:
     visitors = sa.func.count(sa.distinct(t.session_id)).label("value")
 
     def grouped(name: str, value: sa.ColumnElement, *where) -> sa.Select:
-        return sa.select(sa.literal(name, sa.String).label("list"), value.label("name"), visitors).where(*where).group_by(value)
+        return (
+            sa.select(sa.literal(name, sa.String).label("list"), value.label("name"), visitors)
+            .where(*where)
+            .group_by(value)
+        )
 
-    paid_ad = sa.case(*((sa.func.coalesce(t[c], "") != "", label) for c, label in PAID_ADS), else_="")
+    paid_ad = sa.case(
+        *((sa.func.coalesce(t[c], "") != "", label) for c, label in PAID_ADS), else_=""
+    )
     # Umami's referrer list also inner-joins the session table; every stored event has its session.
     parts = [
-        grouped("referrer", t.referrer_domain, t.referrer_domain != reader.dialect.strip_www(t.hostname),
-                t.referrer_domain != ""),
+        grouped(
+            "referrer",
+            t.referrer_domain,
+            t.referrer_domain != reader.dialect.strip_www(t.hostname),
+            t.referrer_domain != "",
+        ),
         grouped("paidAds", paid_ad, paid_ad != ""),
         *(grouped(name, t[name], t[name] != "") for name in UTM_LISTS),
     ]
@@ -94,7 +121,9 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
     converting = events.where() + [column(step_type) == step]
     conversions = (
         sa.select(e.c.session_id, sa.func.max(events.us()).label("last_us"))
-        .select_from(events.from_()).where(*converting).group_by(e.c.session_id)
+        .select_from(events.from_())
+        .where(*converting)
+        .group_by(e.c.session_id)
         .cte("conversions")
     )
     for row in reader.rows(_lists(reader, _touches(reader, query, conversions, model)), query):
@@ -107,7 +136,9 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
             sa.func.count().label("pageviews"),
             sa.func.count(sa.distinct(e.c.session_id)).label("visitors"),
             sa.func.count(sa.distinct(e.c.visit_id)).label("visits"),
-        ).select_from(events.from_()).where(*converting),
+        )
+        .select_from(events.from_())
+        .where(*converting),
         query,
     )
     result["total"] = {k: int(total.get(k) or 0) for k in ("pageviews", "visitors", "visits")}

@@ -22,9 +22,26 @@ from katsuo.errors import BadRequest
 from katsuo.store import schema
 
 FIELDS = (
-    "path", "referrer", "title", "query", "os", "browser", "device", "country", "region", "city",
-    "tag", "hostname", "distinctId", "language", "event", "utmSource", "utmMedium", "utmCampaign",
-    "utmContent", "utmTerm",
+    "path",
+    "referrer",
+    "title",
+    "query",
+    "os",
+    "browser",
+    "device",
+    "country",
+    "region",
+    "city",
+    "tag",
+    "hostname",
+    "distinctId",
+    "language",
+    "event",
+    "utmSource",
+    "utmMedium",
+    "utmCampaign",
+    "utmContent",
+    "utmTerm",
 )
 TOTALS = ("views", "visitors", "visits", "bounces", "totaltime")
 TOP = 500
@@ -55,33 +72,57 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     on_sessions = [f for f in fields if f.level == F.SESSION]
     us = events.us()
     event_cols = [e.c[f.column].label(f.name) for f in on_events]
-    per_visit = events.select(
-        *event_cols, e.c.session_id, e.c.visit_id, sa.func.count().label("hits"),
-        sa.func.min(us).label("first_us"), sa.func.max(us).label("last_us"),
-    ).where(e.c.event_type == event_type).group_by(
-        *(e.c[f.column] for f in on_events), e.c.session_id, e.c.visit_id,
-    ).subquery("per_visit")
+    per_visit = (
+        events.select(
+            *event_cols,
+            e.c.session_id,
+            e.c.visit_id,
+            sa.func.count().label("hits"),
+            sa.func.min(us).label("first_us"),
+            sa.func.max(us).label("last_us"),
+        )
+        .where(e.c.event_type == event_type)
+        .group_by(
+            *(e.c[f.column] for f in on_events),
+            e.c.session_id,
+            e.c.visit_id,
+        )
+        .subquery("per_visit")
+    )
     v = per_visit.c
     keys = [v[f.name] for f in on_events]
-    per_session = sa.select(
-        *keys, v.session_id,
-        sa.func.sum(v.hits).label("views"),
-        sa.func.count().label("visits"),
-        sa.func.sum(sa.case((v.hits == 1, 1), else_=0)).label("bounces"),
-        sa.func.sum(Q.seconds_between(reader.dialect, v.first_us, v.last_us)).label("totaltime"),
-    ).group_by(*keys, v.session_id).subquery("per_session")
+    per_session = (
+        sa.select(
+            *keys,
+            v.session_id,
+            sa.func.sum(v.hits).label("views"),
+            sa.func.count().label("visits"),
+            sa.func.sum(sa.case((v.hits == 1, 1), else_=0)).label("bounces"),
+            sa.func.sum(Q.seconds_between(reader.dialect, v.first_us, v.last_us)).label(
+                "totaltime"
+            ),
+        )
+        .group_by(*keys, v.session_id)
+        .subquery("per_session")
+    )
     p = per_session.c
     source: sa.FromClause = per_session
     if on_sessions:
-        source = per_session.join(s, sa.and_(s.c.session_id == p.session_id, s.c.website_id == query.website_id))
+        source = per_session.join(
+            s, sa.and_(s.c.session_id == p.session_id, s.c.website_id == query.website_id)
+        )
     groups = [p[f.name] for f in on_events] + [s.c[f.column] for f in on_sessions]
     visitors = sa.func.count().label("visitors")
     views = sa.func.sum(p.views).label("views")
     stmt = (
         sa.select(
-            views, visitors, sa.func.sum(p.visits).label("visits"), sa.func.sum(p.bounces).label("bounces"),
+            views,
+            visitors,
+            sa.func.sum(p.visits).label("visits"),
+            sa.func.sum(p.bounces).label("bounces"),
             sa.func.sum(p.totaltime).label("totaltime"),
-            *(p[f.name].label(f.name) for f in on_events), *(s.c[f.column].label(f.name) for f in on_sessions),
+            *(p[f.name].label(f.name) for f in on_events),
+            *(s.c[f.column].label(f.name) for f in on_sessions),
         )
         .select_from(source)
         .group_by(*groups)
@@ -89,6 +130,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
         .limit(TOP)
     )
     names = [f.name for f in fields]
-    return [{**{k: int(row[k] or 0) for k in TOTALS}, **{name: row[name] for name in names}}
-            for row in reader.rows(stmt, query)]
-
+    return [
+        {**{k: int(row[k] or 0) for k in TOTALS}, **{name: row[name] for name in names}}
+        for row in reader.rows(stmt, query)
+    ]

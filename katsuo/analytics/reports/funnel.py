@@ -39,25 +39,36 @@ def _condition(reader: Reader, query: Query, step: Step) -> sa.ColumnElement:
 def _levels(reader: Reader, query: Query, steps: list[Step], window_us: int) -> sa.Select:
     dialect = reader.dialect
     events = Q.Events(query, dialect, types=None)
-    level = events.select(e.c.session_id, events.us().label("t")).where(
-        _condition(reader, query, steps[0])
-    ).cte("level1")
+    level = (
+        events.select(e.c.session_id, events.us().label("t"))
+        .where(_condition(reader, query, steps[0]))
+        .cte("level1")
+    )
     levels = [level]
     # Every later step's candidates in one scan, a flag per step. (Restricting them to level-1
     # sessions first misleads PostgreSQL into an index lookup per session.)
-    later = sa.select(
-        e.c.session_id, dialect.epoch_us(e.c.created_at).label("t"),
-        *(_condition(reader, query, step).label(f"s{k}") for k, step in enumerate(steps[1:], 2)),
-    ).where(
-        e.c.website_id == query.website_id,
-        e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
-        sa.or_(*(_condition(reader, query, step) for step in steps[1:])),
-    ).cte("candidates")
+    later = (
+        sa.select(
+            e.c.session_id,
+            dialect.epoch_us(e.c.created_at).label("t"),
+            *(
+                _condition(reader, query, step).label(f"s{k}")
+                for k, step in enumerate(steps[1:], 2)
+            ),
+        )
+        .where(
+            e.c.website_id == query.website_id,
+            e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
+            sa.or_(*(_condition(reader, query, step) for step in steps[1:])),
+        )
+        .cte("candidates")
+    )
     for k in range(2, len(steps) + 1):
         merged = sa.union_all(
             sa.select(level.c.session_id, level.c.t, sa.literal(0, sa.SmallInteger).label("kind")),
-            sa.select(later.c.session_id, later.c.t, sa.literal(1, sa.SmallInteger).label("kind"))
-            .where(later.c[f"s{k}"]),
+            sa.select(
+                later.c.session_id, later.c.t, sa.literal(1, sa.SmallInteger).label("kind")
+            ).where(later.c[f"s{k}"]),
         ).subquery(f"merged{k}")
         m = merged.c
         # Previous-level rows sort before candidates at the same time: a step may follow the
@@ -67,23 +78,33 @@ def _levels(reader: Reader, query: Query, steps: list[Step], window_us: int) -> 
         )
         ranked = sa.select(m.session_id, m.t, m.kind, latest.label("p")).subquery(f"ranked{k}")
         r = ranked.c
-        level = sa.select(r.session_id, r.t).where(
-            r.kind == 1, r.p.is_not(None), r.t - r.p <= sa.literal(window_us, BigInt)
-        ).cte(f"level{k}")
+        level = (
+            sa.select(r.session_id, r.t)
+            .where(r.kind == 1, r.p.is_not(None), r.t - r.p <= sa.literal(window_us, BigInt))
+            .cte(f"level{k}")
+        )
         levels.append(level)
-    return sa.union_all(*(
-        sa.select(sa.literal(k, sa.Integer).label("level"),
-                  sa.func.count(sa.distinct(lv.c.session_id)).label("visitors"))
-        for k, lv in enumerate(levels, 1)
-    ))
+    return sa.union_all(
+        *(
+            sa.select(
+                sa.literal(k, sa.Integer).label("level"),
+                sa.func.count(sa.distinct(lv.c.session_id)).label("visitors"),
+            )
+            for k, lv in enumerate(levels, 1)
+        )
+    )
 
 
 def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
-    steps = [parse_step(raw, f"parameters.steps.{i}")
-             for i, raw in enumerate(params.items("steps", MIN_STEPS, MAX_STEPS))]
+    steps = [
+        parse_step(raw, f"parameters.steps.{i}")
+        for i, raw in enumerate(params.items("steps", MIN_STEPS, MAX_STEPS))
+    ]
     # Minutes, as the Funnel page and Umami's server have it (the API page's "days" is a slip).
     # A window longer than the range changes nothing, which also keeps it inside a bigint.
-    window_us = min(round(params.number("window") * T.US_PER_MINUTE), max(0, query.end_us - query.start_us) + 1)
+    window_us = min(
+        round(params.number("window") * T.US_PER_MINUTE), max(0, query.end_us - query.start_us) + 1
+    )
     counts = [0] * len(steps)
     if not query.empty:
         for row in reader.rows(_levels(reader, query, steps, window_us), query):
@@ -92,13 +113,15 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     for i, step in enumerate(steps):
         visitors = counts[i]
         previous = counts[i - 1] if i > 0 else 0
-        result.append({
-            **step.as_json(),
-            "visitors": visitors,
-            "previous": previous,
-            "dropped": previous - visitors if previous > 0 else 0,
-            # 1 − visitors/previous and visitors/first with JavaScript's non-finite → null.
-            "dropoff": None if previous == 0 else output.number(1 - visitors / previous),
-            "remaining": output.ratio(visitors, counts[0]),
-        })
+        result.append(
+            {
+                **step.as_json(),
+                "visitors": visitors,
+                "previous": previous,
+                "dropped": previous - visitors if previous > 0 else 0,
+                # 1 − visitors/previous and visitors/first with JavaScript's non-finite → null.
+                "dropoff": None if previous == 0 else output.number(1 - visitors / previous),
+                "remaining": output.ratio(visitors, counts[0]),
+            }
+        )
     return result

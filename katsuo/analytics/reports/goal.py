@@ -33,9 +33,14 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
     query = with_event_type(query)
     events = Q.Events(query, reader.dialect, types=None)
     event_type = PAGE_VIEW if goal_type == PATH else Q.CUSTOM_EVENT
-    converted = sa.and_(e.c.event_type == event_type, matches(reader.dialect, column(goal_type), value))
-    row = reader.one(events.select(
-        sa.func.count(sa.distinct(sa.case((converted, e.c.session_id)))).label("num"),
-        sa.func.count(sa.distinct(e.c.session_id)).label("total"),
-    ), query)
+    converted = sa.and_(
+        e.c.event_type == event_type, matches(reader.dialect, column(goal_type), value)
+    )
+    row = reader.one(
+        events.select(
+            sa.func.count(sa.distinct(sa.case((converted, e.c.session_id)))).label("num"),
+            sa.func.count(sa.distinct(e.c.session_id)).label("total"),
+        ),
+        query,
+    )
     return {"num": int(row.get("num") or 0), "total": int(row.get("total") or 0)}

@@ -44,13 +44,19 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     if params.get("eventType") not in (None, ""):
         # The UI's choice of views (1) or events (2) replaces an eventType filter, as in Umami.
         kind = params.integer("eventType", 1, 5)
-        query = with_event_type(query, F.parse_value("parameters.eventType", "eventType", str(kind)))
+        query = with_event_type(
+            query, F.parse_value("parameters.eventType", "eventType", str(kind))
+        )
     if query.empty:
         return []
     events = Q.Events(query, reader.dialect, types=None)
-    visits = events.select(
-        reader.dialect.first_values(journey_label(), e.c.created_at, steps).label("items"),
-    ).group_by(e.c.visit_id).subquery("visits")
+    visits = (
+        events.select(
+            reader.dialect.first_values(journey_label(), e.c.created_at, steps).label("items"),
+        )
+        .group_by(e.c.visit_id)
+        .subquery("visits")
+    )
     sequence = visits.c["items"]
     conditions = []
     if start_step is not None:
@@ -65,5 +71,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
         .order_by(count.desc(), sequence)
         .limit(TOP)
     )
-    return [{"items": items(list(row["items"]), steps), "count": int(row["count"])}
-            for row in reader.rows(stmt, query)]
+    return [
+        {"items": items(list(row["items"]), steps), "count": int(row["count"])}
+        for row in reader.rows(stmt, query)
+    ]

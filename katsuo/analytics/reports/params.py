@@ -23,11 +23,34 @@ from katsuo.errors import BadRequest
 
 # The keys a report body's `filters` may carry (Umami's report schema); others are dropped, and
 # so are numeric suffixes, as Umami's validation strips them.
-FILTER_KEYS = frozenset({
-    "path", "referrer", "title", "query", "os", "browser", "device", "country", "region", "city",
-    "tag", "hostname", "distinctId", "language", "event", "utmSource", "utmMedium", "utmCampaign",
-    "utmContent", "utmTerm", "segment", "cohort", "eventType", "match",
-})
+FILTER_KEYS = frozenset(
+    {
+        "path",
+        "referrer",
+        "title",
+        "query",
+        "os",
+        "browser",
+        "device",
+        "country",
+        "region",
+        "city",
+        "tag",
+        "hostname",
+        "distinctId",
+        "language",
+        "event",
+        "utmSource",
+        "utmMedium",
+        "utmCampaign",
+        "utmContent",
+        "utmTerm",
+        "segment",
+        "cohort",
+        "eventType",
+        "match",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -51,7 +74,9 @@ class Parameters:
             raise BadRequest(f"parameters.{name}: at most {max_length} characters")
         return value
 
-    def choice(self, name: str, options: Mapping[str, str] | tuple[str, ...], *, default: str | None = None) -> str:
+    def choice(
+        self, name: str, options: Mapping[str, str] | tuple[str, ...], *, default: str | None = None
+    ) -> str:
         """One of `options` (a mapping also accepts its keys as spellings of its values)."""
         value = self.values.get(name)
         if value is None and default is not None:
@@ -98,7 +123,9 @@ class Parameters:
         if not isinstance(value, list):
             raise BadRequest(f"parameters.{name}: must be an array of {low} to {high} items")
         if not low <= len(value) <= high:
-            raise BadRequest(f"parameters.{name}: must have {low} to {high} items (got {len(value)})")
+            raise BadRequest(
+                f"parameters.{name}: must have {low} to {high} items (got {len(value)})"
+            )
         return value
 
 
@@ -136,7 +163,9 @@ def _filter_params(filters: Any) -> dict[str, str]:
         if key not in FILTER_KEYS or value is None or value == "":
             continue
         if key == "eventType" and isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value) if isinstance(value, int) or not value.is_integer() else str(int(value))
+            value = (
+                str(value) if isinstance(value, int) or not value.is_integer() else str(int(value))
+            )
         if not isinstance(value, str):
             raise BadRequest(f"filters.{key}: must be a string")
         params[key] = value

@@ -18,8 +18,12 @@ METRICS = ("lcp", "inp", "cls", "fcp", "ttfb")
 PERCENTILES = (("p50", 0.5), ("p75", 0.75), ("p95", 0.95))
 PERFORMANCE = 5
 # (response key, field, limit)
-BREAKDOWNS = (("pages", "path", 500), ("pageTitles", "title", 500), ("devices", "device", None),
-              ("browsers", "browser", 500))
+BREAKDOWNS = (
+    ("pages", "path", 500),
+    ("pageTitles", "title", 500),
+    ("devices", "device", None),
+    ("browsers", "browser", 500),
+)
 e = schema.website_event
 s = schema.session
 
@@ -27,7 +31,10 @@ s = schema.session
 def _percentiles(column: sa.ColumnElement, prefix: str = "") -> list[sa.ColumnElement]:
     # As double precision: DuckDB would interpolate inside the column's decimal scale.
     value = sa.cast(column, sa.Float)
-    return [sa.func.percentile_cont(fraction).within_group(value).label(prefix + name) for name, fraction in PERCENTILES]
+    return [
+        sa.func.percentile_cont(fraction).within_group(value).label(prefix + name)
+        for name, fraction in PERCENTILES
+    ]
 
 
 def _value(raw) -> float | int:
@@ -37,30 +44,64 @@ def _value(raw) -> float | int:
 def run(reader: Reader, query: Query, params: Parameters) -> dict:
     metric = params.choice("metric", METRICS, default="lcp")
     empty = {name: {p: 0 for p, _ in PERCENTILES} for name in METRICS}
-    result: dict = {"chart": [], "summary": {**empty, "count": 0}, **{key: [] for key, _, _ in BREAKDOWNS}}
+    result: dict = {
+        "chart": [],
+        "summary": {**empty, "count": 0},
+        **{key: [] for key, _, _ in BREAKDOWNS},
+    }
     if query.empty:
         return result
-    beacons = Q.Events(query, reader.dialect, types=None, extra_filters=(
-        F.parse_value("eventType", "eventType", str(PERFORMANCE)),))
+    beacons = Q.Events(
+        query,
+        reader.dialect,
+        types=None,
+        extra_filters=(F.parse_value("eventType", "eventType", str(PERFORMANCE)),),
+    )
     bucket = beacons.bucket().label("b")
     chart = beacons.select(bucket, *_percentiles(e.c[metric])).group_by(bucket).order_by(bucket)
-    result["chart"] = [{"t": output.bucket_instant(row["b"], query.timezone),
-                        **{p: output.number(row[p]) for p, _ in PERCENTILES}}
-                       for row in reader.rows(chart, query)]
-    summary = reader.one(beacons.select(
-        *(column for name in METRICS for column in _percentiles(e.c[name], f"{name}_")),
-        sa.func.count().label("count"),
-    ), query)
-    result["summary"] = {name: {p: _value(summary.get(f"{name}_{p}")) for p, _ in PERCENTILES} for name in METRICS}
+    result["chart"] = [
+        {
+            "t": output.bucket_instant(row["b"], query.timezone),
+            **{p: output.number(row[p]) for p, _ in PERCENTILES},
+        }
+        for row in reader.rows(chart, query)
+    ]
+    summary = reader.one(
+        beacons.select(
+            *(column for name in METRICS for column in _percentiles(e.c[name], f"{name}_")),
+            sa.func.count().label("count"),
+        ),
+        query,
+    )
+    result["summary"] = {
+        name: {p: _value(summary.get(f"{name}_{p}")) for p, _ in PERCENTILES} for name in METRICS
+    }
     result["summary"]["count"] = int(summary.get("count") or 0)
     for key, field_name, limit in BREAKDOWNS:
         field = F.FIELDS[field_name]
-        grouped = Q.Events(query, reader.dialect, types=None, join_session=field.level == F.SESSION,
-                           extra_filters=beacons.extra_filters)
+        grouped = Q.Events(
+            query,
+            reader.dialect,
+            types=None,
+            join_session=field.level == F.SESSION,
+            extra_filters=beacons.extra_filters,
+        )
         name = grouped.resolve(field)
         p75 = sa.literal_column("p75")
-        stmt = grouped.select(name.label("name"), *_percentiles(e.c[metric]), sa.func.count().label("count")).group_by(
-            name).order_by(p75.desc().nulls_last(), name).limit(limit)
-        result[key] = [{"name": row["name"], **{p: output.number(row[p]) for p, _ in PERCENTILES},
-                        "count": int(row["count"])} for row in reader.rows(stmt, query)]
+        stmt = (
+            grouped.select(
+                name.label("name"), *_percentiles(e.c[metric]), sa.func.count().label("count")
+            )
+            .group_by(name)
+            .order_by(p75.desc().nulls_last(), name)
+            .limit(limit)
+        )
+        result[key] = [
+            {
+                "name": row["name"],
+                **{p: output.number(row[p]) for p, _ in PERCENTILES},
+                "count": int(row["count"]),
+            }
+            for row in reader.rows(stmt, query)
+        ]
     return result

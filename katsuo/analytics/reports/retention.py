@@ -34,14 +34,17 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     # joins the filters need (session attributes, the cohort's sessions) are Umami's inner joins:
     # a session they drop could never have a cohort day.
     events = Q.Events(query, dialect, types=None)
-    passes = Q.filters_clauses(dialect, query.filters, events.resolve,
-                               referrer_side_effect=events.self_referral_clause)
+    passes = Q.filters_clauses(
+        dialect, query.filters, events.resolve, referrer_side_effect=events.self_referral_clause
+    )
     hit = sa.case((sa.and_(*passes), 1), else_=0) if passes else sa.literal(1, sa.Integer)
     active = (
         sa.select(e.c.session_id, local_day.label("day"), sa.func.max(hit).label("hit"))
         .select_from(events.from_())
-        .where(e.c.website_id == query.website_id,
-               e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)))
+        .where(
+            e.c.website_id == query.website_id,
+            e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
+        )
         .group_by(e.c.session_id, local_day)
         .cte("active")
     )
@@ -64,7 +67,9 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
         .group_by(c.cohort, day)
         .subquery("returns")
     )
-    sizes = sa.select(c.cohort, sa.func.count().label("visitors")).group_by(c.cohort).subquery("sizes")
+    sizes = (
+        sa.select(c.cohort, sa.func.count().label("visitors")).group_by(c.cohort).subquery("sizes")
+    )
     stmt = (
         sa.select(returns.c.cohort, returns.c.day, sizes.c.visitors, returns.c.returning)
         .select_from(returns.join(sizes, sizes.c.cohort == returns.c.cohort))

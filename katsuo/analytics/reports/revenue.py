@@ -43,7 +43,10 @@ def parse_currency(params: Parameters) -> str:
 
 
 def _in_range(table: sa.Table, query: Query) -> list[sa.ColumnElement]:
-    return [table.c.website_id == query.website_id, table.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us))]
+    return [
+        table.c.website_id == query.website_id,
+        table.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
+    ]
 
 
 def _revenue(reader: Reader, query: Query, currency: str) -> sa.Subquery:
@@ -57,13 +60,20 @@ def _revenue(reader: Reader, query: Query, currency: str) -> sa.Subquery:
 
 def _total(reader: Reader, query: Query, currency: str) -> dict:
     rows = _revenue(reader, query, currency)
-    sessions = sa.select(sa.func.count(sa.distinct(e.c.session_id))).where(*_in_range(e, query)).scalar_subquery()
-    found = reader.one(sa.select(
-        sa.func.coalesce(sa.func.sum(rows.c.revenue), 0).label("sum"),
-        sa.func.count(sa.distinct(rows.c.event_id)).label("count"),
-        sa.func.count(sa.distinct(rows.c.session_id)).label("unique_count"),
-        sessions.label("total_sessions"),
-    ), query)
+    sessions = (
+        sa.select(sa.func.count(sa.distinct(e.c.session_id)))
+        .where(*_in_range(e, query))
+        .scalar_subquery()
+    )
+    found = reader.one(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(rows.c.revenue), 0).label("sum"),
+            sa.func.count(sa.distinct(rows.c.event_id)).label("count"),
+            sa.func.count(sa.distinct(rows.c.session_id)).label("unique_count"),
+            sessions.label("total_sessions"),
+        ),
+        query,
+    )
     total, count, sessions_count = found["sum"], int(found["count"]), int(found["total_sessions"])
     return {
         "sum": total,
@@ -77,21 +87,42 @@ def _total(reader: Reader, query: Query, currency: str) -> dict:
 
 def _chart(reader: Reader, query: Query, currency: str) -> list[dict]:
     rows = _revenue(reader, query, currency)
-    bucket = Q.bucket(reader.dialect, reader.dialect.epoch_us(rows.c.created_at), query.unit, query.offsets).label("b")
-    stmt = sa.select(
-        rows.c.event_name.label("x"), bucket, sa.func.sum(rows.c.revenue).label("y"),
-        sa.func.count(rows.c.event_id).label("count"),
-    ).group_by(rows.c.event_name, bucket).order_by(bucket, rows.c.event_name)
-    return [{"x": row["x"], "t": output.bucket_instant(row["b"], query.timezone), "y": row["y"], "count": int(row["count"])}
-            for row in reader.rows(stmt, query)]
+    bucket = Q.bucket(
+        reader.dialect, reader.dialect.epoch_us(rows.c.created_at), query.unit, query.offsets
+    ).label("b")
+    stmt = (
+        sa.select(
+            rows.c.event_name.label("x"),
+            bucket,
+            sa.func.sum(rows.c.revenue).label("y"),
+            sa.func.count(rows.c.event_id).label("count"),
+        )
+        .group_by(rows.c.event_name, bucket)
+        .order_by(bucket, rows.c.event_name)
+    )
+    return [
+        {
+            "x": row["x"],
+            "t": output.bucket_instant(row["b"], query.timezone),
+            "y": row["y"],
+            "count": int(row["count"]),
+        }
+        for row in reader.rows(stmt, query)
+    ]
 
 
 def _places(reader: Reader, query: Query, currency: str) -> tuple[list[dict], list[dict]]:
     rows = _revenue(reader, query, currency)
-    joined = rows.join(s, sa.and_(s.c.session_id == rows.c.session_id, s.c.website_id == rows.c.website_id))
+    joined = rows.join(
+        s, sa.and_(s.c.session_id == rows.c.session_id, s.c.website_id == rows.c.website_id)
+    )
     value = sa.func.sum(rows.c.revenue).label("value")
     country = sa.select(s.c.country.label("name"), value).select_from(joined).group_by(s.c.country)
-    region = sa.select(s.c.country, s.c.region.label("name"), value).select_from(joined).group_by(s.c.country, s.c.region)
+    region = (
+        sa.select(s.c.country, s.c.region.label("name"), value)
+        .select_from(joined)
+        .group_by(s.c.country, s.c.region)
+    )
     return (
         _by_value(reader.rows(country, query), ("name",)),
         _by_value(reader.rows(region, query), ("country", "name")),
@@ -102,7 +133,11 @@ def _first_touch(reader: Reader, query: Query, currency: str) -> tuple[list[dict
     """Each paying session's revenue credited to its first event of the range (every event at
     that instant) by referrer domain and by channel."""
     rows = _revenue(reader, query, currency)
-    paid = sa.select(rows.c.session_id, sa.func.sum(rows.c.revenue).label("value")).group_by(rows.c.session_id).cte("paid")
+    paid = (
+        sa.select(rows.c.session_id, sa.func.sum(rows.c.revenue).label("value"))
+        .group_by(rows.c.session_id)
+        .cte("paid")
+    )
     first = (
         sa.select(e.c.session_id, sa.func.min(e.c.created_at).label("first_at"))
         .where(*_in_range(e, query), e.c.session_id.in_(sa.select(paid.c.session_id)))
@@ -110,19 +145,32 @@ def _first_touch(reader: Reader, query: Query, currency: str) -> tuple[list[dict
         .subquery("first")
     )
     touch = (
-        sa.select(e.c.referrer_domain, e.c.url_query, e.c.utm_medium, e.c.utm_source, e.c.hostname, paid.c.value)
+        sa.select(
+            e.c.referrer_domain,
+            e.c.url_query,
+            e.c.utm_medium,
+            e.c.utm_source,
+            e.c.hostname,
+            paid.c.value,
+        )
         .select_from(
-            e.join(first, sa.and_(first.c.session_id == e.c.session_id, first.c.first_at == e.c.created_at))
-            .join(paid, paid.c.session_id == e.c.session_id)
+            e.join(
+                first,
+                sa.and_(first.c.session_id == e.c.session_id, first.c.first_at == e.c.created_at),
+            ).join(paid, paid.c.session_id == e.c.session_id)
         )
         .where(*_in_range(e, query))
         .cte("touch")
     )
     value = sa.func.sum(touch.c.value).label("value")
-    referrer = sa.select(touch.c.referrer_domain.label("name"), value).group_by(touch.c.referrer_domain)
+    referrer = sa.select(touch.c.referrer_domain.label("name"), value).group_by(
+        touch.c.referrer_domain
+    )
     channel_name = W._channel_expr(reader.dialect, touch.c, revenue=True).label("name")
     channel = sa.select(channel_name, value).group_by(channel_name)
-    return _by_value(reader.rows(referrer, query), ("name",)), _by_value(reader.rows(channel, query), ("name",))
+    return _by_value(reader.rows(referrer, query), ("name",)), _by_value(
+        reader.rows(channel, query), ("name",)
+    )
 
 
 def _by_value(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:
@@ -133,16 +181,31 @@ def _by_value(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:
 def run(reader: Reader, query: Query, params: Parameters) -> dict:
     currency = parse_currency(params)
     compared = query.compared("prev")
-    empty_total = {"sum": 0, "count": 0, "unique_count": 0, "total_sessions": 0, "average": 0, "arpu": 0}
+    empty_total = {
+        "sum": 0,
+        "count": 0,
+        "unique_count": 0,
+        "total_sessions": 0,
+        "average": 0,
+        "arpu": 0,
+    }
     if query.empty:
-        return {"chart": [], "total": {**empty_total, "comparison": empty_total}, "country": [], "region": [],
-                "referrer": [], "channel": []}
+        return {
+            "chart": [],
+            "total": {**empty_total, "comparison": empty_total},
+            "country": [],
+            "region": [],
+            "referrer": [],
+            "channel": [],
+        }
     country, region = _places(reader, query, currency)
     referrer, channel = _first_touch(reader, query, currency)
     return {
         "chart": _chart(reader, query, currency),
-        "total": {**_total(reader, query, currency),
-                  "comparison": empty_total if compared.empty else _total(reader, compared, currency)},
+        "total": {
+            **_total(reader, query, currency),
+            "comparison": empty_total if compared.empty else _total(reader, compared, currency),
+        },
         "country": country,
         "region": region,
         "referrer": referrer,

@@ -72,7 +72,9 @@ def matches(dialect: Dialect, column: sa.ColumnElement, value: str) -> sa.Column
 
 def event_type_filter(step_type: str) -> F.Filter:
     """Goal and attribution steps: `path` looks at page views, `event` at custom events."""
-    return F.parse_value("parameters.type", "eventType", str(PAGE_VIEW if step_type == PATH else Q.CUSTOM_EVENT))
+    return F.parse_value(
+        "parameters.type", "eventType", str(PAGE_VIEW if step_type == PATH else Q.CUSTOM_EVENT)
+    )
 
 
 def with_event_type(query: Query, event_type: F.Filter | None = None) -> Query:
@@ -87,8 +89,9 @@ def with_event_type(query: Query, event_type: F.Filter | None = None) -> Query:
 def data_clause(dialect: Dialect, query: Query, condition: DataCondition) -> sa.ColumnElement:
     """The event has event data `property` whose rendered value (numbers without a trailing
     `.0000`, queries.md §11) satisfies the condition; data rows are looked at inside the range."""
-    rendered = sa.case((d.c.data_type == 2, sa.func.replace(d.c.string_value, ".0000", "")),
-                       else_=d.c.string_value)
+    rendered = sa.case(
+        (d.c.data_type == 2, sa.func.replace(d.c.string_value, ".0000", "")), else_=d.c.string_value
+    )
     if condition.operator == F.EQ:
         test = rendered == condition.value
     elif condition.operator == F.NEQ:
@@ -122,7 +125,11 @@ def parse_step(raw: Any, where: str) -> Step:
         return Step(step_type, value)
     if not isinstance(conditions, list):
         raise BadRequest(f"{where}.filters: must be an array")
-    return Step(step_type, value, tuple(_parse_condition(c, f"{where}.filters.{i}") for i, c in enumerate(conditions)))
+    return Step(
+        step_type,
+        value,
+        tuple(_parse_condition(c, f"{where}.filters.{i}") for i, c in enumerate(conditions)),
+    )
 
 
 def _parse_condition(raw: Any, where: str) -> DataCondition:

@@ -25,10 +25,14 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
         return result
     # Page views only: Umami sets eventType to page views, replacing any eventType filter.
     events = Q.Events(with_event_type(query), reader.dialect, types=None)
-    campaign = events.select(*(e.c[name] for name in UTM_COLUMNS)).where(
-        e.c.event_type == PAGE_VIEW,
-        sa.or_(*(sa.func.coalesce(e.c[name], "") != "" for name in UTM_COLUMNS)),
-    ).cte("campaign")
+    campaign = (
+        events.select(*(e.c[name] for name in UTM_COLUMNS))
+        .where(
+            e.c.event_type == PAGE_VIEW,
+            sa.or_(*(sa.func.coalesce(e.c[name], "") != "" for name in UTM_COLUMNS)),
+        )
+        .cte("campaign")
+    )
     views = sa.func.count().label("views")
     parts = []
     for name in UTM_COLUMNS:

@@ -17,6 +17,8 @@ from katsuo.analytics.query import Query
 from katsuo.errors import BadRequest
 from katsuo.store import schema
 
+MAX_BOUND_SESSIONS = 5000
+
 
 @dataclass
 class Reader:
@@ -50,8 +52,11 @@ class Reader:
             .scalars()
             .all()
         )
+        # Bound as a list when short (fast on both engines); a long backlog falls back to
+        # subqueries, keeping far below the engines' parameter limits.
+        known = tuple(sessions) if len(sessions) <= MAX_BOUND_SESSIONS else None
         return summary.Plan(
-            query, self.dialect, dim, session_attrs=session_attrs, pending_sessions=tuple(sessions)
+            query, self.dialect, dim, session_attrs=session_attrs, pending_sessions=known
         )
 
     def rows(self, stmt: sa.Executable, query: Query | None = None) -> list[dict[str, Any]]:

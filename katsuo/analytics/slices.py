@@ -286,6 +286,7 @@ def _widened_spans(sessions: list) -> sa.Select:
             sa.func.min(p.c.created_us).label("first_us"),
             sa.func.max(p.c.created_us).label("last_us"),
         )
+        .where(p.c.session_id.in_(sessions))
         .group_by(p.c.website_id, p.c.session_id)
         .subquery("p")
     )
@@ -307,18 +308,44 @@ def settle(db: Database) -> int:
         return _settle(db) if mine else 0
 
 
+# Sessions folded in per transaction: bound id lists stay far below the engines' parameter limits
+# (PostgreSQL: 65,535) however far behind the upkeep is.
+SETTLE_SESSIONS = 5000
+
+
 def _settle(db: Database) -> int:
+    with db.connect() as conn:
+        backlog = conn.execute(
+            sa.select(sa.func.count(sa.distinct(pending_t.c.session_id)))
+        ).scalar_one()
+    folded = 0
+    # As many rounds as the backlog seen now needs: events arriving meanwhile wait for next time.
+    for _ in range(-(-backlog // SETTLE_SESSIONS)):
+        done = _settle_sessions(db)
+        if not done:
+            break
+        folded += done
+    return folded
+
+
+def _settle_sessions(db: Database) -> int:
+    """Fold in the pending events of up to SETTLE_SESSIONS sessions, in one transaction."""
     dialect = for_engine(db.kind)
+    p = pending_t
     with db.engine.connect() as conn:
         _snapshot(db, conn)
         with conn.begin():
-            p = pending_t
-            count, earliest = conn.execute(
-                sa.select(sa.func.count(), sa.func.min(p.c.created_us))
-            ).one()
-            if not count:
+            sessions = (
+                conn.execute(sa.select(p.c.session_id).distinct().limit(SETTLE_SESSIONS))
+                .scalars()
+                .all()
+            )
+            if not sessions:
                 return 0
-            sessions = conn.execute(sa.select(p.c.session_id).distinct()).scalars().all()
+            theirs = p.c.session_id.in_(sessions)
+            count, earliest = conn.execute(
+                sa.select(sa.func.count(), sa.func.min(p.c.created_us)).where(theirs)
+            ).one()
             known = conn.execute(
                 sa.select(sa.func.min(span_t.c.first_us)).where(span_t.c.session_id.in_(sessions))
             ).scalar()
@@ -335,7 +362,7 @@ def _settle(db: Database) -> int:
                     for w, sid, first, last in spans
                 ],
             )
-            conn.execute(p.delete())
+            conn.execute(p.delete().where(theirs))
     return count
 
 

@@ -18,8 +18,8 @@ events; events written since the last settle (pending) are added as a delta. The
   pending events is summed from its first slice's visit totals; any other visit is regrouped
   from its body slices plus its head, tail and pending events.
 
-`plannable` says when a Query can be answered this way (no event-level filter, no
-excludeBounce, slices built, zone offsets aligned); otherwise the raw queries run.
+`plannable` says when a Query can be answered this way (no event-level filter but one `path`
+value, no excludeBounce, zone offsets aligned for buckets); otherwise the raw queries run.
 """
 
 from __future__ import annotations

@@ -232,6 +232,18 @@ def _query(start, end, zone, unit, filters) -> Query:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_overview_over_random_ranges(services, loaded, seed):
+    _check_overview(services, loaded, seed)
+
+
+def test_long_pending_backlog_uses_subqueries(services, loaded, monkeypatch):
+    """More pending sessions than a bound list may hold: the plan falls back to subqueries."""
+    from katsuo.analytics import runner
+
+    monkeypatch.setattr(runner, "MAX_BOUND_SESSIONS", 3)
+    _check_overview(services, loaded, 99)
+
+
+def _check_overview(services, loaded, seed):
     model = loaded
     with services.db.connect() as conn:
         reader = Reader.open(conn, services.db.kind)
@@ -282,10 +294,12 @@ def test_overview_over_random_ranges(services, loaded, seed):
                 assert {(r["x"], r["t"]): r["y"] for r in found} == names
 
 
-def test_settle_keeps_the_answers(services, loaded):
+def test_settle_keeps_the_answers(services, loaded, monkeypatch):
+    """Settled in several rounds (a small batch of sessions each), the answers do not change."""
     query = _query(END - timedelta(days=6, seconds=7), END - timedelta(hours=3), "UTC", "day", {})
     with services.db.connect() as conn:
         before = W.stats(Reader.open(conn, services.db.kind), query)
+    monkeypatch.setattr(slices, "SETTLE_SESSIONS", 40)
     assert slices.settle(services.db) > 0
     with services.db.connect() as conn:
         assert (

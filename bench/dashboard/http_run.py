@@ -3,7 +3,8 @@
 Starts `katsuo serve` on the given dataset (a free loopback port), then uses the helpers of
 ../shared/bench/read_bench.py — the script Umami 3.1 was measured with — for the overview's
 individual requests (median of N warm runs) and for the whole overview page fired 6-way
-parallel like a browser. Requests Katsuo does not serve yet (reports) are left out.
+parallel like a browser, and the two reports the reference measured (funnel with 4 steps,
+retention over the whole window).
 
 usage:
   http_run.py --data-dir DIR | --database-url URL [--end-ms MS] [--ranges 30,90] [--runs 5]
@@ -34,6 +35,8 @@ OVERVIEW = [
     "metrics_browser",
     "metrics_country",
     "events_series",
+    "funnel",
+    "retention",
 ]
 
 

@@ -8,6 +8,7 @@ subclass here.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 BigInt = sa.BigInteger()
 # Integer division binds like multiplication, so `a - b // c` gets its parentheses.
@@ -41,6 +42,12 @@ class Dialect:
         """Umami's `regexp_replace(hostname, '^www.', '')` (the dot matches any character)."""
         return sa.func.regexp_replace(hostname, "^www.", "")
 
+    def first_values(
+        self, value: sa.ColumnElement, order: sa.ColumnElement, n: int
+    ) -> sa.ColumnElement:
+        """Aggregate: the list of a group's first `n` values by `order` (1-based, ascending)."""
+        raise NotImplementedError
+
 
 class DuckDB(Dialect):
     name = "duckdb"
@@ -60,6 +67,10 @@ class DuckDB(Dialect):
             sa.func.date_trunc(unit, sa.func.make_timestamp(local_us)), type_=BigInt
         )
 
+    def first_values(self, value, order, n):
+        # A bounded top-n per group: far cheaper than ordering whole lists.
+        return sa.func.arg_min(value, order, n, type_=sa.ARRAY(value.type))
+
 
 class PostgreSQL(Dialect):
     name = "postgresql"
@@ -72,6 +83,10 @@ class PostgreSQL(Dialect):
 
     def regex(self, column, pattern):
         return column.op("~*", return_type=sa.Boolean)(pattern)
+
+    def first_values(self, value, order, n):
+        ordered = sa.func.array_agg(aggregate_order_by(value, order), type_=sa.ARRAY(value.type))
+        return ordered[1:n]
 
     def truncate_local(self, local_us, unit):
         as_utc = sa.func.timezone(

@@ -120,7 +120,8 @@ def _event_type_filter(param: str, field_: Field, operator: str, value: str) -> 
     if operator not in (EQ, NEQ):
         raise BadRequest(f"{param}: only eq and neq apply to eventType")
     values = tuple(value.split(","))
-    if not all(v.strip().isdigit() and int(v) > 0 for v in values):
+    # event_type is a 32-bit integer column: larger numbers would fail in PostgreSQL (a 500).
+    if not all(v.strip().isdigit() and 0 < int(v) < 2**31 for v in values):
         raise BadRequest(f"{param}: must be a positive integer event type")
     return Filter(field_, operator, tuple(str(int(v)) for v in values), param)
 

@@ -450,17 +450,23 @@ def _contains_any(dialect, column, needles: list[str]) -> sa.ColumnElement:
     return sa.or_(*(dialect.ilike(column, f"%{needle}%") for needle in needles))
 
 
-def _channel_expr(dialect, c) -> sa.ColumnElement:
+def _channel_expr(dialect, c, *, revenue: bool = False) -> sa.ColumnElement:
     """The channel of a row (queries.md §9). A missing referrer or query counts as empty:
     PostgreSQL stores a missing referrer as NULL, which makes Umami's `referrer_domain = ''`
     test fail so `direct` never appears there (upstream bug #3789); the documented intent —
-    and ClickHouse's behaviour — is `direct` for such traffic, which Katsuo follows."""
+    and ClickHouse's behaviour — is `direct` for such traffic, which Katsuo follows.
+
+    `revenue`: the revenue report's variant — a case-insensitive paid test (`cp`, `ppc`,
+    `retargeting`, `paid`) and `Unknown` for rows no rule matches (queries.md §15.6)."""
     referrer = sa.func.coalesce(c.referrer_domain, "")
     query = sa.func.coalesce(c.url_query, "")
     medium, source = c.utm_medium, c.utm_source
-    paid = sa.or_(
-        medium.like("p%"), medium.like("%ppc%"), medium.like("%retargeting%"), medium.like("%paid%")
-    )
+    if revenue:
+        paid = _contains_any(dialect, medium, ["cp", "ppc", "retargeting", "paid"])
+    else:
+        paid = sa.or_(
+            medium.like("p%"), medium.like("%ppc%"), medium.like("%retargeting%"), medium.like("%paid%")
+        )
     prefix = sa.case((paid, "paid"), else_="organic")
 
     def ilike(col, needle):
@@ -487,7 +493,7 @@ def _channel_expr(dialect, c) -> sa.ColumnElement:
             prefix + "Video",
         ),
         (sa.and_(referrer != dialect.strip_www(c.hostname), referrer != ""), "referral"),
-        else_="",
+        else_="Unknown" if revenue else "",
     )
 
 

@@ -45,7 +45,8 @@ class Analytics:
         return self.params.get(name) or None
 
 
-def _target(conn, actor, website_id: UUID) -> Target:
+def load_target(conn, actor, website_id: UUID) -> Target:
+    """The website, link or pixel `website_id` names, once the actor may view it; 404 if none."""
     website = websites.get(conn, website_id)
     if website is not None:
         authorize(actor, "view", ("website", website))
@@ -61,7 +62,7 @@ def _target(conn, actor, website_id: UUID) -> Target:
 def analytics(
     website_id: UUID, request: Request, actor: AnyActor, conn: Conn, svc: AppServices
 ) -> Analytics:
-    target = _target(conn, actor, website_id)
+    target = load_target(conn, actor, website_id)
     reader = Reader.open(conn, svc.db.kind)
     return Analytics(target, reader, dict(request.query_params), conn, analytics_query.now_us())
 

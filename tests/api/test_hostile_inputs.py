@@ -74,6 +74,8 @@ class Fixture:
             "website_id": self.website["id"], "team_id": self.team["id"], "user_id": self.user.user["id"],
             "report_id": self.report["id"], "segment_id": self.segment["id"], "share_id": self.share["id"],
             "slug": self.share["slug"], "key_id": self.api_key["id"],
+            # analytics routes answer unknown events and sessions with empty results
+            "event_id": str(uuid.uuid4()), "session_id": str(uuid.uuid4()),
         }[name]
 
     def fill(self, path: str, hostile: str | None = None) -> str:

@@ -50,7 +50,8 @@ class World:
             self.clients[role] = anonymous.new_user(role=user_role)
         owner, team_owner = self.clients["owner"], self.clients["team-owner"]
 
-        self.ids: dict[str, str] = {"owner_id": owner.user["id"]}
+        # `none`: an event or session id that exists nowhere (analytics answers it with nothing)
+        self.ids: dict[str, str] = {"owner_id": owner.user["id"], "none": "00000000-0000-4000-8000-000000000000"}
         team = team_owner.new_team("Permission team")
         self.ids["T"] = team["id"]
         for role in ("team-manager", "team-member", "team-view-only"):
@@ -227,6 +228,44 @@ CASES = [
     Case("POST", "/api/websites/{W}/shares", OWN, body={"name": "s"}),
     Case("POST", "/api/websites/{TW}/shares", TEAM_EDIT, body={"name": "s"}),
 ]
+
+# Analytics and report runners: viewing a website's numbers needs view rights on it (share
+# tokens included); the queries run on an empty range, the permission is what is checked here.
+_RANGE = {"startAt": "1700000000000", "endAt": "1700086400000", "unit": "day", "timezone": "UTC"}
+_ANALYTICS = [
+    ("active", {}), ("stats", {}), ("pageviews", {}), ("metrics", {"type": "path"}),
+    ("metrics/expanded", {"type": "path"}), ("daterange", {}), ("values", {"type": "path"}),
+    ("export", {}), ("events", {}), ("events/series", {}), ("events/stats", {}), ("event-data", {}),
+    ("event-data/events", {}), ("event-data/fields", {}), ("event-data/properties", {}),
+    ("event-data/values", {"event": "e", "propertyName": "p"}), ("event-data/stats", {}),
+    ("event-data/{none}", {}), ("sessions", {}), ("sessions/stats", {}), ("sessions/weekly", {}),
+    ("sessions/{none}", {}), ("sessions/{none}/activity", {}),
+    ("sessions/{none}/properties", {}), ("session-data/properties", {}),
+    ("session-data/values", {"propertyName": "p"}),
+]
+_REPORT_PARAMETERS = {
+    "funnel": {"window": 60, "steps": [{"type": "path", "value": "/"}, {"type": "path", "value": "/b"}]},
+    "goal": {"type": "path", "value": "/"}, "goals": {"type": "path", "value": "/"},
+    "journey": {"steps": 3}, "retention": {}, "revenue": {"currency": "USD"}, "utm": {},
+    "attribution": {"model": "first-click", "type": "path", "step": "/"},
+    "breakdown": {"fields": ["os"]}, "performance": {"metric": "lcp"},
+}
+
+
+def _report_body(report_type: str, website: str) -> Callable[[World], dict]:
+    return lambda w: {
+        "websiteId": w.ids[website], "type": report_type.removesuffix("s"), "filters": {},
+        "parameters": {"startDate": 1700000000000, "endDate": 1700086400000, **_REPORT_PARAMETERS[report_type]},
+    }
+
+
+for _website, _allowed in (("W", OWN_OR_SHARE), ("TW", TEAM_VIEW)):
+    CASES += [Case("GET", f"/api/websites/{{{_website}}}/{p}", _allowed, params={**_RANGE, **extra})
+              for p, extra in _ANALYTICS]
+    CASES.append(Case("GET", f"/api/realtime/{{{_website}}}", _allowed))
+    CASES += [Case("POST", f"/api/reports/{t}", _allowed, body=_report_body(t, _website)) for t in _REPORT_PARAMETERS]
+    CASES.append(Case("POST", f"/api/reports/{{{'R' if _website == 'W' else 'TR'}}}/run", _allowed,
+                      body={"parameters": {"startDate": 1700000000000, "endDate": 1700086400000}}))
 
 for kind, key in (("links", "L"), ("pixels", "P")):
     maker = "new_link" if kind == "links" else "new_pixel"

@@ -48,12 +48,6 @@ def _visit_slices(db: Database, conn: sa.Connection) -> None:
     # Only the empty tables: the read path fills them in the background (analytics/slices.py).
     tables = [schema.visit_slice, schema.slice_pending, schema.slice_session, schema.slice_state]
     db.engines.create_tables(conn, tables)
-    if db.kind == "postgresql":
-        for dim, name in schema.SLICE_DIMENSIONS.items():
-            conn.execute(sa.text(
-                f"CREATE TABLE IF NOT EXISTS {schema.visit_slice.name}_{name} "
-                f"PARTITION OF {schema.visit_slice.name} FOR VALUES IN ({dim})"
-            ))
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [

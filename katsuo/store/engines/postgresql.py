@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import sqlalchemy as sa
 
 from katsuo.config import Settings
+from katsuo.store import schema
 
 NAME = "postgresql"
 
@@ -31,6 +32,13 @@ def create_engine(settings: Settings) -> sa.Engine:
 def create_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
     for table in tables:
         table.create(conn, checkfirst=True)
+        if table is schema.visit_slice:
+            # The table is partitioned by dimension (schema.py); its partitions must exist before
+            # the first row arrives.
+            for dim, name in schema.SLICE_DIMENSIONS.items():
+                conn.execute(sa.text(
+                    f"CREATE TABLE IF NOT EXISTS {table.name}_{name} PARTITION OF {table.name} FOR VALUES IN ({dim})"
+                ))
 
 
 def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple],

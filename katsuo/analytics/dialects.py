@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql.ext import DistinctOnClause
+from sqlalchemy.ext.compiler import compiles
 
 BigInt = sa.BigInteger()
 # Integer division binds like multiplication, so `a - b // c` gets its parentheses.
@@ -95,5 +97,45 @@ class PostgreSQL(Dialect):
         return self.epoch_us(sa.func.timezone("UTC", sa.func.date_trunc(unit, as_utc)))
 
 
+class ClickHouse(Dialect):
+    name = "clickhouse"
+
+    def epoch_us(self, column):
+        return sa.func.toUnixTimestamp64Micro(column, type_=BigInt)
+
+    def div(self, a, b):
+        return sa.func.intDiv(a, sa.literal(b, BigInt), type_=BigInt)
+
+    def regex(self, column, pattern):
+        # RE2, as on DuckDB; `(?i)` makes it case-insensitive.
+        return sa.func.match(column, "(?i)" + pattern, type_=sa.Boolean)
+
+    def ilike(self, column, pattern):
+        # Backslash is LIKE's escape character in ClickHouse already (no ESCAPE clause).
+        return sa.func.ilike(column, pattern, type_=sa.Boolean)
+
+    def strip_www(self, hostname):
+        return sa.func.replaceRegexpOne(hostname, "^www.", "")
+
+    def truncate_local(self, local_us, unit):
+        start = {"month": sa.func.toStartOfMonth, "year": sa.func.toStartOfYear}[unit]
+        day = start(sa.func.fromUnixTimestamp64Micro(local_us, "UTC"))
+        return sa.func.toUnixTimestamp64Micro(sa.func.toDateTime64(day, 6, "UTC"), type_=BigInt)
+
+    def first_values(self, value, order, n):
+        pairs = sa.func.arraySort(
+            sa.literal_column("p -> p.2"), sa.func.groupArray(sa.func.tuple(value, order))
+        )
+        return sa.func.arrayMap(
+            sa.literal_column("p -> p.1"), sa.func.arraySlice(pairs, 1, n), type_=sa.ARRAY(value.type)
+        )
+
+
+@compiles(DistinctOnClause, "clickhousedb")
+def _distinct_on(element, compiler, **kw):
+    # ClickHouse spells PostgreSQL's DISTINCT ON the same way (the first row by ORDER BY).
+    return "ON (" + ", ".join(compiler.process(c, **kw) for c in element._distinct_on) + ")"
+
+
 def for_engine(name: str) -> Dialect:
-    return {"duckdb": DuckDB, "postgresql": PostgreSQL}[name]()
+    return {"duckdb": DuckDB, "postgresql": PostgreSQL, "clickhouse": ClickHouse}[name]()

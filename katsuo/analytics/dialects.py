@@ -40,6 +40,18 @@ class Dialect:
         # PostgreSQL's LIKE escapes with a backslash by default; make DuckDB do the same.
         return column.ilike(pattern, escape="\\")
 
+    def like(self, column: sa.ColumnElement, pattern: str) -> sa.ColumnElement:
+        """Case-sensitive LIKE, backslash escaping."""
+        return column.like(pattern, escape="\\")
+
+    def percentile(self, fraction: float, value: sa.ColumnElement) -> sa.ColumnElement:
+        """Aggregate: the continuous (interpolated) percentile, PostgreSQL's percentile_cont."""
+        return sa.func.percentile_cont(fraction).within_group(value)
+
+    def element(self, array: sa.ColumnElement, index: int) -> sa.ColumnElement:
+        """An array's element by 1-based index; -1 is the last one."""
+        return array[sa.func.array_length(array, 1) if index == -1 else index]
+
     def strip_www(self, hostname: sa.ColumnElement) -> sa.ColumnElement:
         """Umami's `regexp_replace(hostname, '^www.', '')` (the dot matches any character)."""
         return sa.func.regexp_replace(hostname, "^www.", "")
@@ -114,6 +126,16 @@ class ClickHouse(Dialect):
         # Backslash is LIKE's escape character in ClickHouse already (no ESCAPE clause).
         return sa.func.ilike(column, pattern, type_=sa.Boolean)
 
+    def like(self, column, pattern):
+        return sa.func.like(column, pattern, type_=sa.Boolean)
+
+    def percentile(self, fraction, value):
+        # The inclusive exact quantile interpolates as percentile_cont does.
+        return _Parametric("quantileExactInclusive", fraction, value)
+
+    def element(self, array, index):
+        return sa.func.arrayElement(array, index, type_=array.type.item_type)
+
     def strip_www(self, hostname):
         return sa.func.replaceRegexpOne(hostname, "^www.", "")
 
@@ -129,6 +151,21 @@ class ClickHouse(Dialect):
         return sa.func.arrayMap(
             sa.literal_column("p -> p.1"), sa.func.arraySlice(pairs, 1, n), type_=sa.ARRAY(value.type)
         )
+
+
+class _Parametric(sa.sql.expression.ColumnElement):
+    """A ClickHouse parametric aggregate, `name(parameter)(argument)`."""
+
+    inherit_cache = True
+    type = sa.Double()
+
+    def __init__(self, name: str, parameter: float, argument: sa.ColumnElement):
+        self.name, self.parameter, self.argument = name, parameter, argument
+
+
+@compiles(_Parametric, "clickhousedb")
+def _parametric(element, compiler, **kw):
+    return f"{element.name}({float(element.parameter)!r})({compiler.process(element.argument, **kw)})"
 
 
 @compiles(DistinctOnClause, "clickhousedb")

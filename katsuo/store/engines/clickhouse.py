@@ -36,14 +36,15 @@ _LAYOUT = {
     "session_data": ("MergeTree", None, "website_id, session_id, data_key"),
 }
 
-# Every statement: LEFT JOINs yield NULLs as in SQL (not the column type's default), deletes are
-# visible when they return, and counts of distinct values are exact (the same numbers as on the
-# other engines; Umami's `uniq` is approximate).
+# Every statement: LEFT JOINs and CASTs keep NULLs as in SQL (not the type's default), deletes
+# are visible when they return, and counts of distinct values are exact (the same numbers as on
+# the other engines; Umami's `uniq` is approximate).
 SESSION_SETTINGS = {
     "join_use_nulls": 1,
     "lightweight_deletes_sync": 2,
     "mutations_sync": 2,
     "count_distinct_implementation": "uniqExact",
+    "cast_keep_nullable": 1,
 }
 
 

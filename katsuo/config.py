@@ -73,13 +73,33 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str:
     return raw
 
 
+def _clickhouse_url(env: Mapping[str, str]) -> str:
+    """Umami's `http(s)://user:password@host:port/database`, or Katsuo's `chdb:///directory`
+    (embedded ClickHouse, `?database=NAME` optional)."""
+    name = "CLICKHOUSE_URL"
+    raw = _url(env, name, ("http", "https", "chdb"))
+    if not raw:
+        return raw
+    parts = urlparse(raw)
+    try:
+        parts.port
+    except ValueError:
+        raise ConfigError(f"{name} has an invalid port: {raw!r}") from None
+    if parts.scheme == "chdb":
+        if parts.netloc or not parts.path.startswith("/"):
+            raise ConfigError(f"{name} must be chdb:///absolute/directory for embedded ClickHouse, got {raw!r}")
+    elif not parts.hostname:
+        raise ConfigError(f"{name} must name a host, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     # Database and storage
     database_url: str = ""  # empty: embedded DuckDB under data_dir
     data_dir: Path = Path("data")
     redis_url: str = ""
-    clickhouse_url: str = ""
+    clickhouse_url: str = ""  # set: the collected data lives in ClickHouse (store/engines/clickhouse.py)
     skip_db_check: bool = False
     skip_db_migration: bool = False
     log_query: bool = False
@@ -166,7 +186,7 @@ class Settings:
             database_url=database_url,
             data_dir=data_dir,
             redis_url=_url(env, "REDIS_URL", ("redis", "rediss", "unix")),
-            clickhouse_url=_url(env, "CLICKHOUSE_URL", ("http", "https", "chdb")),
+            clickhouse_url=_clickhouse_url(env),
             skip_db_check=_flag(env, "SKIP_DB_CHECK"),
             skip_db_migration=_flag(env, "SKIP_DB_MIGRATION") or _flag(env, "SKIP_DB_CHECK"),
             log_query=_flag(env, "LOG_QUERY"),

@@ -93,6 +93,16 @@ def _clickhouse_url(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _clickhouse_cluster(env: Mapping[str, str]) -> str:
+    name = "KATSUO_CLICKHOUSE_CLUSTER"
+    raw = env.get(name, "").strip()
+    if raw and not env.get("CLICKHOUSE_URL", "").strip():
+        raise ConfigError(f"{name} needs CLICKHOUSE_URL")
+    if raw and not all(c.isalnum() or c in "_-." for c in raw):
+        raise ConfigError(f"{name} must be a cluster name from the server's remote_servers, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     # Database and storage
@@ -100,6 +110,7 @@ class Settings:
     data_dir: Path = Path("data")
     redis_url: str = ""
     clickhouse_url: str = ""  # set: the collected data lives in ClickHouse (store/engines/clickhouse.py)
+    clickhouse_cluster: str = ""  # KATSUO_CLICKHOUSE_CLUSTER: replicated, sharded tables ON CLUSTER
     skip_db_check: bool = False
     skip_db_migration: bool = False
     log_query: bool = False
@@ -187,6 +198,7 @@ class Settings:
             data_dir=data_dir,
             redis_url=_url(env, "REDIS_URL", ("redis", "rediss", "unix")),
             clickhouse_url=_clickhouse_url(env),
+            clickhouse_cluster=_clickhouse_cluster(env),
             skip_db_check=_flag(env, "SKIP_DB_CHECK"),
             skip_db_migration=_flag(env, "SKIP_DB_MIGRATION") or _flag(env, "SKIP_DB_CHECK"),
             log_query=_flag(env, "LOG_QUERY"),

@@ -107,7 +107,9 @@ class Writer:
         if self.db.separate_events:
             with events.connect() as conn:
                 for table in events.engines.TABLES:
-                    conn.execute(table.delete().where(table.c.website_id == website_id))
+                    events.engines.delete_rows(
+                        conn, table, table.c.website_id == website_id, events.settings
+                    )
         self.forget_sessions()
 
     def close(self, timeout: float = 30.0) -> None:
@@ -200,7 +202,7 @@ class Writer:
             if batch.revenue:
                 insert(conn, "revenue", RevenueRow._fields, batch.revenue)
             if batch.session_data:
-                _upsert_session_data(conn, batch.session_data, insert)
+                _upsert_session_data(conn, batch.session_data, self.db.events)
             for hook in self.hooks:
                 hook(conn, batch)
         self.batches += 1
@@ -218,7 +220,7 @@ def _first_per_key(sessions: list[SessionRow]) -> list[SessionRow]:
     return list(seen.values())
 
 
-def _upsert_session_data(conn: sa.Connection, rows: list[SessionDataRow], insert) -> None:
+def _upsert_session_data(conn: sa.Connection, rows: list[SessionDataRow], store: Database) -> None:
     """Replace the stored row of each (session, key), else insert one (no unique key to lean on,
     as in Umami's schema): the last row of each key in the batch wins. Identify calls are rare,
     so plain statements do; delete-then-insert rather than UPDATE, which ClickHouse has only as
@@ -229,8 +231,8 @@ def _upsert_session_data(conn: sa.Connection, rows: list[SessionDataRow], insert
         match = sa.and_(t.c.session_id == UUID(str(session_id)), t.c.data_key == data_key)
         found = conn.execute(sa.select(sa.func.count()).select_from(t).where(match)).scalar()
         if found:
-            conn.execute(t.delete().where(match))
-    insert(conn, "session_data", SessionDataRow._fields, list(latest.values()))
+            store.engines.delete_rows(conn, t, match, store.settings)
+    store.engines.insert_rows(conn, "session_data", SessionDataRow._fields, list(latest.values()))
 
 
 def _settle(outcomes: list[tuple[_Pending, BaseException | None]]) -> None:

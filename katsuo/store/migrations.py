@@ -89,5 +89,7 @@ def migrate(db: Database) -> list[str]:
     if db.separate_events:
         # ClickHouse's tables: CREATE … IF NOT EXISTS at every start (no transactions there).
         with db.events.connect() as conn:
-            db.events.engines.create_tables(conn, list(db.events.engines.TABLES))
+            db.events.engines.create_tables(
+                conn, list(db.events.engines.TABLES), db.settings.clickhouse_cluster
+            )
     return applied

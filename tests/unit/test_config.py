@@ -71,6 +71,7 @@ def test_derived_secret_matches_spec_vector(tmp_path):
         ("CLICKHOUSE_URL", "http://"),
         ("CLICKHOUSE_URL", "http://localhost:port/umami"),
         ("CLICKHOUSE_URL", "chdb://relative/dir"),
+        ("KATSUO_CLICKHOUSE_CLUSTER", "analytics"),  # without CLICKHOUSE_URL
     ],
 )
 def test_invalid_values_name_the_variable(tmp_path, name, value):

@@ -48,12 +48,14 @@ SESSION_SETTINGS = {
 }
 
 
-def cluster() -> str:
-    return os.environ.get("KATSUO_CLICKHOUSE_CLUSTER", "").strip()
+# On a cluster, a JOIN or IN over a Distributed table ships the right-hand side to every shard
+# (correct whatever the sharding key); events and sessions share the key (session_id), so each
+# visit's rows are aggregated on one shard.
+CLUSTER_SETTINGS = {"distributed_product_mode": "global"}
 
 
-def _connection(url: str) -> Connection:
-    return Connection(dsn=url, **SESSION_SETTINGS)
+def _connection(url: str, cluster_name: str) -> Connection:
+    return Connection(dsn=url, **SESSION_SETTINGS, **(CLUSTER_SETTINGS if cluster_name else {}))
 
 
 def _prepare_embedded(url: str) -> None:
@@ -74,9 +76,14 @@ def create_engine(settings: Settings) -> sa.Engine:
     url = settings.clickhouse_url
     if url.startswith("chdb://"):
         _prepare_embedded(url)
-    engine = sa.create_engine("clickhousedb://", creator=lambda: _connection(url), pool_size=8,
-                              max_overflow=8, pool_pre_ping=not url.startswith("chdb://"))
-    return engine
+    cluster_name = settings.clickhouse_cluster
+    return sa.create_engine(
+        "clickhousedb://",
+        creator=lambda: _connection(url, cluster_name),
+        pool_size=8,
+        max_overflow=8,
+        pool_pre_ping=not url.startswith("chdb://"),
+    )
 
 
 def _column_type(column: sa.Column, key: bool) -> str:
@@ -142,10 +149,23 @@ def _shard_key(table: sa.Table) -> str:
     return f"cityHash64({column})"
 
 
-def create_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
+def create_tables(conn: sa.Connection, tables: list[sa.Table], cluster_name: str = "") -> None:
     for table in tables:
-        for statement in table_ddl(table, cluster()):
+        for statement in table_ddl(table, cluster_name):
             conn.exec_driver_sql(statement)
+
+
+def delete_rows(conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, settings: Settings) -> None:
+    """A lightweight DELETE (rows hidden at once, removed at the next merge). On a cluster it goes
+    to every shard's local table: a Distributed table takes no DELETE."""
+    cluster_name = settings.clickhouse_cluster
+    if not cluster_name:
+        conn.execute(table.delete().where(where))
+        return
+    condition = where.compile(conn.engine, compile_kwargs={"literal_binds": True})
+    conn.exec_driver_sql(
+        f"DELETE FROM `{table.name}_local` ON CLUSTER `{cluster_name}` WHERE {condition}"
+    )
 
 
 def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple],

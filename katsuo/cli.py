@@ -54,6 +54,8 @@ def slices_command(args: argparse.Namespace) -> None:
 
     db = Database(_settings())
     try:
+        if db.separate_events:
+            sys.exit("katsuo: with CLICKHOUSE_URL there are no visit slices (ClickHouse reads the events)")
         migrations.migrate(db)
         if args.action == "rebuild":
             print(f"visit slices rebuilt from the events: {slices.rebuild(db)} rows")

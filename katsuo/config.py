@@ -73,13 +73,44 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str:
     return raw
 
 
+def _clickhouse_url(env: Mapping[str, str]) -> str:
+    """Umami's `http(s)://user:password@host:port/database`, or Katsuo's `chdb:///directory`
+    (embedded ClickHouse, `?database=NAME` optional)."""
+    name = "CLICKHOUSE_URL"
+    raw = _url(env, name, ("http", "https", "chdb"))
+    if not raw:
+        return raw
+    parts = urlparse(raw)
+    try:
+        parts.port
+    except ValueError:
+        raise ConfigError(f"{name} has an invalid port: {raw!r}") from None
+    if parts.scheme == "chdb":
+        if parts.netloc or not parts.path.startswith("/"):
+            raise ConfigError(f"{name} must be chdb:///absolute/directory for embedded ClickHouse, got {raw!r}")
+    elif not parts.hostname:
+        raise ConfigError(f"{name} must name a host, got {raw!r}")
+    return raw
+
+
+def _clickhouse_cluster(env: Mapping[str, str]) -> str:
+    name = "KATSUO_CLICKHOUSE_CLUSTER"
+    raw = env.get(name, "").strip()
+    if raw and not env.get("CLICKHOUSE_URL", "").strip():
+        raise ConfigError(f"{name} needs CLICKHOUSE_URL")
+    if raw and not all(c.isalnum() or c in "_-." for c in raw):
+        raise ConfigError(f"{name} must be a cluster name from the server's remote_servers, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     # Database and storage
     database_url: str = ""  # empty: embedded DuckDB under data_dir
     data_dir: Path = Path("data")
     redis_url: str = ""
-    clickhouse_url: str = ""
+    clickhouse_url: str = ""  # set: the collected data lives in ClickHouse (store/engines/clickhouse.py)
+    clickhouse_cluster: str = ""  # KATSUO_CLICKHOUSE_CLUSTER: replicated, sharded tables ON CLUSTER
     skip_db_check: bool = False
     skip_db_migration: bool = False
     log_query: bool = False
@@ -166,7 +197,8 @@ class Settings:
             database_url=database_url,
             data_dir=data_dir,
             redis_url=_url(env, "REDIS_URL", ("redis", "rediss", "unix")),
-            clickhouse_url=_url(env, "CLICKHOUSE_URL", ("http", "https", "chdb")),
+            clickhouse_url=_clickhouse_url(env),
+            clickhouse_cluster=_clickhouse_cluster(env),
             skip_db_check=_flag(env, "SKIP_DB_CHECK"),
             skip_db_migration=_flag(env, "SKIP_DB_MIGRATION") or _flag(env, "SKIP_DB_CHECK"),
             log_query=_flag(env, "LOG_QUERY"),

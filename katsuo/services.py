@@ -11,7 +11,7 @@ from katsuo.auth.ratelimit import LoginRateLimiter
 from katsuo.collect.collector import Collector
 from katsuo.collect.geo import GeoLocator
 from katsuo.collect.websites import WebsiteCache
-from katsuo.collect.writer import Writer
+from katsuo.collect.writer import CLICKHOUSE_BATCH_ROWS, Writer
 from katsuo.config import Settings
 from katsuo.store import ids, migrations
 from katsuo.store.database import Database
@@ -50,8 +50,13 @@ class Services:
         # Builds the read path's visit slices in the background when missing, then keeps them
         # up to date; queries use the raw tables until they are ready. The writer notes every
         # committed event as pending for them, in the same transaction.
-        slices = Maintainer(db, settings.slice_settle_seconds)
-        writer = Writer(db, hooks=[slices.write_hook])
+        # With the events in ClickHouse there are no visit slices: it answers from the events.
+        if db.separate_events:
+            slices = Maintainer(db, 0)
+            writer = Writer(db, max_batch_rows=CLICKHOUSE_BATCH_ROWS)
+        else:
+            slices = Maintainer(db, settings.slice_settle_seconds)
+            writer = Writer(db, hooks=[slices.write_hook])
         slices.start()
         geo = GeoLocator(settings.geolite_db_path or None, use_headers=not settings.skip_location_headers)
         return cls(

@@ -22,6 +22,9 @@ POSTGRES_ADMIN_URL = os.environ.get("KATSUO_TEST_POSTGRES", "postgresql://postgr
 REDIS_URL = os.environ.get("KATSUO_TEST_REDIS", "redis://127.0.0.1:6379/15")
 APP_SECRET = "test-secret"
 ENGINES = ["duckdb", "postgresql"]
+# The analytics and reports suites also run with the events in ClickHouse (embedded chdb, with
+# the management tables on DuckDB): `engine` may be "clickhouse" there.
+WITH_CLICKHOUSE = [*ENGINES, "clickhouse"]
 
 
 def unavailable(what: str, error: Exception) -> None:
@@ -72,6 +75,25 @@ def postgres_databases():
     databases.drop_all()
 
 
+class ChdbDatabases:
+    """Throw-away databases in one embedded ClickHouse (chdb opens one directory per process)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def create(self) -> str:
+        return f"chdb://{self.path}?database=katsuo_test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def chdb_databases(tmp_path_factory):
+    try:
+        import chdb  # noqa: F401
+    except ImportError as error:
+        unavailable("chdb (embedded ClickHouse)", error)
+    return ChdbDatabases(tmp_path_factory.mktemp("chdb"))
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     import redis
@@ -93,6 +115,8 @@ def make_env(engine: str, request, tmp_path_factory, **extra: str) -> dict[str, 
            "KATSUO_SLICE_SETTLE_SECONDS": "0"}
     if engine == "postgresql":
         env["DATABASE_URL"] = request.getfixturevalue("postgres_databases").create()
+    if engine == "clickhouse":
+        env["CLICKHOUSE_URL"] = request.getfixturevalue("chdb_databases").create()
     env.update(extra)
     return env
 
@@ -133,6 +157,10 @@ def empty_database(svc: Services) -> None:
             if table is not schema.schema_version:
                 conn.execute(table.delete())
         migrations.seed_default_admin(conn)
+    if svc.db.separate_events:
+        with svc.db.events.connect() as conn:
+            for table in svc.db.events.engines.TABLES:
+                conn.exec_driver_sql(f"TRUNCATE TABLE `{table.name}`")
     if svc.collector is not None:  # cached website ids and committed session ids are gone too
         svc.collector.forget_everything()
 

@@ -14,6 +14,10 @@ the events each, interleaved in time with the main website's rows, as on a share
 usage:
   gen_dataset.py --data-dir DIR | --database-url URL  --website UUID --events N
                  [--days 90] [--end '2026-05-01 00:00:00+00'] [--seed 1] [--noise 2]
+                 [--clickhouse-url URL [--copy-only]]
+
+With --clickhouse-url the DuckDB dataset's collected data is then copied into ClickHouse (the
+management tables stay in the DuckDB folder, which a ClickHouse-backed Katsuo uses beside it).
 """
 
 from __future__ import annotations
@@ -429,6 +433,42 @@ def ensure_schema(settings_env: dict[str, str]) -> None:
         db.close()
 
 
+def copy_to_clickhouse(data_dir: str, clickhouse_url: str, chunk_rows: int = 1_000_000) -> None:
+    """The generated collected data, copied from the DuckDB store into the ClickHouse tables
+    (`--clickhouse-url`): Arrow batches of a million rows through clickhouse-connect, the way a
+    server is loaded; ids as text, which ClickHouse parses into its UUID columns."""
+    import pyarrow
+    import sqlalchemy as sa
+
+    from katsuo.config import Settings
+    from katsuo.store import migrations
+    from katsuo.store.database import Database
+
+    env = {"APP_SECRET": "bench", "KATSUO_DATA_DIR": data_dir, "CLICKHOUSE_URL": clickhouse_url}
+    db = Database(Settings.from_env(env, load_dotenv=False))
+    migrations.migrate(db)
+    try:
+        source = db.engine.raw_connection().driver_connection
+        with db.events.connect() as conn:
+            client = conn.connection.driver_connection.client
+            for table in db.events.engines.TABLES:
+                t0 = time.time()
+                client.command(f"TRUNCATE TABLE `{table.name}`")
+                columns = ", ".join(
+                    f"CAST({c.name} AS VARCHAR) AS {c.name}"
+                    if isinstance(c.type, sa.Uuid) else c.name
+                    for c in table.columns
+                )
+                batches = source.sql(f'SELECT {columns} FROM "{table.name}"').to_arrow_reader(chunk_rows)
+                rows = 0
+                for batch in batches:
+                    client.insert_arrow(table.name, pyarrow.Table.from_batches([batch]))
+                    rows += batch.num_rows
+                print(f"  clickhouse: {table.name} {rows} rows in {time.time() - t0:.1f} s", flush=True)
+    finally:
+        db.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     target = ap.add_mutually_exclusive_group(required=True)
@@ -442,7 +482,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--noise", type=int, default=2, help="extra websites with a tenth of the events each"
     )
+    ap.add_argument(
+        "--clickhouse-url",
+        help="then copy the collected data into ClickHouse (http://…/db or chdb:///dir)",
+    )
+    ap.add_argument(
+        "--copy-only", action="store_true", help="only copy an existing --data-dir to ClickHouse"
+    )
     a = ap.parse_args(argv)
+    if a.copy_only:
+        copy_to_clickhouse(a.data_dir, a.clickhouse_url)
+        return
     end_ts = a.end or time.strftime("%Y-%m-%d %H:00:00+00", time.gmtime())
     websites = [(a.website, f"bench-{a.events}", a.events)]
     for k in range(a.noise):
@@ -465,6 +515,8 @@ def main(argv: list[str] | None = None) -> None:
     else:
         load_postgresql(a.database_url, websites, a.days, end_ts, a.seed)
     print(f"gen_dataset: done in {time.time() - t0:.1f} s", flush=True)
+    if a.clickhouse_url:
+        copy_to_clickhouse(a.data_dir, a.clickhouse_url)
 
 
 if __name__ == "__main__":

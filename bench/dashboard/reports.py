@@ -4,6 +4,10 @@ PostgreSQL, for 30- and 90-day windows ending at the dataset's end.
 
     .venv/bin/python bench/dashboard/reports.py --data-dir DIR | --database-url URL
         [--website UUID] [--end '2026-05-01 00:00:00+00'] [--runs 5] [--only funnel,journey]
+        [--clickhouse-url URL]
+
+With --clickhouse-url each report also runs with the events in ClickHouse (the dataset copied
+there by gen_dataset.py), in the same run; its answer must equal the first engine's.
 
 Each report runs in process the way `POST /api/reports/<type>` runs it (envelope parsing, the
 Query, the report's statements, the JSON shape), once to warm up and then --runs times; the
@@ -82,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--end", default="2026-05-01 00:00:00+00")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", default=None)
+    ap.add_argument("--clickhouse-url", help="also run each report with the events in ClickHouse")
     a = ap.parse_args(argv)
     env = {"APP_SECRET": "bench", "KATSUO_SLICE_SETTLE_SECONDS": "0"}
     if a.data_dir:
@@ -89,6 +94,10 @@ def main(argv: list[str] | None = None) -> None:
     else:
         env["DATABASE_URL"] = a.database_url
     db = Database(Settings.from_env(env, load_dotenv=False))
+    clickhouse = None
+    if a.clickhouse_url:
+        ch_env = {**env, "CLICKHOUSE_URL": a.clickhouse_url}
+        clickhouse = Database(Settings.from_env(ch_env, load_dotenv=False))
     only = set(a.only.split(",")) if a.only else None
     end = datetime.fromisoformat(a.end) - timedelta(milliseconds=1)
     e = schema.website_event
@@ -116,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
                         continue  # the retention insight is one month
                     body = {"startDate": _iso(start), "endDate": _iso(end), **parameters}
 
-                    def run(report_type=report_type, body=body):
+                    def run(report_type=report_type, body=body, store=db):
                         query, values = report_params.parse(
                             report_type,
                             report_type,
@@ -126,11 +135,17 @@ def main(argv: list[str] | None = None) -> None:
                             conn,
                             now_us=now_us(),
                         )
-                        return reports.RUNNERS[report_type](
-                            Reader.open(conn, db.kind), query, values
-                        )
+                        with Reader.of(store, conn) as reader:
+                            return reports.RUNNERS[report_type](reader, query, values)
 
                     times, result = _timed(run, a.runs)
+                    ch_text = ""
+                    if clickhouse is not None:
+                        ch_times, ch_result = _timed(lambda run=run: run(store=clickhouse), a.runs)
+                        if ch_result != result:
+                            raise SystemExit(f"{name}: ClickHouse's answer differs from {db.kind}'s")
+                        ch_median = statistics.median(ch_times)
+                        ch_text = f"   clickhouse {ch_median:8.1f} ({ch_median / statistics.median(times):4.1f}x)"
                     median = statistics.median(times)
                     size = (
                         len(result)
@@ -139,10 +154,13 @@ def main(argv: list[str] | None = None) -> None:
                     )
                     print(
                         f"{days:>3} d  {name:<24} {median:8.1f} / {min(times):8.1f} / "
-                        f"{max(times):8.1f}   ×{median / baseline:5.1f} baseline   ({size} rows)",
+                        f"{max(times):8.1f}   ×{median / baseline:5.1f} baseline   ({size} rows)"
+                        f"{ch_text}",
                         flush=True,
                     )
     finally:
+        if clickhouse is not None:
+            clickhouse.close()
         db.close()
 
 

@@ -5,7 +5,11 @@ engine, in the same run. Median of N warm runs; the ratio is raw ÷ Katsuo.
 
 usage:
   run.py --data-dir DIR | --database-url URL  [--website UUID] [--end '2026-05-01 00:00:00+00']
-         [--ranges 30,90] [--runs 5] [--rebuild] [--json out.json]
+         [--ranges 30,90] [--runs 5] [--rebuild] [--json out.json] [--clickhouse-url URL]
+
+With --clickhouse-url (the same dataset copied there by gen_dataset.py --clickhouse-url) each
+request is also answered with the events in ClickHouse, in the same run, and its answer must
+equal DuckDB's.
 
 The dataset comes from gen_dataset.py. HTTP end-to-end figures (with the 6-way parallel
 dashboard load) come from ../shared/bench/read_bench.py against a running server.
@@ -58,8 +62,7 @@ def overview(website: uuid.UUID, start_us: int, end_us: int, filters: tuple, now
 
 def timed(db: Database, fn, use_slices: bool, runs: int) -> tuple[float, object]:
     def once():
-        with db.connect() as conn:
-            reader = Reader.open(conn, db.kind, use_slices=use_slices)
+        with db.connect() as conn, Reader.of(db, conn, use_slices=use_slices) as reader:
             t0 = time.perf_counter()
             result = fn(reader)
             return (time.perf_counter() - t0) * 1000, result
@@ -81,11 +84,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--skip-raw", action="store_true", help="time only Katsuo's path")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the visit slices first")
     ap.add_argument("--json")
+    ap.add_argument("--clickhouse-url", help="also time the events in ClickHouse (same dataset)")
     a = ap.parse_args(argv)
     env = {"APP_SECRET": "bench"}
     env.update({"KATSUO_DATA_DIR": a.data_dir} if a.data_dir else {"DATABASE_URL": a.database_url})
     db = Database(Settings.from_env(env, load_dotenv=False))
     migrations.migrate(db)
+    clickhouse = None
+    if a.clickhouse_url:
+        ch_env = {**env, "CLICKHOUSE_URL": a.clickhouse_url}
+        clickhouse = Database(Settings.from_env(ch_env, load_dotenv=False))
     with db.connect() as conn:
         built = slices.is_built(conn)
     if a.rebuild or not built:
@@ -95,41 +103,58 @@ def main(argv: list[str] | None = None) -> None:
     website = uuid.UUID(a.website)
     end_us = T.to_us(datetime.fromisoformat(a.end))
     results: dict = {"engine": db.kind, "runs": a.runs, "ranges": {}}
-    print(f"engine {db.kind}, median of {a.runs} warm runs (ms); ratio = raw / Katsuo", flush=True)
+    print(
+        f"engine {db.kind}, median of {a.runs} warm runs (ms); ratio = raw / Katsuo"
+        + ("; clickhouse: the events in ClickHouse, ratio = clickhouse / Katsuo" if clickhouse else ""),
+        flush=True,
+    )
     for days in (int(d) for d in a.ranges.split(",")):
         start_us = end_us - days * T.US_PER_DAY
         for filter_name in a.filters.split(","):
             key = f"{days}d {filter_name}"
             rows = results["ranges"][key] = {}
-            total_katsuo = total_raw = 0.0
+            total_katsuo = total_raw = total_ch = 0.0
             for name, fn in overview(website, start_us, end_us, FILTERS[filter_name], end_us):
                 katsuo_ms, katsuo_result = timed(db, fn, True, a.runs)
                 raw_ms, raw_result = (None, None) if a.skip_raw else timed(db, fn, False, a.runs)
                 if raw_result is not None and raw_result != katsuo_result:
                     raise SystemExit(f"{key} {name}: Katsuo's answer differs from the raw query's")
+                ch_ms = None
+                if clickhouse is not None:
+                    ch_ms, ch_result = timed(clickhouse, fn, False, a.runs)
+                    if ch_result != katsuo_result:
+                        raise SystemExit(f"{key} {name}: ClickHouse's answer differs from DuckDB's")
                 total_katsuo += katsuo_ms
                 total_raw += raw_ms or 0
+                total_ch += ch_ms or 0
                 rows[name] = {
                     "katsuo_ms": round(katsuo_ms, 1),
                     "raw_ms": raw_ms and round(raw_ms, 1),
+                    "clickhouse_ms": ch_ms and round(ch_ms, 1),
                 }
                 ratio = f"{raw_ms / katsuo_ms:7.1f}x" if raw_ms else ""
                 raw_text = f"{raw_ms:9.1f}" if raw_ms else ""
+                ch_text = f"  clickhouse {ch_ms:8.1f} {ch_ms / katsuo_ms:6.1f}x" if ch_ms else ""
                 print(
-                    f"{key:22} {name:18} katsuo {katsuo_ms:8.1f}  raw {raw_text:>9} {ratio}",
+                    f"{key:22} {name:18} katsuo {katsuo_ms:8.1f}  raw {raw_text:>9} {ratio}{ch_text}",
                     flush=True,
                 )
             rows["sum"] = {
                 "katsuo_ms": round(total_katsuo, 1),
                 "raw_ms": round(total_raw, 1) or None,
+                "clickhouse_ms": round(total_ch, 1) or None,
             }
+            ch_text = f"  clickhouse {total_ch:8.1f}" if clickhouse is not None else ""
             print(
-                f"{key:22} {'sum (sequential)':18} katsuo {total_katsuo:8.1f}  raw {total_raw:9.1f}",
+                f"{key:22} {'sum (sequential)':18} katsuo {total_katsuo:8.1f}  raw {total_raw:9.1f}"
+                f"{ch_text}",
                 flush=True,
             )
     if a.json:
         with open(a.json, "w") as out:
             json.dump(results, out, indent=1)
+    if clickhouse is not None:
+        clickhouse.close()
     db.close()
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql.ext import DistinctOnClause
+from sqlalchemy.ext.compiler import compiles
 
 BigInt = sa.BigInteger()
 # Integer division binds like multiplication, so `a - b // c` gets its parentheses.
@@ -37,6 +39,18 @@ class Dialect:
     def ilike(self, column: sa.ColumnElement, pattern: str) -> sa.ColumnElement:
         # PostgreSQL's LIKE escapes with a backslash by default; make DuckDB do the same.
         return column.ilike(pattern, escape="\\")
+
+    def like(self, column: sa.ColumnElement, pattern: str) -> sa.ColumnElement:
+        """Case-sensitive LIKE, backslash escaping."""
+        return column.like(pattern, escape="\\")
+
+    def percentile(self, fraction: float, value: sa.ColumnElement) -> sa.ColumnElement:
+        """Aggregate: the continuous (interpolated) percentile, PostgreSQL's percentile_cont."""
+        return sa.func.percentile_cont(fraction).within_group(value)
+
+    def element(self, array: sa.ColumnElement, index: int) -> sa.ColumnElement:
+        """An array's element by 1-based index; -1 is the last one."""
+        return array[sa.func.array_length(array, 1) if index == -1 else index]
 
     def strip_www(self, hostname: sa.ColumnElement) -> sa.ColumnElement:
         """Umami's `regexp_replace(hostname, '^www.', '')` (the dot matches any character)."""
@@ -95,5 +109,70 @@ class PostgreSQL(Dialect):
         return self.epoch_us(sa.func.timezone("UTC", sa.func.date_trunc(unit, as_utc)))
 
 
+class ClickHouse(Dialect):
+    name = "clickhouse"
+
+    def epoch_us(self, column):
+        return sa.func.toUnixTimestamp64Micro(column, type_=BigInt)
+
+    def div(self, a, b):
+        return sa.func.intDiv(a, sa.literal(b, BigInt), type_=BigInt)
+
+    def regex(self, column, pattern):
+        # RE2, as on DuckDB; `(?i)` makes it case-insensitive.
+        return sa.func.match(column, "(?i)" + pattern, type_=sa.Boolean)
+
+    def ilike(self, column, pattern):
+        # Backslash is LIKE's escape character in ClickHouse already (no ESCAPE clause).
+        return sa.func.ilike(column, pattern, type_=sa.Boolean)
+
+    def like(self, column, pattern):
+        return sa.func.like(column, pattern, type_=sa.Boolean)
+
+    def percentile(self, fraction, value):
+        # The inclusive exact quantile interpolates as percentile_cont does.
+        return _Parametric("quantileExactInclusive", fraction, value)
+
+    def element(self, array, index):
+        return sa.func.arrayElement(array, index, type_=array.type.item_type)
+
+    def strip_www(self, hostname):
+        return sa.func.replaceRegexpOne(hostname, "^www.", "")
+
+    def truncate_local(self, local_us, unit):
+        start = {"month": sa.func.toStartOfMonth, "year": sa.func.toStartOfYear}[unit]
+        day = start(sa.func.fromUnixTimestamp64Micro(local_us, "UTC"))
+        return sa.func.toUnixTimestamp64Micro(sa.func.toDateTime64(day, 6, "UTC"), type_=BigInt)
+
+    def first_values(self, value, order, n):
+        pairs = sa.func.arraySort(
+            sa.literal_column("p -> p.2"), sa.func.groupArray(sa.func.tuple(value, order))
+        )
+        return sa.func.arrayMap(
+            sa.literal_column("p -> p.1"), sa.func.arraySlice(pairs, 1, n), type_=sa.ARRAY(value.type)
+        )
+
+
+class _Parametric(sa.sql.expression.ColumnElement):
+    """A ClickHouse parametric aggregate, `name(parameter)(argument)`."""
+
+    inherit_cache = True
+    type = sa.Double()
+
+    def __init__(self, name: str, parameter: float, argument: sa.ColumnElement):
+        self.name, self.parameter, self.argument = name, parameter, argument
+
+
+@compiles(_Parametric, "clickhousedb")
+def _parametric(element, compiler, **kw):
+    return f"{element.name}({float(element.parameter)!r})({compiler.process(element.argument, **kw)})"
+
+
+@compiles(DistinctOnClause, "clickhousedb")
+def _distinct_on(element, compiler, **kw):
+    # ClickHouse spells PostgreSQL's DISTINCT ON the same way (the first row by ORDER BY).
+    return "ON (" + ", ".join(compiler.process(c, **kw) for c in element._distinct_on) + ")"
+
+
 def for_engine(name: str) -> Dialect:
-    return {"duckdb": DuckDB, "postgresql": PostgreSQL}[name]()
+    return {"duckdb": DuckDB, "postgresql": PostgreSQL, "clickhouse": ClickHouse}[name]()

@@ -4,6 +4,8 @@ client can cause (an invalid regular expression) to 400."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,6 +18,7 @@ from katsuo.analytics.dialects import Dialect, for_engine
 from katsuo.analytics.query import Query
 from katsuo.errors import BadRequest
 from katsuo.store import schema
+from katsuo.store.database import Database
 
 MAX_BOUND_SESSIONS = 5000
 
@@ -30,6 +33,17 @@ class Reader:
     def open(cls, conn: sa.Connection, engine: str, *, use_slices: bool = True) -> Reader:
         ready = use_slices and slices.is_built(conn)
         return cls(conn, for_engine(engine), ready)
+
+    @classmethod
+    @contextmanager
+    def of(cls, db: Database, conn: sa.Connection, *, use_slices: bool = True) -> Iterator[Reader]:
+        """The Reader of a request holding `conn` on the management store: the same connection,
+        or one to ClickHouse when the events live there (no visit slices: it reads the events)."""
+        if not db.separate_events:
+            yield cls.open(conn, db.kind, use_slices=use_slices)
+            return
+        with db.events.connect() as events:
+            yield cls(events, for_engine(db.events.kind), slices_ready=False)
 
     def from_slices(
         self, query: Query, *, bucketed: bool = False, dim: int = slices.DIM_VIEW

@@ -58,7 +58,8 @@ def _run(
     query, values = report_params.parse(
         report_type, body_type, filters, parameters, target, conn, now_us=now_us()
     )
-    return reports.RUNNERS[report_type](Reader.open(conn, svc.db.kind), query, values)
+    with Reader.of(svc.db, conn) as reader:
+        return reports.RUNNERS[report_type](reader, query, values)
 
 
 def _route(report_type: str, path: str) -> None:

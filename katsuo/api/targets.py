@@ -4,6 +4,7 @@ a website, link or pixel id; share tokens count)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
@@ -61,10 +62,10 @@ def load_target(conn, actor, website_id: UUID) -> Target:
 
 def analytics(
     website_id: UUID, request: Request, actor: AnyActor, conn: Conn, svc: AppServices
-) -> Analytics:
+) -> Iterator[Analytics]:
     target = load_target(conn, actor, website_id)
-    reader = Reader.open(conn, svc.db.kind)
-    return Analytics(target, reader, dict(request.query_params), conn, analytics_query.now_us())
+    with Reader.of(svc.db, conn) as reader:
+        yield Analytics(target, reader, dict(request.query_params), conn, analytics_query.now_us())
 
 
-AnalyticsRequest = Annotated[Analytics, Depends(analytics)]
+AnalyticsRequest = Annotated[Analytics, Depends(analytics, scope="function")]

@@ -62,7 +62,7 @@ class Collector:
         """Call when a website is deleted or reset: its id leaves the caches, and visitors whose
         session rows were removed get them written again."""
         self.websites.forget(str(website_id))
-        self.writer.forget_sessions()
+        self.writer.delete_website(website_id)
 
     def forget_everything(self) -> None:
         """Empty the in-process caches, e.g. after the whole database was emptied (tests)."""

@@ -20,6 +20,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from uuid import UUID
 
 import sqlalchemy as sa
 
@@ -40,6 +41,8 @@ Hook = Callable[[sa.Connection, Batch], None]
 
 # Upper bound of rows per transaction: big enough for ~1k hits, small enough to keep latency low.
 MAX_BATCH_ROWS = 5000
+# ClickHouse makes a part per INSERT and merges them later: it wants few, large inserts.
+CLICKHOUSE_BATCH_ROWS = 50_000
 # Session ids this process committed recently. Their rows exist, so a later hit of the same
 # visitor need not send its session row through ON CONFLICT again (the costliest statement of a
 # batch). Bounded; forget_sessions() empties it when sessions are deleted (website reset/delete).
@@ -97,6 +100,18 @@ class Writer:
         """Call after deleting session rows, so returning visitors get theirs written again."""
         self._known_sessions = {}
 
+    def delete_website(self, website_id) -> None:
+        """A website was deleted or reset: with the events in a store of their own (ClickHouse),
+        its collected rows go there too (the management transaction deletes them otherwise)."""
+        events = self.db.events
+        if self.db.separate_events:
+            with events.connect() as conn:
+                for table in events.engines.TABLES:
+                    events.engines.delete_rows(
+                        conn, table, table.c.website_id == website_id, events.settings
+                    )
+        self.forget_sessions()
+
     def close(self, timeout: float = 30.0) -> None:
         """Stop accepting rows, commit everything already queued, then stop the thread."""
         if self._closed:
@@ -132,7 +147,7 @@ class Writer:
 
     def _connection(self, conn: sa.Connection | None) -> sa.Connection:
         if conn is None or conn.closed or conn.invalidated:
-            conn = self.db.engine.connect()
+            conn = self.db.events.engine.connect()
         return conn
 
     def _commit_all(self, conn: sa.Connection | None, pending: list[_Pending]) -> sa.Connection | None:
@@ -174,7 +189,7 @@ class Writer:
                 log.debug("collect: closing a failed connection: %s", error)
 
     def _commit(self, conn: sa.Connection, batch: Batch) -> None:
-        insert = self.db.engines.insert_rows
+        insert = self.db.events.engines.insert_rows
         known = self._known_sessions
         sessions = [row for row in _first_per_key(batch.sessions) if row.session_id not in known]
         with conn.begin():
@@ -187,7 +202,7 @@ class Writer:
             if batch.revenue:
                 insert(conn, "revenue", RevenueRow._fields, batch.revenue)
             if batch.session_data:
-                _upsert_session_data(conn, batch.session_data)
+                _upsert_session_data(conn, batch.session_data, self.db.events)
             for hook in self.hooks:
                 hook(conn, batch)
         self.batches += 1
@@ -205,22 +220,19 @@ def _first_per_key(sessions: list[SessionRow]) -> list[SessionRow]:
     return list(seen.values())
 
 
-def _upsert_session_data(conn: sa.Connection, rows: list[SessionDataRow]) -> None:
-    """Update the stored row of each (session, key), else insert one (no unique key to lean on,
-    as in Umami's schema). Identify calls are rare, so plain statements do."""
+def _upsert_session_data(conn: sa.Connection, rows: list[SessionDataRow], store: Database) -> None:
+    """Replace the stored row of each (session, key), else insert one (no unique key to lean on,
+    as in Umami's schema): the last row of each key in the batch wins. Identify calls are rare,
+    so plain statements do; delete-then-insert rather than UPDATE, which ClickHouse has only as
+    a costly mutation."""
     t = schema.session_data
-    for row in rows:
-        values = {
-            "string_value": row.string_value, "number_value": row.number_value,
-            "date_value": row.date_value, "data_type": row.data_type,
-            "distinct_id": row.distinct_id, "created_at": row.created_at,
-        }
-        match = sa.and_(t.c.session_id == row.session_id, t.c.data_key == row.data_key)
+    latest = {(row.session_id, row.data_key): row for row in rows}
+    for session_id, data_key in latest:
+        match = sa.and_(t.c.session_id == UUID(str(session_id)), t.c.data_key == data_key)
         found = conn.execute(sa.select(sa.func.count()).select_from(t).where(match)).scalar()
         if found:
-            conn.execute(t.update().where(match).values(**values))
-        else:
-            conn.execute(t.insert().values(**row._asdict()))
+            store.engines.delete_rows(conn, t, match, store.settings)
+    store.engines.insert_rows(conn, "session_data", SessionDataRow._fields, list(latest.values()))
 
 
 def _settle(outcomes: list[tuple[_Pending, BaseException | None]]) -> None:

@@ -16,13 +16,22 @@ sql_log = logging.getLogger("katsuo.sql")
 
 
 class Database:
-    def __init__(self, settings: Settings):
+    """One store. `events` is where the collected data (sessions, events, event and session data,
+    revenue) lives: this same store, or a ClickHouse store when CLICKHOUSE_URL is set."""
+
+    def __init__(self, settings: Settings, module=None):
         self.settings = settings
-        self.engines = engines.module_for(settings)
+        self.engines = module or engines.module_for(settings)
         self.kind: str = self.engines.NAME
         self.engine: sa.Engine = self.engines.create_engine(settings)
         if logs_queries(settings):
             sa.event.listen(self.engine, "before_cursor_execute", _log_statement)
+        events_module = None if module else engines.events_module(settings)
+        self.events: Database = Database(settings, events_module) if events_module else self
+
+    @property
+    def separate_events(self) -> bool:
+        return self.events is not self
 
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
@@ -39,8 +48,12 @@ class Database:
         """Fail early with a readable message when the database cannot be reached."""
         with self.connect() as conn:
             conn.execute(sa.text("select 1"))
+        if self.separate_events:
+            self.events.check()
 
     def close(self) -> None:
+        if self.separate_events:
+            self.events.close()
         self.engine.dispose()
 
 

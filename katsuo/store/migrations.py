@@ -80,4 +80,10 @@ def migrate(db: Database) -> list[str]:
             conn.execute(schema.schema_version.insert().values(version=version, name=name))
         log.info("migration %d applied: %s", version, name)
         applied.append(name)
+    if db.separate_events:
+        # ClickHouse's tables: CREATE … IF NOT EXISTS at every start (no transactions there).
+        with db.events.connect() as conn:
+            db.events.engines.create_tables(
+                conn, list(db.events.engines.TABLES), db.settings.clickhouse_cluster
+            )
     return applied

@@ -6,13 +6,33 @@ indexes and the primary keys of the append-only event tables, which only slow it
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
+from clickhouse_connect.cc_sqlalchemy.datatypes import sqltypes as clickhouse
 from sqlalchemy.dialects import postgresql
 
 metadata = sa.MetaData()
 
-Uuid = sa.Uuid(as_uuid=True)
-Timestamp = sa.DateTime(timezone=True)
+
+class _ClickHouseTime(sa.TypeDecorator):
+    """ClickHouse's DateTime64 holds 1900-2299: bounds beyond (an open-ended range) are clamped."""
+
+    impl = clickhouse.DateTime64
+    cache_ok = True
+    _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+    _LATEST = datetime(2299, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return min(max(value, self._EARLIEST), self._LATEST)
+        return value
+
+
+# ClickHouse (the events store with CLICKHOUSE_URL) binds these with its own types: ids given as
+# strings or UUIDs, and timestamps with their microseconds.
+Uuid = sa.Uuid(as_uuid=True).with_variant(clickhouse.UUID(), "clickhousedb")
+Timestamp = sa.DateTime(timezone=True).with_variant(_ClickHouseTime(6, "UTC"), "clickhousedb")
 Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 

@@ -12,7 +12,7 @@ from katsuo.config import Settings
 from katsuo.services import Services
 from tests.analytics.conftest import send
 from tests.analytics.model import Model, at, ms
-from tests.conftest import make_env
+from tests.conftest import WITH_CLICKHOUSE, make_env
 from tests.reports import traffic
 from tests.reports.model import NONE, Reports, Selection
 
@@ -85,6 +85,11 @@ class ReportsData:
 def iso(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
+
+
+@pytest.fixture(scope="session", params=WITH_CLICKHOUSE)
+def engine(request) -> str:
+    return request.param
 
 @pytest.fixture(scope="package")
 def data(engine, request, tmp_path_factory):

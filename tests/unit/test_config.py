@@ -42,6 +42,13 @@ def test_umami_variables(tmp_path):
     assert settings.allowed_frame_urls == "https://a.example https://b.example"
 
 
+def test_clickhouse_url(tmp_path):
+    for url in ("http://default:secret@clickhouse:8123/umami", "https://ch.example/umami",
+                "chdb:///var/lib/katsuo/ch?database=umami"):
+        settings = Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path), "CLICKHOUSE_URL": url})
+        assert settings.clickhouse_url == url
+
+
 def test_derived_secret_matches_spec_vector(tmp_path):
     settings = Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path), "APP_SECRET": "test-secret"})
     assert settings.secret.startswith("a11241a654a67456")
@@ -60,6 +67,11 @@ def test_derived_secret_matches_spec_vector(tmp_path):
         ("COLLECT_API_ENDPOINT", "my-route"),
         ("DISABLE_BOT_CHECK", "maybe"),
         ("SALT_ROTATION", "hourly"),
+        ("CLICKHOUSE_URL", "clickhouse://localhost:9000/umami"),
+        ("CLICKHOUSE_URL", "http://"),
+        ("CLICKHOUSE_URL", "http://localhost:port/umami"),
+        ("CLICKHOUSE_URL", "chdb://relative/dir"),
+        ("KATSUO_CLICKHOUSE_CLUSTER", "analytics"),  # without CLICKHOUSE_URL
     ],
 )
 def test_invalid_values_name_the_variable(tmp_path, name, value):

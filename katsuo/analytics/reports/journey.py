@@ -60,9 +60,9 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     sequence = visits.c["items"]
     conditions = []
     if start_step is not None:
-        conditions.append(sequence[1] == start_step)
+        conditions.append(reader.dialect.element(sequence, 1) == start_step)
     if end_step is not None:
-        conditions.append(sequence[sa.func.array_length(sequence, 1)] == end_step)
+        conditions.append(reader.dialect.element(sequence, -1) == end_step)
     count = sa.func.count().label("count")
     stmt = (
         sa.select(sequence.label("items"), count)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
+from katsuo.analytics.dialects import Dialect
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports import output
 from katsuo.analytics.reports.params import Parameters
@@ -28,11 +29,13 @@ e = schema.website_event
 s = schema.session
 
 
-def _percentiles(column: sa.ColumnElement, prefix: str = "") -> list[sa.ColumnElement]:
+def _percentiles(
+    dialect: Dialect, column: sa.ColumnElement, prefix: str = ""
+) -> list[sa.ColumnElement]:
     # As double precision: DuckDB would interpolate inside the column's decimal scale.
-    value = sa.cast(column, sa.Float)
+    value = sa.cast(column, sa.Double)
     return [
-        sa.func.percentile_cont(fraction).within_group(value).label(prefix + name)
+        dialect.percentile(fraction, value).label(prefix + name)
         for name, fraction in PERCENTILES
     ]
 
@@ -58,7 +61,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
         extra_filters=(F.parse_value("eventType", "eventType", str(PERFORMANCE)),),
     )
     bucket = beacons.bucket().label("b")
-    chart = beacons.select(bucket, *_percentiles(e.c[metric])).group_by(bucket).order_by(bucket)
+    chart = beacons.select(bucket, *_percentiles(reader.dialect, e.c[metric])).group_by(bucket).order_by(bucket)
     result["chart"] = [
         {
             "t": output.bucket_instant(row["b"], query.timezone),
@@ -68,7 +71,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
     ]
     summary = reader.one(
         beacons.select(
-            *(column for name in METRICS for column in _percentiles(e.c[name], f"{name}_")),
+            *(column for name in METRICS for column in _percentiles(reader.dialect, e.c[name], f"{name}_")),
             sa.func.count().label("count"),
         ),
         query,
@@ -90,7 +93,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
         p75 = sa.literal_column("p75")
         stmt = (
             grouped.select(
-                name.label("name"), *_percentiles(e.c[metric]), sa.func.count().label("count")
+                name.label("name"), *_percentiles(reader.dialect, e.c[metric]), sa.func.count().label("count")
             )
             .group_by(name)
             .order_by(p75.desc().nulls_last(), name)

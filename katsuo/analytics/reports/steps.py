@@ -66,7 +66,7 @@ def matches(dialect: Dialect, column: sa.ColumnElement, value: str) -> sa.Column
             pattern = pattern[:-1] + "%"
         if (len(pattern) - len(pattern.rstrip("\\"))) % 2:
             pattern += "\\"  # a lone trailing escape is an error in SQL; mean the character
-        return column.like(pattern, escape="\\")
+        return dialect.like(column, pattern)
     return column == value
 
 

@@ -8,3 +8,12 @@ from katsuo.store.engines import duckdb, postgresql
 
 def module_for(settings: Settings):
     return postgresql if settings.engine == "postgresql" else duckdb
+
+
+def events_module(settings: Settings):
+    """Where the collected data lives: ClickHouse when CLICKHOUSE_URL is set, else beside the rest."""
+    if settings.clickhouse_url:
+        from katsuo.store.engines import clickhouse
+
+        return clickhouse
+    return None

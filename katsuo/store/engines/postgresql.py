@@ -59,3 +59,7 @@ def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows:
             f'INSERT INTO "{table}" ({names}) VALUES {",".join([one] * len(chunk))} ON CONFLICT DO NOTHING',
             [value for row in chunk for value in row],
         )
+
+
+def delete_rows(conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, settings: Settings) -> None:
+    conn.execute(table.delete().where(where))

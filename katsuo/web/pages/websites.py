@@ -15,7 +15,7 @@ from katsuo.web.templating import AnyPage, PageError, UserPage
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
-DASHBOARD_SCRIPTS = ["vendor/chart.umd.min.js", "dashboard.js"]
+DASHBOARD_SCRIPTS = ["vendor/chart.umd.min.js", "vendor/chartjs-chart-geo.min.js", "dashboard.js"]
 
 
 @router.get("/websites")

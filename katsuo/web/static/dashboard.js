@@ -104,9 +104,20 @@
     return m ? `${m}m ${s}s` : `${s}s`;
   }
 
+  // Umami's names of browsers, systems and devices, as people write them.
+  const NAMES = {
+    browser: { chrome: "Chrome", crios: "Chrome (iOS)", firefox: "Firefox", fxios: "Firefox (iOS)", safari: "Safari",
+      ios: "iOS Safari", "ios-webview": "iOS WebView", "edge-chromium": "Edge", edge: "Edge (legacy)", "edge-ios": "Edge (iOS)",
+      opera: "Opera", samsung: "Samsung Internet", yandexbrowser: "Yandex", facebook: "Facebook", instagram: "Instagram",
+      "chromium-webview": "Chrome WebView", brave: "Brave", silk: "Silk", ie: "Internet Explorer" },
+    os: { "Mac OS": "macOS", "Chrome OS": "ChromeOS" },
+    device: { desktop: "Desktop", laptop: "Laptop", mobile: "Mobile", tablet: "Tablet" },
+  };
+
   /** What a metric value looks like to a person (countries and languages by name). */
   function display(type, row) {
-    const value = row.x;
+    const value = row.x ?? row.name;
+    if (NAMES[type] && NAMES[type][value]) return NAMES[type][value];
     if (value === null || value === undefined || value === "") return "(none)";
     try {
       if (type === "country") return regionNames.of(String(value).toUpperCase()) || value;
@@ -127,6 +138,19 @@
     const color = getComputedStyle(probe).color;
     probe.remove();
     return color;
+  }
+
+  /** The countries of world-atlas, each with its alpha-2 code (the API's country values),
+   *  fetched once per page. */
+  let shapesPromise = null;
+  function worldShapes(urls) {
+    shapesPromise ||= Promise.all([fetch(urls.topology).then((r) => r.json()), fetch(urls.codes).then((r) => r.json())]).then(([topology, codes]) => {
+      const alpha2 = Object.fromEntries(codes.map(([a2, , numeric]) => [numeric, a2]));
+      return ChartGeo.topojson.feature(topology, topology.objects.countries).features
+        .filter((feature) => feature.properties.name !== "Antarctica")
+        .map((feature) => ({ feature, code: alpha2[feature.id] || "", name: feature.properties.name }));
+    });
+    return shapesPromise;
   }
 
   window.katsuoRanges = { presetRange, RANGES };
@@ -160,6 +184,9 @@
       metrics: {},
       tabs: Object.fromEntries(METRIC_GROUPS.map((g) => [g.id, g.tabs[0][0]])),
       chart: null,
+      mapUrls: config.map || null,
+      mapCountries: 0,
+      expanded: null,
 
       async init() {
         this.readUrl();
@@ -250,6 +277,7 @@
         this.loadStats();
         this.loadSeries();
         for (const group of this.groups) this.loadMetric(this.tabs[group.id]);
+        this.loadMap();
       },
       async loadActive() {
         try {
@@ -385,6 +413,80 @@
         if (!field || value === null || value === undefined || value === "") return;
         this.filters.push({ name: field, operator: "eq", value: String(value) });
         this.load();
+      },
+
+      // --- the world map: visitors by country, shaded ------------------------------------------
+      async loadMap() {
+        const canvas = document.getElementById("world-map");
+        if (!canvas || !this.mapUrls || !window.ChartGeo) return;
+        try {
+          const [shapes, rows] = await Promise.all([worldShapes(this.mapUrls), this.get("/metrics", { type: "country", limit: 500 })]);
+          const visitors = Object.fromEntries(rows.map((row) => [String(row.x).toUpperCase(), +row.y]));
+          this.mapCountries = rows.length;
+          // Countries without visitors get no value, so the colour scale paints them as "missing".
+          const data = shapes.map(({ feature, code }) => ({ feature, value: visitors[code] ?? NaN }));
+          const [r, g, b] = css("--primary").match(/\d+/g);
+          const existing = Chart.getChart(canvas);
+          if (existing) existing.destroy();
+          new Chart(canvas, {
+            type: "choropleth",
+            data: { labels: shapes.map((s) => s.name), datasets: [{ label: "Visitors", outline: shapes.map((s) => s.feature), data,
+              borderColor: css("--border-strong"), borderWidth: 0.5 }] },
+            options: {
+              responsive: true, maintainAspectRatio: false, animation: false, showOutline: false, showGraticule: false,
+              plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => `${ctx.chart.data.labels[ctx.dataIndex]}: ${number.format(ctx.raw.value || 0)}` } } },
+              scales: {
+                projection: { axis: "x", projection: "equalEarth" },
+                color: { axis: "x", display: false, missing: css("--surface-2"), interpolate: (v) => `rgba(${r}, ${g}, ${b}, ${(0.3 + v * 0.7).toFixed(2)})` },
+              },
+              onClick: (_, elements) => {
+                const hit = elements[0];
+                if (hit && data[hit.index].value > 0) this.filterBy("country", shapes[hit.index].code);
+              },
+            },
+          });
+        } catch (error) {
+          this.mapCountries = 0;
+        }
+      },
+
+      // --- the expanded view of one metric table ------------------------------------------------
+      openExpanded(group) {
+        const [type, name, field] = this.tab(group);
+        this.expanded = { type, name, field, rows: [], search: "", loading: true, error: "" };
+        this.$refs.expandedDialog.showModal();
+        this.loadExpanded();
+      },
+      async loadExpanded() {
+        const view = this.expanded;
+        view.loading = true;
+        view.error = "";
+        try {
+          view.rows = await this.get("/metrics/expanded", { type: view.type, limit: 500, search: view.search });
+        } catch (error) {
+          view.rows = [];
+          view.error = error.message;
+        } finally {
+          view.loading = false;
+        }
+      },
+      get expandedRows() {
+        const view = this.expanded;
+        if (!view) return [];
+        return view.rows.map((row) => ({
+          value: row.name,
+          label: display(view.type, { x: row.name, country: row.country }),
+          visitors: number.format(+row.visitors),
+          visits: number.format(+row.visits),
+          views: number.format(+row.pageviews),
+          bounce: row.visits ? `${Math.round((Math.min(+row.bounces, +row.visits) / +row.visits) * 100)}%` : "0%",
+          duration: duration(row.visits ? +row.totaltime / +row.visits : 0),
+        }));
+      },
+      filterFromExpanded(value) {
+        const view = this.expanded;
+        this.$refs.expandedDialog.close();
+        this.filterBy(view.field, value);
       },
 
       // --- filters, segments, cohorts -----------------------------------------------------------

@@ -106,6 +106,16 @@ def website_activity(page: UserPage, website_id: UUID) -> Response:
     )
 
 
+@router.get("/websites/{website_id}/sessions/{session_id}")
+def visitor_profile(page: UserPage, website_id: UUID, session_id: UUID) -> Response:
+    """One visitor: their facts, their activity visit by visit and their properties (all read
+    from the sessions API by the page)."""
+    return page.render(
+        "websites/session.html", website=in_context(page, website_id), session_id=session_id,
+        scripts=DASHBOARD_SCRIPTS,
+    )
+
+
 @router.get("/websites/{website_id}/segments")
 @router.get("/websites/{website_id}/cohorts")
 def website_segments(page: UserPage, website_id: UUID) -> Response:

@@ -588,26 +588,47 @@
   });
 })();
 
-// Sessions and events: one page of the API's list for a preset range, with search and paging.
+// Sessions and events: the API's list for a preset range with search and paging, their totals, a
+// properties tab (which properties the events or sessions carried, and each one's values), and on
+// the sessions page the weekly traffic heatmap.
 (() => {
   const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
   const country = (code) => { try { return code ? regionNames.of(code.toUpperCase()) : ""; } catch (_) { return code; } };
+  const number = new Intl.NumberFormat("en-US");
+  const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
   document.addEventListener("alpine:init", () => {
     Alpine.data("activityList", (websiteId, kind) => ({
       range: "7d",
       search: "",
       page: 1,
+      tab: "activity",
       result: null,
+      stats: null,
+      weekly: null,
+      properties: null,
+      property: null,
+      values: null,
       error: "",
+      days: DAYS,
       ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom"),
       init() { this.load(); },
-      async load() {
+      window() {
         const [start, end] = katsuoRanges.presetRange(this.range);
-        const params = new URLSearchParams({ startAt: start.getTime(), endAt: end.getTime(), page: this.page, pageSize: 20 });
-        if (this.search) params.set("search", this.search);
+        return { startAt: start.getTime(), endAt: end.getTime(), timezone };
+      },
+      async get(path, extra = {}) {
+        const params = new URLSearchParams({ ...this.window(), ...extra });
+        return katsuo.api("GET", `/api/websites/${websiteId}${path}?${params}`);
+      },
+      async load() {
+        const extra = { page: this.page, pageSize: 20 };
+        if (this.search) extra.search = this.search;
         try {
-          this.result = await katsuo.api("GET", `/api/websites/${websiteId}/${kind}?${params}`);
+          [this.result, this.stats] = await Promise.all([this.get(`/${kind}`, extra), this.get(`/${kind}/stats`)]);
+          if (kind === "sessions") this.weekly = await this.get("/sessions/weekly");
+          if (this.tab === "properties") await this.loadProperties();
           this.error = "";
         } catch (error) {
           this.error = error.message;
@@ -623,6 +644,96 @@
       },
       get pages() { return this.result ? Math.max(1, Math.ceil(this.result.count / 20)) : 1; },
       go(delta) { this.page += delta; this.load(); },
+
+      // --- totals ---------------------------------------------------------------------------------
+      get totals() {
+        const s = this.stats?.data || this.stats || {};
+        const value = (key) => number.format(+(s[key]?.value ?? s[key] ?? 0));
+        return kind === "sessions"
+          ? [["visitors", "Visitors"], ["visits", "Visits"], ["pageviews", "Views and events"], ["countries", "Countries"]].map(([key, name]) => ({ key, name, value: value(key) }))
+          : [["events", "Events"], ["uniqueEvents", "Unique events"], ["visitors", "Visitors"], ["visits", "Visits"]].map(([key, name]) => ({ key, name, value: value(key) }));
+      },
+
+      // --- weekly heatmap: sessions by weekday and hour (the browser's time zone) -----------------
+      get heat() {
+        const grid = this.weekly || [];
+        const max = Math.max(1, ...grid.flat());
+        return grid.map((hours, day) => ({ day: DAYS[day], cells: hours.map((count, hour) => ({ hour, count, alpha: count ? 0.15 + (count / max) * 0.85 : 0 })) }));
+      },
+
+      // --- properties -----------------------------------------------------------------------------
+      async showTab(tab) {
+        this.tab = tab;
+        if (tab === "properties" && this.properties === null) await this.loadProperties();
+      },
+      async loadProperties() {
+        this.properties = await this.get(kind === "events" ? "/event-data/properties" : "/session-data/properties");
+        if (this.property) await this.loadValues(this.property);
+      },
+      async loadValues(property) {
+        this.property = property;
+        const extra = { propertyName: property.propertyName };
+        if (kind === "events") extra.event = property.eventName;
+        try {
+          this.values = await this.get(kind === "events" ? "/event-data/values" : "/session-data/values", extra);
+        } catch (error) {
+          this.values = [];
+          this.error = error.message;
+        }
+      },
+      get valueRows() {
+        const rows = this.values || [];
+        const total = rows.reduce((sum, row) => sum + +row.total, 0) || 1;
+        return rows.map((row) => ({ label: String(row.value ?? "(none)"), count: number.format(+row.total), share: (+row.total / total) * 100 }));
+      },
+      isProperty(p) { return this.property && this.property.propertyName === p.propertyName && this.property.eventName === p.eventName; },
+    }));
+
+    // One visitor: their session, what they did visit by visit, and the properties they carried.
+    Alpine.data("visitorProfile", (websiteId, sessionId) => ({
+      session: null,
+      activity: [],
+      properties: [],
+      tab: "activity",
+      error: "",
+      async init() {
+        const base = `/api/websites/${websiteId}/sessions/${sessionId}`;
+        // The whole history: from the first visit the session records to now.
+        try {
+          this.session = await katsuo.api("GET", base);
+          const start = new Date(this.session.firstAt).getTime() - 1000;
+          const params = new URLSearchParams({ startAt: start, endAt: Date.now(), timezone });
+          [this.activity, this.properties] = await Promise.all([
+            katsuo.api("GET", `${base}/activity?${params}`), katsuo.api("GET", `${base}/properties`),
+          ]);
+        } catch (error) {
+          this.error = error.message;
+        }
+      },
+      get facts() {
+        const s = this.session;
+        if (!s) return [];
+        return [
+          ["Country", [s.city, country(s.country)].filter(Boolean).join(", ") || "—"], ["Browser", s.browser], ["OS", s.os],
+          ["Device", s.device], ["Screen", s.screen], ["Language", s.language], ["Distinct ID", s.distinctId || "—"],
+          ["First seen", new Date(s.firstAt).toLocaleString()], ["Last seen", new Date(s.lastAt).toLocaleString()],
+          ["Visits", number.format(s.visits)], ["Views", number.format(s.views)], ["Events", number.format(s.events)],
+        ];
+      },
+      /** The activity, newest first, grouped by visit. */
+      get visits() {
+        const groups = [];
+        for (const item of this.activity) {
+          let group = groups.find((g) => g.id === item.visitId);
+          if (!group) groups.push((group = { id: item.visitId, items: [] }));
+          group.items.push({ ...item, time: new Date(item.createdAt).toLocaleTimeString(), date: new Date(item.createdAt).toLocaleDateString(),
+            what: item.eventType === 2 ? item.eventName : item.urlPath + (item.urlQuery ? `?${item.urlQuery}` : "") });
+        }
+        return groups;
+      },
+      propertyValue(p) {
+        return p.stringValue ?? p.numberValue ?? p.dateValue ?? p.value ?? "";
+      },
     }));
   });
 })();

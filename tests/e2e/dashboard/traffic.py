@@ -120,7 +120,8 @@ def send_known_traffic(http: httpx.Client, website_id: str, hostname: str = "sho
 
 
 def visit_tracked_page(chromium, site, server_url: str, website_id: str, path: str) -> None:
-    """A real visitor: a page with the tracking code, an EVIL title, and an event named EVIL."""
+    """A real visitor: a page with the tracking code, an EVIL title, an event named EVIL, and
+    identified with an EVIL company."""
     url = site.add(path, tracker_page(f"{server_url}/script.js", website_id, title=EVIL))
     ctx = new_context(chromium)
     try:
@@ -129,6 +130,8 @@ def visit_tracked_page(chromium, site, server_url: str, website_id: str, path: s
             page.goto(url)
         with page.expect_response(lambda r: r.url.endswith("/api/send")):
             page.evaluate("name => umami.track(name, {source: 'test'})", EVIL)
+        with page.expect_response(lambda r: r.url.endswith("/api/send")):
+            page.evaluate("name => umami.identify({company: name})", EVIL)
     finally:
         ctx.close()
 

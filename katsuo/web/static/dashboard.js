@@ -193,7 +193,7 @@
         if (this.share) {
           const shared = await fetch(`${katsuo.base}/api/share/${encodeURIComponent(this.share)}`).then((r) => r.json());
           this.shareToken = shared.token;
-        } else {
+        } else if (config.segments) {
           this.loadSegments();
         }
         this.load();

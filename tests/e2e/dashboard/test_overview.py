@@ -107,8 +107,13 @@ def test_date_ranges_units_and_comparison(shop_browser, shop):
     b = shop_browser("admin")
     page = b.goto(f"/websites/{shop.website_id}")
     expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))  # last 7 days by default
+    # the cards compare with the 7 days before, when only EARLIER came (traffic.py)
+    change = page.locator('[data-testid="stats"] [data-metric="visitors"] .card-change')
+    expect(change).to_have_text(f"+{(shop.visitors - 1) * 100}% vs previous")
+    expect(change).to_have_class(re.compile(r"\bup\b"))
     page.get_by_label("Date range", exact=True).select_option("90d")
-    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews + 1))
+    expect(card(page, "visitors")).to_have_text(str(shop.visitors + 1))
     assert "range=90d" in page.url
     page.get_by_label("Unit", exact=True).select_option("month")
     page.get_by_label("Compare", exact=True).select_option("yoy")

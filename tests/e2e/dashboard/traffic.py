@@ -55,6 +55,10 @@ VISITORS = [
     ]),
 ]
 
+# Someone who came eight days ago: outside "Last 7 days", inside the period before it.
+EARLIER = Visitor("203.0.113.9", FIREFOX_MAC, "US", "NY", "New York", "en-US", "1440x900", [("view", "/", None)])
+EARLIER_DAYS_AGO = 8
+
 
 @dataclass
 class Shop:
@@ -92,9 +96,11 @@ class Shop:
 
 
 def send_known_traffic(http: httpx.Client, website_id: str, hostname: str = "shop.test") -> None:
-    """Each visitor's hits through /api/send, an hour ago, a few seconds apart."""
-    start = int(time.time()) - 3600
-    for n, visitor in enumerate(VISITORS):
+    """Each visitor's hits through /api/send, an hour ago, a few seconds apart (EARLIER's days
+    ago)."""
+    now = int(time.time())
+    for n, visitor in enumerate([*VISITORS, EARLIER]):
+        start = now - 3600 if visitor is not EARLIER else now - EARLIER_DAYS_AGO * 86400 - (n * 60)
         headers = {
             "User-Agent": visitor.user_agent,
             "X-Forwarded-For": visitor.ip,

@@ -153,7 +153,7 @@
     return shapesPromise;
   }
 
-  window.katsuoRanges = { presetRange, RANGES };
+  window.katsuoRanges = { presetRange, RANGES, buckets, bucketKey, normalizeBucket, label, css };
   window.katsuoFilters = { FILTER_FIELDS, OPERATORS };
 
   document.addEventListener("alpine:init", () => {
@@ -496,6 +496,17 @@
       operatorLabel(op) {
         return (OPERATORS.find(([key]) => key === op) || [op, op])[1];
       },
+      /** Values the chosen field took in this range, offered while typing a filter's value. */
+      async suggest() {
+        const field = this.draft.name;
+        try {
+          const rows = await this.get("/values", { type: field, search: this.draft.value || "" });
+          if (field === this.draft.name) this.suggestions = rows.map((row) => String(row.value ?? "")).filter(Boolean).slice(0, 50);
+        } catch (_) {
+          this.suggestions = [];
+        }
+      },
+      suggestions: [],
       addFilter() {
         if (!this.draft.value) return;
         this.filters.push({ ...this.draft });
@@ -628,6 +639,7 @@
         try {
           [this.result, this.stats] = await Promise.all([this.get(`/${kind}`, extra), this.get(`/${kind}/stats`)]);
           if (kind === "sessions") this.weekly = await this.get("/sessions/weekly");
+          if (kind === "events") this.drawSeries(await this.get("/events/series", { unit: "day", limit: 8 }));
           if (this.tab === "properties") await this.loadProperties();
           this.error = "";
         } catch (error) {
@@ -652,6 +664,32 @@
         return kind === "sessions"
           ? [["visitors", "Visitors"], ["visits", "Visits"], ["pageviews", "Views and events"], ["countries", "Countries"]].map(([key, name]) => ({ key, name, value: value(key) }))
           : [["events", "Events"], ["uniqueEvents", "Unique events"], ["visitors", "Visitors"], ["visits", "Visits"]].map(([key, name]) => ({ key, name, value: value(key) }));
+      },
+
+      // --- events over time, one stacked colour per event name ----------------------------------
+      drawSeries(series) {
+        const canvas = this.$refs.eventChart;
+        if (!canvas || !window.Chart) return;
+        const [start, end] = katsuoRanges.presetRange(this.range);
+        const slots = katsuoRanges.buckets(start, end, "day");
+        const names = [...new Set(series.map((p) => p.x))];
+        const palette = ["#2f6bed", "#7c5cff", "#12a37f", "#e8a317", "#e5484d", "#0ea5e9", "#d946ef", "#64748b"];
+        const datasets = names.map((name, i) => {
+          const counts = {};
+          for (const p of series) if (p.x === name) counts[katsuoRanges.normalizeBucket(p.t)] = +p.y;
+          return { label: name, data: slots.map((d) => counts[katsuoRanges.bucketKey(d, "day")] || 0), backgroundColor: palette[i % palette.length], borderRadius: 3 };
+        });
+        Chart.getChart(canvas)?.destroy();
+        new Chart(canvas, {
+          type: "bar",
+          data: { labels: slots.map((d) => katsuoRanges.label(d, "day")), datasets },
+          options: {
+            responsive: true, maintainAspectRatio: false, animation: false,
+            plugins: { legend: { labels: { color: katsuoRanges.css("--muted"), boxWidth: 12 } } },
+            scales: { x: { stacked: true, grid: { display: false }, ticks: { color: katsuoRanges.css("--muted") } },
+              y: { stacked: true, beginAtZero: true, ticks: { precision: 0, color: katsuoRanges.css("--muted") }, grid: { color: katsuoRanges.css("--border") } } },
+          },
+        });
       },
 
       // --- weekly heatmap: sessions by weekday and hour (the browser's time zone) -----------------

@@ -27,6 +27,11 @@ def test_sessions_list_heatmap_and_visitor_profile(shop_browser, shop):
     counted = page.evaluate("() => [...document.querySelectorAll('[data-testid=weekly] td')].reduce((s, td) => s + +td.dataset.count, 0)")
     assert counted == shop.visitors
     b.shot("sessions")
+    page.get_by_role("tab", name="Properties").click()
+    page.get_by_test_id("properties").get_by_role("button").filter(has_text="company").click()
+    expect(page.get_by_test_id("property-values").locator(".metric-label")).to_have_text([EVIL])
+    b.shot("session-properties")
+    page.get_by_role("tab", name="Activity").click()
 
     berlin = rows.filter(has_text="Berlin, Germany")
     berlin.get_by_role("link").click()
@@ -57,6 +62,10 @@ def test_events_and_their_properties(shop_browser, shop):
     expect(page.get_by_test_id("events").locator("tbody tr")).to_have_count(shop.pageviews + sent_events)
     page.get_by_label("Search").fill("signup")
     expect(page.get_by_test_id("events").locator("tbody tr")).to_have_count(2)
+    chart = page.evaluate(
+        "() => Chart.getChart(document.querySelector('.chart-box canvas')).data.datasets.map(d => [d.label, d.data.reduce((a, b) => a + b, 0)])"
+    )
+    assert sorted(chart) == sorted([["signup", 2], ["purchase", 1], [EVIL, 1]])
     b.shot("events")
 
     page.get_by_role("tab", name="Properties").click()

@@ -94,6 +94,8 @@ def test_filters_change_the_numbers(shop_browser, shop):
     dialog = page.locator("dialog[open]")
     dialog.get_by_label("Field").select_option("path")
     dialog.get_by_label("Operator").select_option("dnc")
+    dialog.get_by_label("Value").focus()  # the paths of the range are offered
+    expect(dialog.locator("#filter-values option[value='/pricing']")).to_have_count(1)
     dialog.get_by_label("Value").fill("pricing")
     dialog.get_by_role("button", name="Apply").click()
     expect(row(page, "pages", "/pricing")).to_have_count(0)
@@ -101,6 +103,17 @@ def test_filters_change_the_numbers(shop_browser, shop):
     # the URL keeps the state: a reload shows the same
     page.reload()
     expect(card(page, "pageviews")).to_have_text(str(shop.pageviews - shop.views_of("/pricing")))
+    page.get_by_role("button", name="Clear").click()
+
+    # keyboard only: tab to a table row and press Enter to filter by it
+    page.locator('[data-group="environment"]').get_by_role("tab", name="Browsers").focus()
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent.includes('Firefox')"):
+            break
+    page.keyboard.press("Enter")
+    assert "browser=eq.firefox" in page.url
+    expect(card(page, "visitors")).to_have_text("1")
 
 
 def test_date_ranges_units_and_comparison(shop_browser, shop):

@@ -229,6 +229,7 @@
         if (this.cohort) params.set("cohort", this.cohort);
         this.filterParams(params);
         history.replaceState(null, "", `${location.pathname}?${params}`);
+        for (const link of document.querySelectorAll("a[data-keep-query]")) link.search = `?${params}`;
       },
       filterParams(params) {
         const seen = {};

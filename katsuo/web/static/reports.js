@@ -18,6 +18,7 @@
     revenue: [["country", "Countries"], ["region", "Regions"], ["referrer", "Referrers"], ["channel", "Channels"]],
   };
   const number = new Intl.NumberFormat("en-US");
+  const filtersFrom = (saved) => (Array.isArray(saved) ? saved.map((f) => ({ name: f.name, operator: f.operator, value: f.value })) : []);
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
   document.addEventListener("alpine:init", () => {
@@ -31,6 +32,8 @@
       ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom"),
       fields: katsuoFilters.FILTER_FIELDS,
       lists: LISTS[config.type] || [],
+      operators: katsuoFilters.OPERATORS,
+      filters: filtersFrom(config.report?.parameters?.filters),
       result: null,
       resultFields: [],
       selected: [],
@@ -38,23 +41,42 @@
       error: "",
 
       init() {
+        // Universal filtering: a new report starts with the overview's date range and filters
+        // (the Reports tab carries them in its query string).
+        const carried = new URLSearchParams(location.search);
+        if (!this.id) {
+          const range = carried.get("range");
+          if (range && this.ranges.some(([key]) => key === range)) this.range = range;
+          for (const [name, raw] of carried) {
+            if (!this.fields.some(([key]) => key === name)) continue;
+            const match = /^(eq|neq|c|dnc|re|nre)\.(.*)$/s.exec(raw);
+            this.filters.push(match ? { name, operator: match[1], value: match[2] } : { name, operator: "eq", value: raw });
+          }
+        }
         if (this.id) this.run();
+      },
+      addFilter() { this.filters.push({ name: "path", operator: "eq", value: "" }); },
+      /** The filters as a report body carries them: one "operator.value" per field. */
+      filterBody() {
+        const body = {};
+        for (const f of this.filters) if (f.value !== "") body[f.name] = `${f.operator}.${f.value}`;
+        return body;
       },
 
       /** The saved parameters: the report's own, plus the date range it was looked at with. */
       savedParameters() {
         const params = JSON.parse(JSON.stringify(this.params));
         for (const key of ["startStep", "endStep"]) if (params[key] === "") delete params[key];
-        return { ...params, dateRange: this.range };
+        return { ...params, dateRange: this.range, filters: this.filters.filter((f) => f.value !== "") };
       },
       async run() {
         const [start, end, unit] = katsuoRanges.presetRange(this.range);
-        const { dateRange, ...parameters } = this.savedParameters();
+        const { dateRange, filters, ...parameters } = this.savedParameters();
         this.busy = true;
         this.error = "";
         try {
           const result = await katsuo.api("POST", `/api/reports/${this.type}`, {
-            websiteId: config.websiteId, type: this.type, filters: {},
+            websiteId: config.websiteId, type: this.type, filters: this.filterBody(),
             parameters: { ...parameters, startDate: start.toISOString(), endDate: end.toISOString(), timezone, unit },
           });
           this.resultFields = this.type === "breakdown" ? [...parameters.fields] : [];

@@ -111,6 +111,12 @@ def test_every_report_type_shows_the_traffic(shop_browser, shop):
     expect(table.locator("tbody tr")).to_have_count(5)  # four countries and the tracked visitor's none
     expect(table.locator("tbody tr", has_text="DE").locator("td").nth(1)).to_have_text("1")
     b.shot("report-breakdown")
+    page.get_by_role("button", name="Add filter").click()
+    page.get_by_label("Field of filter 1").select_option("browser")
+    page.get_by_label("Value of filter 1").fill("firefox")
+    run(page)
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table.locator("tbody tr td").first).to_have_text("US")
 
     b.goto(new + "utm")
     run(page)
@@ -147,3 +153,23 @@ def test_view_only_member_runs_but_cannot_save(shop_browser, shop):
     })
     assert refused.status_code in (401, 403), refused.text  # Umami answers view-only writes with 401
     assert shop.admin.ok("GET", f"/api/websites/{shop.website_id}/reports", params={"type": "goal"})["count"] == 0
+
+
+def test_reports_start_with_the_overview_range_and_filters(shop_browser, shop):
+    b = shop_browser("member")
+    page = b.goto(f"/websites/{shop.website_id}?range=24h&country=eq.DE")
+    expect(page.locator('[data-testid="stats"] [data-metric="visitors"] .card-value')).to_have_text("1")
+    page.get_by_role("link", name="Reports").click()
+    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator('.report-type[data-type="goal"]').click()
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_label("Field of filter 1")).to_have_value("country")
+    expect(page.get_by_label("Value of filter 1")).to_have_value("DE")
+    expect(page.get_by_label("Date range")).to_have_value("24h")
+    page.get_by_label("Goal type").select_option("event")
+    page.get_by_label("Event name").fill("signup")
+    run(page)
+    expect(page.locator(".goal-num")).to_have_text("1")  # only the visitor from Germany
+    expect(page.locator(".goal-total")).to_have_text("1")
+    b.shot("report-goal-filtered")

@@ -20,6 +20,10 @@ VENDOR_FILES = {
     "alpinejs/dist/cdn.min.js": "alpine.min.js",
     "chart.js/dist/chart.umd.min.js": "chart.umd.min.js",
     "chartjs-chart-geo/build/index.umd.min.js": "chartjs-chart-geo.min.js",
+    # The world map's shapes (numeric ISO 3166 ids) and the table from those ids to the
+    # alpha-2 codes the API reports countries by.
+    "world-atlas/countries-110m.json": "countries-110m.json",
+    "i18n-iso-countries/codes.json": "country-codes.json",
 }
 
 log = logging.getLogger("katsuo.web")

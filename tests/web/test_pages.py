@@ -209,3 +209,53 @@ def test_logging_out_ends_a_redis_backed_login(redis_url, tmp_path):
             assert client.get("/api/me").status_code == 401
     finally:
         services.close()
+
+
+def test_report_pages_are_found_only_for_their_website_and_show_controls_by_role(api, make_client):
+    owner = api.new_user(password="owner-pass-1")
+    website = owner.new_website(name="Reports")
+    other_site = owner.new_website(name="Other")
+    report = owner.ok("POST", "/api/reports", {
+        "websiteId": website["id"], "type": "funnel", "name": '<script>alert("r")</script>',
+        "parameters": {"steps": [{"type": "path", "value": "/"}, {"type": "path", "value": "/b"}], "window": 60},
+    })
+    client = make_client()
+    cookie_login(client, owner.user["username"], "owner-pass-1")
+    listing = client.get(f"/websites/{website['id']}/reports")
+    assert listing.status_code == 200
+    assert "&lt;script&gt;alert(&#34;r&#34;)&lt;/script&gt;" in listing.text and '<script>alert("r")' not in listing.text
+    for report_type in ("breakdown", "funnel", "goal", "journey", "retention", "revenue", "utm", "attribution"):
+        page = client.get(f"/websites/{website['id']}/reports/new/{report_type}")
+        assert page.status_code == 200 and "reports.js" in page.text and "Save report" in page.text, report_type
+    saved = client.get(f"/websites/{website['id']}/reports/{report['id']}")
+    assert saved.status_code == 200 and '<script>alert("r")' not in saved.text and ">Delete<" in saved.text.replace("</svg>", ">")
+    assert client.get(f"/websites/{website['id']}/reports/new/nonsense").status_code == 404
+    assert client.get(f"/websites/{other_site['id']}/reports/{report['id']}").status_code == 404  # another website's
+    assert client.get(f"/websites/{website['id']}/reports/not-a-uuid").status_code == 400
+    # someone who may not see the website gets 404 for its reports
+    stranger = api.new_user(password="stranger-pass-2")
+    other = make_client()
+    cookie_login(other, stranger.user["username"], "stranger-pass-2")
+    assert other.get(f"/websites/{website['id']}/reports").status_code == 404
+    assert other.get(f"/websites/{website['id']}/reports/{report['id']}").status_code == 404
+
+
+def test_visitor_link_and_pixel_pages(api, make_client):
+    owner = api.new_user(password="owner-pass-3")
+    website = owner.new_website(name="Visits")
+    link = owner.ok("POST", "/api/links", {"name": "Launch", "url": "https://example.com/", "slug": "launch-page"})
+    pixel = owner.ok("POST", "/api/pixels", {"name": "Mail", "slug": "mail-pixel"})
+    client = make_client()
+    cookie_login(client, owner.user["username"], "owner-pass-3")
+    session_id = "0f0e0d0c-0b0a-4908-8706-050403020100"
+    page = client.get(f"/websites/{website['id']}/sessions/{session_id}")
+    assert page.status_code == 200 and "visitorProfile(" in page.text
+    for path, slug in ((f"/links/{link['id']}", "/q/launch-page"), (f"/pixels/{pixel['id']}", "/p/mail-pixel")):
+        page = client.get(path)
+        assert page.status_code == 200 and slug in page.text and "Save as segment" not in page.text, path
+    stranger = api.new_user(password="stranger-pass-3")
+    other = make_client()
+    cookie_login(other, stranger.user["username"], "stranger-pass-3")
+    assert other.get(f"/links/{link['id']}").status_code == 404
+    assert other.get(f"/pixels/{pixel['id']}").status_code == 404
+    assert other.get(f"/websites/{website['id']}/sessions/{session_id}").status_code == 404

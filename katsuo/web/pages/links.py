@@ -1,5 +1,7 @@
 """Links and pixels: lists (personal or a team's) with create, edit, delete and the URL or
-snippet to copy. The two differ only in a link's target URL, so one set of pages serves both."""
+snippet to copy, and each one's statistics (the website dashboard over the link's or pixel's id,
+which every analytics endpoint accepts). The two differ only in a link's target URL, so one set
+of pages serves both."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from fastapi.responses import Response
 
 from katsuo.auth.permissions import can
 from katsuo.store.repositories import links, pixels
-from katsuo.web.templating import UserPage
+from katsuo.web.pages.websites import DASHBOARD_SCRIPTS
+from katsuo.web.templating import PageError, UserPage
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +36,20 @@ def _list_route(kind: str, repository: ModuleType, collect_path: str, public_url
             may_create=can(page.actor, "create", (kind, team)),
         )
 
+    def entity_stats(page: UserPage, entity_id: UUID) -> Response:
+        entity = repository.get(page.conn, entity_id)
+        if entity is None or not can(page.actor, "view", (kind, entity)):
+            raise PageError(404, f"{kind.capitalize()} not found")
+        if entity.team_id in page.actor.team_roles:
+            page.use_team(entity.team_id)
+        prefix = getattr(page.settings, public_url_setting) or page.base + collect_path
+        return page.render(
+            "links/stats.html", kind=kind, website=entity, entity_kind=kind, share_slug=None,
+            public_url=f"{prefix.rstrip('/')}/{entity.slug}", scripts=DASHBOARD_SCRIPTS,
+        )
+
     router.add_api_route(f"/{kind}s", entity_list, methods=["GET"], name=f"{kind}_list_page")
+    router.add_api_route(f"/{kind}s/{{entity_id}}", entity_stats, methods=["GET"], name=f"{kind}_stats_page")
     router.add_api_route(f"/teams/{{team_id}}/{kind}s", entity_list, methods=["GET"], name=f"team_{kind}_list_page")
 
 

@@ -15,7 +15,7 @@ from katsuo.web.templating import AnyPage, PageError, UserPage
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
-DASHBOARD_SCRIPTS = ["vendor/chart.umd.min.js", "dashboard.js"]
+DASHBOARD_SCRIPTS = ["vendor/chart.umd.min.js", "vendor/chartjs-chart-geo.min.js", "dashboard.js"]
 
 
 @router.get("/websites")
@@ -43,7 +43,7 @@ def _website(page, website_id: UUID):
     return website
 
 
-def _in_context(page, website_id: UUID):
+def in_context(page, website_id: UUID):
     """The website, with its team's navigation around it when the viewer belongs to that team."""
     website = _website(page, website_id)
     if website.team_id in page.actor.team_roles:
@@ -59,7 +59,7 @@ def tracker_script_path(settings) -> str:
 
 @router.get("/websites/{website_id}/settings")
 def website_settings(page: UserPage, website_id: UUID) -> Response:
-    website = _in_context(page, website_id)
+    website = in_context(page, website_id)
     # Where this website may be transferred: asked of the policy, team by team.
     my_teams = teams.teams_of(page.conn, page.user.id)
     transfer_teams = [t for t in my_teams if can(page.actor, "transfer-to-team", ("website", (website, t)))]
@@ -77,7 +77,7 @@ def website_settings(page: UserPage, website_id: UUID) -> Response:
 @router.get("/websites/{website_id}")
 def website_overview(page: UserPage, website_id: UUID) -> Response:
     """The dashboard's shell: it paints at once, and its panels ask the JSON API for numbers."""
-    website = _in_context(page, website_id)
+    website = in_context(page, website_id)
     return page.render("websites/overview.html", website=website, share_slug=None, scripts=DASHBOARD_SCRIPTS)
 
 
@@ -94,7 +94,7 @@ def shared_dashboard(page: AnyPage, slug: str) -> Response:
 
 @router.get("/websites/{website_id}/realtime")
 def website_realtime(page: UserPage, website_id: UUID) -> Response:
-    return page.render("websites/realtime.html", website=_in_context(page, website_id), scripts=DASHBOARD_SCRIPTS)
+    return page.render("websites/realtime.html", website=in_context(page, website_id), scripts=DASHBOARD_SCRIPTS)
 
 
 @router.get("/websites/{website_id}/sessions")
@@ -102,14 +102,24 @@ def website_realtime(page: UserPage, website_id: UUID) -> Response:
 def website_activity(page: UserPage, website_id: UUID) -> Response:
     kind = page.request.url.path.rsplit("/", 1)[1]
     return page.render(
-        "websites/activity.html", website=_in_context(page, website_id), kind=kind, scripts=DASHBOARD_SCRIPTS
+        "websites/activity.html", website=in_context(page, website_id), kind=kind, scripts=DASHBOARD_SCRIPTS
+    )
+
+
+@router.get("/websites/{website_id}/sessions/{session_id}")
+def visitor_profile(page: UserPage, website_id: UUID, session_id: UUID) -> Response:
+    """One visitor: their facts, their activity visit by visit and their properties (all read
+    from the sessions API by the page)."""
+    return page.render(
+        "websites/session.html", website=in_context(page, website_id), session_id=session_id,
+        scripts=DASHBOARD_SCRIPTS,
     )
 
 
 @router.get("/websites/{website_id}/segments")
 @router.get("/websites/{website_id}/cohorts")
 def website_segments(page: UserPage, website_id: UUID) -> Response:
-    website = _in_context(page, website_id)
+    website = in_context(page, website_id)
     kind = page.request.url.path.rsplit("/", 1)[1].removesuffix("s")
     listed = segments.list_for_website(
         page.conn, website.id, segment_type=kind, search=None, page=1, page_size=200

@@ -104,9 +104,20 @@
     return m ? `${m}m ${s}s` : `${s}s`;
   }
 
+  // Umami's names of browsers, systems and devices, as people write them.
+  const NAMES = {
+    browser: { chrome: "Chrome", crios: "Chrome (iOS)", firefox: "Firefox", fxios: "Firefox (iOS)", safari: "Safari",
+      ios: "iOS Safari", "ios-webview": "iOS WebView", "edge-chromium": "Edge", edge: "Edge (legacy)", "edge-ios": "Edge (iOS)",
+      opera: "Opera", samsung: "Samsung Internet", yandexbrowser: "Yandex", facebook: "Facebook", instagram: "Instagram",
+      "chromium-webview": "Chrome WebView", brave: "Brave", silk: "Silk", ie: "Internet Explorer" },
+    os: { "Mac OS": "macOS", "Chrome OS": "ChromeOS" },
+    device: { desktop: "Desktop", laptop: "Laptop", mobile: "Mobile", tablet: "Tablet" },
+  };
+
   /** What a metric value looks like to a person (countries and languages by name). */
   function display(type, row) {
-    const value = row.x;
+    const value = row.x ?? row.name;
+    if (NAMES[type] && NAMES[type][value]) return NAMES[type][value];
     if (value === null || value === undefined || value === "") return "(none)";
     try {
       if (type === "country") return regionNames.of(String(value).toUpperCase()) || value;
@@ -129,7 +140,20 @@
     return color;
   }
 
-  window.katsuoRanges = { presetRange, RANGES };
+  /** The countries of world-atlas, each with its alpha-2 code (the API's country values),
+   *  fetched once per page. */
+  let shapesPromise = null;
+  function worldShapes(urls) {
+    shapesPromise ||= Promise.all([fetch(urls.topology).then((r) => r.json()), fetch(urls.codes).then((r) => r.json())]).then(([topology, codes]) => {
+      const alpha2 = Object.fromEntries(codes.map(([a2, , numeric]) => [numeric, a2]));
+      return ChartGeo.topojson.feature(topology, topology.objects.countries).features
+        .filter((feature) => feature.properties.name !== "Antarctica")
+        .map((feature) => ({ feature, code: alpha2[feature.id] || "", name: feature.properties.name }));
+    });
+    return shapesPromise;
+  }
+
+  window.katsuoRanges = { presetRange, RANGES, buckets, bucketKey, normalizeBucket, label, css };
   window.katsuoFilters = { FILTER_FIELDS, OPERATORS };
 
   document.addEventListener("alpine:init", () => {
@@ -160,13 +184,16 @@
       metrics: {},
       tabs: Object.fromEntries(METRIC_GROUPS.map((g) => [g.id, g.tabs[0][0]])),
       chart: null,
+      mapUrls: config.map || null,
+      mapCountries: 0,
+      expanded: null,
 
       async init() {
         this.readUrl();
         if (this.share) {
           const shared = await fetch(`${katsuo.base}/api/share/${encodeURIComponent(this.share)}`).then((r) => r.json());
           this.shareToken = shared.token;
-        } else {
+        } else if (config.segments) {
           this.loadSegments();
         }
         this.load();
@@ -202,6 +229,7 @@
         if (this.cohort) params.set("cohort", this.cohort);
         this.filterParams(params);
         history.replaceState(null, "", `${location.pathname}?${params}`);
+        for (const link of document.querySelectorAll("a[data-keep-query]")) link.search = `?${params}`;
       },
       filterParams(params) {
         const seen = {};
@@ -250,6 +278,7 @@
         this.loadStats();
         this.loadSeries();
         for (const group of this.groups) this.loadMetric(this.tabs[group.id]);
+        this.loadMap();
       },
       async loadActive() {
         try {
@@ -387,6 +416,80 @@
         this.load();
       },
 
+      // --- the world map: visitors by country, shaded ------------------------------------------
+      async loadMap() {
+        const canvas = document.getElementById("world-map");
+        if (!canvas || !this.mapUrls || !window.ChartGeo) return;
+        try {
+          const [shapes, rows] = await Promise.all([worldShapes(this.mapUrls), this.get("/metrics", { type: "country", limit: 500 })]);
+          const visitors = Object.fromEntries(rows.map((row) => [String(row.x).toUpperCase(), +row.y]));
+          this.mapCountries = rows.length;
+          // Countries without visitors get no value, so the colour scale paints them as "missing".
+          const data = shapes.map(({ feature, code }) => ({ feature, value: visitors[code] ?? NaN }));
+          const [r, g, b] = css("--primary").match(/\d+/g);
+          const existing = Chart.getChart(canvas);
+          if (existing) existing.destroy();
+          new Chart(canvas, {
+            type: "choropleth",
+            data: { labels: shapes.map((s) => s.name), datasets: [{ label: "Visitors", outline: shapes.map((s) => s.feature), data,
+              borderColor: css("--border-strong"), borderWidth: 0.5 }] },
+            options: {
+              responsive: true, maintainAspectRatio: false, animation: false, showOutline: false, showGraticule: false,
+              plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => `${ctx.chart.data.labels[ctx.dataIndex]}: ${number.format(ctx.raw.value || 0)}` } } },
+              scales: {
+                projection: { axis: "x", projection: "equalEarth" },
+                color: { axis: "x", display: false, missing: css("--surface-2"), interpolate: (v) => `rgba(${r}, ${g}, ${b}, ${(0.3 + v * 0.7).toFixed(2)})` },
+              },
+              onClick: (_, elements) => {
+                const hit = elements[0];
+                if (hit && data[hit.index].value > 0) this.filterBy("country", shapes[hit.index].code);
+              },
+            },
+          });
+        } catch (error) {
+          this.mapCountries = 0;
+        }
+      },
+
+      // --- the expanded view of one metric table ------------------------------------------------
+      openExpanded(group) {
+        const [type, name, field] = this.tab(group);
+        this.expanded = { type, name, field, rows: [], search: "", loading: true, error: "" };
+        this.$refs.expandedDialog.showModal();
+        this.loadExpanded();
+      },
+      async loadExpanded() {
+        const view = this.expanded;
+        view.loading = true;
+        view.error = "";
+        try {
+          view.rows = await this.get("/metrics/expanded", { type: view.type, limit: 500, search: view.search });
+        } catch (error) {
+          view.rows = [];
+          view.error = error.message;
+        } finally {
+          view.loading = false;
+        }
+      },
+      get expandedRows() {
+        const view = this.expanded;
+        if (!view) return [];
+        return view.rows.map((row) => ({
+          value: row.name,
+          label: display(view.type, { x: row.name, country: row.country }),
+          visitors: number.format(+row.visitors),
+          visits: number.format(+row.visits),
+          views: number.format(+row.pageviews),
+          bounce: row.visits ? `${Math.round((Math.min(+row.bounces, +row.visits) / +row.visits) * 100)}%` : "0%",
+          duration: duration(row.visits ? +row.totaltime / +row.visits : 0),
+        }));
+      },
+      filterFromExpanded(value) {
+        const view = this.expanded;
+        this.$refs.expandedDialog.close();
+        this.filterBy(view.field, value);
+      },
+
       // --- filters, segments, cohorts -----------------------------------------------------------
       fieldLabel(name) {
         return (FILTER_FIELDS.find(([key]) => key === name) || [name, name])[1];
@@ -394,6 +497,17 @@
       operatorLabel(op) {
         return (OPERATORS.find(([key]) => key === op) || [op, op])[1];
       },
+      /** Values the chosen field took in this range, offered while typing a filter's value. */
+      async suggest() {
+        const field = this.draft.name;
+        try {
+          const rows = await this.get("/values", { type: field, search: this.draft.value || "" });
+          if (field === this.draft.name) this.suggestions = rows.map((row) => String(row.value ?? "")).filter(Boolean).slice(0, 50);
+        } catch (_) {
+          this.suggestions = [];
+        }
+      },
+      suggestions: [],
       addFilter() {
         if (!this.draft.value) return;
         this.filters.push({ ...this.draft });
@@ -486,26 +600,48 @@
   });
 })();
 
-// Sessions and events: one page of the API's list for a preset range, with search and paging.
+// Sessions and events: the API's list for a preset range with search and paging, their totals, a
+// properties tab (which properties the events or sessions carried, and each one's values), and on
+// the sessions page the weekly traffic heatmap.
 (() => {
   const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
   const country = (code) => { try { return code ? regionNames.of(code.toUpperCase()) : ""; } catch (_) { return code; } };
+  const number = new Intl.NumberFormat("en-US");
+  const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
   document.addEventListener("alpine:init", () => {
     Alpine.data("activityList", (websiteId, kind) => ({
       range: "7d",
       search: "",
       page: 1,
+      tab: "activity",
       result: null,
+      stats: null,
+      weekly: null,
+      properties: null,
+      property: null,
+      values: null,
       error: "",
+      days: DAYS,
       ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom"),
       init() { this.load(); },
-      async load() {
+      window() {
         const [start, end] = katsuoRanges.presetRange(this.range);
-        const params = new URLSearchParams({ startAt: start.getTime(), endAt: end.getTime(), page: this.page, pageSize: 20 });
-        if (this.search) params.set("search", this.search);
+        return { startAt: start.getTime(), endAt: end.getTime(), timezone };
+      },
+      async get(path, extra = {}) {
+        const params = new URLSearchParams({ ...this.window(), ...extra });
+        return katsuo.api("GET", `/api/websites/${websiteId}${path}?${params}`);
+      },
+      async load() {
+        const extra = { page: this.page, pageSize: 20 };
+        if (this.search) extra.search = this.search;
         try {
-          this.result = await katsuo.api("GET", `/api/websites/${websiteId}/${kind}?${params}`);
+          [this.result, this.stats] = await Promise.all([this.get(`/${kind}`, extra), this.get(`/${kind}/stats`)]);
+          if (kind === "sessions") this.weekly = await this.get("/sessions/weekly");
+          if (kind === "events") this.drawSeries(await this.get("/events/series", { unit: "day", limit: 8 }));
+          if (this.tab === "properties") await this.loadProperties();
           this.error = "";
         } catch (error) {
           this.error = error.message;
@@ -521,6 +657,122 @@
       },
       get pages() { return this.result ? Math.max(1, Math.ceil(this.result.count / 20)) : 1; },
       go(delta) { this.page += delta; this.load(); },
+
+      // --- totals ---------------------------------------------------------------------------------
+      get totals() {
+        const s = this.stats?.data || this.stats || {};
+        const value = (key) => number.format(+(s[key]?.value ?? s[key] ?? 0));
+        return kind === "sessions"
+          ? [["visitors", "Visitors"], ["visits", "Visits"], ["pageviews", "Views and events"], ["countries", "Countries"]].map(([key, name]) => ({ key, name, value: value(key) }))
+          : [["events", "Events"], ["uniqueEvents", "Unique events"], ["visitors", "Visitors"], ["visits", "Visits"]].map(([key, name]) => ({ key, name, value: value(key) }));
+      },
+
+      // --- events over time, one stacked colour per event name ----------------------------------
+      drawSeries(series) {
+        const canvas = this.$refs.eventChart;
+        if (!canvas || !window.Chart) return;
+        const [start, end] = katsuoRanges.presetRange(this.range);
+        const slots = katsuoRanges.buckets(start, end, "day");
+        const names = [...new Set(series.map((p) => p.x))];
+        const palette = ["#2f6bed", "#7c5cff", "#12a37f", "#e8a317", "#e5484d", "#0ea5e9", "#d946ef", "#64748b"];
+        const datasets = names.map((name, i) => {
+          const counts = {};
+          for (const p of series) if (p.x === name) counts[katsuoRanges.normalizeBucket(p.t)] = +p.y;
+          return { label: name, data: slots.map((d) => counts[katsuoRanges.bucketKey(d, "day")] || 0), backgroundColor: palette[i % palette.length], borderRadius: 3 };
+        });
+        Chart.getChart(canvas)?.destroy();
+        new Chart(canvas, {
+          type: "bar",
+          data: { labels: slots.map((d) => katsuoRanges.label(d, "day")), datasets },
+          options: {
+            responsive: true, maintainAspectRatio: false, animation: false,
+            plugins: { legend: { labels: { color: katsuoRanges.css("--muted"), boxWidth: 12 } } },
+            scales: { x: { stacked: true, grid: { display: false }, ticks: { color: katsuoRanges.css("--muted") } },
+              y: { stacked: true, beginAtZero: true, ticks: { precision: 0, color: katsuoRanges.css("--muted") }, grid: { color: katsuoRanges.css("--border") } } },
+          },
+        });
+      },
+
+      // --- weekly heatmap: sessions by weekday and hour (the browser's time zone) -----------------
+      get heat() {
+        const grid = this.weekly || [];
+        const max = Math.max(1, ...grid.flat());
+        return grid.map((hours, day) => ({ day: DAYS[day], cells: hours.map((count, hour) => ({ hour, count, alpha: count ? 0.15 + (count / max) * 0.85 : 0 })) }));
+      },
+
+      // --- properties -----------------------------------------------------------------------------
+      async showTab(tab) {
+        this.tab = tab;
+        if (tab === "properties" && this.properties === null) await this.loadProperties();
+      },
+      async loadProperties() {
+        this.properties = await this.get(kind === "events" ? "/event-data/properties" : "/session-data/properties");
+        if (this.property) await this.loadValues(this.property);
+      },
+      async loadValues(property) {
+        this.property = property;
+        const extra = { propertyName: property.propertyName };
+        if (kind === "events") extra.event = property.eventName;
+        try {
+          this.values = await this.get(kind === "events" ? "/event-data/values" : "/session-data/values", extra);
+        } catch (error) {
+          this.values = [];
+          this.error = error.message;
+        }
+      },
+      get valueRows() {
+        const rows = this.values || [];
+        const total = rows.reduce((sum, row) => sum + +row.total, 0) || 1;
+        return rows.map((row) => ({ label: String(row.value ?? "(none)"), count: number.format(+row.total), share: (+row.total / total) * 100 }));
+      },
+      isProperty(p) { return this.property && this.property.propertyName === p.propertyName && this.property.eventName === p.eventName; },
+    }));
+
+    // One visitor: their session, what they did visit by visit, and the properties they carried.
+    Alpine.data("visitorProfile", (websiteId, sessionId) => ({
+      session: null,
+      activity: [],
+      properties: [],
+      tab: "activity",
+      error: "",
+      async init() {
+        const base = `/api/websites/${websiteId}/sessions/${sessionId}`;
+        // The whole history: from the first visit the session records to now.
+        try {
+          this.session = await katsuo.api("GET", base);
+          const start = new Date(this.session.firstAt).getTime() - 1000;
+          const params = new URLSearchParams({ startAt: start, endAt: Date.now(), timezone });
+          [this.activity, this.properties] = await Promise.all([
+            katsuo.api("GET", `${base}/activity?${params}`), katsuo.api("GET", `${base}/properties`),
+          ]);
+        } catch (error) {
+          this.error = error.message;
+        }
+      },
+      get facts() {
+        const s = this.session;
+        if (!s) return [];
+        return [
+          ["Country", [s.city, country(s.country)].filter(Boolean).join(", ") || "—"], ["Browser", s.browser], ["OS", s.os],
+          ["Device", s.device], ["Screen", s.screen], ["Language", s.language], ["Distinct ID", s.distinctId || "—"],
+          ["First seen", new Date(s.firstAt).toLocaleString()], ["Last seen", new Date(s.lastAt).toLocaleString()],
+          ["Visits", number.format(s.visits)], ["Views", number.format(s.views)], ["Events", number.format(s.events)],
+        ];
+      },
+      /** The activity, newest first, grouped by visit. */
+      get visits() {
+        const groups = [];
+        for (const item of this.activity) {
+          let group = groups.find((g) => g.id === item.visitId);
+          if (!group) groups.push((group = { id: item.visitId, items: [] }));
+          group.items.push({ ...item, time: new Date(item.createdAt).toLocaleTimeString(), date: new Date(item.createdAt).toLocaleDateString(),
+            what: item.eventType === 2 ? item.eventName : item.urlPath + (item.urlQuery ? `?${item.urlQuery}` : "") });
+        }
+        return groups;
+      },
+      propertyValue(p) {
+        return p.stringValue ?? p.numberValue ?? p.dateValue ?? p.value ?? "";
+      },
     }));
   });
 })();

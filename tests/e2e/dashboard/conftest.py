@@ -131,3 +131,43 @@ def open_browser(chromium, live_server, engine):
     for opened_browser in opened:
         opened_browser.context.close()
         assert not opened_browser.errors, f"JavaScript errors: {opened_browser.errors}"
+
+
+@pytest.fixture(scope="module")
+def shop(engine, request, tmp_path_factory, chromium, site):
+    """One live server on a database of its own with the known traffic of traffic.py, shared by
+    the tests of a module (building it once keeps the browser suite quick)."""
+    from katsuo.app import create_app
+    from katsuo.config import Settings
+    from katsuo.services import Services
+    from tests.conftest import make_env
+    from tests.e2e.dashboard.traffic import build_shop
+
+    settings = Settings.from_env(make_env(engine, request, tmp_path_factory))
+    services = Services.start(settings)
+    try:
+        with LiveServer(create_app(settings, services)) as server:
+            yield build_shop(server, chromium, site)
+    finally:
+        services.close()
+
+
+@pytest.fixture
+def shop_browser(chromium, shop, engine):
+    """`shop_browser(username=None, phone=False)` → a Browser on the shop's server, logged in as
+    that user (None: logged out); JavaScript errors fail the test."""
+    opened: list[Browser] = []
+
+    def make(username: str | None = "admin", phone: bool = False) -> Browser:
+        from tests.e2e.dashboard.traffic import PASSWORD
+
+        window = Browser(chromium, shop.server, engine, phone=phone)
+        opened.append(window)
+        if username:
+            window.login(username, "umami" if username == "admin" else PASSWORD)
+        return window
+
+    yield make
+    for window in opened:
+        window.context.close()
+        assert not window.errors, f"JavaScript errors: {window.errors}"

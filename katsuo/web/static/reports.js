@@ -1,0 +1,203 @@
+// One Insights report: its parameters (new or saved), run through POST /api/reports/<type>, its
+// results drawn per type, and save/delete through /api/reports. The API validates everything;
+// this only shapes the body and shows the answer.
+(() => {
+  const DEFAULTS = {
+    funnel: () => ({ steps: [{ type: "path", value: "" }, { type: "path", value: "" }], window: 60 }),
+    goal: () => ({ type: "path", value: "" }),
+    journey: () => ({ steps: 5, startStep: "", endStep: "" }),
+    retention: () => ({}),
+    breakdown: () => ({ fields: ["path"] }),
+    revenue: () => ({ currency: "USD" }),
+    utm: () => ({}),
+    attribution: () => ({ model: "firstClick", type: "path", step: "" }),
+  };
+  const LISTS = {
+    utm: [["utm_source", "Sources"], ["utm_medium", "Mediums"], ["utm_campaign", "Campaigns"], ["utm_term", "Terms"], ["utm_content", "Contents"]],
+    attribution: [["referrer", "Referrers"], ["paidAds", "Paid ads"], ["utm_source", "Sources"], ["utm_medium", "Mediums"], ["utm_campaign", "Campaigns"], ["utm_content", "Contents"], ["utm_term", "Terms"]],
+    revenue: [["country", "Countries"], ["region", "Regions"], ["referrer", "Referrers"], ["channel", "Channels"]],
+  };
+  const number = new Intl.NumberFormat("en-US");
+  const filtersFrom = (saved) => (Array.isArray(saved) ? saved.map((f) => ({ name: f.name, operator: f.operator, value: f.value })) : []);
+  const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+
+  document.addEventListener("alpine:init", () => {
+    Alpine.data("reportEditor", (config) => ({
+      type: config.type,
+      id: config.report?.id || null,
+      name: config.report?.name || "",
+      description: config.report?.description || "",
+      params: { ...DEFAULTS[config.type](), ...(config.report?.parameters || {}) },
+      range: config.report?.parameters?.dateRange || (config.type === "retention" ? "30d" : "7d"),
+      ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom"),
+      fields: katsuoFilters.FILTER_FIELDS,
+      lists: LISTS[config.type] || [],
+      operators: katsuoFilters.OPERATORS,
+      filters: filtersFrom(config.report?.parameters?.filters),
+      result: null,
+      resultFields: [],
+      selected: [],
+      busy: false,
+      error: "",
+
+      init() {
+        // Universal filtering: a new report starts with the overview's date range and filters
+        // (the Reports tab carries them in its query string).
+        const carried = new URLSearchParams(location.search);
+        if (!this.id) {
+          const range = carried.get("range");
+          if (range && this.ranges.some(([key]) => key === range)) this.range = range;
+          for (const [name, raw] of carried) {
+            if (!this.fields.some(([key]) => key === name)) continue;
+            const match = /^(eq|neq|c|dnc|re|nre)\.(.*)$/s.exec(raw);
+            this.filters.push(match ? { name, operator: match[1], value: match[2] } : { name, operator: "eq", value: raw });
+          }
+        }
+        if (this.id) this.run();
+      },
+      addFilter() { this.filters.push({ name: "path", operator: "eq", value: "" }); },
+      /** The filters as a report body carries them: one "operator.value" per field. */
+      filterBody() {
+        const body = {};
+        for (const f of this.filters) if (f.value !== "") body[f.name] = `${f.operator}.${f.value}`;
+        return body;
+      },
+
+      /** The saved parameters: the report's own, plus the date range it was looked at with. */
+      savedParameters() {
+        const params = JSON.parse(JSON.stringify(this.params));
+        for (const key of ["startStep", "endStep"]) if (params[key] === "") delete params[key];
+        return { ...params, dateRange: this.range, filters: this.filters.filter((f) => f.value !== "") };
+      },
+      async run() {
+        const [start, end, unit] = katsuoRanges.presetRange(this.range);
+        const { dateRange, filters, ...parameters } = this.savedParameters();
+        this.busy = true;
+        this.error = "";
+        try {
+          const result = await katsuo.api("POST", `/api/reports/${this.type}`, {
+            websiteId: config.websiteId, type: this.type, filters: this.filterBody(),
+            parameters: { ...parameters, startDate: start.toISOString(), endDate: end.toISOString(), timezone, unit },
+          });
+          this.resultFields = this.type === "breakdown" ? [...parameters.fields] : [];
+          this.selected = [];
+          this.result = result;
+          if (this.type === "revenue") this.$nextTick(() => this.drawRevenue());
+        } catch (error) {
+          this.error = error.message;
+        } finally {
+          this.busy = false;
+        }
+      },
+      async save() {
+        this.busy = true;
+        this.error = "";
+        try {
+          const body = { websiteId: config.websiteId, type: this.type, name: this.name || config.type, description: this.description, parameters: this.savedParameters() };
+          const saved = await katsuo.api("POST", this.id ? `/api/reports/${this.id}` : "/api/reports", body);
+          katsuo.toast("Report saved");
+          if (!this.id) location.assign(`${config.reportsUrl}/${saved.id}`);
+        } catch (error) {
+          this.error = error.message;
+        } finally {
+          this.busy = false;
+        }
+      },
+      async remove() {
+        if (!confirm(`Delete ${this.name}?`)) return;
+        try {
+          await katsuo.api("DELETE", `/api/reports/${this.id}`);
+          location.assign(config.reportsUrl);
+        } catch (error) {
+          this.error = error.message;
+        }
+      },
+      fullscreen() {
+        if (document.fullscreenElement) document.exitFullscreen();
+        else this.$refs.results.requestFullscreen?.();
+      },
+
+      // --- formatting ----------------------------------------------------------------------------
+      fmt(value) { return number.format(+value || 0); },
+      percent(ratio) { return `${Math.round((+ratio || 0) * 100)}%`; },
+      money(value) {
+        try { return new Intl.NumberFormat("en-US", { style: "currency", currency: this.params.currency || "USD" }).format(+value || 0); }
+        catch (_) { return number.format(+value || 0); }
+      },
+      seconds(value) {
+        const s = Math.round(value || 0), m = Math.floor(s / 60);
+        return m ? `${m}m ${s % 60}s` : `${s}s`;
+      },
+      fieldLabel(key) { return (this.fields.find(([k]) => k === key) || [key, key])[1]; },
+
+      // --- named lists (UTM, attribution, revenue) ---------------------------------------------
+      listRows(key) {
+        const rows = (this.result?.[key] || []).map((row) => ({ label: row.name ?? row.utm ?? row.x ?? "(none)", value: +(row.value ?? row.views ?? row.y ?? 0) }));
+        const total = rows.reduce((sum, row) => sum + row.value, 0) || 1;
+        const money = this.type === "revenue";
+        return rows.map((row) => ({ ...row, share: (row.value / total) * 100, text: money ? this.money(row.value) : this.fmt(row.value) }));
+      },
+
+      // --- journey: columns of steps, a selectable path ------------------------------------------
+      get journeyColumns() {
+        const paths = Array.isArray(this.result) ? this.result : [];
+        if (this.type !== "journey" || !paths.length) return [];
+        const width = Math.max(...paths.map((p) => p.items.length));
+        const onSelectedPath = (p) => this.selected.every((value, c) => value === null || value === undefined || p.items[c] === value);
+        const columns = [];
+        for (let c = 0; c < width; c++) {
+          const nodes = {};
+          for (const p of paths) {
+            const value = p.items[c];
+            if (value === null || value === undefined) continue;
+            const node = (nodes[value] ||= { key: `${c}:${value}`, column: c, value, label: value, count: 0, continuing: 0, onPath: false });
+            node.count += p.count;
+            if (p.items[c + 1] !== null && p.items[c + 1] !== undefined) node.continuing += p.count;
+            if (onSelectedPath(p)) node.onPath = true;
+          }
+          if (!Object.keys(nodes).length) break;
+          columns.push(Object.values(nodes)
+            .map((n) => ({ ...n, conversion: n.count ? n.continuing / n.count : 0, dropoff: n.count ? 1 - n.continuing / n.count : 0 }))
+            .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label)));
+        }
+        return columns;
+      },
+      isSelected(node) { return this.selected[node.column] === node.value; },
+      toggleNode(node) {
+        const next = [...this.selected];
+        next[node.column] = this.isSelected(node) ? null : node.value;
+        this.selected = next;
+      },
+
+      // --- retention: cohort day × days later ---------------------------------------------------
+      get retentionGrid() {
+        const rows = Array.isArray(this.result) && this.type === "retention" ? this.result : [];
+        const days = [...new Set(rows.map((r) => r.day))].sort((a, b) => a - b);
+        const byDate = {};
+        for (const r of rows) {
+          const row = (byDate[r.date] ||= { date: r.date, label: new Date(r.date).toLocaleDateString("en-US", { month: "short", day: "numeric" }), visitors: r.visitors, cells: {} });
+          row.cells[r.day] = r;
+        }
+        return { days, rows: Object.values(byDate).sort((a, b) => a.date.localeCompare(b.date)) };
+      },
+
+      // --- revenue over time ------------------------------------------------------------------------
+      drawRevenue() {
+        const canvas = this.$refs.revenueChart;
+        if (!canvas || !window.Chart) return;
+        Chart.getChart(canvas)?.destroy();
+        const byDay = {};
+        for (const point of this.result.chart || []) {
+          const day = String(point.t).slice(0, 10);
+          byDay[day] = (byDay[day] || 0) + +point.y;
+        }
+        const days = Object.keys(byDay).sort();
+        new Chart(canvas, {
+          type: "bar",
+          data: { labels: days, datasets: [{ label: "Revenue", data: days.map((d) => byDay[d]), backgroundColor: "#2f6bed", borderRadius: 4 }] },
+          options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
+        });
+      },
+    }));
+  });
+})();

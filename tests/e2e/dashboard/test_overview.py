@@ -1,0 +1,168 @@
+"""The website overview in Chromium over known traffic (traffic.py): stat cards and metric tables
+that show what was sent and what the API answers, filters from a click and from the filter
+dialog, the world map, the expanded view, date ranges, comparison, and a share URL logged out."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.dashboard.traffic import EVIL, VISITORS
+
+
+def card(page, metric: str):
+    return page.locator(f'[data-testid="stats"] [data-metric="{metric}"] .card-value')
+
+
+def row(page, group: str, label: str):
+    rows = page.locator(f'[data-group="{group}"] .metric-row')
+    return rows.filter(has=page.locator(".metric-label", has_text=re.compile(f"^{re.escape(label)}$")))
+
+
+def map_values(page) -> dict[str, int]:
+    """The world map's countries that carry a value (what the choropleth paints)."""
+    page.wait_for_function("() => Chart.getChart(document.getElementById('world-map'))")
+    return page.evaluate(
+        """() => { const chart = Chart.getChart(document.getElementById('world-map'));
+        const out = {}; chart.data.datasets[0].data.forEach((d, i) => { if (d.value > 0) out[chart.data.labels[i]] = d.value; });
+        return out; }"""
+    )
+
+
+def test_overview_shows_the_traffic_sent(shop_browser, shop):
+    b = shop_browser("admin")
+    page = b.goto(f"/websites/{shop.website_id}?range=24h")
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
+    expect(card(page, "visitors")).to_have_text(str(shop.visitors))
+    expect(card(page, "visits")).to_have_text(str(shop.visitors))
+    expect(row(page, "pages", "/pricing").locator(".metric-count")).to_have_text(str(shop.views_of("/pricing")))
+    expect(row(page, "pages", "/").locator(".metric-count")).to_have_text(str(shop.views_of("/")))
+    expect(row(page, "sources", "google.com").locator(".metric-count")).to_have_text("1")
+    expect(row(page, "environment", "Firefox").locator(".metric-count")).to_have_text("1")
+    expect(row(page, "location", "Germany").locator(".metric-count")).to_have_text("1")
+    # the event named EVIL is shown as text (no script ran: the page has no JavaScript errors)
+    expect(row(page, "events", EVIL)).to_have_count(1)
+    expect(row(page, "events", "signup").locator(".metric-count")).to_have_text("2")
+    assert map_values(page) == {"Germany": 1, "United States of America": 1, "United Kingdom": 1, "France": 1}
+    # what the page shows is what the API answers
+    api_stats = shop.admin.ok("GET", f"/api/websites/{shop.website_id}/stats", params=page_window(page))
+    assert api_stats["pageviews"] == shop.pageviews and api_stats["visitors"] == shop.visitors
+    b.shot("overview")
+
+    # the other tabs of a table, and the expanded view
+    page.locator('[data-group="location"]').get_by_role("tab", name="Cities").click()
+    expect(row(page, "location", "Berlin, Germany")).to_have_count(1)
+    page.locator('[data-group="pages"]').get_by_role("tab", name="Titles").click()
+    expect(row(page, "pages", EVIL)).to_have_count(1)
+    page.locator('[data-group="pages"]').get_by_role("tab", name="Pages").click()
+    page.get_by_role("button", name="More pages").click()
+    table = page.get_by_test_id("expanded")
+    home = table.locator("tbody tr").filter(has=page.get_by_role("button", name="/", exact=True))
+    expect(home.locator("td").nth(3)).to_have_text(str(shop.views_of("/")))  # views
+    b.shot("overview-expanded", full_page=False)
+    page.get_by_label("Search").last.fill("blog")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    page.keyboard.press("Escape")
+
+
+def page_window(page) -> dict:
+    """The startAt/endAt the page itself asked the API for (from its own URL state)."""
+    return page.evaluate(
+        """() => { const el = document.querySelector('.dashboard'); const d = Alpine.$data(el);
+        const w = d.window; return { startAt: w.start.getTime(), endAt: w.end.getTime() }; }"""
+    )
+
+
+def test_filters_change_the_numbers(shop_browser, shop):
+    b = shop_browser("admin")
+    page = b.goto(f"/websites/{shop.website_id}?range=24h")
+    expect(card(page, "visitors")).to_have_text(str(shop.visitors))
+    # a click on a row filters by it
+    row(page, "location", "Germany").click()
+    expect(page.get_by_test_id("filters")).to_contain_text("Country")
+    assert "country=eq.DE" in page.url
+    expect(card(page, "visitors")).to_have_text("1")
+    expect(card(page, "pageviews")).to_have_text(str(sum(k == "view" for k, *_ in VISITORS[0].hits)))
+    expect(page.locator('[data-group="pages"] .metric-row')).to_have_count(2)
+    b.shot("overview-filtered")
+    page.get_by_role("button", name="Clear").click()
+    expect(card(page, "visitors")).to_have_text(str(shop.visitors))
+
+    # the filter dialog: path does not contain "pricing"
+    page.get_by_role("button", name="Filter", exact=True).click()
+    dialog = page.locator("dialog[open]")
+    dialog.get_by_label("Field").select_option("path")
+    dialog.get_by_label("Operator").select_option("dnc")
+    dialog.get_by_label("Value").focus()  # the paths of the range are offered
+    expect(dialog.locator("#filter-values option[value='/pricing']")).to_have_count(1)
+    dialog.get_by_label("Value").fill("pricing")
+    dialog.get_by_role("button", name="Apply").click()
+    expect(row(page, "pages", "/pricing")).to_have_count(0)
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews - shop.views_of("/pricing")))
+    # the URL keeps the state: a reload shows the same
+    page.reload()
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews - shop.views_of("/pricing")))
+    page.get_by_role("button", name="Clear").click()
+
+    # keyboard only: tab to a table row and press Enter to filter by it
+    page.locator('[data-group="environment"]').get_by_role("tab", name="Browsers").focus()
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent.includes('Firefox')"):
+            break
+    page.keyboard.press("Enter")
+    assert "browser=eq.firefox" in page.url
+    expect(card(page, "visitors")).to_have_text("1")
+
+
+def test_date_ranges_units_and_comparison(shop_browser, shop):
+    b = shop_browser("admin")
+    page = b.goto(f"/websites/{shop.website_id}")
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))  # last 7 days by default
+    # the cards compare with the 7 days before, when only EARLIER came (traffic.py)
+    change = page.locator('[data-testid="stats"] [data-metric="visitors"] .card-change')
+    expect(change).to_have_text(f"+{(shop.visitors - 1) * 100}% vs previous")
+    expect(change).to_have_class(re.compile(r"\bup\b"))
+    page.get_by_label("Date range", exact=True).select_option("90d")
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews + 1))
+    expect(card(page, "visitors")).to_have_text(str(shop.visitors + 1))
+    assert "range=90d" in page.url
+    page.get_by_label("Unit", exact=True).select_option("month")
+    page.get_by_label("Compare", exact=True).select_option("yoy")
+    page.wait_for_function(
+        "() => Chart.getChart(document.querySelector('.chart-box canvas'))?.data.datasets.length === 4"
+    )
+    labels = page.evaluate("() => Chart.getChart(document.querySelector('.chart-box canvas')).data.datasets.map(d => d.label)")
+    assert labels == ["Visitors", "Views", "Previous visitors", "Previous views"]
+    b.shot("overview-compare")
+    # a custom range that ends before the traffic shows nothing
+    page.get_by_label("Date range", exact=True).select_option("custom")
+    page.get_by_label("From", exact=True).fill("2020-01-01")
+    page.get_by_label("To", exact=True).fill("2020-01-31")
+    page.get_by_label("To", exact=True).dispatch_event("change")
+    expect(card(page, "pageviews")).to_have_text("0")
+    assert "start=2020-01-01" in page.url
+
+
+def test_share_url_logged_out(shop_browser, shop):
+    slug = "shop-share-" + shop.website_id[:8]
+    shop.admin.ok("POST", f"/api/websites/{shop.website_id}", {"shareId": slug})
+    b = shop_browser(None)
+    page = b.goto(f"/share/{slug}?range=24h")
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
+    expect(row(page, "pages", "/pricing")).to_have_count(1)
+    expect(page.get_by_role("button", name="Save as segment")).to_have_count(0)
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    b.shot("share")
+
+
+def test_phone_and_dark_theme(shop_browser, shop):
+    b = shop_browser("viewer", phone=True)
+    page = b.page
+    page.add_init_script("localStorage.setItem('katsuo.theme', 'dark')")
+    b.goto(f"/websites/{shop.website_id}?range=24h")
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+    b.shot("overview-phone-dark")

@@ -1,11 +1,12 @@
 """Engine differences of the read path, and nothing else.
 
 Every query is built once (`sql.py`, `summary.py`) from SQLAlchemy expressions; where an engine
-spells something differently, the builder asks the Dialect. A ClickHouse dialect is one more
-subclass here.
+spells something differently, the builder asks the Dialect: DuckDB, PostgreSQL and ClickHouse.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -181,7 +182,7 @@ class _Parametric(sa.sql.expression.ColumnElement):
     inherit_cache = True
     type = sa.Double()
     # Part of the compiled-statement cache key, so another parameter compiles anew.
-    _traverse_internals = [
+    _traverse_internals: ClassVar[list] = [
         ("name", InternalTraversal.dp_string),
         ("parameter", InternalTraversal.dp_plain_obj),
         ("argument", InternalTraversal.dp_clauseelement),
@@ -195,7 +196,7 @@ class _Lambda(sa.sql.expression.ColumnElement):
     """A ClickHouse lambda, `parameter -> body`, whose body may hold bound expressions."""
 
     inherit_cache = True
-    _traverse_internals = [
+    _traverse_internals: ClassVar[list] = [
         ("parameter", InternalTraversal.dp_string),
         ("body", InternalTraversal.dp_clauseelement),
     ]

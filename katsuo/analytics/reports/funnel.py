@@ -7,7 +7,9 @@ Umami joins every level to all of its candidates (quadratic in a session's match
 here each level is one ordered pass: the candidates are interleaved with the previous level's
 times per session, and a running maximum gives each candidate the latest earlier level time —
 the event qualifies when that time lies within the window. Like Umami on PostgreSQL, the
-filters select level 1 only; later steps are any events of the same sessions.
+filters select level 1 only; later steps are any events of the same sessions. On ClickHouse
+the same levels come from per-session arrays (window functions are its weak spot); its
+`windowFunnel` is not used because it measures the window from the first step, not the previous.
 """
 
 from __future__ import annotations

@@ -82,12 +82,16 @@ def _clickhouse_url(env: Mapping[str, str]) -> str:
         return raw
     parts = urlparse(raw)
     try:
-        parts.port
+        port_ok = parts.port is None or parts.port > 0
     except ValueError:
-        raise ConfigError(f"{name} has an invalid port: {raw!r}") from None
+        port_ok = False
+    if not port_ok:
+        raise ConfigError(f"{name} has an invalid port: {raw!r}")
     if parts.scheme == "chdb":
         if parts.netloc or not parts.path.startswith("/"):
-            raise ConfigError(f"{name} must be chdb:///absolute/directory for embedded ClickHouse, got {raw!r}")
+            raise ConfigError(
+                f"{name} must be chdb:///absolute/directory for embedded ClickHouse, got {raw!r}"
+            )
     elif not parts.hostname:
         raise ConfigError(f"{name} must name a host, got {raw!r}")
     return raw
@@ -99,7 +103,9 @@ def _clickhouse_cluster(env: Mapping[str, str]) -> str:
     if raw and not env.get("CLICKHOUSE_URL", "").strip():
         raise ConfigError(f"{name} needs CLICKHOUSE_URL")
     if raw and not all(c.isalnum() or c in "_-." for c in raw):
-        raise ConfigError(f"{name} must be a cluster name from the server's remote_servers, got {raw!r}")
+        raise ConfigError(
+            f"{name} must be a cluster name from the server's remote_servers, got {raw!r}"
+        )
     return raw
 
 
@@ -109,7 +115,7 @@ class Settings:
     database_url: str = ""  # empty: embedded DuckDB under data_dir
     data_dir: Path = Path("data")
     redis_url: str = ""
-    clickhouse_url: str = ""  # set: the collected data lives in ClickHouse (store/engines/clickhouse.py)
+    clickhouse_url: str = ""  # set: the collected data lives in ClickHouse (store/engines/)
     clickhouse_cluster: str = ""  # KATSUO_CLICKHOUSE_CLUSTER: replicated, sharded tables ON CLUSTER
     skip_db_check: bool = False
     skip_db_migration: bool = False

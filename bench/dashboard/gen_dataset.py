@@ -456,15 +456,21 @@ def copy_to_clickhouse(data_dir: str, clickhouse_url: str, chunk_rows: int = 1_0
                 client.command(f"TRUNCATE TABLE `{table.name}`")
                 columns = ", ".join(
                     f"CAST({c.name} AS VARCHAR) AS {c.name}"
-                    if isinstance(c.type, sa.Uuid) else c.name
+                    if isinstance(c.type, sa.Uuid)
+                    else c.name
                     for c in table.columns
                 )
-                batches = source.sql(f'SELECT {columns} FROM "{table.name}"').to_arrow_reader(chunk_rows)
+                batches = source.sql(f'SELECT {columns} FROM "{table.name}"').to_arrow_reader(
+                    chunk_rows
+                )
                 rows = 0
                 for batch in batches:
                     client.insert_arrow(table.name, pyarrow.Table.from_batches([batch]))
                     rows += batch.num_rows
-                print(f"  clickhouse: {table.name} {rows} rows in {time.time() - t0:.1f} s", flush=True)
+                print(
+                    f"  clickhouse: {table.name} {rows} rows in {time.time() - t0:.1f} s",
+                    flush=True,
+                )
     finally:
         db.close()
 

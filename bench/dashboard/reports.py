@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> None:
                     if clickhouse is not None:
                         ch_times, ch_result = _timed(lambda run=run: run(store=clickhouse), a.runs)
                         if ch_result != result:
-                            raise SystemExit(f"{name}: ClickHouse's answer differs from {db.kind}'s")
+                            raise SystemExit(
+                                f"{name}: ClickHouse's answer differs from {db.kind}'s"
+                            )
                         ch_median = statistics.median(ch_times)
                         ch_text = f"   clickhouse {ch_median:8.1f} ({ch_median / statistics.median(times):4.1f}x)"
                     median = statistics.median(times)

@@ -105,7 +105,11 @@ def main(argv: list[str] | None = None) -> None:
     results: dict = {"engine": db.kind, "runs": a.runs, "ranges": {}}
     print(
         f"engine {db.kind}, median of {a.runs} warm runs (ms); ratio = raw / Katsuo"
-        + ("; clickhouse: the events in ClickHouse, ratio = clickhouse / Katsuo" if clickhouse else ""),
+        + (
+            "; clickhouse: the events in ClickHouse, ratio = clickhouse / Katsuo"
+            if clickhouse
+            else ""
+        ),
         flush=True,
     )
     for days in (int(d) for d in a.ranges.split(",")):

@@ -1,16 +1,18 @@
 """Engine differences of the read path, and nothing else.
 
 Every query is built once (`sql.py`, `summary.py`) from SQLAlchemy expressions; where an engine
-spells something differently, the builder asks the Dialect. A ClickHouse dialect is one more
-subclass here.
+spells something differently, the builder asks the Dialect: DuckDB, PostgreSQL and ClickHouse.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql.ext import DistinctOnClause
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 BigInt = sa.BigInteger()
 # Integer division binds like multiplication, so `a - b // c` gets its parentheses.
@@ -19,6 +21,8 @@ _MUL = 8
 
 class Dialect:
     name = "base"
+    # Per-session arrays and lambdas over them beat window functions (report plans may ask).
+    prefers_arrays = False
 
     def epoch_us(self, column: sa.ColumnElement) -> sa.ColumnElement:
         """A timestamptz as integer microseconds since the epoch."""
@@ -111,6 +115,23 @@ class PostgreSQL(Dialect):
 
 class ClickHouse(Dialect):
     name = "clickhouse"
+    prefers_arrays = True
+
+    def times_where(self, t: sa.ColumnElement, condition: sa.ColumnElement) -> sa.ColumnElement:
+        """Aggregate: the group's values of `t` where `condition` holds."""
+        return sa.func.groupArrayIf(t, condition, type_=sa.ARRAY(BigInt))
+
+    def times_after(
+        self, times: sa.ColumnElement, earlier: sa.ColumnElement, window: int
+    ) -> sa.ColumnElement:
+        """The `times` with an `earlier` time at or before them, at most `window` before."""
+        inner = sa.func.arrayExists(
+            sa.literal_column(f"p -> p <= c AND c - p <= {int(window)}"), earlier
+        )
+        return sa.func.arrayFilter(_Lambda("c", inner), times, type_=sa.ARRAY(BigInt))
+
+    def count_nonempty(self, times: sa.ColumnElement) -> sa.ColumnElement:
+        return sa.func.countIf(sa.func.notEmpty(times))
 
     def epoch_us(self, column):
         return sa.func.toUnixTimestamp64Micro(column, type_=BigInt)
@@ -149,7 +170,9 @@ class ClickHouse(Dialect):
             sa.literal_column("p -> p.2"), sa.func.groupArray(sa.func.tuple(value, order))
         )
         return sa.func.arrayMap(
-            sa.literal_column("p -> p.1"), sa.func.arraySlice(pairs, 1, n), type_=sa.ARRAY(value.type)
+            sa.literal_column("p -> p.1"),
+            sa.func.arraySlice(pairs, 1, n),
+            type_=sa.ARRAY(value.type),
         )
 
 
@@ -158,14 +181,40 @@ class _Parametric(sa.sql.expression.ColumnElement):
 
     inherit_cache = True
     type = sa.Double()
+    # Part of the compiled-statement cache key, so another parameter compiles anew.
+    _traverse_internals: ClassVar[list] = [
+        ("name", InternalTraversal.dp_string),
+        ("parameter", InternalTraversal.dp_plain_obj),
+        ("argument", InternalTraversal.dp_clauseelement),
+    ]
 
     def __init__(self, name: str, parameter: float, argument: sa.ColumnElement):
         self.name, self.parameter, self.argument = name, parameter, argument
 
 
+class _Lambda(sa.sql.expression.ColumnElement):
+    """A ClickHouse lambda, `parameter -> body`, whose body may hold bound expressions."""
+
+    inherit_cache = True
+    _traverse_internals: ClassVar[list] = [
+        ("parameter", InternalTraversal.dp_string),
+        ("body", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, parameter: str, body: sa.ColumnElement):
+        self.parameter, self.body = parameter, body
+
+
+@compiles(_Lambda, "clickhousedb")
+def _lambda(element, compiler, **kw):
+    return f"{element.parameter} -> {compiler.process(element.body, **kw)}"
+
+
 @compiles(_Parametric, "clickhousedb")
 def _parametric(element, compiler, **kw):
-    return f"{element.name}({float(element.parameter)!r})({compiler.process(element.argument, **kw)})"
+    return (
+        f"{element.name}({float(element.parameter)!r})({compiler.process(element.argument, **kw)})"
+    )
 
 
 @compiles(DistinctOnClause, "clickhousedb")

@@ -48,10 +48,10 @@ def send(client, website_id: str, hit: Hit):
     assert response.status_code == 200, response.text
 
 
-
 @pytest.fixture(scope="session", params=WITH_CLICKHOUSE)
 def engine(request) -> str:
     return request.param
+
 
 @dataclass
 class Dataset:

@@ -15,7 +15,7 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -26,11 +26,25 @@ from tests.conftest import make_env
 
 # Query-string parameters of the HTTP interface that are not engine settings (the HTTP layer's
 # own: response buffering, progress headers, compression, the client's protocol version).
-_NOT_SETTINGS = {"query", "database", "query_id", "session_id", "session_timeout", "compress",
-                 "decompress", "user", "password", "default_format", "quota_key",
-                 "wait_end_of_query", "send_progress_in_http_headers", "buffer_size",
-                 "http_headers_progress_interval_ms", "enable_http_compression",
-                 "client_protocol_version"}
+_NOT_SETTINGS = {
+    "query",
+    "database",
+    "query_id",
+    "session_id",
+    "session_timeout",
+    "compress",
+    "decompress",
+    "user",
+    "password",
+    "default_format",
+    "quota_key",
+    "wait_end_of_query",
+    "send_progress_in_http_headers",
+    "buffer_size",
+    "http_headers_progress_interval_ms",
+    "enable_http_compression",
+    "client_protocol_version",
+}
 _FORMAT = re.compile(r"\s+FORMAT\s+(\w+)\s*$", re.IGNORECASE)
 _INSERT_HEAD = re.compile(rb"(\s*INSERT\s.*?\sFORMAT\s+\w+)[ \t]*\r?\n?", re.IGNORECASE | re.DOTALL)
 
@@ -40,7 +54,7 @@ class ChdbOverHttp(BaseHTTPRequestHandler):
 
     engine = None  # a chdb connection, shared (requests take the lock)
     lock = threading.Lock()
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
     def log_message(self, *args):  # keep the test output clean
         pass
@@ -57,7 +71,9 @@ class ChdbOverHttp(BaseHTTPRequestHandler):
         body = _decompress(body, self.headers.get("Content-Encoding"))
         query = params.get("query")
         sql, data = (query, body) if query else _split_insert(body)
-        settings = {k: v for k, v in params.items() if k not in _NOT_SETTINGS and not k.startswith("param_")}
+        settings = {
+            k: v for k, v in params.items() if k not in _NOT_SETTINGS and not k.startswith("param_")
+        }
         try:
             result, fmt = self._run(sql, data, params.get("database"), settings)
         except Exception as error:  # noqa: BLE001 - every engine error goes back to the client
@@ -87,7 +103,9 @@ class ChdbOverHttp(BaseHTTPRequestHandler):
         self.rfile.readline()
         return b"".join(chunks)
 
-    def _run(self, sql: str, data: bytes, database: str | None, settings: dict) -> tuple[bytes, str]:
+    def _run(
+        self, sql: str, data: bytes, database: str | None, settings: dict
+    ) -> tuple[bytes, str]:
         sql = sql.strip().rstrip(";")
         match = _FORMAT.search(sql)
         fmt = match.group(1) if match else "TabSeparated"
@@ -113,7 +131,7 @@ def _split_insert(body: bytes) -> tuple[str, bytes]:
     head = _INSERT_HEAD.match(body)
     if head is None:
         return body.decode(), b""
-    return head.group(1).decode(), body[head.end():]
+    return head.group(1).decode(), body[head.end() :]
 
 
 def _decompress(body: bytes, encoding: str | None) -> bytes:
@@ -158,40 +176,76 @@ def test_katsuo_on_a_clickhouse_server_over_http(clickhouse_http, request, tmp_p
     try:
         assert services.db.events.kind == "clickhouse"
         with TestClient(create_app(settings, services)) as client:
-            token = client.post("/api/auth/login", json={"username": "admin", "password": "umami"}).json()["token"]
+            token = client.post(
+                "/api/auth/login", json={"username": "admin", "password": "umami"}
+            ).json()["token"]
             headers = {"Authorization": f"Bearer {token}"}
-            website = client.post("/api/websites", json={"name": "HTTP", "domain": "example.com"},
-                                  headers=headers).json()["id"]
+            website = client.post(
+                "/api/websites", json={"name": "HTTP", "domain": "example.com"}, headers=headers
+            ).json()["id"]
             start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
             visitors = ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
             for n, ip in enumerate(visitors):
                 for path in ("/", "/pricing"):
-                    payload = {"website": website, "url": path, "hostname": "example.com",
-                               "language": "en-US", "screen": "1920x1080",
-                               "timestamp": int((start + timedelta(minutes=n)).timestamp())}
-                    response = client.post("/api/send", json={"type": "event", "payload": payload},
-                                           headers={"User-Agent": f"Mozilla/5.0 (X11; Linux x86_64) Firefox/{120 + n}.0",
-                                                    "X-Forwarded-For": ip})
+                    payload = {
+                        "website": website,
+                        "url": path,
+                        "hostname": "example.com",
+                        "language": "en-US",
+                        "screen": "1920x1080",
+                        "timestamp": int((start + timedelta(minutes=n)).timestamp()),
+                    }
+                    response = client.post(
+                        "/api/send",
+                        json={"type": "event", "payload": payload},
+                        headers={
+                            "User-Agent": f"Mozilla/5.0 (X11; Linux x86_64) Firefox/{120 + n}.0",
+                            "X-Forwarded-For": ip,
+                        },
+                    )
                     assert response.status_code == 200, response.text
-            identify = {"website": website, "url": "/", "hostname": "example.com",
-                        "data": {"plan": "pro"}, "timestamp": int(start.timestamp())}
+            identify = {
+                "website": website,
+                "url": "/",
+                "hostname": "example.com",
+                "data": {"plan": "pro"},
+                "timestamp": int(start.timestamp()),
+            }
             for _ in range(2):  # the second identify replaces the first row (delete + insert)
-                assert client.post("/api/send", json={"type": "identify", "payload": identify},
-                                   headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0",
-                                            "X-Forwarded-For": visitors[0]}).status_code == 200
-            window = {"startAt": int((start - timedelta(hours=1)).timestamp() * 1000),
-                      "endAt": int((start + timedelta(hours=2)).timestamp() * 1000)}
-            stats = client.get(f"/api/websites/{website}/stats", params=window, headers=headers).json()
+                assert (
+                    client.post(
+                        "/api/send",
+                        json={"type": "identify", "payload": identify},
+                        headers={
+                            "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0",
+                            "X-Forwarded-For": visitors[0],
+                        },
+                    ).status_code
+                    == 200
+                )
+            window = {
+                "startAt": int((start - timedelta(hours=1)).timestamp() * 1000),
+                "endAt": int((start + timedelta(hours=2)).timestamp() * 1000),
+            }
+            stats = client.get(
+                f"/api/websites/{website}/stats", params=window, headers=headers
+            ).json()
             assert (stats["pageviews"], stats["visitors"], stats["visits"]) == (6, 3, 3)
-            paths = client.get(f"/api/websites/{website}/metrics", params={**window, "type": "path"},
-                               headers=headers).json()
+            paths = client.get(
+                f"/api/websites/{website}/metrics",
+                params={**window, "type": "path"},
+                headers=headers,
+            ).json()
             assert sorted((row["x"], row["y"]) for row in paths) == [("/", 3), ("/pricing", 3)]
-            properties = client.get(f"/api/websites/{website}/session-data/properties", params=window,
-                                    headers=headers).json()
+            properties = client.get(
+                f"/api/websites/{website}/session-data/properties", params=window, headers=headers
+            ).json()
             assert [(row["propertyName"], row["total"]) for row in properties] == [("plan", 1)]
 
             assert client.post(f"/api/websites/{website}/reset", headers=headers).status_code == 200
-            stats = client.get(f"/api/websites/{website}/stats", params=window, headers=headers).json()
+            stats = client.get(
+                f"/api/websites/{website}/stats", params=window, headers=headers
+            ).json()
             assert stats["pageviews"] == 0
     finally:
         services.close()

@@ -86,10 +86,10 @@ def iso(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-
 @pytest.fixture(scope="session", params=WITH_CLICKHOUSE)
 def engine(request) -> str:
     return request.param
+
 
 @pytest.fixture(scope="package")
 def data(engine, request, tmp_path_factory):

@@ -12,18 +12,26 @@ from katsuo.store.engines import clickhouse
 def test_single_server_tables():
     (ddl,) = clickhouse.table_ddl(schema.website_event)
     assert ddl.startswith("CREATE TABLE IF NOT EXISTS `website_event` (")
-    assert "ENGINE = MergeTree()\nPARTITION BY toYYYYMM(created_at)\nORDER BY (website_id, created_at)" in ddl
+    assert (
+        "ENGINE = MergeTree()\nPARTITION BY toYYYYMM(created_at)\nORDER BY (website_id, created_at)"
+        in ddl
+    )
     # Sorting-key columns cannot be Nullable; other optional columns keep SQL's NULL.
     assert "`created_at` DateTime64(6, 'UTC') DEFAULT now64(6)" in ddl
     assert "`url_query` Nullable(String)" in ddl and "`event_id` UUID" in ddl
     assert "`lcp` Nullable(Decimal(10, 1))" in ddl
     (sessions,) = clickhouse.table_ddl(schema.session)
-    assert "ENGINE = ReplacingMergeTree()" in sessions and "ORDER BY (website_id, session_id)" in sessions
+    assert (
+        "ENGINE = ReplacingMergeTree()" in sessions
+        and "ORDER BY (website_id, session_id)" in sessions
+    )
 
 
 def test_cluster_tables():
     local, distributed = clickhouse.table_ddl(schema.event_data, "analytics")
-    assert local.startswith("CREATE TABLE IF NOT EXISTS `event_data_local` ON CLUSTER `analytics` (")
+    assert local.startswith(
+        "CREATE TABLE IF NOT EXISTS `event_data_local` ON CLUSTER `analytics` ("
+    )
     assert (
         "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/event_data_local', "
         "'{replica}')" in local

@@ -7,7 +7,9 @@ Umami joins every level to all of its candidates (quadratic in a session's match
 here each level is one ordered pass: the candidates are interleaved with the previous level's
 times per session, and a running maximum gives each candidate the latest earlier level time —
 the event qualifies when that time lies within the window. Like Umami on PostgreSQL, the
-filters select level 1 only; later steps are any events of the same sessions.
+filters select level 1 only; later steps are any events of the same sessions. On ClickHouse
+the same levels come from per-session arrays (window functions are its weak spot); its
+`windowFunnel` is not used because it measures the window from the first step, not the previous.
 """
 
 from __future__ import annotations
@@ -95,6 +97,43 @@ def _levels(reader: Reader, query: Query, steps: list[Step], window_us: int) -> 
     )
 
 
+def _levels_by_session(
+    reader: Reader, query: Query, steps: list[Step], window_us: int
+) -> sa.Select:
+    """The same levels for engines that prefer arrays to window functions (ClickHouse): per
+    session, the times of each step's candidates in one pass, then level k keeps the step-k
+    times with a level k−1 time at or before them and at most `window` earlier."""
+    dialect = reader.dialect
+    events = Q.Events(query, dialect, types=None)
+    n = len(steps)
+    no, yes = sa.literal(False, sa.Boolean), sa.literal(True, sa.Boolean)
+    first = events.select(
+        e.c.session_id,
+        events.us().label("t"),
+        yes.label("s1"),
+        *(no.label(f"s{k}") for k in range(2, n + 1)),
+    ).where(_condition(reader, query, steps[0]))
+    later = sa.select(
+        e.c.session_id,
+        dialect.epoch_us(e.c.created_at).label("t"),
+        no.label("s1"),
+        *(_condition(reader, query, step).label(f"s{k}") for k, step in enumerate(steps[1:], 2)),
+    ).where(
+        e.c.website_id == query.website_id,
+        e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
+        sa.or_(*(_condition(reader, query, step) for step in steps[1:])),
+    )
+    hits = sa.union_all(first, later).subquery("hits")
+    times = [dialect.times_where(hits.c.t, hits.c[f"s{k}"]).label(f"c{k}") for k in range(1, n + 1)]
+    sessions = sa.select(*times).group_by(hits.c.session_id).subquery("sessions")
+    level = sessions.c.c1
+    levels = [level]
+    for k in range(2, n + 1):
+        level = dialect.times_after(sessions.c[f"c{k}"], level, window_us)
+        levels.append(level)
+    return sa.select(*(dialect.count_nonempty(lv).label(f"v{k}") for k, lv in enumerate(levels, 1)))
+
+
 def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     steps = [
         parse_step(raw, f"parameters.steps.{i}")
@@ -106,7 +145,10 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
         round(params.number("window") * T.US_PER_MINUTE), max(0, query.end_us - query.start_us) + 1
     )
     counts = [0] * len(steps)
-    if not query.empty:
+    if not query.empty and reader.dialect.prefers_arrays:
+        row = reader.one(_levels_by_session(reader, query, steps, window_us), query)
+        counts = [int(row[f"v{k}"]) for k in range(1, len(steps) + 1)]
+    elif not query.empty:
         for row in reader.rows(_levels(reader, query, steps, window_us), query):
             counts[row["level"] - 1] = int(row["visitors"])
     result = []

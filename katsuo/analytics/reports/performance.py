@@ -35,8 +35,7 @@ def _percentiles(
     # As double precision: DuckDB would interpolate inside the column's decimal scale.
     value = sa.cast(column, sa.Double)
     return [
-        dialect.percentile(fraction, value).label(prefix + name)
-        for name, fraction in PERCENTILES
+        dialect.percentile(fraction, value).label(prefix + name) for name, fraction in PERCENTILES
     ]
 
 
@@ -61,7 +60,11 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
         extra_filters=(F.parse_value("eventType", "eventType", str(PERFORMANCE)),),
     )
     bucket = beacons.bucket().label("b")
-    chart = beacons.select(bucket, *_percentiles(reader.dialect, e.c[metric])).group_by(bucket).order_by(bucket)
+    chart = (
+        beacons.select(bucket, *_percentiles(reader.dialect, e.c[metric]))
+        .group_by(bucket)
+        .order_by(bucket)
+    )
     result["chart"] = [
         {
             "t": output.bucket_instant(row["b"], query.timezone),
@@ -71,7 +74,11 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
     ]
     summary = reader.one(
         beacons.select(
-            *(column for name in METRICS for column in _percentiles(reader.dialect, e.c[name], f"{name}_")),
+            *(
+                column
+                for name in METRICS
+                for column in _percentiles(reader.dialect, e.c[name], f"{name}_")
+            ),
             sa.func.count().label("count"),
         ),
         query,
@@ -93,7 +100,9 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
         p75 = sa.literal_column("p75")
         stmt = (
             grouped.select(
-                name.label("name"), *_percentiles(reader.dialect, e.c[metric]), sa.func.count().label("count")
+                name.label("name"),
+                *_percentiles(reader.dialect, e.c[metric]),
+                sa.func.count().label("count"),
             )
             .group_by(name)
             .order_by(p75.desc().nulls_last(), name)

@@ -24,7 +24,13 @@ NAME = "clickhouse"
 # The tables that live in ClickHouse when it is configured; everything else stays in the
 # management database. Umami keeps sessions in the event rows; Katsuo keeps its session table,
 # so that one query definition serves every engine.
-TABLES = (schema.session, schema.website_event, schema.event_data, schema.session_data, schema.revenue)
+TABLES = (
+    schema.session,
+    schema.website_event,
+    schema.event_data,
+    schema.session_data,
+    schema.revenue,
+)
 
 # Sorting keys: a dashboard reads one website's rows in a time range; sessions and the
 # key-value tables are looked up by website and session.
@@ -131,12 +137,14 @@ def table_ddl(table: sa.Table, cluster_name: str = "") -> list[str]:
     if cluster_name:
         engine = f"Replicated{engine}('/clickhouse/tables/{{shard}}/{{database}}/{local}', '{{replica}}')"
     statements = [
-        f"CREATE TABLE IF NOT EXISTS `{local}`{on_cluster} (\n  {columns}\n) ENGINE = "
-        f"{engine if cluster_name else engine + '()'}{partition_by}\nORDER BY ({order})"
+        (
+            f"CREATE TABLE IF NOT EXISTS `{local}`{on_cluster} (\n  {columns}\n) ENGINE = "
+            f"{engine if cluster_name else engine + '()'}{partition_by}\nORDER BY ({order})"
+        )
     ]
     if cluster_name:
-        # Sessions and their data shard by session, so a session's rows meet on one shard;
-        # events and event data by session too, so joins and per-visit aggregates stay local.
+        # Sessions, their data and their events shard by session, so a visit's rows meet on one
+        # shard and per-visit aggregates stay local; event data shards by its event.
         statements.append(
             f"CREATE TABLE IF NOT EXISTS `{table.name}`{on_cluster} AS `{local}` ENGINE = "
             f"Distributed(`{cluster_name}`, currentDatabase(), `{local}`, {_shard_key(table)})"
@@ -155,7 +163,9 @@ def create_tables(conn: sa.Connection, tables: list[sa.Table], cluster_name: str
             conn.exec_driver_sql(statement)
 
 
-def delete_rows(conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, settings: Settings) -> None:
+def delete_rows(
+    conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, settings: Settings
+) -> None:
     """A lightweight DELETE (rows hidden at once, removed at the next merge). On a cluster it goes
     to every shard's local table: a Distributed table takes no DELETE."""
     cluster_name = settings.clickhouse_cluster
@@ -168,8 +178,14 @@ def delete_rows(conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, s
     )
 
 
-def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple],
-                *, skip_existing: bool = False) -> None:
+def insert_rows(
+    conn: sa.Connection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple],
+    *,
+    skip_existing: bool = False,
+) -> None:
     """One columnar (Native format) INSERT per call: ClickHouse wants few, large inserts. With
     `skip_existing`, rows whose key (first column) is already stored are left out — ClickHouse
     has no unique keys, and the session table keeps the first write, as on the other engines."""
@@ -185,4 +201,3 @@ def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows:
         if not rows:
             return
     client.insert(table, rows, column_names=list(columns))
-

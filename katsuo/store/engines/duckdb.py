@@ -70,5 +70,7 @@ def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows:
     conn.connection.driver_connection.execute(sql, values)
 
 
-def delete_rows(conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, settings: Settings) -> None:
+def delete_rows(
+    conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, settings: Settings
+) -> None:
     conn.execute(table.delete().where(where))

@@ -61,5 +61,7 @@ def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows:
         )
 
 
-def delete_rows(conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, settings: Settings) -> None:
+def delete_rows(
+    conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, settings: Settings
+) -> None:
     conn.execute(table.delete().where(where))

@@ -325,13 +325,31 @@
           this.loadingSeries = false;
         }
       },
+      /** The window compare mode sets against ours: the period just before, or a year before. */
+      get previousWindow() {
+        const { start, end } = this.window;
+        if (this.compare === "yoy") {
+          const s = new Date(start), e = new Date(end);
+          s.setFullYear(s.getFullYear() - 1);
+          e.setFullYear(e.getFullYear() - 1);
+          return { startAt: s.getTime(), endAt: e.getTime() };
+        }
+        const span = end.getTime() - start.getTime() + 1;
+        return { startAt: start.getTime() - span, endAt: end.getTime() - span };
+      },
       async loadMetric(type, more = false) {
         const current = this.metrics[type] || {};
         const limit = more ? 100 : current.limit || 10;
         this.metrics[type] = { ...current, loading: true, error: "", limit };
         try {
           const rows = await this.get("/metrics", { type, limit, search: current.search || "" });
-          this.metrics[type] = { ...this.metrics[type], rows, loading: false };
+          // Compare mode: each row's value in the previous window, for its change.
+          let previous = null;
+          if (this.compare) {
+            const before = await this.get("/metrics", { type, limit: 500, ...this.previousWindow });
+            previous = Object.fromEntries(before.map((row) => [String(row.x), +row.y]));
+          }
+          this.metrics[type] = { ...this.metrics[type], rows, previous, loading: false };
         } catch (error) {
           this.metrics[type] = { ...this.metrics[type], rows: [], loading: false, error: error.message };
         }
@@ -408,7 +426,13 @@
       rows(type) {
         const rows = this.metrics[type]?.rows || [];
         const total = rows.reduce((sum, row) => sum + +row.y, 0) || 1;
-        return rows.map((row) => ({ ...row, label: display(type, row), share: (+row.y / total) * 100, count: number.format(+row.y) }));
+        const previous = this.metrics[type]?.previous;
+        return rows.map((row) => {
+          const before = previous ? previous[String(row.x)] || 0 : null;
+          const change = before === null ? null : before ? Math.round(((+row.y - before) / before) * 100) : null;
+          return { ...row, label: display(type, row), share: (+row.y / total) * 100, count: number.format(+row.y),
+            change: previous ? (change === null ? "new" : `${change > 0 ? "+" : ""}${change}%`) : "", up: change === null || change >= 0 };
+        });
       },
       filterBy(field, value) {
         if (!field || value === null || value === undefined || value === "") return;

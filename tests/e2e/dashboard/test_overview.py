@@ -128,6 +128,14 @@ def test_date_ranges_units_and_comparison(shop_browser, shop):
     expect(card(page, "pageviews")).to_have_text(str(shop.pageviews + 1))
     expect(card(page, "visitors")).to_have_text(str(shop.visitors + 1))
     assert "range=90d" in page.url
+    # compare mode: each table row shows its change against the previous period
+    page.get_by_label("Date range", exact=True).select_option("7d")
+    page.get_by_label("Compare", exact=True).select_option("prev")
+    home = row(page, "pages", "/")
+    expect(home.locator(".metric-change")).to_have_text(f"+{(shop.views_of('/') - 1) * 100}%")  # EARLIER viewed "/"
+    expect(row(page, "pages", "/pricing").locator(".metric-change")).to_have_text("new")
+    b.shot("overview-compare-rows")
+    page.get_by_label("Date range", exact=True).select_option("90d")
     page.get_by_label("Unit", exact=True).select_option("month")
     page.get_by_label("Compare", exact=True).select_option("yoy")
     page.wait_for_function(

@@ -171,6 +171,21 @@ def test_phone_and_dark_theme(shop_browser, shop):
     page.add_init_script("localStorage.setItem('katsuo.theme', 'dark')")
     b.goto(f"/websites/{shop.website_id}?range=24h")
     expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+    assert_fits_a_phone(page)
     b.shot("overview-phone-dark")
+    # a view-only member: settings to look at, nothing to save
+    expect(page.get_by_role("link", name="Settings", exact=True).first).to_be_visible()
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    row(page, "location", "Germany").click()
+    expect(page.get_by_test_id("filters")).to_be_visible()
+    expect(page.get_by_role("button", name="Save as segment")).to_have_count(0)
+
+    for path in ("/sessions", "/events", "/reports", "/reports/new/funnel", "/realtime"):
+        b.goto(f"/websites/{shop.website_id}{path}")
+        assert_fits_a_phone(page)
+        b.shot("phone-dark-" + path.strip("/").replace("/", "-"))
+
+
+def assert_fits_a_phone(page) -> None:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"{page.url} scrolls sideways on a phone ({width}px)"

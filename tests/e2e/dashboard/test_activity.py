@@ -19,12 +19,18 @@ def test_sessions_list_heatmap_and_visitor_profile(shop_browser, shop):
     b = shop_browser("member")
     page = b.goto(f"/websites/{shop.website_id}/sessions")
     expect(total(page, "sessions", "visitors")).to_have_text(str(shop.visitors))
-    expect(total(page, "sessions", "countries")).to_have_text(str(len({v.country for v in VISITORS})))
+    expect(total(page, "sessions", "countries")).to_have_text(
+        str(len({v.country for v in VISITORS}))
+    )
     rows = page.get_by_test_id("sessions").locator("tbody tr")
     expect(rows).to_have_count(shop.visitors)
     # the heatmap counts every visitor once, in the hour they came
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=weekly] td').length === 7 * 24")
-    counted = page.evaluate("() => [...document.querySelectorAll('[data-testid=weekly] td')].reduce((s, td) => s + +td.dataset.count, 0)")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=weekly] td').length === 7 * 24"
+    )
+    counted = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=weekly] td')].reduce((s, td) => s + +td.dataset.count, 0)"
+    )
     assert counted == shop.visitors
     b.shot("sessions")
     page.get_by_role("tab", name="Properties").click()
@@ -50,7 +56,9 @@ def test_sessions_list_heatmap_and_visitor_profile(shop_browser, shop):
     page.wait_for_load_state("networkidle")
     expect(page.get_by_test_id("visitor-activity").locator(".what")).to_have_text([EVIL, "/evil"])
     page.get_by_role("tab", name="Properties").click()
-    expect(page.get_by_test_id("visitor-properties").locator("tbody tr")).to_have_text([f"company{EVIL}"])
+    expect(page.get_by_test_id("visitor-properties").locator("tbody tr")).to_have_text(
+        [f"company{EVIL}"]
+    )
     b.shot("visitor-properties")
 
 
@@ -59,7 +67,9 @@ def test_events_and_their_properties(shop_browser, shop):
     page = b.goto(f"/websites/{shop.website_id}/events")
     sent_events = sum(kind == "event" for v in VISITORS for kind, *_ in v.hits) + 1
     expect(total(page, "events", "events")).to_have_text(str(sent_events))
-    expect(page.get_by_test_id("events").locator("tbody tr")).to_have_count(shop.pageviews + sent_events)
+    expect(page.get_by_test_id("events").locator("tbody tr")).to_have_count(
+        shop.pageviews + sent_events
+    )
     page.get_by_label("Search").fill("signup")
     expect(page.get_by_test_id("events").locator("tbody tr")).to_have_count(2)
     chart = page.evaluate(
@@ -84,8 +94,23 @@ def test_realtime_refreshes_by_itself(shop_browser, shop):
     expect(feed).to_contain_text("Viewed /evil")  # the tracked visit, minutes ago
     # a new view arrives while the page stays open: it shows up without a reload
     with httpx.Client(base_url=shop.server.url) as http:
-        http.post("/api/send", headers={"User-Agent": VISITORS[1].user_agent, "X-Forwarded-For": VISITORS[1].ip, "cf-ipcountry": "US"},
-                  json={"type": "event", "payload": {"website": shop.website_id, "hostname": "shop.test", "url": "/live", "timestamp": int(time.time())}})
+        http.post(
+            "/api/send",
+            headers={
+                "User-Agent": VISITORS[1].user_agent,
+                "X-Forwarded-For": VISITORS[1].ip,
+                "cf-ipcountry": "US",
+            },
+            json={
+                "type": "event",
+                "payload": {
+                    "website": shop.website_id,
+                    "hostname": "shop.test",
+                    "url": "/live",
+                    "timestamp": int(time.time()),
+                },
+            },
+        )
     expect(feed).to_contain_text("Viewed /live", timeout=15_000)
     expect(page.get_by_test_id("realtime-countries")).to_contain_text("United States")
     b.shot("realtime")

@@ -41,10 +41,14 @@ def test_funnel_created_saved_edited_and_deleted(shop_browser, shop):
 
     with page.expect_navigation():
         page.get_by_role("button", name="Save report").click()
-    [saved] = shop.member.ok("GET", f"/api/websites/{shop.website_id}/reports", params={"type": "funnel"})["data"]
+    [saved] = shop.member.ok(
+        "GET", f"/api/websites/{shop.website_id}/reports", params={"type": "funnel"}
+    )["data"]
     assert saved["name"] == EVIL
     assert saved["parameters"]["steps"] == [
-        {"type": "path", "value": "/"}, {"type": "path", "value": "/pricing"}, {"type": "event", "value": "signup"},
+        {"type": "path", "value": "/"},
+        {"type": "path", "value": "/pricing"},
+        {"type": "event", "value": "signup"},
     ]
     # the saved report runs when opened, and its name is text on the page
     expect(page.get_by_test_id("report-title")).to_have_text(EVIL)
@@ -84,15 +88,25 @@ def test_every_report_type_shows_the_traffic(shop_browser, shop):
     page.get_by_label("Number of steps").select_option("3")
     run(page)
     first = page.locator('.journey-col[data-step="1"] .journey-node')
-    home = first.filter(has_text="/").filter(has=page.locator(".node-label", has_text="/", ))
+    home = first.filter(has_text="/").filter(
+        has=page.locator(
+            ".node-label",
+            has_text="/",
+        )
+    )
     expect(first.first).to_be_visible()
-    node = page.locator('.journey-col[data-step="1"] .journey-node', has=page.locator(".node-label", has_text="/pricing"))
+    node = page.locator(
+        '.journey-col[data-step="1"] .journey-node',
+        has=page.locator(".node-label", has_text="/pricing"),
+    )
     expect(node.locator(".count")).to_have_text("1")  # only the iPhone visitor started at /pricing
     node.hover()
     expect(node.locator(".tip")).to_have_text("100% continue · 0% drop off")
     node.click()
     expect(node).to_have_attribute("aria-pressed", "true")
-    expect(page.locator('.journey-col[data-step="2"] .journey-node:not(.dim) .node-label')).to_have_text(["signup"])
+    expect(
+        page.locator('.journey-col[data-step="2"] .journey-node:not(.dim) .node-label')
+    ).to_have_text(["signup"])
     assert home.count() >= 1
     b.shot("report-journey")
 
@@ -100,7 +114,9 @@ def test_every_report_type_shows_the_traffic(shop_browser, shop):
     page.get_by_label("Date range").select_option("7d")  # without EARLIER's day (traffic.py)
     run(page)
     expect(page.get_by_test_id("retention").locator("tbody tr")).to_have_count(1)
-    expect(page.get_by_test_id("retention").locator("tbody td").first).to_have_text(str(shop.visitors))
+    expect(page.get_by_test_id("retention").locator("tbody td").first).to_have_text(
+        str(shop.visitors)
+    )
     b.shot("report-retention")
 
     b.goto(new + "breakdown")
@@ -108,7 +124,9 @@ def test_every_report_type_shows_the_traffic(shop_browser, shop):
     page.get_by_label("Country").check()
     run(page)
     table = page.get_by_test_id("breakdown")
-    expect(table.locator("tbody tr")).to_have_count(5)  # four countries and the tracked visitor's none
+    expect(table.locator("tbody tr")).to_have_count(
+        5
+    )  # four countries and the tracked visitor's none
     expect(table.locator("tbody tr", has_text="DE").locator("td").nth(1)).to_have_text("1")
     b.shot("report-breakdown")
     page.get_by_role("button", name="Add filter").click()
@@ -129,13 +147,17 @@ def test_every_report_type_shows_the_traffic(shop_browser, shop):
     page.get_by_label("Goal type").select_option("event")
     page.get_by_label("Event name").fill("signup")
     run(page)
-    expect(page.locator('[data-testid="attribution"] [data-metric="visitors"] .card-value')).to_have_text("2")
+    expect(
+        page.locator('[data-testid="attribution"] [data-metric="visitors"] .card-value')
+    ).to_have_text("2")
     expect(page.locator('[data-list="referrer"] .metric-label')).to_have_text(["google.com"])
     b.shot("report-attribution")
 
     b.goto(new + "revenue")
     run(page)
-    expect(page.locator('[data-testid="revenue"] [data-metric="sum"] .card-value')).to_have_text("$50.00")
+    expect(page.locator('[data-testid="revenue"] [data-metric="sum"] .card-value')).to_have_text(
+        "$50.00"
+    )
     b.shot("report-revenue")
 
 
@@ -148,17 +170,32 @@ def test_view_only_member_runs_but_cannot_save(shop_browser, shop):
     run(page)
     expect(page.locator(".goal-num")).to_have_text("2")
     b.shot("report-view-only")
-    refused = shop.viewer.post("/api/reports", json={
-        "websiteId": shop.website_id, "type": "goal", "name": "x", "parameters": {"type": "path", "value": "/"},
-    })
-    assert refused.status_code in (401, 403), refused.text  # Umami answers view-only writes with 401
-    assert shop.admin.ok("GET", f"/api/websites/{shop.website_id}/reports", params={"type": "goal"})["count"] == 0
+    refused = shop.viewer.post(
+        "/api/reports",
+        json={
+            "websiteId": shop.website_id,
+            "type": "goal",
+            "name": "x",
+            "parameters": {"type": "path", "value": "/"},
+        },
+    )
+    assert refused.status_code in (401, 403), (
+        refused.text
+    )  # Umami answers view-only writes with 401
+    assert (
+        shop.admin.ok("GET", f"/api/websites/{shop.website_id}/reports", params={"type": "goal"})[
+            "count"
+        ]
+        == 0
+    )
 
 
 def test_reports_start_with_the_overview_range_and_filters(shop_browser, shop):
     b = shop_browser("member")
     page = b.goto(f"/websites/{shop.website_id}?range=24h&country=eq.DE")
-    expect(page.locator('[data-testid="stats"] [data-metric="visitors"] .card-value')).to_have_text("1")
+    expect(page.locator('[data-testid="stats"] [data-metric="visitors"] .card-value')).to_have_text(
+        "1"
+    )
     page.get_by_role("link", name="Reports").click()
     page.wait_for_load_state("networkidle")
     with page.expect_navigation():

@@ -10,14 +10,35 @@ from tests.e2e.dashboard.traffic import EVIL, VISITORS
 
 
 def test_link_and_pixel_statistics(shop_browser, shop):
-    link = shop.member.ok("POST", "/api/links", {"name": EVIL, "url": "https://example.com/launch", "slug": "launch-stats", "teamId": shop.team["id"]})
-    pixel = shop.member.ok("POST", "/api/pixels", {"name": "Newsletter", "slug": "news-stats", "teamId": shop.team["id"]})
+    link = shop.member.ok(
+        "POST",
+        "/api/links",
+        {
+            "name": EVIL,
+            "url": "https://example.com/launch",
+            "slug": "launch-stats",
+            "teamId": shop.team["id"],
+        },
+    )
+    pixel = shop.member.ok(
+        "POST",
+        "/api/pixels",
+        {"name": "Newsletter", "slug": "news-stats", "teamId": shop.team["id"]},
+    )
     clicks = VISITORS[:3]
     with httpx.Client(base_url=shop.server.url) as http:
         for visitor in clicks:
-            headers = {"User-Agent": visitor.user_agent, "X-Forwarded-For": visitor.ip, "cf-ipcountry": visitor.country}
+            headers = {
+                "User-Agent": visitor.user_agent,
+                "X-Forwarded-For": visitor.ip,
+                "cf-ipcountry": visitor.country,
+            }
             assert http.get("/q/launch-stats", headers=headers).status_code in (301, 302, 307, 308)
-        headers = {"User-Agent": VISITORS[0].user_agent, "X-Forwarded-For": VISITORS[0].ip, "cf-ipcountry": "DE"}
+        headers = {
+            "User-Agent": VISITORS[0].user_agent,
+            "X-Forwarded-For": VISITORS[0].ip,
+            "cf-ipcountry": "DE",
+        }
         assert http.get("/p/news-stats", headers=headers).status_code == 200
 
     b = shop_browser("member")

@@ -17,7 +17,9 @@ def card(page, metric: str):
 
 def row(page, group: str, label: str):
     rows = page.locator(f'[data-group="{group}"] .metric-row')
-    return rows.filter(has=page.locator(".metric-label", has_text=re.compile(f"^{re.escape(label)}$")))
+    return rows.filter(
+        has=page.locator(".metric-label", has_text=re.compile(f"^{re.escape(label)}$"))
+    )
 
 
 def map_values(page) -> dict[str, int]:
@@ -36,7 +38,9 @@ def test_overview_shows_the_traffic_sent(shop_browser, shop):
     expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
     expect(card(page, "visitors")).to_have_text(str(shop.visitors))
     expect(card(page, "visits")).to_have_text(str(shop.visitors))
-    expect(row(page, "pages", "/pricing").locator(".metric-count")).to_have_text(str(shop.views_of("/pricing")))
+    expect(row(page, "pages", "/pricing").locator(".metric-count")).to_have_text(
+        str(shop.views_of("/pricing"))
+    )
     expect(row(page, "pages", "/").locator(".metric-count")).to_have_text(str(shop.views_of("/")))
     expect(row(page, "sources", "google.com").locator(".metric-count")).to_have_text("1")
     expect(row(page, "environment", "Firefox").locator(".metric-count")).to_have_text("1")
@@ -44,9 +48,16 @@ def test_overview_shows_the_traffic_sent(shop_browser, shop):
     # the event named EVIL is shown as text (no script ran: the page has no JavaScript errors)
     expect(row(page, "events", EVIL)).to_have_count(1)
     expect(row(page, "events", "signup").locator(".metric-count")).to_have_text("2")
-    assert map_values(page) == {"Germany": 1, "United States of America": 1, "United Kingdom": 1, "France": 1}
+    assert map_values(page) == {
+        "Germany": 1,
+        "United States of America": 1,
+        "United Kingdom": 1,
+        "France": 1,
+    }
     # what the page shows is what the API answers
-    api_stats = shop.admin.ok("GET", f"/api/websites/{shop.website_id}/stats", params=page_window(page))
+    api_stats = shop.admin.ok(
+        "GET", f"/api/websites/{shop.website_id}/stats", params=page_window(page)
+    )
     assert api_stats["pageviews"] == shop.pageviews and api_stats["visitors"] == shop.visitors
     b.shot("overview")
 
@@ -83,7 +94,9 @@ def test_filters_change_the_numbers(shop_browser, shop):
     expect(page.get_by_test_id("filters")).to_contain_text("Country")
     assert "country=eq.DE" in page.url
     expect(card(page, "visitors")).to_have_text("1")
-    expect(card(page, "pageviews")).to_have_text(str(sum(k == "view" for k, *_ in VISITORS[0].hits)))
+    expect(card(page, "pageviews")).to_have_text(
+        str(sum(k == "view" for k, *_ in VISITORS[0].hits))
+    )
     expect(page.locator('[data-group="pages"] .metric-row')).to_have_count(2)
     b.shot("overview-filtered")
     page.get_by_role("button", name="Clear").click()
@@ -132,7 +145,9 @@ def test_date_ranges_units_and_comparison(shop_browser, shop):
     page.get_by_label("Date range", exact=True).select_option("7d")
     page.get_by_label("Compare", exact=True).select_option("prev")
     home = row(page, "pages", "/")
-    expect(home.locator(".metric-change")).to_have_text(f"+{(shop.views_of('/') - 1) * 100}%")  # EARLIER viewed "/"
+    expect(home.locator(".metric-change")).to_have_text(
+        f"+{(shop.views_of('/') - 1) * 100}%"
+    )  # EARLIER viewed "/"
     expect(row(page, "pages", "/pricing").locator(".metric-change")).to_have_text("new")
     b.shot("overview-compare-rows")
     page.get_by_label("Date range", exact=True).select_option("90d")
@@ -141,7 +156,9 @@ def test_date_ranges_units_and_comparison(shop_browser, shop):
     page.wait_for_function(
         "() => Chart.getChart(document.querySelector('.chart-box canvas'))?.data.datasets.length === 4"
     )
-    labels = page.evaluate("() => Chart.getChart(document.querySelector('.chart-box canvas')).data.datasets.map(d => d.label)")
+    labels = page.evaluate(
+        "() => Chart.getChart(document.querySelector('.chart-box canvas')).data.datasets.map(d => d.label)"
+    )
     assert labels == ["Visitors", "Views", "Previous visitors", "Previous views"]
     b.shot("overview-compare")
     # a custom range that ends before the traffic shows nothing

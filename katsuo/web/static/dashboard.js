@@ -25,7 +25,7 @@
   const RANGES = [
     ["24h", "Last 24 hours"], ["today", "Today"], ["yesterday", "Yesterday"], ["week", "This week"],
     ["7d", "Last 7 days"], ["month", "This month"], ["30d", "Last 30 days"], ["90d", "Last 90 days"],
-    ["year", "This year"], ["12m", "Last 12 months"], ["custom", "Custom range"],
+    ["year", "This year"], ["12m", "Last 12 months"], ["all", "All time"], ["custom", "Custom range"],
   ];
   const FILTER_KEYS = new Set(FILTER_FIELDS.map(([key]) => key));
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -196,6 +196,7 @@
         } else if (config.segments) {
           this.loadSegments();
         }
+        await this.loadFirstDate();
         this.load();
         this.loadActive();
         setInterval(() => this.loadActive(), 30000);
@@ -249,6 +250,11 @@
           const days = (end - start) / DAY;
           return { start, end, unit: this.unit || (days <= 2 ? "hour" : days <= 400 ? "day" : "month") };
         }
+        if (this.range === "all") {
+          const end = new Date(), start = startOfDay(this.firstDate || end);
+          const days = (end - start) / DAY;
+          return { start, end, unit: this.unit || (days <= 2 ? "hour" : days <= 400 ? "day" : "month") };
+        }
         const [start, end, unit] = presetRange(this.range);
         return { start, end, unit: this.unit || unit };
       },
@@ -273,6 +279,16 @@
       },
 
       // --- loading ------------------------------------------------------------------------------
+      /** When the website's data begins, for "All time". */
+      async loadFirstDate() {
+        try {
+          const { startDate } = await this.get("/daterange");
+          this.firstDate = startDate ? new Date(startDate) : null;
+        } catch (_) {
+          this.firstDate = null;
+        }
+      },
+      firstDate: null,
       load() {
         this.writeUrl();
         this.loadStats();
@@ -648,7 +664,7 @@
       values: null,
       error: "",
       days: DAYS,
-      ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom"),
+      ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom" && key !== "all"),
       init() { this.load(); },
       window() {
         const [start, end] = katsuoRanges.presetRange(this.range);

@@ -29,7 +29,7 @@
       description: config.report?.description || "",
       params: { ...DEFAULTS[config.type](), ...(config.report?.parameters || {}) },
       range: config.report?.parameters?.dateRange || (config.type === "retention" ? "30d" : "7d"),
-      ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom"),
+      ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom" && key !== "all"),
       fields: katsuoFilters.FILTER_FIELDS,
       lists: LISTS[config.type] || [],
       operators: katsuoFilters.OPERATORS,

@@ -153,8 +153,36 @@
     return shapesPromise;
   }
 
+  /** A choropleth of `counts` (alpha-2 code → visitors) on `canvas`; a click on a country with
+   *  visitors calls `onPick(code)`. */
+  async function drawWorldMap(canvas, urls, counts, onPick) {
+    const shapes = await worldShapes(urls);
+    // Countries without visitors get no value, so the colour scale paints them as "missing".
+    const data = shapes.map(({ feature, code }) => ({ feature, value: counts[code] ?? NaN }));
+    const [r, g, b] = css("--primary").match(/\d+/g);
+    Chart.getChart(canvas)?.destroy();
+    new Chart(canvas, {
+      type: "choropleth",
+      data: { labels: shapes.map((s) => s.name), datasets: [{ label: "Visitors", outline: shapes.map((s) => s.feature), data,
+        borderColor: css("--border-strong"), borderWidth: 0.5 }] },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false, showOutline: false, showGraticule: false,
+        plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => `${ctx.chart.data.labels[ctx.dataIndex]}: ${number.format(ctx.raw.value || 0)}` } } },
+        scales: {
+          projection: { axis: "x", projection: "equalEarth" },
+          color: { axis: "x", display: false, missing: css("--surface-2"), interpolate: (v) => `rgba(${r}, ${g}, ${b}, ${(0.3 + v * 0.7).toFixed(2)})` },
+        },
+        onClick: (_, elements) => {
+          const hit = elements[0];
+          if (hit && onPick && data[hit.index].value > 0) onPick(shapes[hit.index].code);
+        },
+      },
+    });
+  }
+
   window.katsuoRanges = { presetRange, RANGES, buckets, bucketKey, normalizeBucket, label, css };
   window.katsuoFilters = { FILTER_FIELDS, OPERATORS };
+  window.katsuoMap = { draw: drawWorldMap };
 
   document.addEventListener("alpine:init", () => {
     Alpine.data("dashboard", (config) => ({
@@ -461,31 +489,10 @@
         const canvas = document.getElementById("world-map");
         if (!canvas || !this.mapUrls || !window.ChartGeo) return;
         try {
-          const [shapes, rows] = await Promise.all([worldShapes(this.mapUrls), this.get("/metrics", { type: "country", limit: 500 })]);
-          const visitors = Object.fromEntries(rows.map((row) => [String(row.x).toUpperCase(), +row.y]));
+          const rows = await this.get("/metrics", { type: "country", limit: 500 });
           this.mapCountries = rows.length;
-          // Countries without visitors get no value, so the colour scale paints them as "missing".
-          const data = shapes.map(({ feature, code }) => ({ feature, value: visitors[code] ?? NaN }));
-          const [r, g, b] = css("--primary").match(/\d+/g);
-          const existing = Chart.getChart(canvas);
-          if (existing) existing.destroy();
-          new Chart(canvas, {
-            type: "choropleth",
-            data: { labels: shapes.map((s) => s.name), datasets: [{ label: "Visitors", outline: shapes.map((s) => s.feature), data,
-              borderColor: css("--border-strong"), borderWidth: 0.5 }] },
-            options: {
-              responsive: true, maintainAspectRatio: false, animation: false, showOutline: false, showGraticule: false,
-              plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => `${ctx.chart.data.labels[ctx.dataIndex]}: ${number.format(ctx.raw.value || 0)}` } } },
-              scales: {
-                projection: { axis: "x", projection: "equalEarth" },
-                color: { axis: "x", display: false, missing: css("--surface-2"), interpolate: (v) => `rgba(${r}, ${g}, ${b}, ${(0.3 + v * 0.7).toFixed(2)})` },
-              },
-              onClick: (_, elements) => {
-                const hit = elements[0];
-                if (hit && data[hit.index].value > 0) this.filterBy("country", shapes[hit.index].code);
-              },
-            },
-          });
+          const visitors = Object.fromEntries(rows.map((row) => [String(row.x).toUpperCase(), +row.y]));
+          await drawWorldMap(canvas, this.mapUrls, visitors, (code) => this.filterBy("country", code));
         } catch (error) {
           this.mapCountries = 0;
         }
@@ -601,7 +608,7 @@
     Object.entries(counts || {}).map(([x, y]) => ({ x, y: +y })).sort((a, b) => b.y - a.y).slice(0, 10);
 
   document.addEventListener("alpine:init", () => {
-    Alpine.data("realtime", (websiteId) => ({
+    Alpine.data("realtime", (websiteId, mapUrls) => ({
       data: null,
       error: "",
       updated: "",
@@ -614,6 +621,8 @@
           this.data = await katsuo.api("GET", `/api/realtime/${websiteId}`);
           this.error = "";
           this.updated = new Date().toLocaleTimeString();
+          const counts = Object.fromEntries(Object.entries(this.data.countries || {}).map(([code, n]) => [code.toUpperCase(), +n]));
+          if (window.ChartGeo) await katsuoMap.draw(this.$refs.map, mapUrls, counts, null);
         } catch (error) {
           this.error = error.message;
         }
@@ -632,7 +641,7 @@
         return (this.data?.events || []).slice(0, 50).map((e) => ({
           ...e,
           time: new Date(e.createdAt).toLocaleTimeString(),
-          what: e.__type === "pageview" ? `Viewed ${e.urlPath}` : `Triggered ${e.eventName}`,
+          what: e.__type === "session" ? "A new visitor arrived" : e.__type === "pageview" ? `Viewed ${e.urlPath}` : `Triggered ${e.eventName}`,
           where: [e.country && (regionNames.of(e.country.toUpperCase()) || e.country), e.browser, e.os, e.device].filter(Boolean).join(" · "),
         }));
       },

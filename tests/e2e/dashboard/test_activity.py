@@ -116,5 +116,12 @@ def test_realtime_refreshes_by_itself(shop_browser, shop):
             },
         )
     expect(feed).to_contain_text("Viewed /live", timeout=15_000)
+    expect(feed.locator("li")).to_have_count(2)
+    expect(feed).to_contain_text("A new visitor arrived")
     expect(page.get_by_test_id("realtime-countries")).to_contain_text("United States")
+    painted = page.evaluate(
+        """() => Chart.getChart(document.getElementById('realtime-map')).data.datasets[0].data
+        .filter(d => d.value > 0).map(d => d.feature.properties.name)"""
+    )
+    assert painted == ["United States of America"]
     b.shot("realtime")

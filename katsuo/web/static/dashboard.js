@@ -183,6 +183,8 @@
   window.katsuoRanges = { presetRange, RANGES, buckets, bucketKey, normalizeBucket, label, css };
   window.katsuoFilters = { FILTER_FIELDS, OPERATORS };
   window.katsuoMap = { draw: drawWorldMap };
+  /** A metric value as people name it: katsuoName("browser", "chrome") → "Chrome". */
+  window.katsuoName = (type, value, country) => display(type, { x: value, country });
 
   document.addEventListener("alpine:init", () => {
     Alpine.data("dashboard", (config) => ({
@@ -700,6 +702,7 @@
         return (this.result?.data || []).map((row) => ({
           ...row,
           place: [row.city, country(row.country)].filter(Boolean).join(", "),
+          browserName: katsuoName("browser", row.browser), osName: katsuoName("os", row.os), deviceName: katsuoName("device", row.device),
           when: new Date(row.lastAt || row.createdAt).toLocaleString(),
           what: row.eventType === 2 ? row.eventName : row.urlPath,
         }));
@@ -802,8 +805,9 @@
         const s = this.session;
         if (!s) return [];
         return [
-          ["Country", [s.city, country(s.country)].filter(Boolean).join(", ") || "—"], ["Browser", s.browser], ["OS", s.os],
-          ["Device", s.device], ["Screen", s.screen], ["Language", s.language], ["Distinct ID", s.distinctId || "—"],
+          ["Country", [s.city, country(s.country)].filter(Boolean).join(", ") || "—"], ["Browser", katsuoName("browser", s.browser)],
+          ["OS", katsuoName("os", s.os)], ["Device", katsuoName("device", s.device)], ["Screen", s.screen],
+          ["Language", s.language ? katsuoName("language", s.language) : "—"], ["Distinct ID", s.distinctId || "—"],
           ["First seen", new Date(s.firstAt).toLocaleString()], ["Last seen", new Date(s.lastAt).toLocaleString()],
           ["Visits", number.format(s.visits)], ["Views", number.format(s.views)], ["Events", number.format(s.events)],
         ];

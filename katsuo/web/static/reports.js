@@ -132,7 +132,8 @@
 
       // --- named lists (UTM, attribution, revenue) ---------------------------------------------
       listRows(key) {
-        const rows = (this.result?.[key] || []).map((row) => ({ label: row.name ?? row.utm ?? row.x ?? "(none)", value: +(row.value ?? row.views ?? row.y ?? 0) }));
+        const named = (value) => (value === null || value === undefined || value === "" ? "(none)" : key === "country" ? katsuoName("country", value) : String(value));
+        const rows = (this.result?.[key] || []).map((row) => ({ label: named(row.name ?? row.utm ?? row.x), value: +(row.value ?? row.views ?? row.y ?? 0) }));
         const total = rows.reduce((sum, row) => sum + row.value, 0) || 1;
         const money = this.type === "revenue";
         return rows.map((row) => ({ ...row, share: (row.value / total) * 100, text: money ? this.money(row.value) : this.fmt(row.value) }));

@@ -45,6 +45,8 @@ def test_sessions_list_heatmap_and_visitor_profile(shop_browser, shop):
     facts = page.get_by_test_id("visitor-facts")
     expect(facts).to_contain_text("Berlin, Germany")
     expect(facts).to_contain_text("Windows")
+    expect(facts).to_contain_text("Chrome")
+    expect(facts).to_contain_text("German (Germany)")
     timeline = page.get_by_test_id("visitor-activity").locator(".timeline li")
     expect(timeline).to_have_count(len(VISITORS[0].hits))
     expect(timeline.locator(".what")).to_have_text(["signup", "/pricing", "/"])  # newest first

@@ -158,6 +158,7 @@ def test_every_report_type_shows_the_traffic(shop_browser, shop):
     expect(page.locator('[data-testid="revenue"] [data-metric="sum"] .card-value')).to_have_text(
         "$50.00"
     )
+    expect(page.locator('[data-list="country"] .metric-label')).to_have_text(["United Kingdom"])
     b.shot("report-revenue")
 
 

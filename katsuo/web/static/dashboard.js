@@ -226,7 +226,6 @@
         } else if (config.segments) {
           this.loadSegments();
         }
-        await this.loadFirstDate();
         this.load();
         this.loadActive();
         setInterval(() => this.loadActive(), 30000);
@@ -318,8 +317,11 @@
           this.firstDate = null;
         }
       },
-      firstDate: null,
-      load() {
+      firstDate: undefined,
+      async load() {
+        // "All time" needs to know when the data begins; asked only then, so other ranges never
+        // wait for it.
+        if (this.range === "all" && this.firstDate === undefined) await this.loadFirstDate();
         this.writeUrl();
         this.loadStats();
         this.loadSeries();

@@ -109,6 +109,10 @@ def test_every_report_type_shows_the_traffic(shop_browser, shop):
     ).to_have_text(["signup"])
     assert home.count() >= 1
     b.shot("report-journey")
+    page.get_by_role("button", name="Full screen").click()
+    page.wait_for_function("() => document.fullscreenElement?.dataset.testid === 'report-results'")
+    page.get_by_role("button", name="Full screen").click()
+    page.wait_for_function("() => !document.fullscreenElement")
 
     b.goto(new + "retention")
     page.get_by_label("Date range").select_option("7d")  # without EARLIER's day (traffic.py)

@@ -55,6 +55,14 @@ def test_link_and_pixel_statistics(shop_browser, shop):
     expect(countries).to_have_text(["Germany", "United Kingdom", "United States"])
     b.shot("link-stats")
 
+    # the pixel's image tag, copied from the list
+    b.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=b.server.url)
+    page = b.goto(f"/teams/{shop.team['id']}/pixels")
+    page.get_by_role("button", name="Copy image tag of Newsletter").click()
+    expect(page.get_by_text("Copied to clipboard")).to_be_visible()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied == f'<img src="{b.server.url}/p/news-stats" alt="" width="1" height="1">'
+
     b.goto(f"/pixels/{pixel['id']}?range=24h")
     expect(card).to_have_text("1")
     b.shot("pixel-stats")

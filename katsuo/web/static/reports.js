@@ -6,7 +6,7 @@
     funnel: () => ({ steps: [{ type: "path", value: "" }, { type: "path", value: "" }], window: 60 }),
     goal: () => ({ type: "path", value: "" }),
     journey: () => ({ steps: 5, startStep: "", endStep: "" }),
-    retention: () => ({}),
+    retention: () => ({ month: thisMonth() }),
     breakdown: () => ({ fields: ["path"] }),
     revenue: () => ({ currency: "USD" }),
     utm: () => ({}),
@@ -17,6 +17,13 @@
     attribution: [["referrer", "Referrers"], ["paidAds", "Paid ads"], ["utm_source", "Sources"], ["utm_medium", "Mediums"], ["utm_campaign", "Campaigns"], ["utm_content", "Contents"], ["utm_term", "Terms"]],
     revenue: [["country", "Countries"], ["region", "Regions"], ["referrer", "Referrers"], ["channel", "Channels"]],
   };
+  const pad = (n) => String(n).padStart(2, "0");
+  const thisMonth = (d = new Date()) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}`;
+  /** Retention looks at one month (docs: "the desired month and year"), from its first day to its last. */
+  function monthRange(month) {
+    const [year, m] = String(month || thisMonth()).split("-").map(Number);
+    return [new Date(year, m - 1, 1), new Date(year, m, 1, 0, 0, 0, -1), "day"];
+  }
   const number = new Intl.NumberFormat("en-US");
   const filtersFrom = (saved) => (Array.isArray(saved) ? saved.map((f) => ({ name: f.name, operator: f.operator, value: f.value })) : []);
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -28,7 +35,7 @@
       name: config.report?.name || "",
       description: config.report?.description || "",
       params: { ...DEFAULTS[config.type](), ...(config.report?.parameters || {}) },
-      range: config.report?.parameters?.dateRange || (config.type === "retention" ? "30d" : "7d"),
+      range: config.report?.parameters?.dateRange || "7d",
       ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom" && key !== "all"),
       fields: katsuoFilters.FILTER_FIELDS,
       lists: LISTS[config.type] || [],
@@ -67,11 +74,12 @@
       savedParameters() {
         const params = JSON.parse(JSON.stringify(this.params));
         for (const key of ["startStep", "endStep"]) if (params[key] === "") delete params[key];
-        return { ...params, dateRange: this.range, filters: this.filters.filter((f) => f.value !== "") };
+        const range = this.type === "retention" ? {} : { dateRange: this.range };
+        return { ...params, ...range, filters: this.filters.filter((f) => f.value !== "") };
       },
       async run() {
-        const [start, end, unit] = katsuoRanges.presetRange(this.range);
-        const { dateRange, filters, ...parameters } = this.savedParameters();
+        const { dateRange, filters, month, ...parameters } = this.savedParameters();
+        const [start, end, unit] = this.type === "retention" ? monthRange(month) : katsuoRanges.presetRange(this.range);
         this.busy = true;
         this.error = "";
         try {

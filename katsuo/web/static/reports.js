@@ -41,6 +41,10 @@
       lists: LISTS[config.type] || [],
       operators: katsuoFilters.OPERATORS,
       filters: filtersFrom(config.report?.parameters?.filters),
+      segment: config.report?.parameters?.segment || "",
+      cohort: config.report?.parameters?.cohort || "",
+      segments: [],
+      cohorts: [],
       result: null,
       resultFields: [],
       selected: [],
@@ -51,7 +55,10 @@
         // Universal filtering: a new report starts with the overview's date range and filters
         // (the Reports tab carries them in its query string).
         const carried = new URLSearchParams(location.search);
+        this.loadSegments();
         if (!this.id) {
+          this.segment = carried.get("segment") || "";
+          this.cohort = carried.get("cohort") || "";
           const range = carried.get("range");
           if (range && this.ranges.some(([key]) => key === range)) this.range = range;
           for (const [name, raw] of carried) {
@@ -62,11 +69,17 @@
         }
         if (this.id) this.run();
       },
+      async loadSegments() {
+        const list = (type) => katsuo.api("GET", `/api/websites/${config.websiteId}/segments?type=${type}&pageSize=200`).then((r) => r.data, () => []);
+        [this.segments, this.cohorts] = await Promise.all([list("segment"), list("cohort")]);
+      },
       addFilter() { this.filters.push({ name: "path", operator: "eq", value: "" }); },
       /** The filters as a report body carries them: one "operator.value" per field. */
       filterBody() {
         const body = {};
         for (const f of this.filters) if (f.value !== "") body[f.name] = `${f.operator}.${f.value}`;
+        if (this.segment) body.segment = this.segment;
+        if (this.cohort) body.cohort = this.cohort;
         return body;
       },
 
@@ -75,10 +88,11 @@
         const params = JSON.parse(JSON.stringify(this.params));
         for (const key of ["startStep", "endStep"]) if (params[key] === "") delete params[key];
         const range = this.type === "retention" ? {} : { dateRange: this.range };
-        return { ...params, ...range, filters: this.filters.filter((f) => f.value !== "") };
+        const groups = { ...(this.segment && { segment: this.segment }), ...(this.cohort && { cohort: this.cohort }) };
+        return { ...params, ...range, ...groups, filters: this.filters.filter((f) => f.value !== "") };
       },
       async run() {
-        const { dateRange, filters, month, ...parameters } = this.savedParameters();
+        const { dateRange, filters, month, segment, cohort, ...parameters } = this.savedParameters();
         const [start, end, unit] = this.type === "retention" ? monthRange(month) : katsuoRanges.presetRange(this.range);
         this.busy = true;
         this.error = "";

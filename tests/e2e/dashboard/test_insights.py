@@ -220,3 +220,32 @@ def test_reports_start_with_the_overview_range_and_filters(shop_browser, shop):
     expect(page.locator(".goal-num")).to_have_text("1")  # only the visitor from Germany
     expect(page.locator(".goal-total")).to_have_text("1")
     b.shot("report-goal-filtered")
+
+
+def test_a_segment_applies_to_a_report(shop_browser, shop):
+    segment = shop.member.ok(
+        "POST",
+        f"/api/websites/{shop.website_id}/segments",
+        {
+            "type": "segment",
+            "name": "From Britain",
+            "parameters": {"filters": [{"name": "country", "operator": "eq", "value": "GB"}]},
+        },
+    )
+    b = shop_browser("member")
+    page = b.goto(f"/websites/{shop.website_id}/reports/new/goal")
+    page.get_by_label("Goal type").select_option("event")
+    page.get_by_label("Event name").fill("purchase")
+    page.get_by_label("Segment").select_option(label="From Britain")
+    run(page)
+    expect(page.locator(".goal-num")).to_have_text("1")  # the British visitor bought
+    expect(page.locator(".goal-total")).to_have_text("1")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save report").click()
+    [saved] = shop.member.ok(
+        "GET", f"/api/websites/{shop.website_id}/reports", params={"type": "goal"}
+    )["data"]
+    assert saved["parameters"]["segment"] == segment["id"]
+    expect(page.get_by_label("Segment")).to_have_value(segment["id"])
+    shop.member.ok("DELETE", f"/api/reports/{saved['id']}")
+    shop.member.ok("DELETE", f"/api/websites/{shop.website_id}/segments/{segment['id']}")

@@ -229,6 +229,7 @@
         this.load();
         this.loadActive();
         setInterval(() => this.loadActive(), 30000);
+        window.addEventListener("katsuo:theme", () => this.load());
       },
 
       // --- state <-> URL -------------------------------------------------------------------

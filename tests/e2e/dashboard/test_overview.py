@@ -60,6 +60,18 @@ def test_overview_shows_the_traffic_sent(shop_browser, shop):
     )
     assert api_stats["pageviews"] == shop.pageviews and api_stats["visitors"] == shop.visitors
     b.shot("overview")
+    # the dark theme repaints the chart in its colours
+    light = page.evaluate(
+        "() => Chart.getChart(document.querySelector('.chart-box canvas')).data.datasets[0].backgroundColor"
+    )
+    page.get_by_role("button", name="Dark theme").click()
+    page.wait_for_function(
+        "light => Chart.getChart(document.querySelector('.chart-box canvas'))?.data.datasets[0].backgroundColor !== light",
+        arg=light,
+    )
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
+    b.shot("overview-dark")
+    page.get_by_role("button", name="Light theme").click()
 
     # the other tabs of a table, and the expanded view
     page.locator('[data-group="location"]').get_by_role("tab", name="Cities").click()

@@ -209,6 +209,8 @@
         const theme = this.dark ? "dark" : "light";
         localStorage.setItem("katsuo.theme", theme);
         applyTheme(theme);
+        // Charts and maps paint with resolved colours: they redraw in the new theme.
+        window.dispatchEvent(new CustomEvent("katsuo:theme"));
       },
     }));
   });

@@ -25,7 +25,7 @@
   const RANGES = [
     ["24h", "Last 24 hours"], ["today", "Today"], ["yesterday", "Yesterday"], ["week", "This week"],
     ["7d", "Last 7 days"], ["month", "This month"], ["30d", "Last 30 days"], ["90d", "Last 90 days"],
-    ["year", "This year"], ["12m", "Last 12 months"], ["custom", "Custom range"],
+    ["year", "This year"], ["12m", "Last 12 months"], ["all", "All time"], ["custom", "Custom range"],
   ];
   const FILTER_KEYS = new Set(FILTER_FIELDS.map(([key]) => key));
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -153,8 +153,38 @@
     return shapesPromise;
   }
 
+  /** A choropleth of `counts` (alpha-2 code → visitors) on `canvas`; a click on a country with
+   *  visitors calls `onPick(code)`. */
+  async function drawWorldMap(canvas, urls, counts, onPick) {
+    const shapes = await worldShapes(urls);
+    // Countries without visitors get no value, so the colour scale paints them as "missing".
+    const data = shapes.map(({ feature, code }) => ({ feature, value: counts[code] ?? NaN }));
+    const [r, g, b] = css("--primary").match(/\d+/g);
+    Chart.getChart(canvas)?.destroy();
+    new Chart(canvas, {
+      type: "choropleth",
+      data: { labels: shapes.map((s) => s.name), datasets: [{ label: "Visitors", outline: shapes.map((s) => s.feature), data,
+        borderColor: css("--border-strong"), borderWidth: 0.5 }] },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false, showOutline: false, showGraticule: false,
+        plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => `${ctx.chart.data.labels[ctx.dataIndex]}: ${number.format(ctx.raw.value || 0)}` } } },
+        scales: {
+          projection: { axis: "x", projection: "equalEarth" },
+          color: { axis: "x", display: false, missing: css("--surface-2"), interpolate: (v) => `rgba(${r}, ${g}, ${b}, ${(0.3 + v * 0.7).toFixed(2)})` },
+        },
+        onClick: (_, elements) => {
+          const hit = elements[0];
+          if (hit && onPick && data[hit.index].value > 0) onPick(shapes[hit.index].code);
+        },
+      },
+    });
+  }
+
   window.katsuoRanges = { presetRange, RANGES, buckets, bucketKey, normalizeBucket, label, css };
   window.katsuoFilters = { FILTER_FIELDS, OPERATORS };
+  window.katsuoMap = { draw: drawWorldMap };
+  /** A metric value as people name it: katsuoName("browser", "chrome") → "Chrome". */
+  window.katsuoName = (type, value, country) => display(type, { x: value, country });
 
   document.addEventListener("alpine:init", () => {
     Alpine.data("dashboard", (config) => ({
@@ -199,6 +229,7 @@
         this.load();
         this.loadActive();
         setInterval(() => this.loadActive(), 30000);
+        window.addEventListener("katsuo:theme", () => this.load());
       },
 
       // --- state <-> URL -------------------------------------------------------------------
@@ -249,6 +280,11 @@
           const days = (end - start) / DAY;
           return { start, end, unit: this.unit || (days <= 2 ? "hour" : days <= 400 ? "day" : "month") };
         }
+        if (this.range === "all") {
+          const end = new Date(), start = startOfDay(this.firstDate || end);
+          const days = (end - start) / DAY;
+          return { start, end, unit: this.unit || (days <= 2 ? "hour" : days <= 400 ? "day" : "month") };
+        }
         const [start, end, unit] = presetRange(this.range);
         return { start, end, unit: this.unit || unit };
       },
@@ -273,7 +309,20 @@
       },
 
       // --- loading ------------------------------------------------------------------------------
-      load() {
+      /** When the website's data begins, for "All time". */
+      async loadFirstDate() {
+        try {
+          const { startDate } = await this.get("/daterange");
+          this.firstDate = startDate ? new Date(startDate) : null;
+        } catch (_) {
+          this.firstDate = null;
+        }
+      },
+      firstDate: undefined,
+      async load() {
+        // "All time" needs to know when the data begins; asked only then, so other ranges never
+        // wait for it.
+        if (this.range === "all" && this.firstDate === undefined) await this.loadFirstDate();
         this.writeUrl();
         this.loadStats();
         this.loadSeries();
@@ -325,13 +374,31 @@
           this.loadingSeries = false;
         }
       },
+      /** The window compare mode sets against ours: the period just before, or a year before. */
+      get previousWindow() {
+        const { start, end } = this.window;
+        if (this.compare === "yoy") {
+          const s = new Date(start), e = new Date(end);
+          s.setFullYear(s.getFullYear() - 1);
+          e.setFullYear(e.getFullYear() - 1);
+          return { startAt: s.getTime(), endAt: e.getTime() };
+        }
+        const span = end.getTime() - start.getTime() + 1;
+        return { startAt: start.getTime() - span, endAt: end.getTime() - span };
+      },
       async loadMetric(type, more = false) {
         const current = this.metrics[type] || {};
         const limit = more ? 100 : current.limit || 10;
         this.metrics[type] = { ...current, loading: true, error: "", limit };
         try {
           const rows = await this.get("/metrics", { type, limit, search: current.search || "" });
-          this.metrics[type] = { ...this.metrics[type], rows, loading: false };
+          // Compare mode: each row's value in the previous window, for its change.
+          let previous = null;
+          if (this.compare) {
+            const before = await this.get("/metrics", { type, limit: 500, ...this.previousWindow });
+            previous = Object.fromEntries(before.map((row) => [String(row.x), +row.y]));
+          }
+          this.metrics[type] = { ...this.metrics[type], rows, previous, loading: false };
         } catch (error) {
           this.metrics[type] = { ...this.metrics[type], rows: [], loading: false, error: error.message };
         }
@@ -408,7 +475,13 @@
       rows(type) {
         const rows = this.metrics[type]?.rows || [];
         const total = rows.reduce((sum, row) => sum + +row.y, 0) || 1;
-        return rows.map((row) => ({ ...row, label: display(type, row), share: (+row.y / total) * 100, count: number.format(+row.y) }));
+        const previous = this.metrics[type]?.previous;
+        return rows.map((row) => {
+          const before = previous ? previous[String(row.x)] || 0 : null;
+          const change = before === null ? null : before ? Math.round(((+row.y - before) / before) * 100) : null;
+          return { ...row, label: display(type, row), share: (+row.y / total) * 100, count: number.format(+row.y),
+            change: previous ? (change === null ? "new" : `${change > 0 ? "+" : ""}${change}%`) : "", up: change === null || change >= 0 };
+        });
       },
       filterBy(field, value) {
         if (!field || value === null || value === undefined || value === "") return;
@@ -421,31 +494,10 @@
         const canvas = document.getElementById("world-map");
         if (!canvas || !this.mapUrls || !window.ChartGeo) return;
         try {
-          const [shapes, rows] = await Promise.all([worldShapes(this.mapUrls), this.get("/metrics", { type: "country", limit: 500 })]);
-          const visitors = Object.fromEntries(rows.map((row) => [String(row.x).toUpperCase(), +row.y]));
+          const rows = await this.get("/metrics", { type: "country", limit: 500 });
           this.mapCountries = rows.length;
-          // Countries without visitors get no value, so the colour scale paints them as "missing".
-          const data = shapes.map(({ feature, code }) => ({ feature, value: visitors[code] ?? NaN }));
-          const [r, g, b] = css("--primary").match(/\d+/g);
-          const existing = Chart.getChart(canvas);
-          if (existing) existing.destroy();
-          new Chart(canvas, {
-            type: "choropleth",
-            data: { labels: shapes.map((s) => s.name), datasets: [{ label: "Visitors", outline: shapes.map((s) => s.feature), data,
-              borderColor: css("--border-strong"), borderWidth: 0.5 }] },
-            options: {
-              responsive: true, maintainAspectRatio: false, animation: false, showOutline: false, showGraticule: false,
-              plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => `${ctx.chart.data.labels[ctx.dataIndex]}: ${number.format(ctx.raw.value || 0)}` } } },
-              scales: {
-                projection: { axis: "x", projection: "equalEarth" },
-                color: { axis: "x", display: false, missing: css("--surface-2"), interpolate: (v) => `rgba(${r}, ${g}, ${b}, ${(0.3 + v * 0.7).toFixed(2)})` },
-              },
-              onClick: (_, elements) => {
-                const hit = elements[0];
-                if (hit && data[hit.index].value > 0) this.filterBy("country", shapes[hit.index].code);
-              },
-            },
-          });
+          const visitors = Object.fromEntries(rows.map((row) => [String(row.x).toUpperCase(), +row.y]));
+          await drawWorldMap(canvas, this.mapUrls, visitors, (code) => this.filterBy("country", code));
         } catch (error) {
           this.mapCountries = 0;
         }
@@ -561,7 +613,7 @@
     Object.entries(counts || {}).map(([x, y]) => ({ x, y: +y })).sort((a, b) => b.y - a.y).slice(0, 10);
 
   document.addEventListener("alpine:init", () => {
-    Alpine.data("realtime", (websiteId) => ({
+    Alpine.data("realtime", (websiteId, mapUrls) => ({
       data: null,
       error: "",
       updated: "",
@@ -574,6 +626,8 @@
           this.data = await katsuo.api("GET", `/api/realtime/${websiteId}`);
           this.error = "";
           this.updated = new Date().toLocaleTimeString();
+          const counts = Object.fromEntries(Object.entries(this.data.countries || {}).map(([code, n]) => [code.toUpperCase(), +n]));
+          if (window.ChartGeo) await katsuoMap.draw(this.$refs.map, mapUrls, counts, null);
         } catch (error) {
           this.error = error.message;
         }
@@ -592,7 +646,7 @@
         return (this.data?.events || []).slice(0, 50).map((e) => ({
           ...e,
           time: new Date(e.createdAt).toLocaleTimeString(),
-          what: e.__type === "pageview" ? `Viewed ${e.urlPath}` : `Triggered ${e.eventName}`,
+          what: e.__type === "session" ? "A new visitor arrived" : e.__type === "pageview" ? `Viewed ${e.urlPath}` : `Triggered ${e.eventName}`,
           where: [e.country && (regionNames.of(e.country.toUpperCase()) || e.country), e.browser, e.os, e.device].filter(Boolean).join(" · "),
         }));
       },
@@ -624,7 +678,7 @@
       values: null,
       error: "",
       days: DAYS,
-      ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom"),
+      ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom" && key !== "all"),
       init() { this.load(); },
       window() {
         const [start, end] = katsuoRanges.presetRange(this.range);
@@ -651,6 +705,7 @@
         return (this.result?.data || []).map((row) => ({
           ...row,
           place: [row.city, country(row.country)].filter(Boolean).join(", "),
+          browserName: katsuoName("browser", row.browser), osName: katsuoName("os", row.os), deviceName: katsuoName("device", row.device),
           when: new Date(row.lastAt || row.createdAt).toLocaleString(),
           what: row.eventType === 2 ? row.eventName : row.urlPath,
         }));
@@ -753,8 +808,9 @@
         const s = this.session;
         if (!s) return [];
         return [
-          ["Country", [s.city, country(s.country)].filter(Boolean).join(", ") || "—"], ["Browser", s.browser], ["OS", s.os],
-          ["Device", s.device], ["Screen", s.screen], ["Language", s.language], ["Distinct ID", s.distinctId || "—"],
+          ["Country", [s.city, country(s.country)].filter(Boolean).join(", ") || "—"], ["Browser", katsuoName("browser", s.browser)],
+          ["OS", katsuoName("os", s.os)], ["Device", katsuoName("device", s.device)], ["Screen", s.screen],
+          ["Language", s.language ? katsuoName("language", s.language) : "—"], ["Distinct ID", s.distinctId || "—"],
           ["First seen", new Date(s.firstAt).toLocaleString()], ["Last seen", new Date(s.lastAt).toLocaleString()],
           ["Visits", number.format(s.visits)], ["Views", number.format(s.views)], ["Events", number.format(s.events)],
         ];

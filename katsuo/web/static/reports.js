@@ -6,7 +6,7 @@
     funnel: () => ({ steps: [{ type: "path", value: "" }, { type: "path", value: "" }], window: 60 }),
     goal: () => ({ type: "path", value: "" }),
     journey: () => ({ steps: 5, startStep: "", endStep: "" }),
-    retention: () => ({}),
+    retention: () => ({ month: thisMonth() }),
     breakdown: () => ({ fields: ["path"] }),
     revenue: () => ({ currency: "USD" }),
     utm: () => ({}),
@@ -17,6 +17,13 @@
     attribution: [["referrer", "Referrers"], ["paidAds", "Paid ads"], ["utm_source", "Sources"], ["utm_medium", "Mediums"], ["utm_campaign", "Campaigns"], ["utm_content", "Contents"], ["utm_term", "Terms"]],
     revenue: [["country", "Countries"], ["region", "Regions"], ["referrer", "Referrers"], ["channel", "Channels"]],
   };
+  const pad = (n) => String(n).padStart(2, "0");
+  const thisMonth = (d = new Date()) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}`;
+  /** Retention looks at one month (docs: "the desired month and year"), from its first day to its last. */
+  function monthRange(month) {
+    const [year, m] = String(month || thisMonth()).split("-").map(Number);
+    return [new Date(year, m - 1, 1), new Date(year, m, 1, 0, 0, 0, -1), "day"];
+  }
   const number = new Intl.NumberFormat("en-US");
   const filtersFrom = (saved) => (Array.isArray(saved) ? saved.map((f) => ({ name: f.name, operator: f.operator, value: f.value })) : []);
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -28,12 +35,16 @@
       name: config.report?.name || "",
       description: config.report?.description || "",
       params: { ...DEFAULTS[config.type](), ...(config.report?.parameters || {}) },
-      range: config.report?.parameters?.dateRange || (config.type === "retention" ? "30d" : "7d"),
-      ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom"),
+      range: config.report?.parameters?.dateRange || "7d",
+      ranges: katsuoRanges.RANGES.filter(([key]) => key !== "custom" && key !== "all"),
       fields: katsuoFilters.FILTER_FIELDS,
       lists: LISTS[config.type] || [],
       operators: katsuoFilters.OPERATORS,
       filters: filtersFrom(config.report?.parameters?.filters),
+      segment: config.report?.parameters?.segment || "",
+      cohort: config.report?.parameters?.cohort || "",
+      segments: [],
+      cohorts: [],
       result: null,
       resultFields: [],
       selected: [],
@@ -44,7 +55,10 @@
         // Universal filtering: a new report starts with the overview's date range and filters
         // (the Reports tab carries them in its query string).
         const carried = new URLSearchParams(location.search);
+        this.loadSegments();
         if (!this.id) {
+          this.segment = carried.get("segment") || "";
+          this.cohort = carried.get("cohort") || "";
           const range = carried.get("range");
           if (range && this.ranges.some(([key]) => key === range)) this.range = range;
           for (const [name, raw] of carried) {
@@ -55,11 +69,17 @@
         }
         if (this.id) this.run();
       },
+      async loadSegments() {
+        const list = (type) => katsuo.api("GET", `/api/websites/${config.websiteId}/segments?type=${type}&pageSize=200`).then((r) => r.data, () => []);
+        [this.segments, this.cohorts] = await Promise.all([list("segment"), list("cohort")]);
+      },
       addFilter() { this.filters.push({ name: "path", operator: "eq", value: "" }); },
       /** The filters as a report body carries them: one "operator.value" per field. */
       filterBody() {
         const body = {};
         for (const f of this.filters) if (f.value !== "") body[f.name] = `${f.operator}.${f.value}`;
+        if (this.segment) body.segment = this.segment;
+        if (this.cohort) body.cohort = this.cohort;
         return body;
       },
 
@@ -67,11 +87,13 @@
       savedParameters() {
         const params = JSON.parse(JSON.stringify(this.params));
         for (const key of ["startStep", "endStep"]) if (params[key] === "") delete params[key];
-        return { ...params, dateRange: this.range, filters: this.filters.filter((f) => f.value !== "") };
+        const range = this.type === "retention" ? {} : { dateRange: this.range };
+        const groups = { ...(this.segment && { segment: this.segment }), ...(this.cohort && { cohort: this.cohort }) };
+        return { ...params, ...range, ...groups, filters: this.filters.filter((f) => f.value !== "") };
       },
       async run() {
-        const [start, end, unit] = katsuoRanges.presetRange(this.range);
-        const { dateRange, filters, ...parameters } = this.savedParameters();
+        const { dateRange, filters, month, segment, cohort, ...parameters } = this.savedParameters();
+        const [start, end, unit] = this.type === "retention" ? monthRange(month) : katsuoRanges.presetRange(this.range);
         this.busy = true;
         this.error = "";
         try {
@@ -132,7 +154,8 @@
 
       // --- named lists (UTM, attribution, revenue) ---------------------------------------------
       listRows(key) {
-        const rows = (this.result?.[key] || []).map((row) => ({ label: row.name ?? row.utm ?? row.x ?? "(none)", value: +(row.value ?? row.views ?? row.y ?? 0) }));
+        const named = (value) => (value === null || value === undefined || value === "" ? "(none)" : key === "country" ? katsuoName("country", value) : String(value));
+        const rows = (this.result?.[key] || []).map((row) => ({ label: named(row.name ?? row.utm ?? row.x), value: +(row.value ?? row.views ?? row.y ?? 0) }));
         const total = rows.reduce((sum, row) => sum + row.value, 0) || 1;
         const money = this.type === "revenue";
         return rows.map((row) => ({ ...row, share: (row.value / total) * 100, text: money ? this.money(row.value) : this.fmt(row.value) }));

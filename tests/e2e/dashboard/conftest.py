@@ -133,10 +133,11 @@ def open_browser(chromium, live_server, engine):
         assert not opened_browser.errors, f"JavaScript errors: {opened_browser.errors}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def shop(engine, request, tmp_path_factory, chromium, site):
     """One live server on a database of its own with the known traffic of traffic.py, shared by
-    the tests of a module (building it once keeps the browser suite quick)."""
+    the analytics screens' tests (built once per engine keeps the browser suite quick; they add
+    reports, links and websites of their own but never traffic to the shop)."""
     from katsuo.app import create_app
     from katsuo.config import Settings
     from katsuo.services import Services

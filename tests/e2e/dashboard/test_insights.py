@@ -4,9 +4,11 @@ member can run reports but sees no save or delete, and the API refuses them anyw
 
 from __future__ import annotations
 
+import datetime
+
 from playwright.sync_api import expect
 
-from tests.e2e.dashboard.traffic import EVIL
+from tests.e2e.dashboard.traffic import EARLIER_DAYS_AGO, EVIL
 
 
 def run(page):
@@ -41,10 +43,14 @@ def test_funnel_created_saved_edited_and_deleted(shop_browser, shop):
 
     with page.expect_navigation():
         page.get_by_role("button", name="Save report").click()
-    [saved] = shop.member.ok("GET", f"/api/websites/{shop.website_id}/reports", params={"type": "funnel"})["data"]
+    [saved] = shop.member.ok(
+        "GET", f"/api/websites/{shop.website_id}/reports", params={"type": "funnel"}
+    )["data"]
     assert saved["name"] == EVIL
     assert saved["parameters"]["steps"] == [
-        {"type": "path", "value": "/"}, {"type": "path", "value": "/pricing"}, {"type": "event", "value": "signup"},
+        {"type": "path", "value": "/"},
+        {"type": "path", "value": "/pricing"},
+        {"type": "event", "value": "signup"},
     ]
     # the saved report runs when opened, and its name is text on the page
     expect(page.get_by_test_id("report-title")).to_have_text(EVIL)
@@ -84,23 +90,42 @@ def test_every_report_type_shows_the_traffic(shop_browser, shop):
     page.get_by_label("Number of steps").select_option("3")
     run(page)
     first = page.locator('.journey-col[data-step="1"] .journey-node')
-    home = first.filter(has_text="/").filter(has=page.locator(".node-label", has_text="/", ))
+    home = first.filter(has_text="/").filter(
+        has=page.locator(
+            ".node-label",
+            has_text="/",
+        )
+    )
     expect(first.first).to_be_visible()
-    node = page.locator('.journey-col[data-step="1"] .journey-node', has=page.locator(".node-label", has_text="/pricing"))
+    node = page.locator(
+        '.journey-col[data-step="1"] .journey-node',
+        has=page.locator(".node-label", has_text="/pricing"),
+    )
     expect(node.locator(".count")).to_have_text("1")  # only the iPhone visitor started at /pricing
     node.hover()
     expect(node.locator(".tip")).to_have_text("100% continue · 0% drop off")
     node.click()
     expect(node).to_have_attribute("aria-pressed", "true")
-    expect(page.locator('.journey-col[data-step="2"] .journey-node:not(.dim) .node-label')).to_have_text(["signup"])
+    expect(
+        page.locator('.journey-col[data-step="2"] .journey-node:not(.dim) .node-label')
+    ).to_have_text(["signup"])
     assert home.count() >= 1
     b.shot("report-journey")
+    page.get_by_role("button", name="Full screen").click()
+    page.wait_for_function("() => document.fullscreenElement?.dataset.testid === 'report-results'")
+    page.get_by_role("button", name="Full screen").click()
+    page.wait_for_function("() => !document.fullscreenElement")
 
     b.goto(new + "retention")
-    page.get_by_label("Date range").select_option("7d")  # without EARLIER's day (traffic.py)
+    # one month: this one, where everybody but EARLIER came today (traffic.py)
+    today = datetime.date.today()
+    page.get_by_label("Month").fill(today.strftime("%Y-%m"))
     run(page)
-    expect(page.get_by_test_id("retention").locator("tbody tr")).to_have_count(1)
-    expect(page.get_by_test_id("retention").locator("tbody td").first).to_have_text(str(shop.visitors))
+    earlier = today - datetime.timedelta(days=EARLIER_DAYS_AGO)
+    cohorts = [1, shop.visitors] if earlier.month == today.month else [shop.visitors]
+    rows = page.get_by_test_id("retention").locator("tbody tr")
+    expect(rows).to_have_count(len(cohorts))
+    expect(rows.locator("td:first-of-type")).to_have_text([str(n) for n in cohorts])
     b.shot("report-retention")
 
     b.goto(new + "breakdown")
@@ -108,7 +133,9 @@ def test_every_report_type_shows_the_traffic(shop_browser, shop):
     page.get_by_label("Country").check()
     run(page)
     table = page.get_by_test_id("breakdown")
-    expect(table.locator("tbody tr")).to_have_count(5)  # four countries and the tracked visitor's none
+    expect(table.locator("tbody tr")).to_have_count(
+        5
+    )  # four countries and the tracked visitor's none
     expect(table.locator("tbody tr", has_text="DE").locator("td").nth(1)).to_have_text("1")
     b.shot("report-breakdown")
     page.get_by_role("button", name="Add filter").click()
@@ -129,13 +156,18 @@ def test_every_report_type_shows_the_traffic(shop_browser, shop):
     page.get_by_label("Goal type").select_option("event")
     page.get_by_label("Event name").fill("signup")
     run(page)
-    expect(page.locator('[data-testid="attribution"] [data-metric="visitors"] .card-value')).to_have_text("2")
+    expect(
+        page.locator('[data-testid="attribution"] [data-metric="visitors"] .card-value')
+    ).to_have_text("2")
     expect(page.locator('[data-list="referrer"] .metric-label')).to_have_text(["google.com"])
     b.shot("report-attribution")
 
     b.goto(new + "revenue")
     run(page)
-    expect(page.locator('[data-testid="revenue"] [data-metric="sum"] .card-value')).to_have_text("$50.00")
+    expect(page.locator('[data-testid="revenue"] [data-metric="sum"] .card-value')).to_have_text(
+        "$50.00"
+    )
+    expect(page.locator('[data-list="country"] .metric-label')).to_have_text(["United Kingdom"])
     b.shot("report-revenue")
 
 
@@ -148,17 +180,32 @@ def test_view_only_member_runs_but_cannot_save(shop_browser, shop):
     run(page)
     expect(page.locator(".goal-num")).to_have_text("2")
     b.shot("report-view-only")
-    refused = shop.viewer.post("/api/reports", json={
-        "websiteId": shop.website_id, "type": "goal", "name": "x", "parameters": {"type": "path", "value": "/"},
-    })
-    assert refused.status_code in (401, 403), refused.text  # Umami answers view-only writes with 401
-    assert shop.admin.ok("GET", f"/api/websites/{shop.website_id}/reports", params={"type": "goal"})["count"] == 0
+    refused = shop.viewer.post(
+        "/api/reports",
+        json={
+            "websiteId": shop.website_id,
+            "type": "goal",
+            "name": "x",
+            "parameters": {"type": "path", "value": "/"},
+        },
+    )
+    assert refused.status_code in (401, 403), (
+        refused.text
+    )  # Umami answers view-only writes with 401
+    assert (
+        shop.admin.ok("GET", f"/api/websites/{shop.website_id}/reports", params={"type": "goal"})[
+            "count"
+        ]
+        == 0
+    )
 
 
 def test_reports_start_with_the_overview_range_and_filters(shop_browser, shop):
     b = shop_browser("member")
     page = b.goto(f"/websites/{shop.website_id}?range=24h&country=eq.DE")
-    expect(page.locator('[data-testid="stats"] [data-metric="visitors"] .card-value')).to_have_text("1")
+    expect(page.locator('[data-testid="stats"] [data-metric="visitors"] .card-value')).to_have_text(
+        "1"
+    )
     page.get_by_role("link", name="Reports").click()
     page.wait_for_load_state("networkidle")
     with page.expect_navigation():
@@ -173,3 +220,32 @@ def test_reports_start_with_the_overview_range_and_filters(shop_browser, shop):
     expect(page.locator(".goal-num")).to_have_text("1")  # only the visitor from Germany
     expect(page.locator(".goal-total")).to_have_text("1")
     b.shot("report-goal-filtered")
+
+
+def test_a_segment_applies_to_a_report(shop_browser, shop):
+    segment = shop.member.ok(
+        "POST",
+        f"/api/websites/{shop.website_id}/segments",
+        {
+            "type": "segment",
+            "name": "From Britain",
+            "parameters": {"filters": [{"name": "country", "operator": "eq", "value": "GB"}]},
+        },
+    )
+    b = shop_browser("member")
+    page = b.goto(f"/websites/{shop.website_id}/reports/new/goal")
+    page.get_by_label("Goal type").select_option("event")
+    page.get_by_label("Event name").fill("purchase")
+    page.get_by_label("Segment").select_option(label="From Britain")
+    run(page)
+    expect(page.locator(".goal-num")).to_have_text("1")  # the British visitor bought
+    expect(page.locator(".goal-total")).to_have_text("1")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save report").click()
+    [saved] = shop.member.ok(
+        "GET", f"/api/websites/{shop.website_id}/reports", params={"type": "goal"}
+    )["data"]
+    assert saved["parameters"]["segment"] == segment["id"]
+    expect(page.get_by_label("Segment")).to_have_value(segment["id"])
+    shop.member.ok("DELETE", f"/api/reports/{saved['id']}")
+    shop.member.ok("DELETE", f"/api/websites/{shop.website_id}/segments/{segment['id']}")

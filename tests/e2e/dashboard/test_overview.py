@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.dashboard.traffic import EVIL, VISITORS
+from tests.e2e.dashboard.traffic import EARLIER_DAYS_AGO, EVIL, VISITORS
 
 
 def card(page, metric: str):
@@ -17,7 +17,9 @@ def card(page, metric: str):
 
 def row(page, group: str, label: str):
     rows = page.locator(f'[data-group="{group}"] .metric-row')
-    return rows.filter(has=page.locator(".metric-label", has_text=re.compile(f"^{re.escape(label)}$")))
+    return rows.filter(
+        has=page.locator(".metric-label", has_text=re.compile(f"^{re.escape(label)}$"))
+    )
 
 
 def map_values(page) -> dict[str, int]:
@@ -36,7 +38,9 @@ def test_overview_shows_the_traffic_sent(shop_browser, shop):
     expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
     expect(card(page, "visitors")).to_have_text(str(shop.visitors))
     expect(card(page, "visits")).to_have_text(str(shop.visitors))
-    expect(row(page, "pages", "/pricing").locator(".metric-count")).to_have_text(str(shop.views_of("/pricing")))
+    expect(row(page, "pages", "/pricing").locator(".metric-count")).to_have_text(
+        str(shop.views_of("/pricing"))
+    )
     expect(row(page, "pages", "/").locator(".metric-count")).to_have_text(str(shop.views_of("/")))
     expect(row(page, "sources", "google.com").locator(".metric-count")).to_have_text("1")
     expect(row(page, "environment", "Firefox").locator(".metric-count")).to_have_text("1")
@@ -44,11 +48,30 @@ def test_overview_shows_the_traffic_sent(shop_browser, shop):
     # the event named EVIL is shown as text (no script ran: the page has no JavaScript errors)
     expect(row(page, "events", EVIL)).to_have_count(1)
     expect(row(page, "events", "signup").locator(".metric-count")).to_have_text("2")
-    assert map_values(page) == {"Germany": 1, "United States of America": 1, "United Kingdom": 1, "France": 1}
+    assert map_values(page) == {
+        "Germany": 1,
+        "United States of America": 1,
+        "United Kingdom": 1,
+        "France": 1,
+    }
     # what the page shows is what the API answers
-    api_stats = shop.admin.ok("GET", f"/api/websites/{shop.website_id}/stats", params=page_window(page))
+    api_stats = shop.admin.ok(
+        "GET", f"/api/websites/{shop.website_id}/stats", params=page_window(page)
+    )
     assert api_stats["pageviews"] == shop.pageviews and api_stats["visitors"] == shop.visitors
     b.shot("overview")
+    # the dark theme repaints the chart in its colours
+    light = page.evaluate(
+        "() => Chart.getChart(document.querySelector('.chart-box canvas')).data.datasets[0].backgroundColor"
+    )
+    page.get_by_role("button", name="Dark theme").click()
+    page.wait_for_function(
+        "light => Chart.getChart(document.querySelector('.chart-box canvas'))?.data.datasets[0].backgroundColor !== light",
+        arg=light,
+    )
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
+    b.shot("overview-dark")
+    page.get_by_role("button", name="Light theme").click()
 
     # the other tabs of a table, and the expanded view
     page.locator('[data-group="location"]').get_by_role("tab", name="Cities").click()
@@ -83,7 +106,9 @@ def test_filters_change_the_numbers(shop_browser, shop):
     expect(page.get_by_test_id("filters")).to_contain_text("Country")
     assert "country=eq.DE" in page.url
     expect(card(page, "visitors")).to_have_text("1")
-    expect(card(page, "pageviews")).to_have_text(str(sum(k == "view" for k, *_ in VISITORS[0].hits)))
+    expect(card(page, "pageviews")).to_have_text(
+        str(sum(k == "view" for k, *_ in VISITORS[0].hits))
+    )
     expect(page.locator('[data-group="pages"] .metric-row')).to_have_count(2)
     b.shot("overview-filtered")
     page.get_by_role("button", name="Clear").click()
@@ -128,14 +153,34 @@ def test_date_ranges_units_and_comparison(shop_browser, shop):
     expect(card(page, "pageviews")).to_have_text(str(shop.pageviews + 1))
     expect(card(page, "visitors")).to_have_text(str(shop.visitors + 1))
     assert "range=90d" in page.url
+    # compare mode: each table row shows its change against the previous period
+    page.get_by_label("Date range", exact=True).select_option("7d")
+    page.get_by_label("Compare", exact=True).select_option("prev")
+    home = row(page, "pages", "/")
+    expect(home.locator(".metric-change")).to_have_text(
+        f"+{(shop.views_of('/') - 1) * 100}%"
+    )  # EARLIER viewed "/"
+    expect(row(page, "pages", "/pricing").locator(".metric-change")).to_have_text("new")
+    b.shot("overview-compare-rows")
+    page.get_by_label("Date range", exact=True).select_option("90d")
     page.get_by_label("Unit", exact=True).select_option("month")
     page.get_by_label("Compare", exact=True).select_option("yoy")
     page.wait_for_function(
         "() => Chart.getChart(document.querySelector('.chart-box canvas'))?.data.datasets.length === 4"
     )
-    labels = page.evaluate("() => Chart.getChart(document.querySelector('.chart-box canvas')).data.datasets.map(d => d.label)")
+    labels = page.evaluate(
+        "() => Chart.getChart(document.querySelector('.chart-box canvas')).data.datasets.map(d => d.label)"
+    )
     assert labels == ["Visitors", "Views", "Previous visitors", "Previous views"]
     b.shot("overview-compare")
+    # all time: from the first day with data (EARLIER's) to now
+    page.get_by_label("Date range", exact=True).select_option("all")
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews + 1))
+    page.wait_for_function(
+        "days => Math.abs((Date.now() - Alpine.$data(document.querySelector('.dashboard')).window.start) / 864e5 - days) < 1",
+        arg=EARLIER_DAYS_AGO,
+    )
+    expect(card(page, "visitors")).to_have_text(str(shop.visitors + 1))
     # a custom range that ends before the traffic shows nothing
     page.get_by_label("Date range", exact=True).select_option("custom")
     page.get_by_label("From", exact=True).fill("2020-01-01")
@@ -163,6 +208,21 @@ def test_phone_and_dark_theme(shop_browser, shop):
     page.add_init_script("localStorage.setItem('katsuo.theme', 'dark')")
     b.goto(f"/websites/{shop.website_id}?range=24h")
     expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+    assert_fits_a_phone(page)
     b.shot("overview-phone-dark")
+    # a view-only member: settings to look at, nothing to save
+    expect(page.get_by_role("link", name="Settings", exact=True).first).to_be_visible()
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    row(page, "location", "Germany").click()
+    expect(page.get_by_test_id("filters")).to_be_visible()
+    expect(page.get_by_role("button", name="Save as segment")).to_have_count(0)
+
+    for path in ("/sessions", "/events", "/reports", "/reports/new/funnel", "/realtime"):
+        b.goto(f"/websites/{shop.website_id}{path}")
+        assert_fits_a_phone(page)
+        b.shot("phone-dark-" + path.strip("/").replace("/", "-"))
+
+
+def assert_fits_a_phone(page) -> None:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"{page.url} scrolls sideways on a phone ({width}px)"

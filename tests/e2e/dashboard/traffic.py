@@ -36,27 +36,65 @@ SAFARI_IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWeb
 CHROME_LINUX = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.0.0 Safari/537.36"
 
 VISITORS = [
-    Visitor("203.0.113.1", CHROME_WIN, "DE", "BE", "Berlin", "de-DE", "1920x1080", [
-        ("view", "/", "https://www.google.com/search?q=shop"),
-        ("view", "/pricing", None),
-        ("event", "signup", {"plan": "pro"}),
-    ]),
-    Visitor("203.0.113.2", FIREFOX_MAC, "US", "CA", "San Francisco", "en-US", "1440x900", [
-        ("view", "/", "https://news.ycombinator.com/"),
-        ("view", "/blog/launch", None),
-    ]),
-    Visitor("203.0.113.3", SAFARI_IPHONE, "GB", "ENG", "London", "en-GB", "390x844", [
-        ("view", "/pricing", None),
-        ("event", "signup", {"plan": "free"}),
-        ("event", "purchase", {"revenue": 50, "currency": "USD"}),
-    ]),
-    Visitor("203.0.113.4", CHROME_LINUX, "FR", "IDF", "Paris", "fr-FR", "1366x768", [
-        ("view", "/?utm_source=newsletter&utm_medium=email", None),
-    ]),
+    Visitor(
+        "203.0.113.1",
+        CHROME_WIN,
+        "DE",
+        "BE",
+        "Berlin",
+        "de-DE",
+        "1920x1080",
+        [
+            ("view", "/", "https://www.google.com/search?q=shop"),
+            ("view", "/pricing", None),
+            ("event", "signup", {"plan": "pro"}),
+        ],
+    ),
+    Visitor(
+        "203.0.113.2",
+        FIREFOX_MAC,
+        "US",
+        "CA",
+        "San Francisco",
+        "en-US",
+        "1440x900",
+        [
+            ("view", "/", "https://news.ycombinator.com/"),
+            ("view", "/blog/launch", None),
+        ],
+    ),
+    Visitor(
+        "203.0.113.3",
+        SAFARI_IPHONE,
+        "GB",
+        "ENG",
+        "London",
+        "en-GB",
+        "390x844",
+        [
+            ("view", "/pricing", None),
+            ("event", "signup", {"plan": "free"}),
+            ("event", "purchase", {"revenue": 50, "currency": "USD"}),
+        ],
+    ),
+    Visitor(
+        "203.0.113.4",
+        CHROME_LINUX,
+        "FR",
+        "IDF",
+        "Paris",
+        "fr-FR",
+        "1366x768",
+        [
+            ("view", "/?utm_source=newsletter&utm_medium=email", None),
+        ],
+    ),
 ]
 
 # Someone who came eight days ago: outside "Last 7 days", inside the period before it.
-EARLIER = Visitor("203.0.113.9", FIREFOX_MAC, "US", "NY", "New York", "en-US", "1440x900", [("view", "/", None)])
+EARLIER = Visitor(
+    "203.0.113.9", FIREFOX_MAC, "US", "NY", "New York", "en-US", "1440x900", [("view", "/", None)]
+)
 EARLIER_DAYS_AGO = 8
 
 
@@ -80,7 +118,9 @@ class Shop:
     # What was sent, counted.
     @property
     def pageviews(self) -> int:
-        return sum(kind == "view" for v in VISITORS for kind, *_ in v.hits) + 1  # + the browser visit
+        return (
+            sum(kind == "view" for v in VISITORS for kind, *_ in v.hits) + 1
+        )  # + the browser visit
 
     @property
     def visitors(self) -> int:
@@ -88,7 +128,11 @@ class Shop:
 
     @staticmethod
     def views_of(path: str) -> int:
-        return sum(kind == "view" and value.split("?")[0] == path for v in VISITORS for kind, value, _ in v.hits)
+        return sum(
+            kind == "view" and value.split("?")[0] == path
+            for v in VISITORS
+            for kind, value, _ in v.hits
+        )
 
     @staticmethod
     def visitors_in(country: str) -> int:
@@ -111,8 +155,11 @@ def send_known_traffic(http: httpx.Client, website_id: str, hostname: str = "sho
         last_url = None
         for i, (kind, value, extra) in enumerate(visitor.hits):
             payload = {
-                "website": website_id, "hostname": hostname, "language": visitor.language,
-                "screen": visitor.screen, "timestamp": start + n * 60 + i * 10,
+                "website": website_id,
+                "hostname": hostname,
+                "language": visitor.language,
+                "screen": visitor.screen,
+                "timestamp": start + n * 60 + i * 10,
             }
             if kind == "view":
                 payload.update(url=value, title=f"Shop {value.split('?')[0]}")
@@ -121,7 +168,9 @@ def send_known_traffic(http: httpx.Client, website_id: str, hostname: str = "sho
                 last_url = value
             else:
                 payload.update(url=last_url, name=value, data=extra)
-            response = http.post("/api/send", json={"type": "event", "payload": payload}, headers=headers)
+            response = http.post(
+                "/api/send", json={"type": "event", "payload": payload}, headers=headers
+            )
             assert response.status_code == 200, response.text
 
 
@@ -157,8 +206,10 @@ def build_shop(server, chromium, site) -> Shop:
     visit_tracked_page(chromium, site, server.url, website["id"], "/evil")
     shop = Shop(server, admin, member, viewer, team, website)
     wait_until(
-        lambda: admin.ok("GET", f"/api/websites/{website['id']}/stats", params=_last_day())["pageviews"]
-        == shop.pageviews,
+        lambda: (
+            admin.ok("GET", f"/api/websites/{website['id']}/stats", params=_last_day())["pageviews"]
+            == shop.pageviews
+        ),
         what="the traffic to be counted",
     )
     return shop

@@ -197,11 +197,6 @@ def loaded(services, generated):
     return Model(_hits(events, sessions), {"main": WEBSITE})
 
 
-def without_slices_skip(services) -> None:
-    if services.db.separate_events:
-        pytest.skip("ClickHouse keeps no visit slices")
-
-
 def _queries(seed: int, count: int):
     rng = random.Random(seed)
     zones = [None, "UTC", "America/New_York", "Asia/Kolkata", "Australia/Adelaide", "Europe/London"]
@@ -246,9 +241,9 @@ def test_overview_over_random_ranges(services, loaded, seed):
     _check_overview(services, loaded, seed)
 
 
+@pytest.mark.slices
 def test_long_pending_backlog_uses_subqueries(services, loaded, monkeypatch):
     """More pending sessions than a bound list may hold: the plan falls back to subqueries."""
-    without_slices_skip(services)
     from katsuo.analytics import runner
 
     monkeypatch.setattr(runner, "MAX_BOUND_SESSIONS", 3)
@@ -305,9 +300,9 @@ def _check_overview(services, loaded, seed):
                 assert {(r["x"], r["t"]): r["y"] for r in found} == names
 
 
+@pytest.mark.slices
 def test_settle_keeps_the_answers(services, loaded, monkeypatch):
     """Settled in several rounds (a small batch of sessions each), the answers do not change."""
-    without_slices_skip(services)
     query = _query(END - timedelta(days=6, seconds=7), END - timedelta(hours=3), "UTC", "day", {})
     with services.db.connect() as conn:
         before = W.stats(Reader.open(conn, services.db.kind), query)

@@ -20,10 +20,7 @@ from tests.conftest import make_env
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 
 
-@pytest.fixture(autouse=True)
-def _with_slices(engine):
-    if engine == "clickhouse":
-        pytest.skip("ClickHouse keeps no visit slices")
+pytestmark = pytest.mark.slices
 
 
 def _count(db, table, **where) -> int:

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from katsuo.config import Settings
 
 NAME = "postgresql"
+# Several server processes may write: a writer never knows every stored session id.
+ONE_WRITER_PROCESS = False
 
 
 def sqlalchemy_url(database_url: str) -> tuple[str, dict]:

@@ -207,10 +207,11 @@ class Writer:
             return
         t = schema.session
         with conn.begin():
-            ids = conn.execute(sa.select(t.c.session_id).limit(KNOWN_SESSIONS + 1)).scalars().all()
-        if len(ids) <= KNOWN_SESSIONS:
-            self._known_sessions = dict.fromkeys(map(str, ids))
-            self._all_sessions_known = True
+            if conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() > KNOWN_SESSIONS:
+                return
+            ids = conn.execute(sa.select(t.c.session_id)).scalars().all()
+        self._known_sessions = dict.fromkeys(map(str, ids))
+        self._all_sessions_known = True
 
     def _commit(self, conn: sa.Connection, batch: Batch, *, careful: bool) -> None:
         """One transaction for the batch; `careful`: session rows through ON CONFLICT whatever

@@ -203,7 +203,8 @@ class Writer:
         """Remember the stored session ids when one process owns the database and they fit."""
         self._reload_sessions = False
         self._known_sessions, self._all_sessions_known = {}, False
-        if not self.db.engines.ONE_WRITER_PROCESS:
+        # A store that does not declare it (e.g. a new sink) is treated as shared: ON CONFLICT.
+        if not getattr(self.db.engines, "ONE_WRITER_PROCESS", False):
             return
         t = schema.session
         with conn.begin():

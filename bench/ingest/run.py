@@ -1,7 +1,8 @@
 """Drive the ingestion benchmark (see run.sh): start a server with KATSUO_BENCH_NOOP=1, create a
 website, then for each concurrency run wrk with send.lua against the no-op route and /api/send
 (50,000 distinct visitors, real User-Agents, ~10 % custom events with data), sampling the
-server's RSS, and print req/s, p50/p99, RSS and the /api/send : no-op ratio."""
+server's RSS and CPU time (whole process, and its event-loop thread alone), and print req/s,
+p50/p99, RSS, CPU µs per request and the /api/send : no-op ratio."""
 
 from __future__ import annotations
 
@@ -51,9 +52,11 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the process (less sensitive to a busy machine than wall time)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, tid: int | None = None) -> float:
+    """User + system CPU time of the process, or of one of its threads (less sensitive to a busy
+    machine than wall time)."""
+    path = f"/proc/{pid}/task/{tid}/stat" if tid else f"/proc/{pid}/stat"
+    fields = Path(path).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -84,19 +87,20 @@ def wrk(base: str, website: str, connections: int, seconds: int, path: str, pid:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    cpu_before = cpu_seconds(pid)
+    cpu_before, loop_before = cpu_seconds(pid), cpu_seconds(pid, pid)
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
                "-s", str(HERE / "send.lua"), base, "--", website, str(VISITORS), "1", "0", path]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60,
                             check=False).stdout
     done.set()
     sampler.join()
-    cpu = cpu_seconds(pid) - cpu_before
+    cpu, loop_cpu = cpu_seconds(pid) - cpu_before, cpu_seconds(pid, pid) - loop_before
     result = dict(re.findall(r"(\w+)=([\d.]+)", " ".join(l for l in output.splitlines() if l.startswith("RESULT"))))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {"rps": float(result["rps"]), "p50": float(result["p50"]), "p99": float(result["p99"]),
             "requests": int(result["requests"]), "non2xx": int(non_2xx.group(1)) if non_2xx else 0,
-            "rss_mb": peak[0] / 1024, "cpu_us": cpu / max(1, int(result["requests"])) * 1e6}
+            "rss_mb": peak[0] / 1024, "cpu_us": cpu / max(1, int(result["requests"])) * 1e6,
+            "loop_us": loop_cpu / max(1, int(result["requests"])) * 1e6}
 
 
 def main() -> None:
@@ -126,13 +130,15 @@ def main() -> None:
         print(f"engine={engine} duration={seconds}s visitors={VISITORS} idle_rss={idle_rss:.0f}MB "
               f"load_before={os.getloadavg()[0]:.2f}")
         print(f"{'route':<16}{'c':>4}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'RSS MB':>8}{'non-2xx':>9}"
-              f"{'CPU us/req':>12}")
+              f"{'CPU us/req':>12}{'loop us':>9}{'load':>7}")
         for connections in CONCURRENCIES:
             rows = {}
             for label, path in (("no-op", "/api/bench/noop"), ("/api/send", "/api/send")):
                 rows[label] = row = wrk(base, website, connections, seconds, path, server.pid)
                 print(f"{label:<16}{connections:>4}{row['rps']:>10.0f}{row['p50']:>9.2f}{row['p99']:>9.2f}"
-                      f"{row['rss_mb']:>8.0f}{row['non2xx']:>9}{row['cpu_us']:>12.0f}", flush=True)
+                      f"{row['rss_mb']:>8.0f}{row['non2xx']:>9}{row['cpu_us']:>12.0f}{row['loop_us']:>9.0f}"
+                      f"{os.getloadavg()[0]:>7.1f}",
+                      flush=True)
             print(f"{'ratio send/no-op':<20}{rows['/api/send']['rps'] / rows['no-op']['rps']:>10.2f}")
         print(f"load_after={os.getloadavg()[0]:.2f} (2 cores; other work on the machine skews all figures)")
     finally:

@@ -57,6 +57,15 @@ async def _read(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _headers(request: Request) -> dict[str, str]:
+    """The request's headers as a plain dict (first value wins, as Starlette's `get`): the
+    pipeline looks up a dozen names per hit, and Starlette's Headers scans its list each time."""
+    found: dict[str, str] = {}
+    for name, value in request.scope["headers"]:
+        found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return found
+
+
 def _collector(request: Request) -> Collector:
     return request.app.state.services.collector
 
@@ -66,7 +75,7 @@ async def _answer(request: Request, limit: int, many: bool) -> Response:
     try:
         body = parse_body(await _read(request, limit))
         handle = collector.send_many if many else collector.send
-        status, answer = await handle(body, request.headers)
+        status, answer = await handle(body, _headers(request))
     except ApiError as error:
         return _error(error)
     except WriterClosed:
@@ -114,7 +123,7 @@ async def _record(request: Request, kind: str, source_id) -> None:
     if referrer:
         payload["referrer"] = referrer
     try:
-        await _collector(request).send({"type": "event", "payload": payload}, request.headers)
+        await _collector(request).send({"type": "event", "payload": payload}, _headers(request))
     except WriterClosed:
         pass
 

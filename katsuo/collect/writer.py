@@ -6,7 +6,15 @@ and only then releases the waiting requests. Under load the queue fills while a 
 batches grow by themselves and throughput comes from batching, never from acknowledging rows that
 are not yet committed. `close()` drains the queue before the process exits.
 
-If a batch fails, each hit of it is retried in its own transaction, so one bad hit fails alone.
+Session rows: first write wins, and `INSERT … ON CONFLICT DO NOTHING` was the costliest statement
+of a batch on DuckDB. So the writer remembers the session ids it has written (bounded), and where
+one process owns the database (the engine module's ONE_WRITER_PROCESS) it loads the stored ids at
+start; while that set holds every stored id, a session it does not know is new and goes in with a
+plain INSERT. Should a row appear behind its back anyway (a plain INSERT fails on the key), the
+batch is retried with ON CONFLICT and the ids are loaded again: a conflict costs time, never a hit.
+
+If a batch still fails, each hit of it is retried in its own transaction, so one bad hit fails
+alone.
 
 Hooks: `writer.hooks.append(fn)` with `fn(conn: sqlalchemy.Connection, batch: rows.Batch)`; they
 run after the batch's inserts, before the commit, and an exception fails the batch.
@@ -24,6 +32,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from katsuo.collect import runtime
 from katsuo.collect.rows import (
     Batch,
     EventDataRow,
@@ -43,9 +52,9 @@ Hook = Callable[[sa.Connection, Batch], None]
 MAX_BATCH_ROWS = 5000
 # ClickHouse makes a part per INSERT and merges them later: it wants few, large inserts.
 CLICKHOUSE_BATCH_ROWS = 50_000
-# Session ids this process committed recently. Their rows exist, so a later hit of the same
-# visitor need not send its session row through ON CONFLICT again (the costliest statement of a
-# batch). Bounded; forget_sessions() empties it when sessions are deleted (website reset/delete).
+# Session ids known to be stored (see the module's docstring). Bounded: past this many the set
+# stops being complete and new sessions go through ON CONFLICT again. forget_sessions() has it
+# reloaded when sessions are deleted (website reset/delete).
 KNOWN_SESSIONS = 200_000
 
 _STOP = object()
@@ -69,6 +78,7 @@ class Writer:
         self.db = db
         self.hooks: list[Hook] = list(hooks or [])
         self.max_batch_rows = max_batch_rows
+        runtime.tune()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="katsuo-writer", daemon=True)
@@ -76,6 +86,9 @@ class Writer:
         self.batches = 0  # committed transactions, for the benchmark's report
         self.rows = 0
         self._known_sessions: dict[str, None] = {}
+        # Whether _known_sessions holds every stored session id; (re)loaded in the writer thread.
+        self._all_sessions_known = False
+        self._reload_sessions = True
 
     # --- callers -------------------------------------------------------------------------
 
@@ -99,6 +112,8 @@ class Writer:
     def forget_sessions(self) -> None:
         """Call after deleting session rows, so returning visitors get theirs written again."""
         self._known_sessions = {}
+        self._all_sessions_known = False
+        self._reload_sessions = True
 
     def delete_website(self, website_id) -> None:
         """A website was deleted or reset: with the events in a store of their own (ClickHouse),
@@ -156,7 +171,18 @@ class Writer:
             batch.extend(item.batch)
         try:
             conn = self._connection(conn)
-            self._commit(conn, batch)
+            if self._reload_sessions:
+                self._load_known_sessions(conn)
+            try:
+                self._commit(conn, batch, careful=False)
+            except Exception:  # noqa: BLE001 - perhaps a session stored behind the writer's back
+                if not self._all_sessions_known:
+                    raise
+                conn = self._connection(self._reset(conn))
+                self._commit(conn, batch, careful=True)
+                # It was a stored session after all: learn the stored ids again.
+                log.warning("collect: a session row was already stored; reloading the known ids")
+                self._reload_sessions = True
         except Exception as error:  # noqa: BLE001 - any failure: isolate, then report per caller
             conn = self._reset(conn)
             if len(pending) == 1:
@@ -168,7 +194,7 @@ class Writer:
             for item in pending:
                 try:
                     conn = self._connection(conn)
-                    self._commit(conn, item.batch)
+                    self._commit(conn, item.batch, careful=True)
                     outcomes.append((item, None))
                 except Exception as single_error:  # noqa: BLE001
                     log.error("collect: could not store a hit: %s", single_error)
@@ -188,13 +214,30 @@ class Writer:
             except Exception as error:  # noqa: BLE001 - the connection is being thrown away anyway
                 log.debug("collect: closing a failed connection: %s", error)
 
-    def _commit(self, conn: sa.Connection, batch: Batch) -> None:
+    def _load_known_sessions(self, conn: sa.Connection) -> None:
+        """Remember the stored session ids when one process owns the database and they fit."""
+        self._reload_sessions = False
+        self._known_sessions, self._all_sessions_known = {}, False
+        if not self.db.events.engines.ONE_WRITER_PROCESS:
+            return
+        t = schema.session
+        with conn.begin():
+            if conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() > KNOWN_SESSIONS:
+                return
+            ids = conn.execute(sa.select(t.c.session_id)).scalars().all()
+        self._known_sessions = dict.fromkeys(map(str, ids))
+        self._all_sessions_known = True
+
+    def _commit(self, conn: sa.Connection, batch: Batch, *, careful: bool) -> None:
+        """One transaction for the batch; `careful`: session rows through ON CONFLICT whatever
+        the writer believes is stored."""
         insert = self.db.events.engines.insert_rows
         known = self._known_sessions
         sessions = [row for row in _first_per_key(batch.sessions) if row.session_id not in known]
         with conn.begin():
             if sessions:
-                insert(conn, "session", SessionRow._fields, sessions, skip_existing=True)
+                insert(conn, "session", SessionRow._fields, sessions,
+                       skip_existing=careful or not self._all_sessions_known)
             if batch.events:
                 insert(conn, "website_event", EventRow._fields, batch.events)
             if batch.event_data:
@@ -209,6 +252,7 @@ class Writer:
         self.rows += len(batch)
         if len(known) + len(sessions) > KNOWN_SESSIONS:
             known = self._known_sessions = {}
+            self._all_sessions_known = False
         known.update(dict.fromkeys(row.session_id for row in sessions))
 
 

@@ -131,3 +131,43 @@ def test_close_drains_the_queue_then_refuses(services, app):
     assert _count(services, website) == 30
     with pytest.raises(WriterClosed):
         writer.write_blocking(Batch(events=[_event(website, "/late")]))
+
+
+def _session(session: str, browser: str) -> SessionRow:
+    return SessionRow(session, str(uuid.uuid4()), browser, None, None, None, None, None, None, None, None,
+                      datetime.now(UTC))
+
+
+def _browsers(services, session: str) -> list[str]:
+    t = schema.session
+    with services.db.connect() as conn:
+        return conn.execute(sa.select(t.c.browser).where(t.c.session_id == uuid.UUID(session))).scalars().all()
+
+
+def test_a_session_stored_behind_the_writers_back_still_wins(writer, services):
+    """The writer inserts sessions it does not know without a conflict check when it believes it
+    knows every stored one (DuckDB); a row it could not know about must neither fail the hit nor
+    be overwritten."""
+    writer.write_blocking(Batch(sessions=[_session(str(uuid.uuid4()), "chrome")]))  # ids loaded
+    session, website = str(uuid.uuid4()), str(uuid.uuid4())
+    with services.db.begin() as conn:
+        services.db.engines.insert_rows(conn, "session", SessionRow._fields, [_session(session, "opera")])
+    event = _event(website, "/a")._replace(session_id=session)
+    writer.write_blocking(Batch(sessions=[_session(session, "firefox")], events=[event]))
+    assert _browsers(services, session) == ["opera"]
+    assert _count(services, website) == 1
+    # Later hits of the same visitor go through as well (the stored ids were learnt again).
+    writer.write_blocking(Batch(sessions=[_session(session, "safari")], events=[_event(website, "/b")]))
+    assert _browsers(services, session) == ["opera"]
+    assert _count(services, website) == 2
+
+
+def test_sessions_deleted_and_forgotten_are_written_again(writer, services):
+    session = str(uuid.uuid4())
+    writer.write_blocking(Batch(sessions=[_session(session, "chrome")]))
+    t = schema.session
+    with services.db.begin() as conn:
+        conn.execute(t.delete().where(t.c.session_id == uuid.UUID(session)))
+    writer.forget_sessions()
+    writer.write_blocking(Batch(sessions=[_session(session, "firefox")]))
+    assert _browsers(services, session) == ["firefox"]

@@ -20,6 +20,9 @@ from katsuo.config import Settings
 from katsuo.store import schema
 
 NAME = "clickhouse"
+# Several Katsuo writers may share one ClickHouse server: the writer never assumes it knows every
+# stored session.
+ONE_WRITER_PROCESS = False
 
 # The tables that live in ClickHouse when it is configured; everything else stays in the
 # management database. Umami keeps sessions in the event rows; Katsuo keeps its session table,

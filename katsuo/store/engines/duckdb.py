@@ -8,6 +8,8 @@ from katsuo.config import Settings
 from katsuo.store import schema
 
 NAME = "duckdb"
+# One process owns the database file: the writer can know every stored session id (collect/writer.py).
+ONE_WRITER_PROCESS = True
 
 
 def create_engine(settings: Settings) -> sa.Engine:

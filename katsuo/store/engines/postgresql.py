@@ -10,6 +10,8 @@ from katsuo.config import Settings
 from katsuo.store import schema
 
 NAME = "postgresql"
+# Several server processes may write: a writer never knows every stored session id.
+ONE_WRITER_PROCESS = False
 
 
 def sqlalchemy_url(database_url: str) -> tuple[str, dict]:

@@ -69,3 +69,9 @@ class Api:
 
     def add_member(self, team_id: str, user: Api, role: str) -> dict:
         return self.ok("POST", f"/api/teams/{team_id}/users", {"userId": user.user["id"], "role": role})
+
+
+def admin_with_website(client, name: str, domain: str = "example.com") -> tuple[str, str]:
+    """Log in as the default administrator and create a website: (token, website id)."""
+    admin = Api(client).admin()
+    return admin.token, admin.ok("POST", "/api/websites", {"name": name, "domain": domain})["id"]

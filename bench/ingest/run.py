@@ -95,7 +95,7 @@ def wrk(base: str, website: str, connections: int, seconds: int, path: str, pid:
     done.set()
     sampler.join()
     cpu, loop_cpu = cpu_seconds(pid) - cpu_before, cpu_seconds(pid, pid) - loop_before
-    result = dict(re.findall(r"(\w+)=([\d.]+)", " ".join(l for l in output.splitlines() if l.startswith("RESULT"))))
+    result = dict(re.findall(r"(\w+)=([\d.]+)", " ".join(line for line in output.splitlines() if line.startswith("RESULT"))))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {"rps": float(result["rps"]), "p50": float(result["p50"]), "p99": float(result["p99"]),
             "requests": int(result["requests"]), "non2xx": int(non_2xx.group(1)) if non_2xx else 0,

@@ -15,6 +15,7 @@ from katsuo.store import schema
 from tests.analytics import traffic
 from tests.analytics.model import Hit, Model, ms
 from tests.conftest import WITH_CLICKHOUSE, empty_database
+from tests.helpers import admin_with_website
 
 
 def send(client, website_id: str, hit: Hit):
@@ -108,13 +109,7 @@ def dataset(request, services):
     empty_database(services)
     app = create_app(services.settings, services)
     with TestClient(app) as client:
-        token = client.post(
-            "/api/auth/login", json={"username": "admin", "password": "umami"}
-        ).json()["token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        website = client.post(
-            "/api/websites", json={"name": "Main", "domain": "example.com"}, headers=headers
-        ).json()["id"]
+        token, website = admin_with_website(client, "Main")
         first, later = traffic.first_batch(), traffic.later_batch()
         for hit in first:
             send(client, website, hit)

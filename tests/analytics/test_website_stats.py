@@ -223,7 +223,8 @@ def test_channels(dataset):
             if medium.startswith("p") or any(p in medium for p in ("ppc", "retargeting", "paid"))
             else "organic"
         )
-        has = lambda text, needles: any(n.lower() in text.lower() for n in needles)
+        def has(text, needles):
+            return any(n.lower() in text.lower() for n in needles)
         if ref == "" and query == "":
             return "direct"
         if has(

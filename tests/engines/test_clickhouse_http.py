@@ -23,6 +23,7 @@ import pytest
 from katsuo.config import Settings
 from katsuo.services import Services
 from tests.conftest import make_env
+from tests.helpers import admin_with_website
 
 # Query-string parameters of the HTTP interface that are not engine settings (the HTTP layer's
 # own: response buffering, progress headers, compression, the client's protocol version).
@@ -176,13 +177,8 @@ def test_katsuo_on_a_clickhouse_server_over_http(clickhouse_http, request, tmp_p
     try:
         assert services.db.events.kind == "clickhouse"
         with TestClient(create_app(settings, services)) as client:
-            token = client.post(
-                "/api/auth/login", json={"username": "admin", "password": "umami"}
-            ).json()["token"]
+            token, website = admin_with_website(client, "HTTP")
             headers = {"Authorization": f"Bearer {token}"}
-            website = client.post(
-                "/api/websites", json={"name": "HTTP", "domain": "example.com"}, headers=headers
-            ).json()["id"]
             start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
             visitors = ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
             for n, ip in enumerate(visitors):

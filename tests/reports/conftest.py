@@ -13,6 +13,7 @@ from katsuo.services import Services
 from tests.analytics.conftest import send
 from tests.analytics.model import Model, at, ms
 from tests.conftest import WITH_CLICKHOUSE, make_env
+from tests.helpers import admin_with_website
 from tests.reports import traffic
 from tests.reports.model import NONE, Reports, Selection
 
@@ -101,13 +102,8 @@ def data(engine, request, tmp_path_factory):
     services = Services.start(settings)
     hits, beacons = traffic.hits(), traffic.beacons()
     with TestClient(create_app(settings, services)) as client:
-        token = client.post(
-            "/api/auth/login", json={"username": "admin", "password": "umami"}
-        ).json()["token"]
+        token, website = admin_with_website(client, "Reports")
         headers = {"Authorization": f"Bearer {token}"}
-        website = client.post(
-            "/api/websites", json={"name": "Reports", "domain": "example.com"}, headers=headers
-        ).json()["id"]
         for hit in hits:
             send(client, website, hit)
         for beacon in beacons:

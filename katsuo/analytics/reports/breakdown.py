@@ -15,34 +15,12 @@ import sqlalchemy as sa
 from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
 from katsuo.analytics.query import Query
-from katsuo.analytics.reports.params import Parameters
+from katsuo.analytics.reports.params import FIELDS, Parameters
 from katsuo.analytics.reports.steps import PAGE_VIEW, with_event_type
 from katsuo.analytics.runner import Reader
 from katsuo.errors import BadRequest
 from katsuo.store import schema
 
-FIELDS = (
-    "path",
-    "referrer",
-    "title",
-    "query",
-    "os",
-    "browser",
-    "device",
-    "country",
-    "region",
-    "city",
-    "tag",
-    "hostname",
-    "distinctId",
-    "language",
-    "event",
-    "utmSource",
-    "utmMedium",
-    "utmCampaign",
-    "utmContent",
-    "utmTerm",
-)
 TOTALS = ("views", "visitors", "visits", "bounces", "totaltime")
 TOP = 500
 e = schema.website_event

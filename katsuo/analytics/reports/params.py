@@ -21,36 +21,32 @@ from katsuo.analytics import timeframe as T
 from katsuo.analytics.query import Query, Target
 from katsuo.errors import BadRequest
 
-# The keys a report body's `filters` may carry (Umami's report schema); others are dropped, and
-# so are numeric suffixes, as Umami's validation strips them.
-FILTER_KEYS = frozenset(
-    {
-        "path",
-        "referrer",
-        "title",
-        "query",
-        "os",
-        "browser",
-        "device",
-        "country",
-        "region",
-        "city",
-        "tag",
-        "hostname",
-        "distinctId",
-        "language",
-        "event",
-        "utmSource",
-        "utmMedium",
-        "utmCampaign",
-        "utmContent",
-        "utmTerm",
-        "segment",
-        "cohort",
-        "eventType",
-        "match",
-    }
+# The fields a report can filter on and break down by (Umami's report schema), in its order.
+FIELDS = (
+    "path",
+    "referrer",
+    "title",
+    "query",
+    "os",
+    "browser",
+    "device",
+    "country",
+    "region",
+    "city",
+    "tag",
+    "hostname",
+    "distinctId",
+    "language",
+    "event",
+    "utmSource",
+    "utmMedium",
+    "utmCampaign",
+    "utmContent",
+    "utmTerm",
 )
+# The keys a report body's `filters` may carry; others are dropped, and so are numeric suffixes,
+# as Umami's validation strips them.
+FILTER_KEYS = frozenset({*FIELDS, "segment", "cohort", "eventType", "match"})
 
 
 @dataclass(frozen=True)

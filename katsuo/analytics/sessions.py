@@ -20,9 +20,6 @@ s = schema.session
 sd = schema.session_data
 d = schema.event_data
 
-SESSION_FIELDS = ("browser", "os", "device", "screen", "language", "country", "region", "city")
-
-
 def session_list(
     reader: Reader, query: Query, search: str | None, page_number: int, page_size: int
 ) -> dict:
@@ -61,13 +58,13 @@ def session_list(
     if not keys:
         total = reader.one(sa.select(sa.func.count().label("n")).select_from(groups), query)
         return page([], _int(total.get("n")), page_number, page_size)
-    group = [s.c.session_id, s.c.website_id, e.c.hostname, *(s.c[c] for c in SESSION_FIELDS)]
+    group = [s.c.session_id, s.c.website_id, e.c.hostname, *(s.c[c] for c in schema.SESSION_ATTRIBUTES)]
     stmt = (
         events.select(
             s.c.session_id.label("id"),
             s.c.website_id.label("websiteId"),
             e.c.hostname,
-            *(s.c[c] for c in SESSION_FIELDS),
+            *(s.c[c] for c in schema.SESSION_ATTRIBUTES),
             sa.func.min(e.c.created_at).label("firstAt"),
             last.label("lastAt"),
             sa.func.count(sa.distinct(e.c.visit_id)).label("visits"),
@@ -155,7 +152,7 @@ def session(reader: Reader, website_id, session_id) -> dict:
             s.c.session_id,
             s.c.distinct_id,
             s.c.website_id,
-            *(s.c[c] for c in SESSION_FIELDS),
+            *(s.c[c] for c in schema.SESSION_ATTRIBUTES),
             e.c.visit_id,
             sa.func.min(e.c.created_at).label("first_at"),
             sa.func.max(e.c.created_at).label("last_at"),
@@ -170,13 +167,13 @@ def session(reader: Reader, website_id, session_id) -> dict:
             s.c.session_id,
             s.c.distinct_id,
             s.c.website_id,
-            *(s.c[c] for c in SESSION_FIELDS),
+            *(s.c[c] for c in schema.SESSION_ATTRIBUTES),
             e.c.visit_id,
         )
         .subquery("t")
     )
     t = per_visit.c
-    attrs = [t.session_id, t.distinct_id, t.website_id, *(t[c] for c in SESSION_FIELDS)]
+    attrs = [t.session_id, t.distinct_id, t.website_id, *(t[c] for c in schema.SESSION_ATTRIBUTES)]
     row = reader.one(
         sa.select(
             *attrs,
@@ -194,7 +191,7 @@ def session(reader: Reader, website_id, session_id) -> dict:
         "id": row["session_id"],
         "distinctId": row["distinct_id"],
         "websiteId": row["website_id"],
-        **{c: row[c] for c in SESSION_FIELDS},
+        **{c: row[c] for c in schema.SESSION_ATTRIBUTES},
         "firstAt": _iso(row["firstAt"]),
         "lastAt": _iso(row["lastAt"]),
         **{k: _int(row[k]) for k in ("visits", "views", "events", "totaltime")},

@@ -172,14 +172,8 @@ def _insert(dialect: Dialect, select: sa.Select, *, ordered: bool) -> sa.Insert:
     return slice_t.insert().from_select([c.name for c in slice_t.columns], select)
 
 
-def _snapshot(db: Database, conn: sa.Connection) -> None:
-    """Reads and writes of one maintenance step must see one snapshot (DuckDB always does)."""
-    if db.kind == "postgresql":
-        conn.execution_options(isolation_level="REPEATABLE READ")
-
-
 _process_lock = threading.Lock()
-_PG_LOCK_KEY = 4715  # pg_advisory_lock key of the slices' upkeep
+_LOCK_KEY = 4715  # the slices' upkeep, across processes where the engine needs it
 
 
 @contextmanager
@@ -191,19 +185,8 @@ def _upkeep(db: Database, *, wait: bool) -> Iterator[bool]:
         yield False
         return
     try:
-        if db.kind != "postgresql":
-            yield True
-            return
-        with db.engine.connect() as conn:
-            function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
-            got = conn.execute(sa.text(f"select {function}({_PG_LOCK_KEY})")).scalar()
-            conn.commit()
-            try:
-                yield got is not False
-            finally:
-                if got is not False:
-                    conn.execute(sa.text(f"select pg_advisory_unlock({_PG_LOCK_KEY})"))
-                    conn.commit()
+        with db.engine.connect() as conn, db.engines.exclusive(conn, _LOCK_KEY, wait=wait) as got:
+            yield got
     finally:
         _process_lock.release()
 
@@ -219,32 +202,16 @@ def _rebuild(db: Database) -> int:
     dialect = for_engine(db.kind)
     started = time.monotonic()
     with db.engine.connect() as conn:
-        _snapshot(db, conn)
-        if db.kind == "duckdb":
-            # Keep the ORDER BY in the stored order: sorted storage is what lets DuckDB skip
-            # other websites' and other dates' row groups.
-            conn.exec_driver_sql("SET preserve_insertion_order = true")
-            conn.commit()
-        try:
-            with conn.begin():
-                conn.execute(slice_t.delete())
-                conn.execute(_insert(dialect, _slices_select(dialect, None), ordered=True))
-                conn.execute(span_t.delete())
-                conn.execute(_insert_spans())
-                conn.execute(pending_t.delete())
-                _mark_built(conn)
-        finally:
-            if db.kind == "duckdb":
-                conn.exec_driver_sql("SET preserve_insertion_order = false")
-                conn.commit()
+        db.engines.snapshot(conn)
+        with db.engines.stored_in_order(conn), conn.begin():
+            conn.execute(slice_t.delete())
+            conn.execute(_insert(dialect, _slices_select(dialect, None), ordered=True))
+            conn.execute(span_t.delete())
+            conn.execute(_insert_spans())
+            conn.execute(pending_t.delete())
+            _mark_built(conn)
         count = conn.execute(sa.select(sa.func.count()).select_from(slice_t)).scalar_one()
-        if db.kind == "postgresql":
-            # Fresh statistics for the planner: with a freshly loaded table it would otherwise
-            # estimate one row everywhere and pick nested loops over millions.
-            conn.exec_driver_sql(
-                f"ANALYZE session, website_event, {slice_t.name}, {pending_t.name}"
-            )
-            conn.commit()
+        db.engines.analyze(conn, ["session", "website_event", slice_t.name, pending_t.name])
     log.info("visit slices rebuilt: %d rows in %.1f s", count, time.monotonic() - started)
     return count
 
@@ -333,7 +300,7 @@ def _settle_sessions(db: Database) -> int:
     dialect = for_engine(db.kind)
     p = pending_t
     with db.engine.connect() as conn:
-        _snapshot(db, conn)
+        db.engines.snapshot(conn)
         with conn.begin():
             sessions = (
                 conn.execute(sa.select(p.c.session_id).distinct().limit(SETTLE_SESSIONS))

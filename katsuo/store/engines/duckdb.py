@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 
 from katsuo.config import Settings
@@ -76,3 +79,34 @@ def delete_rows(
     conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, settings: Settings
 ) -> None:
     conn.execute(table.delete().where(where))
+
+
+# --- upkeep of derived tables (analytics/slices.py) --------------------------------------------
+
+
+def snapshot(conn: sa.Connection) -> None:
+    """A DuckDB transaction always reads one snapshot."""
+
+
+@contextmanager
+def exclusive(conn: sa.Connection, key: int, *, wait: bool) -> Iterator[bool]:
+    """One process owns a DuckDB file: the caller's in-process lock is all there is."""
+    yield True
+
+
+@contextmanager
+def stored_in_order(conn: sa.Connection) -> Iterator[None]:
+    """Keep an INSERT's ORDER BY in the stored order: sorted storage is what lets DuckDB skip
+    other websites' and other dates' row groups."""
+    conn.exec_driver_sql("SET preserve_insertion_order = true")
+    conn.commit()
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("SET preserve_insertion_order = false")
+        conn.commit()
+
+
+def analyze(conn: sa.Connection, tables: list[str]) -> None:
+    """DuckDB keeps its statistics up to date by itself."""
+

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
@@ -67,3 +69,39 @@ def delete_rows(
     conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, settings: Settings
 ) -> None:
     conn.execute(table.delete().where(where))
+
+
+# --- upkeep of derived tables (analytics/slices.py) --------------------------------------------
+
+
+def snapshot(conn: sa.Connection) -> None:
+    """Reads and writes of one maintenance step must see one snapshot."""
+    conn.execution_options(isolation_level="REPEATABLE READ")
+
+
+@contextmanager
+def exclusive(conn: sa.Connection, key: int, *, wait: bool) -> Iterator[bool]:
+    """One holder across processes (e.g. the CLI beside a server): an advisory lock."""
+    function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+    got = conn.execute(sa.text(f"select {function}({key})")).scalar()
+    conn.commit()
+    try:
+        yield got is not False
+    finally:
+        if got is not False:
+            conn.execute(sa.text(f"select pg_advisory_unlock({key})"))
+            conn.commit()
+
+
+@contextmanager
+def stored_in_order(conn: sa.Connection) -> Iterator[None]:
+    """PostgreSQL keeps no promise about row order on disk: nothing to switch."""
+    yield
+
+
+def analyze(conn: sa.Connection, tables: list[str]) -> None:
+    """Fresh statistics for the planner: with a freshly loaded table it would otherwise estimate
+    one row everywhere and pick nested loops over millions."""
+    conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+    conn.commit()
+

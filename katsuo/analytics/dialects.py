@@ -66,6 +66,10 @@ class Dialect:
         """Aggregate: the list of a group's first `n` values by `order` (1-based, ascending)."""
         raise NotImplementedError
 
+    def leading_match(self, text: sa.ColumnElement, pattern: str) -> sa.ColumnElement:
+        """The start of `text` that the regular expression `pattern` (anchored with ^) matches."""
+        raise NotImplementedError
+
 
 class DuckDB(Dialect):
     name = "duckdb"
@@ -89,6 +93,9 @@ class DuckDB(Dialect):
         # A bounded top-n per group: far cheaper than ordering whole lists.
         return sa.func.arg_min(value, order, n, type_=sa.ARRAY(value.type))
 
+    def leading_match(self, text, pattern):
+        return sa.func.regexp_extract(text, pattern, type_=sa.String)
+
 
 class PostgreSQL(Dialect):
     name = "postgresql"
@@ -105,6 +112,10 @@ class PostgreSQL(Dialect):
     def first_values(self, value, order, n):
         ordered = sa.func.array_agg(aggregate_order_by(value, order), type_=sa.ARRAY(value.type))
         return ordered[1:n]
+
+    def leading_match(self, text, pattern):
+        # substring(text, pattern) returns the match, or its first capturing group.
+        return sa.func.substring(text, pattern, type_=sa.String)
 
     def truncate_local(self, local_us, unit):
         as_utc = sa.func.timezone(

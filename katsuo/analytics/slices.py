@@ -3,6 +3,8 @@
 A slice is one visit's occurrences of one dimension value inside one UTC half hour: page views
 (`dim` 0, value ''), views of a path (1), views from a countable referrer (2, self-referrals and
 empty referrers excluded, as the referrer metric excludes them), and custom events by name (3).
+The journey dimension (4) is the exception: one slice per whole visit, whose value is the visit's
+first steps in order (`journey_text`), for the journey report.
 Each carries its count and first/last time, the time of the previous occurrence of the same
 (session, dim, value) — so "distinct sessions in a range" becomes "slices whose previous
 occurrence lies before the range", a plain count — the whole visit's totals for the value, and
@@ -35,7 +37,12 @@ from katsuo.store.repositories import websites
 
 log = logging.getLogger("katsuo.slices")
 
-DIM_VIEW, DIM_PATH, DIM_REFERRER, DIM_EVENT = schema.SLICE_DIMENSIONS  # 0 … 3
+DIM_VIEW, DIM_PATH, DIM_REFERRER, DIM_EVENT, DIM_JOURNEY = schema.SLICE_DIMENSIONS  # 0 … 4
+JOURNEY_STEPS = schema.JOURNEY_STEPS
+# Journey values are the labels with this before each: a label never holds a control character
+# (paths come from URLs), and the separator sorts before every printable one, so values order
+# as the label lists do.
+JOURNEY_SEP = "\x1f"
 SLOT_US = 30 * T.US_PER_MINUTE
 HOURS_PER_WEEK = 168
 STATE_NAME = "visit_slice"
@@ -84,6 +91,34 @@ def _mapped(dialect: Dialect, events: sa.Subquery) -> sa.Select:
     )
 
 
+def journey_label(c: sa.ColumnCollection) -> sa.ColumnElement:
+    """A journey step: the event's name, or its path when it has none."""
+    return sa.func.coalesce(sa.func.nullif(c.event_name, ""), c.url_path)
+
+
+def journey_text(labels: sa.ColumnElement) -> sa.ColumnElement:
+    """A list of journey labels as one comparable value (see JOURNEY_SEP)."""
+    return sa.literal(JOURNEY_SEP, sa.String) + sa.func.array_to_string(
+        labels, JOURNEY_SEP, type_=sa.String
+    )
+
+
+def _journeys(dialect: Dialect, events: sa.FromClause) -> sa.Select:
+    """One row per visit: its first JOURNEY_STEPS labels over events of every type, in the
+    slices' grouped shape, spanning the whole visit."""
+    e = events.c
+    return sa.select(
+        e.website_id,
+        sa.literal(DIM_JOURNEY, sa.SmallInteger).label("dim"),
+        journey_text(dialect.first_values(journey_label(e), e.t, JOURNEY_STEPS)).label("value"),
+        e.session_id,
+        e.visit_id,
+        sa.func.min(e.t).label("first_us"),
+        sa.func.max(e.t).label("last_us"),
+        sa.cast(sa.func.count(), sa.Integer).label("hits"),
+    ).group_by(e.website_id, e.session_id, e.visit_id)
+
+
 def _slices_select(
     dialect: Dialect, sessions: list | None, since_us: int | None = None
 ) -> sa.Select:
@@ -113,20 +148,17 @@ def _slices_select(
     mapped = _mapped(dialect, source).subquery("mapped")
     m = mapped.c
     slot = dialect.div(m.t, SLOT_US)
-    grouped = (
-        sa.select(
-            m.website_id,
-            m.dim,
-            m.value,
-            m.session_id,
-            m.visit_id,
-            sa.func.min(m.t).label("first_us"),
-            sa.func.max(m.t).label("last_us"),
-            sa.cast(sa.func.count(), sa.Integer).label("hits"),
-        )
-        .group_by(m.website_id, m.dim, m.value, m.session_id, m.visit_id, slot)
-        .subquery("grouped")
-    )
+    per_slot = sa.select(
+        m.website_id,
+        m.dim,
+        m.value,
+        m.session_id,
+        m.visit_id,
+        sa.func.min(m.t).label("first_us"),
+        sa.func.max(m.t).label("last_us"),
+        sa.cast(sa.func.count(), sa.Integer).label("hits"),
+    ).group_by(m.website_id, m.dim, m.value, m.session_id, m.visit_id, slot)
+    grouped = sa.union_all(per_slot, _journeys(dialect, source)).subquery("grouped")
     g = grouped.c
     pair = (g.website_id, g.session_id, g.dim, g.value)
     order = (g.first_us, g.visit_id)
@@ -338,11 +370,9 @@ PENDING_COLUMNS = tuple(c.name for c in pending_t.columns)
 
 def pending_rows(events: Iterable) -> list[tuple]:
     """website_event rows (objects with the column names as attributes, e.g. the writer's
-    EventRow) as pending rows. Performance beacons (type 5) never reach a slice."""
+    EventRow) as pending rows. Every type: performance beacons (5) are journey steps."""
     rows = []
     for event in events:
-        if event.event_type == 5:
-            continue
         created = event.created_at
         rows.append(
             (

@@ -50,10 +50,18 @@ def _visit_slices(db: Database, conn: sa.Connection) -> None:
     db.engines.create_tables(conn, tables)
 
 
+def _journey_slices(db: Database, conn: sa.Connection) -> None:
+    # The journey dimension's partition and longer values; the slices are rebuilt at the next
+    # start (or by `katsuo slices rebuild`) so that every visit gets its journey row.
+    db.engines.create_tables(conn, [schema.visit_slice])
+    conn.execute(schema.slice_state.delete())
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (1, "Umami v3 schema and default account", _umami_schema),
     (2, "API keys", _api_keys),
     (3, "visit slices of the read path", _visit_slices),
+    (4, "journey visit slices", _journey_slices),
 ]
 
 

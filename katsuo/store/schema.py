@@ -377,13 +377,18 @@ SESSION_ATTRIBUTES = _SESSION_ATTRS
 # in that part of the visit, the previous occurrence of the same (session, dimension, value),
 # the whole visit's (group's) totals, and the session's attributes. Sorted by website, dimension
 # and time, so a dashboard query reads only its website's rows in range and counts distinct
-# sessions without hashing them (see analytics/summary.py).
+# sessions without hashing them (see analytics/summary.py). The journey dimension is the
+# exception: one row per visit, whole, holding the visit's first steps in order.
+JOURNEY_STEPS = 7  # the most steps a journey report shows
+SLICE_VALUE_LENGTH = JOURNEY_STEPS * 501
 visit_slice = sa.Table(
     "katsuo_visit_slice",
     metadata,
     sa.Column("website_id", Uuid, nullable=False),
     sa.Column("dim", sa.SmallInteger, nullable=False),
-    sa.Column("value", sa.String(500)),
+    # A path, referrer or event name; for the journey dimension a visit's first labels (a path
+    # or an event name each, up to 500 characters) with a separator before each.
+    sa.Column("value", sa.String(SLICE_VALUE_LENGTH)),
     sa.Column("session_id", Uuid, nullable=False),
     sa.Column("visit_id", Uuid, nullable=False),
     sa.Column("first_us", sa.BigInteger, nullable=False),
@@ -401,7 +406,7 @@ visit_slice = sa.Table(
     # dimension's rows (DuckDB reads only the columns it needs and skips by zone maps instead).
     postgresql_partition_by="LIST (dim)",
 )
-SLICE_DIMENSIONS = {0: "view", 1: "path", 2: "referrer", 3: "event"}
+SLICE_DIMENSIONS = {0: "view", 1: "path", 2: "referrer", 3: "event", 4: "journey"}
 
 # Events written since the slices were last brought up to date: the write path appends here in
 # the same transaction as the events; the read path adds them to what the slices say.

@@ -1,6 +1,6 @@
 """Steps: what reports match events against — a page path or an event name, the `*` wildcard
-rule of funnel and goal steps, event-data conditions of funnel steps, and the journey's label of
-an event (queries.md §15.2–§15.4, §15.7)."""
+rule of funnel and goal steps and event-data conditions of funnel steps (queries.md §15.2–§15.3,
+§15.7). The journey's label of an event is `slices.journey_label`, shared with the visit slices."""
 
 from __future__ import annotations
 
@@ -143,8 +143,3 @@ def _parse_condition(raw: Any, where: str) -> DataCondition:
     if not isinstance(value, str):
         raise BadRequest(f"{where}.value: must be a string")
     return DataCondition(prop, operator, value)
-
-
-def journey_label() -> sa.ColumnElement:
-    """An event's name, or its path when it has none."""
-    return sa.func.coalesce(sa.func.nullif(e.c.event_name, ""), e.c.url_path)

@@ -43,6 +43,11 @@ def create_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
                 conn.execute(sa.text(
                     f"CREATE TABLE IF NOT EXISTS {table.name}_{name} PARTITION OF {table.name} FOR VALUES IN ({dim})"
                 ))
+            # Tables made before the journey dimension hold shorter values; widening a varchar
+            # only changes the catalogue.
+            conn.execute(sa.text(
+                f"ALTER TABLE {table.name} ALTER COLUMN value TYPE varchar({schema.SLICE_VALUE_LENGTH})"
+            ))
 
 
 def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple],

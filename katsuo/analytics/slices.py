@@ -104,18 +104,28 @@ def journey_text(labels: sa.ColumnElement) -> sa.ColumnElement:
 
 
 def _journeys(dialect: Dialect, events: sa.FromClause) -> sa.Select:
-    """One row per visit: its first JOURNEY_STEPS labels over events of every type, in the
-    slices' grouped shape, spanning the whole visit."""
+    """One row per visit: its first JOURNEY_STEPS labels over events of every type, spanning
+    the whole visit, in the chained slices' shape (no previous occurrence: nothing reads it)."""
     e = events.c
+    first, last, hits = (
+        sa.func.min(e.t),
+        sa.func.max(e.t),
+        sa.cast(sa.func.count(), sa.Integer),
+    )
     return sa.select(
         e.website_id,
         sa.literal(DIM_JOURNEY, sa.SmallInteger).label("dim"),
         journey_text(dialect.first_values(journey_label(e), e.t, JOURNEY_STEPS)).label("value"),
         e.session_id,
         e.visit_id,
-        sa.func.min(e.t).label("first_us"),
-        sa.func.max(e.t).label("last_us"),
-        sa.cast(sa.func.count(), sa.Integer).label("hits"),
+        first.label("first_us"),
+        last.label("last_us"),
+        hits.label("hits"),
+        sa.null().label("prev_us"),
+        sa.null().label("prev_how_us"),
+        first.label("group_first_us"),
+        last.label("group_last_us"),
+        hits.label("group_hits"),
     ).group_by(e.website_id, e.session_id, e.visit_id)
 
 
@@ -148,17 +158,20 @@ def _slices_select(
     mapped = _mapped(dialect, source).subquery("mapped")
     m = mapped.c
     slot = dialect.div(m.t, SLOT_US)
-    per_slot = sa.select(
-        m.website_id,
-        m.dim,
-        m.value,
-        m.session_id,
-        m.visit_id,
-        sa.func.min(m.t).label("first_us"),
-        sa.func.max(m.t).label("last_us"),
-        sa.cast(sa.func.count(), sa.Integer).label("hits"),
-    ).group_by(m.website_id, m.dim, m.value, m.session_id, m.visit_id, slot)
-    grouped = sa.union_all(per_slot, _journeys(dialect, source)).subquery("grouped")
+    grouped = (
+        sa.select(
+            m.website_id,
+            m.dim,
+            m.value,
+            m.session_id,
+            m.visit_id,
+            sa.func.min(m.t).label("first_us"),
+            sa.func.max(m.t).label("last_us"),
+            sa.cast(sa.func.count(), sa.Integer).label("hits"),
+        )
+        .group_by(m.website_id, m.dim, m.value, m.session_id, m.visit_id, slot)
+        .subquery("grouped")
+    )
     g = grouped.c
     pair = (g.website_id, g.session_id, g.dim, g.value)
     order = (g.first_us, g.visit_id)
@@ -182,7 +195,8 @@ def _slices_select(
         sa.func.min(g.first_us).over(partition_by=group).label("group_first_us"),
         sa.func.max(g.last_us).over(partition_by=group).label("group_last_us"),
         sa.cast(sa.func.sum(g.hits).over(partition_by=group), sa.Integer).label("group_hits"),
-    ).subquery("chained")
+    )
+    chained = sa.union_all(chained, _journeys(dialect, source)).subquery("chained")
     c = chained.c
     s = schema.session
     if sessions is not None:

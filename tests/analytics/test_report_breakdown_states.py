@@ -19,6 +19,7 @@ FIELD_SETS = [
     ["path"],
     ["path", "device"],
     ["country", "city"],
+    ["language", "distinctId", "region"],
 ]
 
 WINDOWS = {

@@ -92,7 +92,7 @@ def _from_slices(reader: Reader, query: Query, fields: list[F.Field]) -> list[di
     keys: list[Key] = [
         value_key(f.name) if f.name == "path" else attr_key(f.column, f.name) for f in fields
     ]
-    plan = reader.plan(query, dim, session_attrs=True)
+    plan = reader.plan(query, dim, session_attrs=any(f.level == F.SESSION for f in fields))
     totals = plan.visit_totals(keys).subquery("totals")
     sessions = plan.distinct_sessions(keys).subquery("sessions")
     names = [f.name for f in fields]

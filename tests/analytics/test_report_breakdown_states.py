@@ -1,15 +1,18 @@
 """The Breakdown report in every state of the visit slices (pending, settled, raw): session
 fields and `path` are answered from the slices when they can be, and must equal the reports
 model for ranges whose ends fall mid-half-hour and mid-visit (head, body and tail parts), with
-pending events touching settled visits, with and without a session or path filter."""
+pending events touching settled visits, with and without a session or path filter; a link's
+clicks are never page views."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from katsuo.analytics.reports import breakdown
 from tests.analytics import traffic
-from tests.analytics.model import at
+from tests.analytics.model import at, ms
 from tests.reports.conftest import iso
 from tests.reports.model import NONE, Reports, Selection
 
@@ -34,6 +37,11 @@ WINDOWS = {
     # Head and body hold parts of the same visit (14:25 in the head, 14:30 on in the body).
     "split visit": (at("2026-03-06 14:24:30"), at("2026-03-06 15:00:30")),
 }
+
+UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0.0.0 Safari/537.36"
+)
 
 SELECTIONS = {
     "none": ({}, NONE),
@@ -119,3 +127,39 @@ def test_slices_answer(dataset, fields, window, monkeypatch):
     expected = Reports(dataset.model).breakdown(start, end, fields)
     assert_rows(run(dataset, start, end, fields), expected, fields)
     assert answered == ["raw" if dataset.state == "raw" else "slices"]
+
+
+def test_link_hits_are_not_page_views(dataset):
+    """A link's clicks are stored as their own event type, which the slices count as views but
+    the breakdown (page views only) does not: over a link it stays empty in every state."""
+    headers = {"Authorization": f"Bearer {dataset.token}"}
+    slug = f"breakdown-{dataset.state}"
+    created = dataset.client.post(
+        "/api/links",
+        json={"name": "Docs", "url": "https://example.com/docs", "slug": slug},
+        headers=headers,
+    )
+    assert created.status_code == 200, created.text
+    link = created.json()["id"]
+    for _ in range(2):
+        dataset.client.get(
+            f"/q/{slug}",
+            headers={"User-Agent": UA, "X-Forwarded-For": "81.2.69.41"},
+            follow_redirects=False,
+        )
+    now = datetime.now(UTC)
+    start, end = now - timedelta(hours=2), now + timedelta(minutes=1)
+    window = {"startAt": ms(start), "endAt": ms(end)}
+    assert dataset.get(dataset.stats_path("stats", link), **window)["pageviews"] == 2
+    response = dataset.client.post(
+        "/api/reports/breakdown",
+        json={
+            "websiteId": link,
+            "type": "breakdown",
+            "filters": {},
+            "parameters": {"startDate": iso(start), "endDate": iso(end), "fields": ["os"]},
+        },
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == []

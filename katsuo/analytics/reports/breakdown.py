@@ -6,6 +6,13 @@ matching view — but the distinct counts are taken by aggregating twice more in
 distinct ids: per (event fields, session), then per field combination, where a session is one
 row. Session fields (browser, country, …) are joined after the first two steps, onto one row
 per session instead of one per event.
+
+When the fields are session attributes and/or `path` and the visit slices can answer the
+query exactly, they do (`summary.Plan`, as the overview's expanded totals): visit totals and
+distinct sessions per combination, keyed on the slices' session attributes and — with `path` —
+the path dimension's value. Slices count every event type but custom events and performance
+beacons as a view; only a website's events are all page views then (links and pixels store
+their own hit types), so other targets keep the raw query.
 """
 
 from __future__ import annotations
@@ -17,7 +24,10 @@ from katsuo.analytics import sql as Q
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports.params import FIELDS, Parameters
 from katsuo.analytics.reports.steps import PAGE_VIEW, with_event_type
+from katsuo.analytics.dialects import BigInt
 from katsuo.analytics.runner import Reader
+from katsuo.analytics.slices import DIM_PATH, DIM_VIEW, SESSION_ATTRS
+from katsuo.analytics.summary import Key, attr_key, value_key
 from katsuo.errors import BadRequest
 from katsuo.store import schema
 
@@ -42,6 +52,82 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     fields = parse_fields(params)
     if query.empty:
         return []
+    names = [f.name for f in fields]
+    sliced = _from_slices(reader, query, fields)
+    found = sliced if sliced is not None else _raw(reader, query, fields)
+    return [
+        {**{k: int(row[k] or 0) for k in TOTALS}, **{name: row[name] for name in names}}
+        for row in found
+    ]
+
+
+def _ordered(fields: list[F.Field]) -> list[F.Field]:
+    """The fields in the order rows are sorted on after the counts: event fields first."""
+    return [f for f in fields if f.level == F.EVENT] + [f for f in fields if f.level == F.SESSION]
+
+
+def _slice_dim(reader: Reader, query: Query, fields: list[F.Field]) -> int | None:
+    """The slice dimension that answers the breakdown of `query` (already without its
+    `eventType` filter) exactly, or None."""
+    for f in fields:
+        on_session = f.level == F.SESSION and f.column in SESSION_ATTRS
+        if not on_session and f.name != "path":
+            return None
+    dim = DIM_PATH if any(f.name == "path" for f in fields) else DIM_VIEW
+    if not reader.from_slices(query, dim=dim):
+        return None
+    w = schema.website
+    is_website = reader.conn.execute(
+        sa.select(w.c.website_id).where(w.c.website_id == query.website_id)
+    ).first()
+    return dim if is_website is not None else None
+
+
+def _from_slices(reader: Reader, query: Query, fields: list[F.Field]) -> list[dict] | None:
+    """The rows from the visit slices, or None when they cannot answer exactly."""
+    query = with_event_type(query)
+    dim = _slice_dim(reader, query, fields)
+    if dim is None:
+        return None
+    keys: list[Key] = [
+        value_key(f.name) if f.name == "path" else attr_key(f.column, f.name) for f in fields
+    ]
+    plan = reader.plan(query, dim, session_attrs=any(f.level == F.SESSION for f in fields))
+    totals = plan.visit_totals(keys).subquery("totals")
+    sessions = plan.distinct_sessions(keys).subquery("sessions")
+    names = [f.name for f in fields]
+    zero = sa.literal_column("0", BigInt)
+    # Union rather than join: the key values may be NULL, and GROUP BY takes NULLs as equal.
+    combined = sa.union_all(
+        sa.select(
+            *(totals.c[k] for k in names),
+            totals.c.pageviews.label("views"),
+            zero.label("visitors"),
+            totals.c.visits,
+            totals.c.bounces,
+            totals.c.totaltime,
+        ),
+        sa.select(*(sessions.c[k] for k in names), zero, sessions.c.n, zero, zero, zero),
+    ).subquery("combined")
+    b = combined.c
+    groups = [b[f.name] for f in _ordered(fields)]
+    views = sa.func.sum(b.views).label("views")
+    visitors = sa.func.sum(b.visitors).label("visitors")
+    stmt = (
+        sa.select(
+            views,
+            visitors,
+            *(sa.func.sum(b[k]).label(k) for k in ("visits", "bounces", "totaltime")),
+            *(b[k] for k in names),
+        )
+        .group_by(*groups)
+        .order_by(visitors.desc(), views.desc(), *groups)
+        .limit(TOP)
+    )
+    return reader.rows(stmt, query)
+
+
+def _raw(reader: Reader, query: Query, fields: list[F.Field]) -> list[dict]:
     # The docs offer `event` as a field; over page views alone (Umami 3.1) it would always be
     # null, so with `event` chosen the rows are custom events, as the `event` metric counts them.
     event_type = Q.CUSTOM_EVENT if any(f.name == "event" for f in fields) else PAGE_VIEW
@@ -107,8 +193,4 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
         .order_by(visitors.desc(), views.desc(), *groups)
         .limit(TOP)
     )
-    names = [f.name for f in fields]
-    return [
-        {**{k: int(row[k] or 0) for k in TOTALS}, **{name: row[name] for name in names}}
-        for row in reader.rows(stmt, query)
-    ]
+    return reader.rows(stmt, query)

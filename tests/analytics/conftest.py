@@ -1,7 +1,8 @@
 """The analytics tests' dataset: the designed traffic sent through /api/send to a fresh database,
 read back in three states of the visit slices — `pending` (slices built from the first batch,
 the later batch only pending), `settled` (everything folded in) and `raw` (slices ignored, the
-queries over Umami's tables answer) — on DuckDB and PostgreSQL; with the events in ClickHouse (chdb) only `raw`, as it keeps no slices."""
+queries over Umami's tables answer) — on DuckDB and PostgreSQL; with the events in ClickHouse (chdb) only `raw`, as it keeps no slices
+(tests/conftest.py leaves the other states out there)."""
 
 from __future__ import annotations
 
@@ -52,23 +53,6 @@ def send(client, website_id: str, hit: Hit):
 @pytest.fixture(scope="session", params=WITH_CLICKHOUSE)
 def engine(request) -> str:
     return request.param
-
-
-def _not_on_clickhouse(item: pytest.Item) -> bool:
-    """ClickHouse keeps no visit slices (its queries always read the events), so the tests of
-    slices and the dataset states built on them do not exist there: they are left out at
-    collection rather than skipped."""
-    params = item.callspec.params if hasattr(item, "callspec") else {}
-    if params.get("engine") != "clickhouse":
-        return False
-    return params.get("dataset", "raw") != "raw" or item.get_closest_marker("slices") is not None
-
-
-def pytest_collection_modifyitems(config, items):
-    left_out = [item for item in items if _not_on_clickhouse(item)]
-    if left_out:
-        config.hook.pytest_deselected(items=left_out)
-        items[:] = [item for item in items if not _not_on_clickhouse(item)]
 
 
 @dataclass

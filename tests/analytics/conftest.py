@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from katsuo.analytics import slices
 from katsuo.store import schema
 from tests.analytics import traffic
-from tests.analytics.model import Hit, Model, ms
+from tests.analytics.model import Hit, Model, iso, ms
 from tests.conftest import WITH_CLICKHOUSE, empty_database
 from tests.helpers import admin_with_website
 
@@ -72,6 +72,21 @@ class Dataset:
         assert response.status_code == expect, (
             f"{url} {params} -> {response.status_code} {response.text}"
         )
+        return response.json()
+
+    def report(self, report_type: str, start, end, filters=None, website=None, **parameters):
+        """POST /api/reports/<type> for the range, with the report's own parameters."""
+        response = self.client.post(
+            f"/api/reports/{report_type}",
+            json={
+                "websiteId": website or self.website,
+                "type": report_type,
+                "filters": filters or {},
+                "parameters": {"startDate": iso(start), "endDate": iso(end), **parameters},
+            },
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        assert response.status_code == 200, response.text
         return response.json()
 
     def stats_path(self, endpoint: str, website: str | None = None) -> str:

@@ -314,6 +314,11 @@ def ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
+def iso(moment: datetime) -> str:
+    """A report body's date: ISO 8601 in UTC with milliseconds."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
 def at(text: str) -> datetime:
     """'2026-03-07 10:15:00' (UTC) -> datetime; ms allowed: '2026-03-07 10:15:00.123'."""
     fmt = "%Y-%m-%d %H:%M:%S.%f" if "." in text else "%Y-%m-%d %H:%M:%S"

@@ -12,14 +12,10 @@ from collections import defaultdict
 import pytest
 
 from tests.analytics import traffic
-from tests.analytics.model import at, ms, previous_window
+from tests.analytics.model import at, iso, ms, previous_window
 from tests.analytics.test_website_stats import ranked
 
 START, END = traffic.START, traffic.END
-
-
-def iso(moment) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def data_rows(hit) -> list[tuple]:

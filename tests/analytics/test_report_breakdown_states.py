@@ -13,7 +13,6 @@ import pytest
 from katsuo.analytics.reports import breakdown
 from tests.analytics import traffic
 from tests.analytics.model import at, ms
-from tests.reports.conftest import iso
 from tests.reports.model import NONE, Reports, Selection
 
 FIELD_SETS = [
@@ -51,18 +50,7 @@ SELECTIONS = {
 
 
 def run(dataset, start, end, fields, filters=None) -> list[dict]:
-    response = dataset.client.post(
-        "/api/reports/breakdown",
-        json={
-            "websiteId": dataset.website,
-            "type": "breakdown",
-            "filters": filters or {},
-            "parameters": {"startDate": iso(start), "endDate": iso(end), "fields": fields},
-        },
-        headers={"Authorization": f"Bearer {dataset.token}"},
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    return dataset.report("breakdown", start, end, filters, fields=fields)
 
 
 def assert_rows(body: list[dict], expected: list[dict], fields: list[str]) -> None:
@@ -151,15 +139,4 @@ def test_link_hits_are_not_page_views(dataset):
     start, end = now - timedelta(hours=2), now + timedelta(minutes=1)
     window = {"startAt": ms(start), "endAt": ms(end)}
     assert dataset.get(dataset.stats_path("stats", link), **window)["pageviews"] == 2
-    response = dataset.client.post(
-        "/api/reports/breakdown",
-        json={
-            "websiteId": link,
-            "type": "breakdown",
-            "filters": {},
-            "parameters": {"startDate": iso(start), "endDate": iso(end), "fields": ["os"]},
-        },
-        headers=headers,
-    )
-    assert response.status_code == 200, response.text
-    assert response.json() == []
+    assert dataset.report("breakdown", start, end, website=link, fields=["os"]) == []

@@ -8,7 +8,6 @@ import pytest
 
 from tests.analytics import traffic
 from tests.analytics.model import at
-from tests.reports.conftest import iso
 from tests.reports.model import NONE, Reports, Selection
 
 RANGES = {
@@ -20,18 +19,7 @@ US = ({"country": "US"}, Selection({"country": ("eq", "US")}))
 
 
 def journey(dataset, start, end, filters=None, **parameters) -> list[dict]:
-    response = dataset.client.post(
-        "/api/reports/journey",
-        json={
-            "websiteId": dataset.website,
-            "type": "journey",
-            "filters": filters or {},
-            "parameters": {"startDate": iso(start), "endDate": iso(end), **parameters},
-        },
-        headers={"Authorization": f"Bearer {dataset.token}"},
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    return dataset.report("journey", start, end, filters, **parameters)
 
 
 def ranked(rows: list[dict]) -> list:

@@ -11,7 +11,7 @@ import pytest
 from katsuo.config import Settings
 from katsuo.services import Services
 from tests.analytics.conftest import send
-from tests.analytics.model import Model, at, ms
+from tests.analytics.model import Model, at, iso, ms
 from tests.conftest import WITH_CLICKHOUSE, make_env
 from tests.helpers import admin_with_website
 from tests.reports import traffic
@@ -81,10 +81,6 @@ class ReportsData:
         )
         assert response.status_code == expect, response.text
         return response.json()
-
-
-def iso(moment) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @pytest.fixture(scope="session", params=WITH_CLICKHOUSE)

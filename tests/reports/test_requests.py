@@ -13,7 +13,7 @@ from tests.analytics.conftest import send
 from tests.analytics.model import at, ms
 from tests.helpers import Api
 from tests.reports import traffic
-from tests.reports.conftest import iso
+from tests.analytics.model import iso
 
 FUNNEL = {
     "steps": [{"type": "path", "value": "/"}, {"type": "path", "value": "/pricing"}],

@@ -93,18 +93,22 @@ def _counted_lists(
         conditions.append(reader.dialect.element(sequence, 1) == start_step)
     if end_step is not None:
         conditions.append(reader.dialect.element(sequence, -1) == end_step)
+    return [
+        {"items": items(list(row["items"]), steps), "count": int(row["count"])}
+        for row in reader.rows(_top(sequence, conditions), query)
+    ]
+
+
+def _top(sequence: sa.ColumnElement, conditions: list) -> sa.Select:
+    """The TOP sequences meeting the step conditions, by count."""
     count = sa.func.count().label("count")
-    stmt = (
+    return (
         sa.select(sequence.label("items"), count)
         .where(*conditions)
         .group_by(sequence)
         .order_by(count.desc(), sequence)
         .limit(TOP)
     )
-    return [
-        {"items": items(list(row["items"]), steps), "count": int(row["count"])}
-        for row in reader.rows(stmt, query)
-    ]
 
 
 # --- from the visit slices ----------------------------------------------------------------------
@@ -239,14 +243,9 @@ def _counted_texts(
         conditions.append(sa.or_(text == first, text.startswith(first + sep, autoescape=True)))
     if end_step is not None:
         conditions.append(text.endswith(sep + end_step, autoescape=True))
-    count = sa.func.count().label("count")
-    stmt = (
-        sa.select(text.label("items"), count)
-        .where(*conditions)
-        .group_by(text)
-        .order_by(count.desc(), text)
-        .limit(TOP)
-    )
-    found = [(row["items"].split(sep)[1:], int(row["count"])) for row in reader.rows(stmt, query)]
+    found = [
+        (row["items"].split(sep)[1:], int(row["count"]))
+        for row in reader.rows(_top(text, conditions), query)
+    ]
     found.sort(key=lambda pair: (-pair[1], pair[0]))
     return [{"items": items(labels, steps), "count": count} for labels, count in found]

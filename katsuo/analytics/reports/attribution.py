@@ -39,6 +39,14 @@ PAID_ADS = (
 )
 UTM_LISTS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 LISTS = ("referrer", "paidAds", *UTM_LISTS)
+# What the lists read of a touch event.
+TOUCH_COLUMNS = (
+    "session_id",
+    "referrer_domain",
+    "hostname",
+    *UTM_LISTS,
+    *(column for column, _ in PAID_ADS),
+)
 TOP = 20
 e = schema.website_event
 
@@ -51,29 +59,37 @@ def _in_range(query: Query) -> list[sa.ColumnElement]:
 
 
 def _touches(reader: Reader, query: Query, conversions: sa.CTE, model: str) -> sa.CTE:
-    """Every event of a converting session at its touch instant."""
-    dialect = reader.dialect
-    us = dialect.epoch_us(e.c.created_at)
-    if model == FIRST_CLICK:
-        instant, before = sa.func.min(us), []
-    else:
-        instant, before = sa.func.max(us), [us < conversions.c.last_us]
-    touch_at = (
-        sa.select(conversions.c.session_id, instant.label("touch_us"))
+    """Every event of a converting session at its touch instant. The converting sessions' events
+    of the range are read once (a CTE used twice, which DuckDB and PostgreSQL compute once)."""
+    theirs = (
+        sa.select(
+            *(e.c[name] for name in TOUCH_COLUMNS),
+            reader.dialect.epoch_us(e.c.created_at).label("us"),
+            conversions.c.last_us,
+        )
         .select_from(e.join(conversions, conversions.c.session_id == e.c.session_id))
-        .where(*_in_range(query), *before)
-        .group_by(conversions.c.session_id)
+        .where(*_in_range(query))
+        .cte("theirs")
+    )
+    t = theirs.c
+    if model == FIRST_CLICK:
+        instant, before = sa.func.min(t.us), []
+    else:
+        instant, before = sa.func.max(t.us), [t.us < t.last_us]
+    touch_at = (
+        sa.select(t.session_id, instant.label("touch_us"))
+        .where(*before)
+        .group_by(t.session_id)
         .subquery("touch_at")
     )
     return (
-        sa.select(e)
+        sa.select(theirs)
         .select_from(
-            e.join(
+            theirs.join(
                 touch_at,
-                sa.and_(touch_at.c.session_id == e.c.session_id, touch_at.c.touch_us == us),
+                sa.and_(touch_at.c.session_id == t.session_id, touch_at.c.touch_us == t.us),
             )
         )
-        .where(*_in_range(query))
         .cte("touches")
     )
 

@@ -1,6 +1,6 @@
-"""The journey report in every state of the visit slices (pending, settled, raw): from the slices'
-journey rows, visits crossing the range's ends and visits with pending events are recomputed from
-their events, and the answer must equal the model's over the same traffic."""
+"""The journey and retention reports in every state of the visit slices (pending, settled, raw):
+from the slices' journey rows, visits crossing the range's ends and visits with pending events are
+read from their events, and the answer must equal the model's over the same traffic."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from tests.analytics import traffic
 from tests.analytics.model import at
 from tests.reports.model import NONE, Reports, Selection
+from tests.reports.test_retention import approx
 
 RANGES = {
     "whole": (traffic.START, traffic.END),
@@ -54,3 +55,22 @@ def test_journey_start_and_end_steps(dataset, start_step, end_step):
     expected = Reports(dataset.model).journey(start, end, 3, start_step, end_step, NONE)
     body = journey(dataset, start, end, steps=3, startStep=start_step, endStep=end_step)
     assert ranked(body) == ranked(expected)
+
+
+@pytest.mark.parametrize("zone", ["utc", "America/Los_Angeles", "Asia/Kolkata"])
+@pytest.mark.parametrize("span", list(RANGES))
+def test_retention_in_every_state(dataset, span, zone):
+    start, end = RANGES[span]
+    expected = Reports(dataset.model).retention(start, end, zone)
+    assert expected
+    body = dataset.report("retention", start, end, timezone=zone)
+    assert body == approx(expected)
+
+
+def test_retention_with_a_session_filter(dataset):
+    start, end = RANGES["mid-visit"]
+    filters, selection = US
+    expected = Reports(dataset.model).retention(start, end, "Europe/Berlin", selection)
+    assert expected
+    body = dataset.report("retention", start, end, filters, timezone="Europe/Berlin")
+    assert body == approx(expected)

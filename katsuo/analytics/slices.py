@@ -39,9 +39,9 @@ log = logging.getLogger("katsuo.slices")
 
 DIM_VIEW, DIM_PATH, DIM_REFERRER, DIM_EVENT, DIM_JOURNEY = schema.SLICE_DIMENSIONS  # 0 … 4
 JOURNEY_STEPS = schema.JOURNEY_STEPS
-# Journey values are the labels with this before each: a label never holds a control character
-# (paths come from URLs), and the separator sorts before every printable one, so values order
-# as the label lists do.
+# Journey values are the labels with this before each. It sorts before every printable
+# character, so values order as the label lists do. Paths come from URLs and hold no control
+# characters; an event name containing this one (a client could send it) would be split in two.
 JOURNEY_SEP = "\x1f"
 SLOT_US = 30 * T.US_PER_MINUTE
 HOURS_PER_WEEK = 168

@@ -67,14 +67,14 @@ def _counted_lists(
 ) -> list[dict]:
     """The journeys from the range's events: each visit's first labels as a list."""
     events = Q.Events(query, reader.dialect, types=None)
-    visits = (
+    per_visit = (
         events.select(
             reader.dialect.first_values(journey_label(e.c), e.c.created_at, steps).label("items"),
         )
         .group_by(e.c.visit_id)
         .subquery("visits")
     )
-    sequence = visits.c["items"]
+    sequence = per_visit.c["items"]
     conditions = []
     if start_step is not None:
         conditions.append(reader.dialect.element(sequence, 1) == start_step)
@@ -140,6 +140,7 @@ def _counted_texts(
     start_step: str | None,
     end_step: str | None,
 ) -> list[dict]:
+    """The journeys from `_from_slices`' texts: counted, split back into labels."""
     text = sequences.c["items"]
     sep = JOURNEY_SEP
     conditions = []

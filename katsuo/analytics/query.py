@@ -30,6 +30,7 @@ class Target:
 
     id: UUID
     reset_at_us: int | None = None
+    kind: str = "website"  # or "link", "pixel"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Query:
     cohort: Cohort | None = None
     exclude_bounce: bool = False
     compare: str | None = None
+    target_kind: str = "website"  # Target.kind: links and pixels store only their own hit types
 
     @property
     def empty(self) -> bool:
@@ -131,6 +133,7 @@ def parse(
         cohort=cohort,
         exclude_bounce=bool(params.get("excludeBounce")),
         compare=compare,
+        target_kind=target.kind,
     )
 
 

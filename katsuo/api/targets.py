@@ -56,7 +56,7 @@ def load_target(conn, actor, website_id: UUID) -> Target:
         entity = repository.get(conn, website_id)
         if entity is not None:
             authorize(actor, "view", (kind, entity))
-            return Target(entity.id)
+            return Target(entity.id, kind=kind)
     raise NotFound("Website not found")
 
 

@@ -12,7 +12,8 @@ query exactly, they do (`summary.Plan`, as the overview's expanded totals): visi
 distinct sessions per combination, keyed on the slices' session attributes and — with `path` —
 the path dimension's value. Slices count every event type but custom events and performance
 beacons as a view; only a website's events are all page views then (links and pixels store
-their own hit types), so other targets keep the raw query.
+their own hit types, `Query.target_kind`), so other targets keep the raw query. Every session
+field is one of the slices' session attributes.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ import sqlalchemy as sa
 
 from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
+from katsuo.analytics.dialects import BigInt
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports.params import FIELDS, Parameters
 from katsuo.analytics.reports.steps import PAGE_VIEW, with_event_type
-from katsuo.analytics.dialects import BigInt
 from katsuo.analytics.runner import Reader
-from katsuo.analytics.slices import DIM_PATH, DIM_VIEW, SESSION_ATTRS
+from katsuo.analytics.slices import DIM_PATH, DIM_VIEW
 from katsuo.analytics.summary import Key, attr_key, value_key
 from katsuo.errors import BadRequest
 from katsuo.store import schema
@@ -69,18 +70,12 @@ def _ordered(fields: list[F.Field]) -> list[F.Field]:
 def _slice_dim(reader: Reader, query: Query, fields: list[F.Field]) -> int | None:
     """The slice dimension that answers the breakdown of `query` (already without its
     `eventType` filter) exactly, or None."""
-    for f in fields:
-        on_session = f.level == F.SESSION and f.column in SESSION_ATTRS
-        if not on_session and f.name != "path":
-            return None
-    dim = DIM_PATH if any(f.name == "path" for f in fields) else DIM_VIEW
-    if not reader.from_slices(query, dim=dim):
+    if query.target_kind != "website":
         return None
-    w = schema.website
-    is_website = reader.conn.execute(
-        sa.select(w.c.website_id).where(w.c.website_id == query.website_id)
-    ).first()
-    return dim if is_website is not None else None
+    if not all(f.level == F.SESSION or f.name == "path" for f in fields):
+        return None
+    dim = DIM_PATH if any(f.name == "path" for f in fields) else DIM_VIEW
+    return dim if reader.from_slices(query, dim=dim) else None
 
 
 def _from_slices(reader: Reader, query: Query, fields: list[F.Field]) -> list[dict] | None:

@@ -48,7 +48,11 @@ class Reader:
     def from_slices(
         self, query: Query, *, bucketed: bool = False, dim: int = slices.DIM_VIEW
     ) -> bool:
-        """The optimizer: visit slices when they are built and can answer exactly."""
+        """The optimizer: visit slices when they are built and can answer exactly. The journey
+        rows hold whole visits (visits.py): any range, but only filters on the session, which
+        keep every event of a visit or none."""
+        if dim == slices.DIM_JOURNEY:
+            return self.slices_ready and all(f.is_session for f in query.filters.items)
         return self.slices_ready and summary.plannable(query, bucketed=bucketed, dim=dim)
 
     def plan(self, query: Query, dim: int, *, session_attrs: bool = False) -> summary.Plan:

@@ -7,8 +7,9 @@ caller (`also_raw`) — are "raw" visits: the caller reads their events, found b
 time windows. With more raw visits than MAX_RAW_VISITS the caller reads all the range's events
 instead.
 
-Only session-level filters keep every event of a visit or none (`sliceable`); they and the cohort
-apply to journey rows through the session attributes the rows carry.
+Only session-level filters keep every event of a visit or none (`Reader.from_slices` with
+DIM_JOURNEY decides); they and the cohort apply to journey rows through the session attributes
+the rows carry.
 """
 
 from __future__ import annotations
@@ -33,12 +34,6 @@ MAX_WINDOWS = 16
 slice_t = schema.visit_slice
 pending_t = schema.slice_pending
 e = schema.website_event
-
-
-def sliceable(reader: Reader, query: Query) -> bool:
-    """The optimizer's rule: slices are built and every filter is on the session (an event
-    filter changes which events make up a visit)."""
-    return reader.slices_ready and all(f.is_session for f in query.filters.items)
 
 
 @dataclass

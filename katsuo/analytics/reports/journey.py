@@ -22,7 +22,13 @@ from katsuo.analytics.query import Query
 from katsuo.analytics.reports.params import Parameters
 from katsuo.analytics.reports.steps import with_event_type
 from katsuo.analytics.runner import Reader
-from katsuo.analytics.slices import JOURNEY_SEP, JOURNEY_STEPS, journey_label, journey_text
+from katsuo.analytics.slices import (
+    DIM_JOURNEY,
+    JOURNEY_SEP,
+    JOURNEY_STEPS,
+    journey_label,
+    journey_text,
+)
 from katsuo.store import schema
 
 # The docs: "Range is between 3 to 7 steps" (Umami 3.1 also accepts 2; Katsuo follows the docs).
@@ -56,7 +62,8 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
         )
     if query.empty:
         return []
-    sequences = _from_slices(reader, query, steps) if visits.sliceable(reader, query) else None
+    sliced = reader.from_slices(query, dim=DIM_JOURNEY)
+    sequences = _from_slices(reader, query, steps) if sliced else None
     if sequences is not None:
         return _counted_texts(reader, query, sequences, steps, start_step, end_step)
     return _counted_lists(reader, query, steps, start_step, end_step)

@@ -20,6 +20,7 @@ from katsuo.analytics.query import Query
 from katsuo.analytics.reports import output
 from katsuo.analytics.reports.params import Parameters
 from katsuo.analytics.runner import Reader
+from katsuo.analytics.slices import DIM_JOURNEY
 from katsuo.store import schema
 
 MAX_DAY = 31
@@ -30,7 +31,8 @@ slice_t = schema.visit_slice
 def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     if query.empty:
         return []
-    active = _active_from_slices(reader, query) if visits.sliceable(reader, query) else None
+    sliced = reader.from_slices(query, dim=DIM_JOURNEY)
+    active = _active_from_slices(reader, query) if sliced else None
     if active is None:
         active = _active_from_events(reader, query)
     a = active.c

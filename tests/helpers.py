@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from tests.analytics.model import iso
+
 _names = itertools.count(1)
 
 
@@ -75,3 +77,13 @@ def admin_with_website(client, name: str, domain: str = "example.com") -> tuple[
     """Log in as the default administrator and create a website: (token, website id)."""
     admin = Api(client).admin()
     return admin.token, admin.ok("POST", "/api/websites", {"name": name, "domain": domain})["id"]
+
+
+def report_body(website: str, report_type: str, start, end, filters=None, **parameters) -> dict:
+    """A report request's body: the documented envelope, dates as ISO strings."""
+    return {
+        "websiteId": website,
+        "type": report_type,
+        "filters": filters or {},
+        "parameters": {"startDate": iso(start), "endDate": iso(end), **parameters},
+    }

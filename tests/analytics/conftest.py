@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from katsuo.analytics import slices
 from katsuo.store import schema
 from tests.analytics import traffic
-from tests.analytics.model import Hit, Model, iso, ms
+from tests.analytics.model import Hit, Model, ms
 from tests.conftest import WITH_CLICKHOUSE, empty_database
-from tests.helpers import admin_with_website
+from tests.helpers import admin_with_website, report_body
 
 
 def send(client, website_id: str, hit: Hit):
@@ -78,12 +78,9 @@ class Dataset:
         """POST /api/reports/<type> for the range, with the report's own parameters."""
         response = self.client.post(
             f"/api/reports/{report_type}",
-            json={
-                "websiteId": website or self.website,
-                "type": report_type,
-                "filters": filters or {},
-                "parameters": {"startDate": iso(start), "endDate": iso(end), **parameters},
-            },
+            json=report_body(
+                website or self.website, report_type, start, end, filters, **parameters
+            ),
             headers={"Authorization": f"Bearer {self.token}"},
         )
         assert response.status_code == 200, response.text

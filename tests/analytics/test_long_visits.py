@@ -11,9 +11,8 @@ import pytest
 from katsuo.analytics import slices
 from katsuo.config import Settings
 from katsuo.services import Services
-from tests.analytics.model import iso
 from tests.conftest import make_env
-from tests.helpers import admin_with_website
+from tests.helpers import admin_with_website, report_body
 
 pytestmark = pytest.mark.slices
 
@@ -54,12 +53,7 @@ def long_visit(engine, request, tmp_path_factory):
         def report(report_type: str, **parameters):
             response = client.post(
                 f"/api/reports/{report_type}",
-                json={
-                    "websiteId": website,
-                    "type": report_type,
-                    "filters": {},
-                    "parameters": {"startDate": iso(START), "endDate": iso(END), **parameters},
-                },
+                json=report_body(website, report_type, START, END, **parameters),
                 headers={"Authorization": f"Bearer {token}"},
             )
             assert response.status_code == 200, response.text

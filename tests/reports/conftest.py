@@ -11,9 +11,9 @@ import pytest
 from katsuo.config import Settings
 from katsuo.services import Services
 from tests.analytics.conftest import send
-from tests.analytics.model import Model, at, iso, ms
+from tests.analytics.model import Model, at, ms
 from tests.conftest import WITH_CLICKHOUSE, make_env
-from tests.helpers import admin_with_website
+from tests.helpers import admin_with_website, report_body
 from tests.reports import traffic
 from tests.reports.model import NONE, Reports, Selection
 
@@ -66,12 +66,7 @@ class ReportsData:
     def body(
         self, report_type: str, start=traffic.START, end=traffic.END, filters=None, **parameters
     ) -> dict:
-        return {
-            "websiteId": self.website,
-            "type": report_type,
-            "filters": filters or {},
-            "parameters": {"startDate": iso(start), "endDate": iso(end), **parameters},
-        }
+        return report_body(self.website, report_type, start, end, filters, **parameters)
 
     def run(self, report_type: str, expect: int = 200, path: str | None = None, **kwargs):
         response = self.client.post(

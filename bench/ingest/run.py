@@ -114,8 +114,11 @@ def main() -> None:
         env["DATABASE_URL"], drop = postgres_database()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    # The server's log goes to a file: a pipe nobody reads would stall the server once full.
+    log_path = Path(data_dir) / "server.log"
+    log = log_path.open("wb")
     server = subprocess.Popen([str(ROOT / ".venv/bin/katsuo"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     try:
         for _ in range(300):
             try:
@@ -123,6 +126,8 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
+        else:
+            raise SystemExit(f"the server did not start:\n{log_path.read_text()[-2000:]}")
         idle_rss = rss_kb(server.pid) / 1024
         token = http("POST", f"{base}/api/auth/login", {"username": "admin", "password": "umami"})["token"]
         website = http("POST", f"{base}/api/websites", {"name": "Bench", "domain": "example.com"}, token)["id"]
@@ -144,6 +149,7 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
+        log.close()
         if drop:
             drop()
         shutil.rmtree(data_dir, ignore_errors=True)

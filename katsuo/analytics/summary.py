@@ -46,6 +46,8 @@ from katsuo.store import schema
 slice_t = schema.visit_slice
 pending_t = schema.slice_pending
 
+# The expanded metrics (Plan.expanded), in their order.
+EXPANDED = ("pageviews", "visitors", "visits", "bounces", "totaltime")
 # A key: a named expression over a part's columns (value, session attributes).
 Key = tuple[str, Callable[[sa.ColumnCollection], sa.ColumnElement]]
 
@@ -503,6 +505,30 @@ class Plan:
             sa.func.sum(seconds(self.dialect, v.f, v.l)),
         ).group_by(*(v[k] for k, _ in keys))
         return _summed([clean, dirty], keys, ["pageviews", "visits", "bounces", "totaltime"])
+
+    def expanded(self, keys: Sequence[Key]) -> sa.Select:
+        """Per key: pageviews, visitors, visits, bounces and total time — the visit totals and
+        the distinct sessions in one statement. Combined by UNION ALL and GROUP BY rather than a
+        join, since key values may be NULL and GROUP BY takes NULLs as equal."""
+        names = [k for k, _ in keys]
+        totals = self.visit_totals(keys).subquery("totals")
+        sessions = self.distinct_sessions(keys).subquery("sessions")
+        t = totals.c
+        combined = sa.union_all(
+            sa.select(
+                *(t[k] for k in names),
+                t.pageviews,
+                _ZERO.label("visitors"),
+                t.visits,
+                t.bounces,
+                t.totaltime,
+            ),
+            sa.select(*(sessions.c[k] for k in names), _ZERO, sessions.c.n, _ZERO, _ZERO, _ZERO),
+        ).subquery("combined")
+        c = combined.c
+        return sa.select(
+            *(c[k] for k in names), *(sa.func.sum(c[m]).label(m) for m in EXPANDED)
+        ).group_by(*(c[k] for k in names))
 
 
 def _materialized(select: sa.Select | sa.CompoundSelect, name: str) -> sa.CTE:

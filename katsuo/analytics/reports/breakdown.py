@@ -22,7 +22,6 @@ import sqlalchemy as sa
 
 from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
-from katsuo.analytics.dialects import BigInt
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports.params import FIELDS, Parameters
 from katsuo.analytics.reports.steps import PAGE_VIEW, with_event_type
@@ -88,35 +87,19 @@ def _from_slices(reader: Reader, query: Query, fields: list[F.Field]) -> list[di
         value_key(f.name) if f.name == "path" else attr_key(f.column, f.name) for f in fields
     ]
     plan = reader.plan(query, dim, session_attrs=any(f.level == F.SESSION for f in fields))
-    totals = plan.visit_totals(keys).subquery("totals")
-    sessions = plan.distinct_sessions(keys).subquery("sessions")
-    names = [f.name for f in fields]
-    zero = sa.literal_column("0", BigInt)
-    # Union rather than join: the key values may be NULL, and GROUP BY takes NULLs as equal.
-    combined = sa.union_all(
-        sa.select(
-            *(totals.c[k] for k in names),
-            totals.c.pageviews.label("views"),
-            zero.label("visitors"),
-            totals.c.visits,
-            totals.c.bounces,
-            totals.c.totaltime,
-        ),
-        sa.select(*(sessions.c[k] for k in names), zero, sessions.c.n, zero, zero, zero),
-    ).subquery("combined")
-    b = combined.c
+    found = plan.expanded(keys).subquery("expanded")
+    b = found.c
     groups = [b[f.name] for f in _ordered(fields)]
-    views = sa.func.sum(b.views).label("views")
-    visitors = sa.func.sum(b.visitors).label("visitors")
     stmt = (
         sa.select(
-            views,
-            visitors,
-            *(sa.func.sum(b[k]).label(k) for k in ("visits", "bounces", "totaltime")),
-            *(b[k] for k in names),
+            b.pageviews.label("views"),
+            b.visitors,
+            b.visits,
+            b.bounces,
+            b.totaltime,
+            *(b[f.name] for f in fields),
         )
-        .group_by(*groups)
-        .order_by(visitors.desc(), views.desc(), *groups)
+        .order_by(b.visitors.desc(), b.pageviews.desc(), *groups)
         .limit(TOP)
     )
     return reader.rows(stmt, query)

@@ -140,11 +140,16 @@ class Shop:
 
 
 def send_known_traffic(http: httpx.Client, website_id: str, hostname: str = "shop.test") -> None:
-    """Each visitor's hits through /api/send, an hour ago, a few seconds apart (EARLIER's days
-    ago)."""
+    """Each visitor's hits through /api/send, about an hour ago, a few seconds apart (EARLIER's
+    days ago)."""
     now = int(time.time())
+    # An hour ago, moved forward to the next full hour when the hits would straddle one: a visit
+    # id depends on the hour of the hit, so a visitor's hits must share an hour to be one visit.
+    recent = now - 3600
+    if (recent + len(VISITORS) * 60) // 3600 != recent // 3600:
+        recent = -(-recent // 3600) * 3600
     for n, visitor in enumerate([*VISITORS, EARLIER]):
-        start = now - 3600 if visitor is not EARLIER else now - EARLIER_DAYS_AGO * 86400 - (n * 60)
+        start = recent if visitor is not EARLIER else now - EARLIER_DAYS_AGO * 86400 - (n * 60)
         headers = {
             "User-Agent": visitor.user_agent,
             "X-Forwarded-For": visitor.ip,

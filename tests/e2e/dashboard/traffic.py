@@ -143,10 +143,13 @@ def send_known_traffic(http: httpx.Client, website_id: str, hostname: str = "sho
     """Each visitor's hits through /api/send, about an hour ago, a few seconds apart (EARLIER's
     days ago)."""
     now = int(time.time())
-    # An hour ago, moved forward to the next full hour when the hits would straddle one: a visit
-    # id depends on the hour of the hit, so a visitor's hits must share an hour to be one visit.
-    recent = now - 3600
-    if (recent + len(VISITORS) * 60) // 3600 != recent // 3600:
+    # An hour ago, but today (UTC), where the tests look for "today's" visitors; and moved forward
+    # to the next full hour when the hits would straddle one: a visit id depends on the hour of
+    # the hit, so a visitor's hits must share an hour to be one visit.
+    recent, midnight = now - 3600, now - now % 86400
+    if recent < midnight:
+        recent = midnight
+    elif (recent + len(VISITORS) * 60) // 3600 != recent // 3600:
         recent = -(-recent // 3600) * 3600
     for n, visitor in enumerate([*VISITORS, EARLIER]):
         start = recent if visitor is not EARLIER else now - EARLIER_DAYS_AGO * 86400 - (n * 60)

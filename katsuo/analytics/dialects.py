@@ -70,6 +70,14 @@ class Dialect:
         """The start of `text` that the regular expression `pattern` (anchored with ^) matches."""
         raise NotImplementedError
 
+    def bit(self, position: sa.ColumnElement) -> sa.ColumnElement:
+        """A bigint with only bit `position` (0 … 62) set."""
+        return sa.literal(1, BigInt).op("<<", return_type=BigInt)(sa.cast(position, sa.Integer))
+
+    def bit_or(self, bits: sa.ColumnElement) -> sa.ColumnElement:
+        """Aggregate: the bitwise OR of a group's bigints."""
+        return sa.func.bit_or(bits, type_=BigInt)
+
 
 class DuckDB(Dialect):
     name = "duckdb"
@@ -175,6 +183,12 @@ class ClickHouse(Dialect):
         start = {"month": sa.func.toStartOfMonth, "year": sa.func.toStartOfYear}[unit]
         day = start(sa.func.fromUnixTimestamp64Micro(local_us, "UTC"))
         return sa.func.toUnixTimestamp64Micro(sa.func.toDateTime64(day, 6, "UTC"), type_=BigInt)
+
+    def bit(self, position):
+        return sa.func.bitShiftLeft(sa.func.toInt64(1), position, type_=BigInt)
+
+    def bit_or(self, bits):
+        return sa.func.groupBitOr(bits, type_=BigInt)
 
     def first_values(self, value, order, n):
         pairs = sa.func.arraySort(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from katsuo.analytics.reports import retention
 from tests.analytics.model import at
 from tests.reports import traffic
 from tests.reports.conftest import SELECTIONS
@@ -63,3 +64,15 @@ def test_cohorts_only_from_the_range(data):
     assert (
         data.run("retention", start=at("2025-01-01 00:00:00"), end=at("2025-01-31 00:00:00")) == []
     )
+
+
+@pytest.mark.parametrize("selection", ["none", "path"])
+def test_ranges_longer_than_the_day_patterns(data, selection):
+    """Past MASK_DAYS local days the counts come from a join instead of per-session day
+    patterns: the same answer, the path filter choosing each session's cohort day."""
+    start, end = at("2026-02-01 00:00:00"), at("2026-04-30 23:59:59.999")
+    assert (end - start).days > retention.MASK_DAYS
+    filters, model_selection = data.selections[selection]
+    body = data.run("retention", start=start, end=end, filters=filters, timezone="Europe/Berlin")
+    assert body
+    assert body == approx(data.expect.retention(start, end, "Europe/Berlin", model_selection))

@@ -2,14 +2,18 @@
 how many come back 1, 2, … 31 days later (queries.md §15.5).
 
 A session's cohort is the first day, in the request's zone, on which it has an event passing
-the filters; its activity is every day with any event of the range. Both come from one table of
+the filters; its activity is every day with any event of the range. Both come from rows of
 (session, local day, passes the filters), read from the visit slices' journey rows when the
 filters allow, else from one scan of the range's events. Days are counted in SQL as whole local
 days since the epoch (the zone's offsets as a CASE, `sql.local_us`), so a cohort that starts
-before a DST change still counts calendar days.
+before a DST change still counts calendar days. Over a month or two (MASK_DAYS) each session's
+days become the bits of one number and the counting is done here from the few distinct
+patterns; longer ranges count in SQL.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import sqlalchemy as sa
 
@@ -24,6 +28,10 @@ from katsuo.analytics.slices import DIM_JOURNEY
 from katsuo.store import schema
 
 MAX_DAY = 31
+# Ranges of up to this many local days keep each session's active days as the bits of one bigint
+# (bit 0 = the range's first day): one aggregation per session, then one per distinct pattern
+# (a few hundred), expanded here. Longer ranges join each session's days to its cohort in SQL.
+MASK_DAYS = 62
 e = schema.website_event
 slice_t = schema.visit_slice
 
@@ -35,6 +43,65 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     active = _active_from_slices(reader, query) if sliced else None
     if active is None:
         active = _active_from_events(reader, query)
+    first_day = query.offsets.local(query.start_us) // T.US_PER_DAY
+    last_day = query.offsets.local(query.end_us) // T.US_PER_DAY
+    if last_day - first_day < MASK_DAYS:
+        sizes, returning = _counted_by_patterns(reader, query, active, first_day)
+    else:
+        sizes, returning = _counted_by_join(reader, query, active)
+    return [
+        {
+            "date": output.bucket_instant(cohort * T.US_PER_DAY, query.timezone),
+            "day": day,
+            "visitors": sizes[cohort],
+            "returnVisitors": n,
+            "percentage": output.number(n * 100 / sizes[cohort]),
+        }
+        for (cohort, day), n in sorted(returning.items())
+    ]
+
+
+def _counted_by_patterns(
+    reader: Reader, query: Query, active: sa.Subquery, first_day: int
+) -> tuple[Counter, Counter]:
+    """Cohort sizes and (cohort, day) returns from the sessions' day patterns: `days` has a bit
+    per active day, `hits` per day with an event passing the filters (the cohort is the first)."""
+    a = active.c
+    dialect = reader.dialect
+    bit = dialect.bit(a.day - first_day)
+    sessions = (
+        sa.select(
+            dialect.bit_or(bit).label("days"),
+            dialect.bit_or(sa.case((a.hit == 1, bit), else_=0)).label("hits"),
+        )
+        .group_by(a.session_id)
+        .subquery("sessions")
+    )
+    s = sessions.c
+    patterns = sa.select(s.days, s.hits, sa.func.count().label("n")).group_by(s.days, s.hits)
+    sizes, returning = Counter(), Counter()
+    for row in reader.rows(patterns, query):
+        days, hits, n = int(row["days"]), int(row["hits"]), int(row["n"])
+        if not hits:
+            continue
+        start = (hits & -hits).bit_length() - 1
+        cohort = first_day + start
+        sizes[cohort] += n
+        later = days >> start
+        for day in range(min(MAX_DAY, later.bit_length() - 1) + 1):
+            if later >> day & 1:
+                returning[cohort, day] += n
+    return sizes, returning
+
+
+def _counted_by_join(reader: Reader, query: Query, rows: sa.Subquery) -> tuple[Counter, Counter]:
+    """The same counts for any range: each session's cohort joined back to its days."""
+    d = rows.c
+    active = (
+        sa.select(d.session_id, d.day, sa.func.max(d.hit).label("hit"))
+        .group_by(d.session_id, d.day)
+        .cte("active")
+    )
     a = active.c
     first_day = sa.func.min(a.day).filter(a.hit == 1)
     cohorts = (
@@ -54,31 +121,26 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
         .group_by(c.cohort, day)
         .subquery("returns")
     )
-    sizes = (
+    per_cohort = (
         sa.select(c.cohort, sa.func.count().label("visitors")).group_by(c.cohort).subquery("sizes")
     )
-    stmt = (
-        sa.select(returns.c.cohort, returns.c.day, sizes.c.visitors, returns.c.returning)
-        .select_from(returns.join(sizes, sizes.c.cohort == returns.c.cohort))
-        .order_by(returns.c.cohort, returns.c.day)
+    r = returns.c
+    stmt = sa.select(r.cohort, r.day, per_cohort.c.visitors, r.returning).select_from(
+        returns.join(per_cohort, per_cohort.c.cohort == r.cohort)
     )
-    return [
-        {
-            "date": output.bucket_instant(int(row["cohort"]) * T.US_PER_DAY, query.timezone),
-            "day": int(row["day"]),
-            "visitors": int(row["visitors"]),
-            "returnVisitors": int(row["returning"]),
-            "percentage": output.number(int(row["returning"]) * 100 / int(row["visitors"])),
-        }
-        for row in reader.rows(stmt, query)
-    ]
+    sizes, returning = Counter(), Counter()
+    for row in reader.rows(stmt, query):
+        cohort = int(row["cohort"])
+        sizes[cohort] = int(row["visitors"])
+        returning[cohort, int(row["day"])] = int(row["returning"])
+    return sizes, returning
 
 
 def _local_day(reader: Reader, query: Query, us: sa.ColumnElement) -> sa.ColumnElement:
     return reader.dialect.div(Q.local_us(us, query.offsets), T.US_PER_DAY)
 
 
-def _active_from_events(reader: Reader, query: Query) -> sa.CTE:
+def _active_from_events(reader: Reader, query: Query) -> sa.Subquery:
     """(session, day, hit) from one scan of the range's events, the filters evaluated as a flag
     instead of selecting rows. The joins the filters need (session attributes, the cohort's
     sessions) are Umami's inner joins: a session they drop could never have a cohort day."""
@@ -92,18 +154,17 @@ def _active_from_events(reader: Reader, query: Query) -> sa.CTE:
     )
     hit = sa.case((sa.and_(*passes), 1), else_=0) if passes else sa.literal(1, sa.Integer)
     return (
-        sa.select(e.c.session_id, local_day.label("day"), sa.func.max(hit).label("hit"))
+        sa.select(e.c.session_id, local_day.label("day"), hit.label("hit"))
         .select_from(events.from_())
         .where(
             e.c.website_id == query.website_id,
             e.c.created_at.between(Q.at(query.start_us), Q.at(query.end_us)),
         )
-        .group_by(e.c.session_id, local_day)
-        .cte("active")
+        .subquery("active")
     )
 
 
-def _active_from_slices(reader: Reader, query: Query) -> sa.CTE | None:
+def _active_from_slices(reader: Reader, query: Query) -> sa.Subquery | None:
     """(session, day, hit) from the journey rows (`visits.py`): a visit within two local days is
     active on its first and last event's days; longer ones are read from their events. The
     filters are on the session, so sessions failing them are simply left out (hit is 1)."""
@@ -122,8 +183,6 @@ def _active_from_slices(reader: Reader, query: Query) -> sa.CTE | None:
         events = Q.Events(query, reader.dialect, types=None)
         parts.append(events.select(e.c.session_id, day).where(*split.raw))
     days = sa.union_all(*parts).subquery("days")
-    return (
-        sa.select(days.c.session_id, days.c.day, sa.literal(1, sa.Integer).label("hit"))
-        .group_by(days.c.session_id, days.c.day)
-        .cte("active")
-    )
+    return sa.select(
+        days.c.session_id, days.c.day, sa.literal(1, sa.Integer).label("hit")
+    ).subquery("active")

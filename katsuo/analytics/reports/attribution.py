@@ -5,7 +5,8 @@ session (queries.md §15.7).
 Converting sessions did the conversion step (a page view of a path, or a custom event) in the
 range under the filters. The touch is, for first-click, the session's earliest event of the
 range; for last-click, its latest event before its last conversion (sessions without one drop
-out). Every event at the touch instant counts, as in Umami. One statement computes all lists.
+out). Every event at the touch instant counts, as in Umami. One statement computes all lists
+and the totals.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ PAID_ADS = (
 )
 UTM_LISTS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 LISTS = ("referrer", "paidAds", *UTM_LISTS)
+TOTAL = "total"
 # What the lists read of a touch event.
 TOUCH_COLUMNS = (
     "session_id",
@@ -94,7 +96,23 @@ def _touches(reader: Reader, query: Query, conversions: sa.CTE, model: str) -> s
     )
 
 
-def _lists(reader: Reader, touches: sa.CTE) -> sa.Select:
+def _totals(conversions: sa.CTE) -> list[sa.Select]:
+    """The conversions' totals as rows of a "total" list (a visit belongs to one session, so
+    the sessions' distinct visits add up)."""
+    c = conversions.c
+    return [
+        sa.select(sa.literal(TOTAL, sa.String), sa.literal(name, sa.String), value).select_from(
+            conversions
+        )
+        for name, value in (
+            ("pageviews", sa.func.sum(c.hits)),
+            ("visitors", sa.func.count()),
+            ("visits", sa.func.sum(c.visits)),
+        )
+    ]
+
+
+def _lists(reader: Reader, touches: sa.CTE, conversions: sa.CTE) -> sa.Select:
     t = touches.c
     visitors = sa.func.count(sa.distinct(t.session_id)).label("value")
 
@@ -118,6 +136,7 @@ def _lists(reader: Reader, touches: sa.CTE) -> sa.Select:
         ),
         grouped("paidAds", paid_ad, paid_ad != ""),
         *(grouped(name, t[name], t[name] != "") for name in UTM_LISTS),
+        *_totals(conversions),
     ]
     return sa.union_all(*parts)
 
@@ -129,33 +148,31 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
     if params.get("currency") not in (None, ""):
         revenue.parse_currency(params)  # accepted (the UI sends it) but unused, as in Umami
     result: dict = {name: [] for name in LISTS}
-    result["total"] = {"pageviews": 0, "visitors": 0, "visits": 0}
+    result[TOTAL] = {"pageviews": 0, "visitors": 0, "visits": 0}
     if query.empty:
         return result
     query = with_event_type(query, event_type_filter(step_type))
     events = Q.Events(query, reader.dialect, types=None)
     converting = events.where() + [column(step_type) == step]
     conversions = (
-        sa.select(e.c.session_id, sa.func.max(events.us()).label("last_us"))
+        sa.select(
+            e.c.session_id,
+            sa.func.max(events.us()).label("last_us"),
+            sa.func.count().label("hits"),
+            sa.func.count(sa.distinct(e.c.visit_id)).label("visits"),
+        )
         .select_from(events.from_())
         .where(*converting)
         .group_by(e.c.session_id)
         .cte("conversions")
     )
-    for row in reader.rows(_lists(reader, _touches(reader, query, conversions, model)), query):
-        result[row["list"]].append({"name": row["name"], "value": int(row["value"])})
+    touches = _touches(reader, query, conversions, model)
+    for row in reader.rows(_lists(reader, touches, conversions), query):
+        if row["list"] == TOTAL:
+            result[TOTAL][row["name"]] = int(row["value"] or 0)
+        else:
+            result[row["list"]].append({"name": row["name"], "value": int(row["value"])})
     for name in LISTS:
         result[name].sort(key=lambda item: (-item["value"], item["name"]))
         del result[name][TOP:]
-    total = reader.one(
-        sa.select(
-            sa.func.count().label("pageviews"),
-            sa.func.count(sa.distinct(e.c.session_id)).label("visitors"),
-            sa.func.count(sa.distinct(e.c.visit_id)).label("visits"),
-        )
-        .select_from(events.from_())
-        .where(*converting),
-        query,
-    )
-    result["total"] = {k: int(total.get(k) or 0) for k in ("pageviews", "visitors", "visits")}
     return result

@@ -43,8 +43,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     active = _active_from_slices(reader, query) if sliced else None
     if active is None:
         active = _active_from_events(reader, query)
-    first_day = query.offsets.local(query.start_us) // T.US_PER_DAY
-    last_day = query.offsets.local(query.end_us) // T.US_PER_DAY
+    first_day, last_day = _local_days(query)
     if last_day - first_day < MASK_DAYS:
         sizes, returning = _counted_by_patterns(reader, query, active, first_day)
     else:
@@ -59,6 +58,17 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
         }
         for (cohort, day), n in sorted(returning.items())
     ]
+
+
+def _local_days(query: Query) -> tuple[int, int]:
+    """The first and last local day the range touches. Local time only jumps at an offset
+    change, so the extremes are at the range's ends or next to a change (a fall-back at
+    midnight repeats the previous day's last hour)."""
+    o = query.offsets
+    changes = [us for us in o.starts if query.start_us < us <= query.end_us]
+    first = min(o.local(us) for us in (query.start_us, *changes))
+    last = max(o.local(us) for us in (query.end_us, *(us - 1 for us in changes)))
+    return first // T.US_PER_DAY, last // T.US_PER_DAY
 
 
 def _counted_by_patterns(

@@ -507,8 +507,8 @@ class Plan:
         return _summed([clean, dirty], keys, ["pageviews", "visits", "bounces", "totaltime"])
 
     def expanded(self, keys: Sequence[Key]) -> sa.Select:
-        """Per key: pageviews, visitors, visits, bounces and total time — the visit totals and
-        the distinct sessions in one statement. Combined by UNION ALL and GROUP BY rather than a
+        """Per key (one row with no key): pageviews, visitors, visits, bounces and total time —
+        the visit totals and the distinct sessions in one statement. Combined by UNION ALL and GROUP BY rather than a
         join, since key values may be NULL and GROUP BY takes NULLs as equal."""
         names = [k for k, _ in keys]
         totals = self.visit_totals(keys).subquery("totals")

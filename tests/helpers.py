@@ -87,3 +87,15 @@ def report_body(website: str, report_type: str, start, end, filters=None, **para
         "filters": filters or {},
         "parameters": {"startDate": iso(start), "endDate": iso(end), **parameters},
     }
+
+
+def post_report(client, token: str, website: str, report_type: str, start, end, filters=None,
+                **parameters) -> Any:
+    """POST /api/reports/<type> for the range as `token`'s user; the answer must be a 200."""
+    response = client.post(
+        f"/api/reports/{report_type}",
+        json=report_body(website, report_type, start, end, filters, **parameters),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()

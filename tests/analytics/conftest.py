@@ -16,7 +16,7 @@ from katsuo.store import schema
 from tests.analytics import traffic
 from tests.analytics.model import Hit, Model, ms
 from tests.conftest import WITH_CLICKHOUSE, empty_database
-from tests.helpers import admin_with_website, report_body
+from tests.helpers import admin_with_website, post_report
 
 
 def send(client, website_id: str, hit: Hit):
@@ -76,15 +76,16 @@ class Dataset:
 
     def report(self, report_type: str, start, end, filters=None, website=None, **parameters):
         """POST /api/reports/<type> for the range, with the report's own parameters."""
-        response = self.client.post(
-            f"/api/reports/{report_type}",
-            json=report_body(
-                website or self.website, report_type, start, end, filters, **parameters
-            ),
-            headers={"Authorization": f"Bearer {self.token}"},
+        return post_report(
+            self.client,
+            self.token,
+            website or self.website,
+            report_type,
+            start,
+            end,
+            filters,
+            **parameters,
         )
-        assert response.status_code == 200, response.text
-        return response.json()
 
     def stats_path(self, endpoint: str, website: str | None = None) -> str:
         return f"/api/websites/{website or self.website}/{endpoint}"

@@ -12,7 +12,7 @@ from katsuo.analytics import slices
 from katsuo.config import Settings
 from katsuo.services import Services
 from tests.conftest import make_env
-from tests.helpers import admin_with_website, report_body
+from tests.helpers import admin_with_website, post_report
 
 pytestmark = pytest.mark.slices
 
@@ -50,16 +50,9 @@ def long_visit(engine, request, tmp_path_factory):
         assert len(visits) == 1, "the cache token keeps the visit"
         slices.rebuild(services.db)
 
-        def report(report_type: str, **parameters):
-            response = client.post(
-                f"/api/reports/{report_type}",
-                json=report_body(website, report_type, START, END, **parameters),
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            assert response.status_code == 200, response.text
-            return response.json()
-
-        yield report
+        yield lambda report_type, **parameters: post_report(
+            client, token, website, report_type, START, END, **parameters
+        )
     services.close()
 
 

@@ -20,7 +20,10 @@ from katsuo.store import migrations, schema
 
 REQUIRE_SERVICES = os.environ.get("KATSUO_REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN_URL = os.environ.get("KATSUO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("KATSUO_TEST_REDIS", "redis://127.0.0.1:6379/15")
+# pytest-xdist runs the suite in worker processes (gw0, gw1, ...): each flushes and uses a Redis
+# database of its own, counting down from 15.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
+REDIS_URL = os.environ.get("KATSUO_TEST_REDIS", f"redis://127.0.0.1:6379/{15 - _WORKER}")
 APP_SECRET = "test-secret"
 ENGINES = ["duckdb", "postgresql"]
 # The analytics and reports suites also run with the events in ClickHouse (embedded chdb, with
@@ -140,22 +143,35 @@ def engine(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(engine, request, tmp_path_factory) -> Settings:
-    return Settings.from_env(make_env(engine, request, tmp_path_factory))
+def started_services(request, tmp_path_factory):
+    """started_services(engine) -> the session's running Services on that engine, started on
+    first use and closed at the end of the session."""
+    started: dict[str, Services] = {}
+
+    def get(engine: str) -> Services:
+        if engine not in started:
+            started[engine] = Services.start(Settings.from_env(make_env(engine, request, tmp_path_factory)))
+        return started[engine]
+
+    yield get
+    for svc in started.values():
+        svc.close()
 
 
-@pytest.fixture(scope="session")
-def services(settings):
-    svc = Services.start(settings)
-    yield svc
-    svc.close()
+@pytest.fixture(scope="module")
+def services(engine, started_services) -> Services:
+    # Looked up per module: the analytics and reports packages override `engine` (adding
+    # ClickHouse), and a session-scoped fixture cached under one package's `engine` would be
+    # handed to another's tests whatever their engine, depending on the order the tests run in
+    # (as under pytest-xdist).
+    return started_services(engine)
 
 
 def empty_database(svc: Services) -> None:
     """Delete every row, then seed the default account again, as on a first start."""
     with svc.db.begin() as conn:
         for table in reversed(schema.metadata.sorted_tables):
-            if table is not schema.schema_version:
+            if table not in (schema.schema_version, schema.collect_journal):
                 conn.execute(table.delete())
         migrations.seed_default_admin(conn)
     if svc.db.separate_events:

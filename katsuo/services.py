@@ -56,7 +56,8 @@ class Services:
             writer = Writer(db, max_batch_rows=CLICKHOUSE_BATCH_ROWS)
         else:
             slices = Maintainer(db, settings.slice_settle_seconds)
-            writer = Writer(db, hooks=[slices.write_hook])
+            journal = settings.data_dir / "journal" if db.engines.COLLECT_JOURNAL else None
+            writer = Writer(db, hooks=[slices.write_hook], journal_dir=journal)
         slices.start()
         geo = GeoLocator(settings.geolite_db_path or None, use_headers=not settings.skip_location_headers)
         return cls(

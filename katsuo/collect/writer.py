@@ -16,6 +16,16 @@ batch is retried with ON CONFLICT and the ids are loaded again: a conflict costs
 If a batch still fails, each hit of it is retried in its own transaction, so one bad hit fails
 alone.
 
+With a journal (embedded DuckDB, where one process owns the store): a DuckDB INSERT costs
+milliseconds whatever its size, so a transaction per group of requests caps throughput. There the
+writer thread only appends each group to the journal (journal.py) and fsyncs it, then releases the
+requests: an acknowledged hit is on disk. A second thread, the applier, inserts what the journal
+holds into DuckDB in large transactions (every APPLY_SECONDS or APPLY_ROWS), each storing the
+journal position it reached, and at start the hits after that position are applied again before
+anything else. Reads must see every acknowledged hit, so each checkout of a store connection by
+another thread first waits until the applier has caught up (`sync()`): a read after a write pays
+for one apply, a read while nothing is pending pays nothing.
+
 Hooks: `writer.hooks.append(fn)` with `fn(conn: sqlalchemy.Connection, batch: rows.Batch)`; they
 run after the batch's inserts, before the commit, and an exception fails the batch.
 """
@@ -26,13 +36,16 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from katsuo.collect import runtime
+from katsuo.collect.journal import Journal, Position
 from katsuo.collect.rows import (
     Batch,
     EventDataRow,
@@ -56,8 +69,15 @@ CLICKHOUSE_BATCH_ROWS = 50_000
 # stops being complete and new sessions go through ON CONFLICT again. forget_sessions() has it
 # reloaded when sessions are deleted (website reset/delete).
 KNOWN_SESSIONS = 200_000
+# With a journal: how long acknowledged hits may wait for the applier, and how many rows make it
+# apply at once. Reads never wait for the timer (see sync()).
+APPLY_SECONDS = 0.5
+APPLY_ROWS = 20_000
+# How long a read waits for the applier before it goes on with what is stored.
+SYNC_TIMEOUT = 60.0
 
 _STOP = object()
+_SYNC = object()
 
 
 class WriterClosed(RuntimeError):
@@ -74,26 +94,43 @@ class _Pending:
 
 
 class Writer:
-    def __init__(self, db: Database, hooks: list[Hook] | None = None, max_batch_rows: int = MAX_BATCH_ROWS):
+    def __init__(self, db: Database, hooks: list[Hook] | None = None,
+                 max_batch_rows: int = MAX_BATCH_ROWS, journal_dir: Path | None = None):
         self.db = db
         self.hooks: list[Hook] = list(hooks or [])
         self.max_batch_rows = max_batch_rows
         runtime.tune()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="katsuo-writer", daemon=True)
-        self._thread.start()
         self.batches = 0  # committed transactions, for the benchmark's report
         self.rows = 0
+        self._conn: sa.Connection | None = None
         self._known_sessions: dict[str, None] = {}
-        # Whether _known_sessions holds every stored session id; (re)loaded in the writer thread.
+        # Whether _known_sessions holds every stored session id; (re)loaded by the committing thread.
         self._all_sessions_known = False
         self._reload_sessions = True
+        self._journal = Journal(journal_dir) if journal_dir is not None else None
+        if self._journal is None:
+            self._threads = [threading.Thread(target=self._run, name="katsuo-writer", daemon=True)]
+        else:
+            self._applies: queue.SimpleQueue = queue.SimpleQueue()
+            self._journaled = self._applied = 0  # records appended / applied since start
+            self._caught_up = threading.Condition()
+            self._recover()
+            self._journal.open()
+            self._threads = [
+                threading.Thread(target=self._run_journal, name="katsuo-writer", daemon=True),
+                threading.Thread(target=self._run_applier, name="katsuo-applier", daemon=True),
+            ]
+            sa.event.listen(db.events.engine.pool, "checkout", self._before_checkout)
+        for thread in self._threads:
+            thread.start()
 
     # --- callers -------------------------------------------------------------------------
 
     async def write(self, batch: Batch) -> None:
-        """Return once the rows are committed; raise what the database raised otherwise."""
+        """Return once the rows are durable (committed, or in the journal); raise what the
+        store raised otherwise."""
         if self._closed:
             raise WriterClosed("the server is shutting down")
         loop = asyncio.get_running_loop()
@@ -108,6 +145,31 @@ class Writer:
         future: Future = Future()
         self._queue.put(_Pending(batch, future, None))
         future.result(timeout)
+
+    @property
+    def journaled(self) -> bool:
+        """Whether hits are acknowledged once in the journal (else once committed)."""
+        return self._journal is not None
+
+    def _before_checkout(self, *_) -> None:
+        self.sync()
+
+    def sync(self) -> None:
+        """Return once every hit acknowledged so far is in the store (with a journal; without
+        one an acknowledged hit is committed already). Runs at each connection checkout."""
+        if self._journal is None or threading.current_thread() is self._threads[1]:
+            return
+        target = self._journaled
+        if self._applied >= target:
+            return
+        deadline = time.monotonic() + SYNC_TIMEOUT
+        with self._caught_up:
+            self._applies.put(_SYNC)
+            while self._applied < target and self._threads[1].is_alive():
+                if not self._caught_up.wait(deadline - time.monotonic()):
+                    log.error("collect: reading without the last %d journal records: the applier "
+                              "did not catch up in %.0f s", target - self._applied, SYNC_TIMEOUT)
+                    return
 
     def forget_sessions(self) -> None:
         """Call after deleting session rows, so returning visitors get theirs written again."""
@@ -128,85 +190,187 @@ class Writer:
         self.forget_sessions()
 
     def close(self, timeout: float = 30.0) -> None:
-        """Stop accepting rows, commit everything already queued, then stop the thread."""
+        """Stop accepting rows, commit everything already queued, then stop the threads."""
         if self._closed:
             return
         self._closed = True
         self._queue.put(_STOP)
-        self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
+        if self._journal is not None:
+            self._journal.close()
+            sa.event.remove(self.db.events.engine.pool, "checkout", self._before_checkout)
+        if self._conn is not None:
+            self._conn.close()
 
     # --- the writer thread ---------------------------------------------------------------
 
+    def _take(self) -> tuple[list[_Pending], bool]:
+        """Block for the next hit, then take whatever else is queued (up to max_batch_rows);
+        also tells whether close() asked to stop."""
+        item = self._queue.get()
+        if item is _STOP:
+            return [], True
+        pending, rows = [item], len(item.batch)
+        while rows < self.max_batch_rows:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                return pending, True
+            pending.append(item)
+            rows += len(item.batch)
+        return pending, False
+
     def _run(self) -> None:
-        conn: sa.Connection | None = None
+        """Without a journal: commit each group of hits, then release its requests."""
         stopping = False
         while not stopping:
-            item = self._queue.get()
-            if item is _STOP:
-                break
-            pending = [item]
-            rows = len(item.batch)
-            while rows < self.max_batch_rows:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stopping = True
-                    break
-                pending.append(item)
-                rows += len(item.batch)
-            conn = self._commit_all(conn, pending)
-        if conn is not None:
-            conn.close()
+            pending, stopping = self._take()
+            if pending:
+                outcomes = self._commit_all([item.batch for item in pending])
+                _settle(list(zip(pending, outcomes)))
 
-    def _connection(self, conn: sa.Connection | None) -> sa.Connection:
+    def _run_journal(self) -> None:
+        """With a journal: append each group of hits to it, hand it to the applier, then release
+        its requests."""
+        stopping = False
+        while not stopping:
+            pending, stopping = self._take()
+            if not pending:
+                continue
+            batches = [item.batch for item in pending]
+            try:
+                position = self._journal.append(batches)
+            except Exception as error:  # noqa: BLE001 - e.g. a full disk: nothing acknowledged
+                log.error("collect: could not write %d hits to the journal: %s", len(pending), error)
+                _settle([(item, error) for item in pending])
+                continue
+            self._applies.put((batches, position))
+            self._journaled += 1
+            _settle([(item, None) for item in pending])
+        self._applies.put(_STOP)
+
+    def _run_applier(self) -> None:
+        """Insert the journal's records into the store in large transactions."""
+        batches: list[Batch] = []
+        rows, records, position, due = 0, 0, None, None
+        while True:
+            timeout = None if due is None else max(0.0, due - time.monotonic())
+            try:
+                item = self._applies.get(timeout=timeout)
+            except queue.Empty:
+                item = None
+            if isinstance(item, tuple):
+                batches.extend(item[0])
+                rows += sum(map(len, item[0]))
+                records, position = records + 1, item[1]
+                due = due or time.monotonic() + APPLY_SECONDS
+                if rows < APPLY_ROWS:
+                    continue
+            if batches:
+                try:
+                    self._apply(batches, position)
+                except Exception:  # noqa: BLE001 - stays in the journal, applied at the next start
+                    log.exception("collect: applying %d journal records failed", records)
+                with self._caught_up:
+                    self._applied += records
+                    self._caught_up.notify_all()
+                batches, rows, records, due = [], 0, 0, None
+            elif item is _SYNC:
+                with self._caught_up:
+                    self._caught_up.notify_all()
+            if item is _STOP:
+                return
+
+    def _apply(self, batches: list[Batch], position: Position) -> None:
+        outcomes = self._commit_all(batches, position)
+        # Hits that failed even alone (the others are in, and so is the position): tried twice
+        # more in case the cause passes, then given up with an error in the log.
+        for attempt in (1, 2):
+            failed = [batch for batch, error in zip(batches, outcomes) if error is not None]
+            if not failed:
+                break
+            time.sleep(0.1 * attempt)
+            batches, outcomes = failed, [self._commit_one(batch) for batch in failed]
+        else:
+            errors = [error for error in outcomes if error is not None]
+            if errors:
+                log.error("collect: %d acknowledged hits could not be stored and are dropped, e.g.: %s",
+                          len(errors), errors[0])
+        self._journal.discard_before(position.segment)
+
+    def _recover(self) -> None:
+        """At start, before any request: apply the journal's records after the stored position."""
+        with self._connection().begin():
+            stored = self._conn.execute(sa.select(schema.collect_journal)).first()
+        applied = Position(stored.segment, stored.offset) if stored else None
+        batches: list[Batch] = []
+        rows = records = 0
+        position = None
+        for record, position in self._journal.replay(applied):
+            batches.extend(record)
+            rows += sum(map(len, record))
+            records += 1
+            if rows >= APPLY_ROWS:
+                self._apply(batches, position)
+                batches, rows = [], 0
+        if batches:
+            self._apply(batches, position)
+        if records:
+            log.warning("collect: applied %d journal records left by an unclean stop", records)
+
+    def _connection(self) -> sa.Connection:
+        conn = self._conn
         if conn is None or conn.closed or conn.invalidated:
-            conn = self.db.events.engine.connect()
+            conn = self._conn = self.db.events.engine.connect()
         return conn
 
-    def _commit_all(self, conn: sa.Connection | None, pending: list[_Pending]) -> sa.Connection | None:
+    def _commit_all(self, batches: list[Batch], position: Position | None = None) -> list[BaseException | None]:
+        """Commit the hits' rows (and the journal position) in one transaction; on failure, each
+        hit alone. Returns each hit's outcome."""
         batch = Batch()
-        for item in pending:
-            batch.extend(item.batch)
+        for item in batches:
+            batch.extend(item)
         try:
-            conn = self._connection(conn)
+            conn = self._connection()
             if self._reload_sessions:
                 self._load_known_sessions(conn)
             try:
-                self._commit(conn, batch, careful=False)
+                self._commit(conn, batch, position, careful=False)
             except Exception:  # noqa: BLE001 - perhaps a session stored behind the writer's back
                 if not self._all_sessions_known:
                     raise
-                conn = self._connection(self._reset(conn))
-                self._commit(conn, batch, careful=True)
+                self._reset()
+                self._commit(self._connection(), batch, position, careful=True)
                 # It was a stored session after all: learn the stored ids again.
                 log.warning("collect: a session row was already stored; reloading the known ids")
                 self._reload_sessions = True
-        except Exception as error:  # noqa: BLE001 - any failure: isolate, then report per caller
-            conn = self._reset(conn)
-            if len(pending) == 1:
+        except Exception as error:  # noqa: BLE001 - any failure: isolate, then report per hit
+            self._reset()
+            if len(batches) == 1:
                 log.error("collect: could not store a hit: %s", error)
-                _settle([(pending[0], error)])
-                return conn
-            log.warning("collect: batch of %d hits failed (%s); retrying one by one", len(pending), error)
-            outcomes = []
-            for item in pending:
-                try:
-                    conn = self._connection(conn)
-                    self._commit(conn, item.batch, careful=True)
-                    outcomes.append((item, None))
-                except Exception as single_error:  # noqa: BLE001
-                    log.error("collect: could not store a hit: %s", single_error)
-                    conn = self._reset(conn)
-                    outcomes.append((item, single_error))
-            _settle(outcomes)
-            return conn
-        _settle([(item, None) for item in pending])
-        return conn
+                return [error]
+            log.warning("collect: batch of %d hits failed (%s); retrying one by one", len(batches), error)
+            outcomes = [self._commit_one(item) for item in batches]
+            if position is not None:
+                with self._connection().begin():
+                    self._save_position(self._conn, position)
+            return outcomes
+        return [None] * len(batches)
 
-    @staticmethod
-    def _reset(conn: sa.Connection | None) -> None:
+    def _commit_one(self, batch: Batch) -> BaseException | None:
+        try:
+            self._commit(self._connection(), batch, None, careful=True)
+            return None
+        except Exception as error:  # noqa: BLE001
+            log.error("collect: could not store a hit: %s", error)
+            self._reset()
+            return error
+
+    def _reset(self) -> None:
+        conn, self._conn = self._conn, None
         if conn is not None:
             try:
                 conn.invalidate()
@@ -228,9 +392,9 @@ class Writer:
         self._known_sessions = dict.fromkeys(map(str, ids))
         self._all_sessions_known = True
 
-    def _commit(self, conn: sa.Connection, batch: Batch, *, careful: bool) -> None:
-        """One transaction for the batch; `careful`: session rows through ON CONFLICT whatever
-        the writer believes is stored."""
+    def _commit(self, conn: sa.Connection, batch: Batch, position: Position | None, *, careful: bool) -> None:
+        """One transaction for the batch (and the journal position it reaches); `careful`:
+        session rows through ON CONFLICT whatever the writer believes is stored."""
         insert = self.db.events.engines.insert_rows
         known = self._known_sessions
         sessions = [row for row in _first_per_key(batch.sessions) if row.session_id not in known]
@@ -248,12 +412,19 @@ class Writer:
                 _upsert_session_data(conn, batch.session_data, self.db.events)
             for hook in self.hooks:
                 hook(conn, batch)
+            if position is not None:
+                self._save_position(conn, position)
         self.batches += 1
         self.rows += len(batch)
         if len(known) + len(sessions) > KNOWN_SESSIONS:
             known = self._known_sessions = {}
             self._all_sessions_known = False
         known.update(dict.fromkeys(row.session_id for row in sessions))
+
+    @staticmethod
+    def _save_position(conn: sa.Connection, position: Position) -> None:
+        conn.execute(schema.collect_journal.delete())
+        conn.execute(schema.collect_journal.insert().values(segment=position.segment, offset=position.offset))
 
 
 def _first_per_key(sessions: list[SessionRow]) -> list[SessionRow]:

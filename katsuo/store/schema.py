@@ -364,6 +364,15 @@ schema_version = sa.Table(
     sa.Column("applied_at", Timestamp, server_default=sa.func.current_timestamp()),
 )
 
+# The collect journal's position that the store holds (collect/journal.py): one row, written in
+# the same transaction as the rows applied from the journal. Used with embedded DuckDB only.
+collect_journal = sa.Table(
+    "katsuo_collect_journal",
+    metadata,
+    sa.Column("segment", sa.BigInteger, nullable=False),
+    sa.Column("offset", sa.BigInteger, nullable=False),
+)
+
 # Append-only analytics tables: on DuckDB they carry no primary key or index (ART indexes cost
 # memory and insert speed, and nothing looks these rows up one by one).
 EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue", "katsuo_visit_slice",

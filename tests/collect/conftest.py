@@ -4,10 +4,13 @@ way to read back what was stored."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
+from katsuo.collect.rows import EventRow
 from katsuo.config import Settings
 from katsuo.store import schema
 
@@ -63,3 +66,10 @@ def client_with(services):
 def send(client, payload: dict, *, type: str = "event", headers: dict | None = None, path="/api/send"):
     return client.post(path, json={"type": type, "payload": payload},
                        headers={"User-Agent": UA, **(headers or {})})
+
+
+def event_row(website_id: str, path: str) -> EventRow:
+    """A page view of a new visitor, as the collector would make it."""
+    return EventRow(str(uuid.uuid4()), website_id, str(uuid.uuid4()), str(uuid.uuid4()), datetime.now(UTC), path,
+                    "", None, None, None, None, None, None, None, None, None, None, None, None, None, None, None,
+                    1, None, None, "example.com", None, None, None, None, None)

@@ -23,6 +23,8 @@ NAME = "clickhouse"
 # Several Katsuo writers may share one ClickHouse server: the writer never assumes it knows every
 # stored session.
 ONE_WRITER_PROCESS = False
+# ClickHouse takes large inserts already (CLICKHOUSE_BATCH_ROWS): no collect journal.
+COLLECT_JOURNAL = False
 
 # The tables that live in ClickHouse when it is configured; everything else stays in the
 # management database. Umami keeps sessions in the event rows; Katsuo keeps its session table,

@@ -13,6 +13,9 @@ from katsuo.store import schema
 NAME = "duckdb"
 # One process owns the database file: the writer can know every stored session id (collect/writer.py).
 ONE_WRITER_PROCESS = True
+# Each INSERT costs milliseconds whatever its size: hits are made durable in the collect journal
+# and applied in large transactions behind it (collect/writer.py).
+COLLECT_JOURNAL = True
 
 
 def create_engine(settings: Settings) -> sa.Engine:

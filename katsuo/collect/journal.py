@@ -42,6 +42,11 @@ class Journal:
         self._segment = 0
         self._size = 0
 
+    @property
+    def segment(self) -> int:
+        """The segment being appended to."""
+        return self._segment
+
     def segments(self) -> list[int]:
         return sorted(int(path.stem) for path in self.directory.glob(f"*{SUFFIX}") if path.stem.isdigit())
 
@@ -67,10 +72,10 @@ class Journal:
                 offset += HEADER.size + length
                 yield pickle.loads(payload), Position(segment, offset)
 
-    def open(self) -> None:
-        """Start appending to a new segment after every existing one (a torn tail of the last
-        one stays behind it, unread)."""
-        self._start_segment((self.segments() or [0])[-1] + 1)
+    def open(self, applied: Position | None) -> None:
+        """Start appending to a new segment after every existing one and after the applied
+        position's (a torn tail of the last one stays behind it, unread)."""
+        self._start_segment(max([applied.segment if applied else 0, *self.segments()]) + 1)
 
     def _start_segment(self, segment: int) -> None:
         self.close()

@@ -116,8 +116,7 @@ class Writer:
             self._applies: queue.SimpleQueue = queue.SimpleQueue()
             self._journaled = self._applied = 0  # records appended / applied since start
             self._caught_up = threading.Condition()
-            self._recover()
-            self._journal.open()
+            self._journal.open(self._recover())
             self._threads = [
                 threading.Thread(target=self._run_journal, name="katsuo-writer", daemon=True),
                 threading.Thread(target=self._run_applier, name="katsuo-applier", daemon=True),
@@ -272,8 +271,12 @@ class Writer:
             if batches:
                 try:
                     self._apply(batches, position)
-                except Exception:  # noqa: BLE001 - stays in the journal, applied at the next start
+                except Exception:  # noqa: BLE001 - e.g. the store is unreachable: keep them
                     log.exception("collect: applying %d journal records failed", records)
+                    if item is _STOP:
+                        return  # they stay in the journal: the next start applies them
+                    time.sleep(0.5)
+                    continue
                 with self._caught_up:
                     self._applied += records
                     self._caught_up.notify_all()
@@ -282,6 +285,8 @@ class Writer:
                 with self._caught_up:
                     self._caught_up.notify_all()
             if item is _STOP:
+                # Everything is applied: no segment is needed any more.
+                self._journal.discard_before(self._journal.segment + 1)
                 return
 
     def _apply(self, batches: list[Batch], position: Position) -> None:
@@ -301,8 +306,9 @@ class Writer:
                           len(errors), errors[0])
         self._journal.discard_before(position.segment)
 
-    def _recover(self) -> None:
-        """At start, before any request: apply the journal's records after the stored position."""
+    def _recover(self) -> Position | None:
+        """At start, before any request: apply the journal's records after the stored position;
+        returns the position applied."""
         with self._connection().begin():
             stored = self._conn.execute(sa.select(schema.collect_journal)).first()
         applied = Position(stored.segment, stored.offset) if stored else None
@@ -320,6 +326,7 @@ class Writer:
             self._apply(batches, position)
         if records:
             log.warning("collect: applied %d journal records left by an unclean stop", records)
+        return position or applied
 
     def _connection(self) -> sa.Connection:
         conn = self._conn

@@ -25,7 +25,7 @@ def _paths(record: list[Batch]) -> list[str]:
 def test_a_record_cut_short_is_not_replayed(tmp_path):
     website = str(uuid.uuid4())
     journal = Journal(tmp_path)
-    journal.open()
+    journal.open(None)
     first = journal.append([Batch(events=[event_row(website, "/a")]), Batch(events=[event_row(website, "/b")])])
     second = journal.append([Batch(events=[event_row(website, "/c")])])
     journal.close()
@@ -45,7 +45,7 @@ def test_a_record_cut_short_is_not_replayed(tmp_path):
 
     # Appending goes on in a new segment, after the torn one.
     journal = Journal(tmp_path)
-    journal.open()
+    journal.open(None)
     assert journal.append([Batch(events=[event_row(website, "/d")])]).segment == first.segment + 1
     journal.close()
 
@@ -67,7 +67,7 @@ def test_hits_left_in_the_journal_are_applied_once_at_the_next_start(request, tm
 
     # What a process killed after acknowledging these hits, before applying them, leaves behind.
     journal = Journal(settings.data_dir / "journal")
-    journal.open()
+    journal.open(None)
     journal.append([Batch(events=[event_row(website, "/1")]), Batch(events=[event_row(website, "/2")])])
     journal.append([Batch(events=[event_row(website, "/3")])])
     journal.close()
@@ -75,6 +75,8 @@ def test_hits_left_in_the_journal_are_applied_once_at_the_next_start(request, tm
     assert _stored_paths(settings, website) == ["/1", "/2", "/3"]
     # The applied position was stored with the rows: the next start does not apply them again.
     assert _stored_paths(settings, website) == ["/1", "/2", "/3"]
+    # A clean stop applies everything and leaves no segment behind.
+    assert Journal(settings.data_dir / "journal").segments() == []
 
 
 def test_a_read_right_after_a_hit_sees_it(client, website, stored, monkeypatch):

@@ -3,7 +3,7 @@ links `/q/<slug>` and pixels `/p/<slug>`.
 
 Plain Starlette routes rather than FastAPI ones: this is the hot path, and dependency injection
 and pydantic would cost more than the whole pipeline. The request is answered once its rows are
-committed (see katsuo/collect/writer.py).
+durable: committed, or in the collect journal of an embedded DuckDB (katsuo/collect/writer.py).
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
 What other parts of Katsuo can rely on:
 
 - `services.collector.send(body, headers)` (async): the whole of `POST /api/send` without HTTP,
-  returning `(status, json_body)` once the hit is committed; `send_many` is `/api/batch`.
+  returning `(status, json_body)` once the hit is durable (committed, or in the collect journal
+  of an embedded DuckDB); `send_many` is `/api/batch`.
   Tests can equally POST to `/api/send` (see tests/collect/conftest.py: `send()`, `stored()`).
-- `services.writer` (collect/writer.py): the one group-committing writer. Derived tables are kept
+- `services.writer` (collect/writer.py): the one writer (group commits, or the journal and its
+  applier). A read through any store connection sees every acknowledged hit. Derived tables are kept
   at write time by `services.writer.hooks.append(fn)`, `fn(conn, batch)` running inside the
   writer's transaction after the batch's rows were inserted; `batch` is a `rows.Batch` of typed
   rows per table (collect/rows.py). `write_blocking(batch)` stores rows from non-async code.
@@ -14,5 +16,5 @@ What other parts of Katsuo can rely on:
 
 One file per concern: payload (validation), ip, useragent, bots, geo, identity (session/visit
 ids), cachetoken (`x-umami-cache`), urls, eventdata (flattening, revenue), websites (existence
-cache), rows, writer, collector (the pipeline).
+cache), rows, journal, writer, collector (the pipeline).
 """

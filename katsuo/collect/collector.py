@@ -2,7 +2,7 @@
 validate → cache token → website check → client info → bot / IGNORE_IP → ids → rows → writer.
 
 `Collector.send(body, headers)` is the whole of `/api/send` without HTTP: it returns the status
-and the JSON body, and has returned only after the hit's rows were committed.
+and the JSON body, and has returned only after the hit's rows were durable (writer.py).
 """
 
 from __future__ import annotations

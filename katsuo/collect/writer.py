@@ -27,7 +27,9 @@ another thread first waits until the applier has caught up (`sync()`): a read af
 for one apply, a read while nothing is pending pays nothing.
 
 Hooks: `writer.hooks.append(fn)` with `fn(conn: sqlalchemy.Connection, batch: rows.Batch)`; they
-run after the batch's inserts, before the commit, and an exception fails the batch.
+run after the batch's inserts, before the commit, and an exception fails the batch (with a
+journal, the hits were acknowledged already: each is tried alone, twice more, then dropped with
+an error in the log).
 """
 
 from __future__ import annotations
@@ -71,8 +73,9 @@ CLICKHOUSE_BATCH_ROWS = 50_000
 KNOWN_SESSIONS = 200_000
 # With a journal: how long acknowledged hits may wait for the applier, and how many rows make it
 # apply at once. Reads never wait for the timer (see sync()). DuckDB holds the GIL while it reads
-# the bound lists (~8 µs per row of the events table), so applies are kept short and frequent:
-# at 0.5 s the event loop stalled long enough to double the p99 latency at 64 connections.
+# the bound lists (about half of its ~16 µs per row of the events table), so applies are kept
+# short and frequent: at 0.5 s the event loop stalled long enough to double the p99 latency at
+# 64 connections.
 APPLY_SECONDS = 0.1
 APPLY_ROWS = 5_000
 # How long a read waits for the applier before it goes on with what is stored.

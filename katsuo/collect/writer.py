@@ -119,16 +119,18 @@ class Writer:
             self._threads = [threading.Thread(target=self._run, name="katsuo-writer", daemon=True)]
         else:
             self._applies: queue.SimpleQueue = queue.SimpleQueue()
-            self._journaled = self._applied = 0  # records appended / applied since start
+            self._journaled = self._applied = 0  # records handed to / applied by the applier
             self._caught_up = threading.Condition()
+            self._applier = threading.Thread(target=self._run_applier, name="katsuo-applier", daemon=True)
+            self._applier.start()
+            # Before any request: what an unclean stop left in the journal goes in first.
             self._journal.open(self._recover())
             self._threads = [
                 threading.Thread(target=self._run_journal, name="katsuo-writer", daemon=True),
-                threading.Thread(target=self._run_applier, name="katsuo-applier", daemon=True),
+                self._applier,
             ]
             sa.event.listen(db.events.engine.pool, "checkout", self._before_checkout)
-        for thread in self._threads:
-            thread.start()
+        self._threads[0].start()
 
     # --- callers -------------------------------------------------------------------------
 
@@ -158,22 +160,21 @@ class Writer:
     def _before_checkout(self, *_) -> None:
         self.sync()
 
-    def sync(self) -> None:
+    def sync(self, timeout: float | None = SYNC_TIMEOUT) -> None:
         """Return once every hit acknowledged so far is in the store (with a journal; without
         one an acknowledged hit is committed already). Runs at each connection checkout."""
-        if self._journal is None or threading.current_thread() is self._threads[1]:
+        if self._journal is None or threading.current_thread() is self._applier:
             return
         target = self._journaled
         if self._applied >= target:
             return
-        deadline = time.monotonic() + SYNC_TIMEOUT
         with self._caught_up:
             self._applies.put(_SYNC)
-            while self._applied < target and self._threads[1].is_alive():
-                if not self._caught_up.wait(deadline - time.monotonic()):
-                    log.error("collect: reading without the last %d journal records: the applier "
-                              "did not catch up in %.0f s", target - self._applied, SYNC_TIMEOUT)
-                    return
+            if not self._caught_up.wait_for(
+                lambda: self._applied >= target or not self._applier.is_alive(), timeout
+            ):
+                log.error("collect: reading without the last %d journal records: the applier "
+                          "did not catch up in %.0f s", target - self._applied, timeout)
 
     def forget_sessions(self) -> None:
         """Call after deleting session rows, so returning visitors get theirs written again."""
@@ -251,6 +252,8 @@ class Writer:
                 log.error("collect: could not write %d hits to the journal: %s", len(pending), error)
                 _settle([(item, error) for item in pending])
                 continue
+            # Counted once handed over, and answered after that: a sync() that sees the count
+            # queues its request behind these records.
             self._applies.put((batches, position))
             self._journaled += 1
             _settle([(item, None) for item in pending])
@@ -312,26 +315,18 @@ class Writer:
         self._journal.discard_before(position.segment)
 
     def _recover(self) -> Position | None:
-        """At start, before any request: apply the journal's records after the stored position;
-        returns the position applied."""
-        with self._connection().begin():
-            stored = self._conn.execute(sa.select(schema.collect_journal)).first()
-        applied = Position(stored.segment, stored.offset) if stored else None
-        batches: list[Batch] = []
-        rows = records = 0
-        position = None
-        for record, position in self._journal.replay(applied):
-            batches.extend(record)
-            rows += sum(map(len, record))
-            records += 1
-            if rows >= APPLY_ROWS:
-                self._apply(batches, position)
-                batches, rows = [], 0
-        if batches:
-            self._apply(batches, position)
-        if records:
-            log.warning("collect: applied %d journal records left by an unclean stop", records)
-        return position or applied
+        """Hand the applier the journal's records after the stored position and wait until they
+        are in; returns the position then applied."""
+        with self.db.events.connect() as conn:
+            stored = conn.execute(sa.select(schema.collect_journal)).first()
+        position = Position(stored.segment, stored.offset) if stored else None
+        for record, position in self._journal.replay(position):
+            self._applies.put((record, position))
+            self._journaled += 1
+        if self._journaled:
+            self.sync(timeout=None)
+            log.warning("collect: applied %d journal records left by an unclean stop", self._journaled)
+        return position
 
     def _connection(self) -> sa.Connection:
         conn = self._conn

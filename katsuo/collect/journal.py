@@ -56,14 +56,10 @@ class Journal:
     def replay(self, applied: Position | None) -> Iterator[tuple[list[Batch], Position]]:
         """The records after `applied`, in order, each with the position after it."""
         for segment in self.segments():
-            start = 0
-            if applied is not None:
-                if segment < applied.segment:
-                    continue
-                if segment == applied.segment:
-                    start = applied.offset
+            if applied is not None and segment < applied.segment:
+                continue
+            offset = applied.offset if applied is not None and segment == applied.segment else 0
             data = self._path(segment).read_bytes()
-            offset = start
             while offset + HEADER.size <= len(data):
                 length, checksum = HEADER.unpack_from(data, offset)
                 payload = data[offset + HEADER.size: offset + HEADER.size + length]
@@ -91,7 +87,7 @@ class Journal:
         """Write one record and return once it is on disk."""
         payload = pickle.dumps(batches, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            if self._file is None:  # the last append failed
+            if self._file is None:  # the segment is full, or the last append failed
                 self._start_segment(self._segment + 1)
             self._file.write(HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
             os.fdatasync(self._file.fileno())
@@ -100,10 +96,9 @@ class Journal:
             self.close()
             raise
         self._size += HEADER.size + len(payload)
-        position = Position(self._segment, self._size)
         if self._size >= SEGMENT_BYTES:
-            self._start_segment(self._segment + 1)
-        return position
+            self.close()  # the next append starts a new segment
+        return Position(self._segment, self._size)
 
     def discard_before(self, segment: int) -> None:
         """Delete the segments wholly applied: those before `segment`."""

@@ -8,6 +8,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from katsuo.collect import journal as journal_module
 from katsuo.collect import writer as writer_module
 from katsuo.collect.journal import HEADER, Journal
 from katsuo.collect.rows import Batch
@@ -48,6 +49,20 @@ def test_a_record_cut_short_is_not_replayed(tmp_path):
     journal.open(None)
     assert journal.append([Batch(events=[event_row(website, "/d")])]).segment == first.segment + 1
     journal.close()
+
+
+def test_full_segments_are_followed_by_new_ones_and_replayed_in_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(journal_module, "SEGMENT_BYTES", 1)  # every record fills its segment
+    website = str(uuid.uuid4())
+    journal = Journal(tmp_path)
+    journal.open(None)
+    positions = [journal.append([Batch(events=[event_row(website, f"/{n}")])]) for n in range(3)]
+    journal.close()
+    assert [position.segment for position in positions] == [1, 2, 3]
+    assert [(_paths(record), position) for record, position in Journal(tmp_path).replay(positions[0])] == [
+        (["/1"], positions[1]), (["/2"], positions[2])]
+    journal.discard_before(3)
+    assert journal.segments() == [3]
 
 
 def _stored_paths(settings: Settings, website: str) -> list[str]:

@@ -48,8 +48,10 @@ def test_hooks_see_the_batch_inside_the_transaction(writer, services):
 
 def test_a_failing_hook_fails_the_batch_and_nothing_is_stored(writer, services):
     website = str(uuid.uuid4())
+    calls = []
 
     def hook(conn, batch):
+        calls.append(len(batch.events))
         raise RuntimeError("derived table is broken")
 
     writer.hooks.append(hook)
@@ -59,6 +61,9 @@ def test_a_failing_hook_fails_the_batch_and_nothing_is_stored(writer, services):
         with pytest.raises(RuntimeError):
             writer.write_blocking(Batch(events=[event_row(website, "/a")]))
     assert _count(services, website) == 0
+    # The transaction was tried (and retried), so the empty count is the rollback's doing, not
+    # a write that never happened.
+    assert calls and set(calls) == {1}
 
 
 def test_concurrent_hits_share_transactions_and_all_land(writer, services):

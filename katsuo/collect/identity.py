@@ -71,12 +71,21 @@ def _salt(start: datetime) -> str:
     return sha512_hex(_rfc1123(start))
 
 
+@lru_cache(maxsize=64)
+def _salts(hour: int, rotation: str) -> tuple[str, str]:
+    """The session and visit salts of the UTC hour numbered `hour` since the epoch: every
+    period starts on an hour, so the hour decides both (and a hit needs them once per hour,
+    not per hit)."""
+    start = datetime.fromtimestamp(hour * 3600, UTC)
+    return _salt(period_start(start, rotation)), _salt(start)
+
+
 def session_salt(moment: datetime, rotation: str) -> str:
-    return _salt(period_start(moment, rotation))
+    return _salts(int(moment.timestamp() // 3600), rotation)[0]
 
 
 def hour_salt(moment: datetime) -> str:
-    return _salt(moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0))
+    return _salts(int(moment.timestamp() // 3600), "month")[1]
 
 
 def session_id(secret: str, source_id: str, *, distinct_id: str | None, ip: str, user_agent: str,

@@ -149,7 +149,9 @@ class Collector:
             moment=moment, rotation=settings.salt_rotation,
         )
         batch = Batch()
-        if not (claims and claims.get("sessionId")):
+        # A visitor without a cache token whose session row is stored already (the first
+        # write wins) needs no new one: no User-Agent parsing or geo lookup for it.
+        if not (claims and claims.get("sessionId")) and not self.writer.stores_session(session_id):
             batch.sessions.append(self._session_row(hit, session_id, user_agent, ip, headers, moment))
 
         visit_id = claims.get("visitId") if claims else None

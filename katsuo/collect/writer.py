@@ -152,6 +152,11 @@ class Writer:
         self._queue.put(_Pending(batch, future, None))
         future.result(timeout)
 
+    def stores_session(self, session_id: str) -> bool:
+        """Whether a session row with this id is known to be stored: the collector then builds
+        none (the first write wins, so it would be left out anyway)."""
+        return session_id in self._known_sessions
+
     @property
     def journaled(self) -> bool:
         """Whether hits are acknowledged once in the journal (else once committed)."""

@@ -53,6 +53,38 @@ ROUTERS = [
 ]
 
 
+class KatsuoApp(FastAPI):
+    """FastAPI, with the collect endpoints' POSTs answered ahead of its middleware stack.
+
+    Every hit pays for the stack (error, telemetry and body-limit middleware, the router's walk,
+    the request wrapper): ~40 % of the event loop's time per hit. The collect handlers need none
+    of it: they read their own body with a limit, turn every client error into its response, and
+    only need the CORS headers, which they still get here. Any other request, and any other
+    method on these paths (a preflight, a 405), goes through the whole app as before."""
+
+    def serve_ahead(self, paths: dict, app) -> None:
+        """Answer POSTs to `paths` (path → endpoint) with the ASGI `app`, which finds the
+        endpoint in scope["endpoint"]."""
+        self.hot_paths, self.hot_app = paths, app
+
+    hot_paths: dict = {}
+    hot_app = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and self.hot_paths:
+            path = scope["path"]
+            root = scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root):]
+            endpoint = self.hot_paths.get(path)
+            if endpoint is not None:
+                scope["app"] = self
+                scope["endpoint"] = endpoint
+                await self.hot_app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """Build the app. `services` may be passed in (tests share one across apps); otherwise they
     are started with the app and closed when it stops."""
@@ -69,7 +101,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 app.state.services.close()
 
     prefix = settings.base_path
-    app = FastAPI(
+    app = KatsuoApp(
         title="Katsuo",
         version=__version__,
         lifespan=lifespan,
@@ -82,11 +114,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.settings = settings
     # The collect routes first: the hot path should not walk the API's route table.
-    app.router.routes[:0] = collect.routes(settings)
+    collect_routes = collect.routes(settings)
+    app.router.routes[:0] = collect_routes
     for router in ROUTERS:
         app.include_router(router, prefix=prefix)
     app.include_router(tracker_route.router(settings), prefix=prefix)
     web.install(app, prefix)
     handlers.install(app)
     app.add_middleware(HeadersMiddleware, settings=settings)
+    app.serve_ahead(collect.hot_paths(collect_routes), HeadersMiddleware(collect.answer_hot, settings))
     return app

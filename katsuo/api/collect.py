@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 
 import orjson
@@ -30,6 +31,7 @@ MAX_BATCH_BYTES = 16 << 20
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 _PIXEL_HEADERS = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache", "Expires": "0"}
 SLUG_TTL = 60.0
+log = logging.getLogger("katsuo.api")
 
 
 def _json(status: int, body: dict) -> Response:
@@ -156,6 +158,25 @@ def routes(settings: Settings) -> list[Route]:
     if settings.bench_noop:
         table.append(Route(f"{prefix}/api/bench/noop", noop, methods=["POST"]))
     return table
+
+
+def hot_paths(table: list[Route]) -> dict:
+    """Path → endpoint of the POST routes of `table` without path parameters: the app answers
+    these ahead of its middleware stack (app.KatsuoApp)."""
+    return {route.path: route.endpoint for route in table
+            if "POST" in (route.methods or ()) and not route.param_convertors}
+
+
+async def answer_hot(scope, receive, send) -> None:
+    """ASGI: run the endpoint KatsuoApp found for this path; an unexpected error still gets the
+    app's JSON 500 (and the log) rather than a dropped connection."""
+    request = Request(scope, receive)
+    try:
+        response = await scope["endpoint"](request)
+    except Exception:  # noqa: BLE001 - the app's catch-all handler, on this path
+        log.exception("unhandled error on POST %s", request.url.path)
+        response = _error(ApiError())
+    await response(scope, receive, send)
 
 
 async def noop(request: Request) -> Response:

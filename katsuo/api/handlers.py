@@ -52,5 +52,4 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = {"error": {"message": "Server error", "code": "server-error", "status": 500}}
-        return JSONResponse(body, status_code=500)
+        return JSONResponse(ApiError().body(), status_code=500)

@@ -194,6 +194,36 @@ def test_cors_headers_on_send(client, website):
     assert response.headers["access-control-max-age"] == "86400"
 
 
+def test_other_methods_on_the_collect_paths_answer_as_the_rest_of_the_api(client):
+    """POSTs to the collect paths skip the app's middleware stack (app.KatsuoApp); anything else
+    on them still goes through it."""
+    response = client.get("/api/send", headers={"User-Agent": UA})
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method-not-allowed"
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_an_unexpected_error_while_collecting_is_a_json_500(client, services, website, monkeypatch, caplog):
+    async def broken(body, headers):
+        raise RuntimeError("collector broke")
+
+    monkeypatch.setattr(services.collector, "send", broken)
+    response = send(client, {"website": website})
+    assert response.status_code == 500
+    assert response.json() == {"error": {"message": "Server error", "code": "server-error", "status": 500}}
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "collector broke" in caplog.text
+
+
+def test_send_under_an_asgi_root_path(app, website, stored):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, root_path="/proxy") as proxied:
+        assert send(proxied, {"website": website, "url": "/via-proxy"}, path="/proxy/api/send").status_code == 200
+    [event] = stored("website_event", website_id=uuid.UUID(website))
+    assert event["url_path"] == "/via-proxy"
+
+
 def test_batch(client, website, stored):
     items = [
         {"type": "event", "payload": {"website": website, "url": "/1"}},
@@ -215,6 +245,23 @@ def test_reset_website_lets_returning_visitors_get_a_session_again(api, client, 
     again = send(client, {"website": website, "url": "/b"}).json()
     assert again["sessionId"] == first["sessionId"]
     assert len(stored("session", website_id=uuid.UUID(website))) == 1
+
+
+def test_returning_visitor_without_a_token_keeps_its_first_session_row(client, website, stored):
+    """No cache token (a server-side client): the second hit maps to the stored session, whose
+    row stays as the first hit made it, while both events are stored."""
+    headers = {"X-Forwarded-For": "203.0.113.21"}
+    first = send(client, {"website": website, "url": "/1", "screen": "1920x1080", "language": "en-US"},
+                 headers=headers).json()
+    assert len(stored("session", website_id=uuid.UUID(website))) == 1  # read: the first is stored
+    second = send(client, {"website": website, "url": "/2", "screen": "390x844", "language": "de-DE"},
+                  headers=headers).json()
+    assert second["sessionId"] == first["sessionId"]
+    [session] = stored("session", website_id=uuid.UUID(website))
+    assert (session["screen"], session["language"]) == ("1920x1080", "en-US")
+    events = stored("website_event", website_id=uuid.UUID(website))
+    assert sorted(e["url_path"] for e in events) == ["/1", "/2"]
+    assert {str(e["session_id"]) for e in events} == {first["sessionId"]}
 
 
 def test_deleted_website_stops_collecting(api, client, website):

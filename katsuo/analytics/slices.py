@@ -129,6 +129,12 @@ def _journeys(dialect: Dialect, events: sa.FromClause) -> sa.Select:
     ).group_by(e.website_id, e.session_id, e.visit_id)
 
 
+def _among(column: sa.ColumnElement, ids: list) -> sa.ColumnElement:
+    """`column IN ids`, the ids bound as one array: bound one by one, 5,000 ids cost DuckDB
+    ~60 ms per statement to bind, whatever the size of the table."""
+    return column.in_(sa.select(sa.func.unnest(sa.bindparam(None, ids, type_=sa.ARRAY(sa.Uuid)))))
+
+
 def _slices_select(
     dialect: Dialect, sessions: list | None, since_us: int | None = None
 ) -> sa.Select:
@@ -148,7 +154,7 @@ def _slices_select(
         w.c.event_name,
     )
     if sessions is not None:
-        events = events.where(w.c.session_id.in_(sessions))
+        events = events.where(_among(w.c.session_id, sessions))
     if since_us is not None:
         events = events.where(w.c.created_at >= T.from_us(since_us))
     # Recomputing a few sessions: read their events once (a CTE), not once per dimension.
@@ -200,7 +206,7 @@ def _slices_select(
     c = chained.c
     s = schema.session
     if sessions is not None:
-        s = sa.select(s).where(s.c.session_id.in_(sessions)).subquery("session")
+        s = sa.select(s).where(_among(s.c.session_id, sessions)).subquery("session")
     return sa.select(
         *(c[col.name] for col in slice_t.columns if col.name not in SESSION_ATTRS),
         *(s.c[name] for name in SESSION_ATTRS),
@@ -299,11 +305,11 @@ def _widened_spans(sessions: list) -> sa.Select:
             sa.func.min(p.c.created_us).label("first_us"),
             sa.func.max(p.c.created_us).label("last_us"),
         )
-        .where(p.c.session_id.in_(sessions))
+        .where(_among(p.c.session_id, sessions))
         .group_by(p.c.website_id, p.c.session_id)
         .subquery("p")
     )
-    old = sa.select(o).where(o.c.session_id.in_(sessions)).subquery("o")
+    old = sa.select(o).where(_among(o.c.session_id, sessions)).subquery("o")
     return sa.select(
         pending.c.website_id,
         pending.c.session_id,
@@ -355,31 +361,26 @@ def _settle_sessions(db: Database) -> int:
             )
             if not sessions:
                 return 0
-            theirs = p.c.session_id.in_(sessions)
+            theirs = _among(p.c.session_id, sessions)
             count, earliest = conn.execute(
                 sa.select(sa.func.count(), sa.func.min(p.c.created_us)).where(theirs)
             ).one()
             known = conn.execute(
-                sa.select(sa.func.min(span_t.c.first_us)).where(span_t.c.session_id.in_(sessions))
+                sa.select(sa.func.min(span_t.c.first_us)).where(_among(span_t.c.session_id, sessions))
             ).scalar()
             since = min(earliest, known if known is not None else earliest) // SLOT_US * SLOT_US
-            mine = sa.and_(slice_t.c.session_id.in_(sessions), slice_t.c.first_us >= since)
+            mine = sa.and_(_among(slice_t.c.session_id, sessions), slice_t.c.first_us >= since)
             conn.execute(slice_t.delete().where(mine))
             conn.execute(_insert(dialect, _slices_select(dialect, sessions, since), ordered=False))
             spans = conn.execute(_widened_spans(sessions)).all()
-            conn.execute(span_t.delete().where(span_t.c.session_id.in_(sessions)))
-            conn.execute(
-                span_t.insert(),
-                [
-                    {"website_id": w, "session_id": sid, "first_us": first, "last_us": last}
-                    for w, sid, first, last in spans
-                ],
-            )
+            conn.execute(span_t.delete().where(_among(span_t.c.session_id, sessions)))
+            db.engines.insert_rows(conn, span_t.name, SPAN_COLUMNS, spans)
             conn.execute(p.delete().where(theirs))
     return count
 
 
 PENDING_COLUMNS = tuple(c.name for c in pending_t.columns)
+SPAN_COLUMNS = ("website_id", "session_id", "first_us", "last_us")
 
 
 def pending_rows(events: Iterable) -> list[tuple]:

@@ -174,3 +174,41 @@ def test_sessions_deleted_and_forgotten_are_written_again(writer, services):
     writer.forget_sessions()
     writer.write_blocking(Batch(sessions=[_session(session, "firefox")]))
     assert _browsers(services, session) == ["firefox"]
+
+
+def test_every_value_type_is_stored_exactly(writer, services):
+    """What the writer stores is what it was given: text with quotes, backslashes, newlines and
+    characters outside the BMP, decimals to four places, times with an offset, floats, NULLs
+    (DuckDB receives the rows as one JSON document: store/engines/duckdb.py)."""
+    from datetime import timedelta, timezone
+    from decimal import Decimal
+
+    from katsuo.collect.rows import EventDataRow
+
+    website = str(uuid.uuid4())
+    path = '/a "quoted" \\ path\nnext 😀 é'
+    event = event_row(website, path)._replace(lcp=Decimal("1234.5"), cls=Decimal("0.1234"), event_type=5)
+    noon_in_kolkata = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    data = [
+        EventDataRow(str(uuid.uuid4()), website, event.event_id, "price", None, Decimal("-12345678.0001"),
+                     None, 2, event.created_at),
+        EventDataRow(str(uuid.uuid4()), website, event.event_id, "when", None, None, noon_in_kolkata, 4,
+                     event.created_at),
+        EventDataRow(str(uuid.uuid4()), website, event.event_id, "note", "tab\there 'single' {\"json\": 1}",
+                     None, None, 1, event.created_at),
+    ]
+    writer.write_blocking(Batch(events=[event], event_data=data), timeout=30)
+    writer.sync()
+    with services.db.connect() as conn:
+        [stored] = conn.execute(sa.select(schema.website_event).where(
+            schema.website_event.c.website_id == website)).mappings().all()
+        values = {row.data_key: row for row in conn.execute(sa.select(schema.event_data).where(
+            schema.event_data.c.website_id == website))}
+    assert stored["url_path"] == path
+    assert (stored["lcp"], stored["cls"], stored["page_title"], stored["event_type"]) == (
+        Decimal("1234.5"), Decimal("0.1234"), None, 5)
+    assert stored["created_at"] == event.created_at
+    assert values["price"].number_value == Decimal("-12345678.0001")
+    assert values["when"].date_value == noon_in_kolkata  # the same instant: 06:30:00.123456 UTC
+    assert values["note"].string_value == "tab\there 'single' {\"json\": 1}"
+    assert values["note"].number_value is None and values["note"].date_value is None

@@ -52,6 +52,7 @@ class Collector:
         self.geo = geo
         self.secret = settings.secret
         self.tokens = CacheTokens(settings.secret)
+        useragent.load()
         self._new_id = identity.random_id
         if settings.use_uuidv7:
             from katsuo.store import ids

@@ -29,7 +29,8 @@ def make_rows(n: int) -> list[tuple]:
             for i in range(n)]
 
 
-def duckdb_strategies(raw):
+def duckdb_strategies(conn):
+    raw = conn.connection.driver_connection
     head = f"INSERT INTO website_event ({', '.join(COLUMNS)}) "
 
     def executemany(rows):
@@ -63,8 +64,15 @@ def duckdb_strategies(raw):
         select = ", ".join(f"unnest(${i + 1})" for i in range(len(COLUMNS)))
         raw.execute(head + "SELECT " + select, [list(col) for col in columns])
 
+    def json_document(rows):
+        # what the writer does (katsuo/store/engines/duckdb.py): one JSON document, an array
+        # per column, parsed and unnested by DuckDB
+        from katsuo.store.engines import duckdb as engine
+
+        engine.insert_rows(conn, "website_event", COLUMNS, rows)
+
     return {"executemany": executemany, "multi-row VALUES": values, "arrow scan": arrow,
-            "numpy scan": numpy, "unnest(lists)": unnest}
+            "numpy scan": numpy, "unnest(lists)": unnest, "json document (Katsuo)": json_document}
 
 
 def postgres_strategies(raw):
@@ -100,7 +108,7 @@ def main() -> None:
     migrations.migrate(db)
     with db.engine.connect() as conn:
         raw = conn.connection.driver_connection
-        strategies = duckdb_strategies(raw) if engine == "duckdb" else postgres_strategies(raw)
+        strategies = duckdb_strategies(conn) if engine == "duckdb" else postgres_strategies(raw)
         for batch in (1, 10, 100, 1000):
             for name, insert in strategies.items():
                 rows = make_rows(total)

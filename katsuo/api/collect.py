@@ -2,8 +2,10 @@
 links `/q/<slug>` and pixels `/p/<slug>`.
 
 Plain Starlette routes rather than FastAPI ones: this is the hot path, and dependency injection
-and pydantic would cost more than the whole pipeline. The request is answered once its rows are
-durable: committed, or in the collect journal of an embedded DuckDB (katsuo/collect/writer.py).
+and pydantic would cost more than the whole pipeline. For the same reason their POSTs are answered
+ahead of the app's middleware stack (app.KatsuoApp, `hot_paths`). The request is answered once
+its rows are durable: committed, or in the collect journal of an embedded DuckDB
+(katsuo/collect/writer.py).
 """
 
 from __future__ import annotations

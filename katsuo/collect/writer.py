@@ -72,10 +72,11 @@ CLICKHOUSE_BATCH_ROWS = 50_000
 # reloaded when sessions are deleted (website reset/delete).
 KNOWN_SESSIONS = 200_000
 # With a journal: how long acknowledged hits may wait for the applier, and how many rows make it
-# apply at once. Reads never wait for the timer (see sync()). DuckDB holds the GIL while it reads
-# the bound lists (about half of its ~16 µs per row of the events table), so applies are kept
-# short and frequent: at 0.5 s the event loop stalled long enough to double the p99 latency at
-# 64 connections.
+# apply at once. Reads never wait for the timer (see sync()). Applies are kept short and
+# frequent: when DuckDB still read its rows from Python lists, holding the GIL, applies every
+# 0.5 s stalled the event loop long enough to double the p99 latency at 64 connections. (Rows now
+# reach DuckDB as JSON, store/engines/duckdb.py; at 0.1 s against 0.3 s the difference was lost
+# in the run-to-run spread.)
 APPLY_SECONDS = 0.1
 APPLY_ROWS = 5_000
 # How long a read waits for the applier before it goes on with what is stored.

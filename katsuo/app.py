@@ -58,9 +58,10 @@ class KatsuoApp(FastAPI):
 
     Every hit paid for the stack (error, telemetry and body-limit middleware, the router's walk,
     the request wrapper): ~45 µs of the event loop per hit, nearly as much as all else the
-    benchmark's no-op route costs (~60 µs). The collect handlers need none of it: they read their own body with a limit, turn every client error into its response, and
-    only need the CORS headers, which they still get here. Any other request, and any other
-    method on these paths (a preflight, a 405), goes through the whole app as before."""
+    benchmark's no-op route costs (~60 µs). The collect handlers need none of it: they read
+    their own body with a limit, turn every client error into its response, and only need the
+    CORS headers, which they still get here. Any other request, and any other method on these
+    paths (a preflight, a 405), goes through the whole app as before."""
 
     def serve_ahead(self, paths: dict, app) -> None:
         """Answer POSTs to `paths` (path → endpoint) with the ASGI `app`, which finds the

@@ -19,6 +19,11 @@ def _detector():
     return detector
 
 
+def load() -> None:
+    """Compile the patterns now (~30 ms) rather than while the first hit waits."""
+    _detector()
+
+
 @lru_cache(maxsize=8192)
 def is_bot(user_agent: str) -> bool:
     """Whether the User-Agent is a crawler, tool or headless browser. An empty one is not."""

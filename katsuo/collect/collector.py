@@ -52,7 +52,10 @@ class Collector:
         self.geo = geo
         self.secret = settings.secret
         self.tokens = CacheTokens(settings.secret)
+        # The rule sets and the geo database load now, not while the first hits wait (~0.3 s).
         useragent.load()
+        bots.load()
+        geo.load()
         self._new_id = identity.random_id
         if settings.use_uuidv7:
             from katsuo.store import ids

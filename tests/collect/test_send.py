@@ -224,6 +224,15 @@ def test_send_under_an_asgi_root_path(app, website, stored):
     assert event["url_path"] == "/via-proxy"
 
 
+def test_a_body_over_the_limit_is_refused_and_stores_nothing(client, website, stored):
+    huge = {"type": "event", "payload": {"website": website, "url": "/big", "title": "x" * (1 << 20)}}
+    response = client.post("/api/send", json=huge, headers={"User-Agent": UA})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload-too-large"
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert stored("website_event", website_id=uuid.UUID(website)) == []
+
+
 def test_batch(client, website, stored):
     items = [
         {"type": "event", "payload": {"website": website, "url": "/1"}},

@@ -63,13 +63,13 @@ class KatsuoApp(FastAPI):
     CORS headers, which they still get here. Any other request, and any other method on these
     paths (a preflight, a 405), goes through the whole app as before."""
 
+    hot_paths: dict | None = None
+    hot_app = None
+
     def serve_ahead(self, paths: dict, app) -> None:
         """Answer POSTs to `paths` (path → endpoint) with the ASGI `app`, which finds the
         endpoint in scope["endpoint"]."""
         self.hot_paths, self.hot_app = paths, app
-
-    hot_paths: dict = {}
-    hot_app = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] == "POST" and self.hot_paths:

@@ -66,26 +66,25 @@ def period_start(moment: datetime, rotation: str) -> datetime:
     return day.replace(day=1)
 
 
-@lru_cache(maxsize=64)
-def _salt(start: datetime) -> str:
-    return sha512_hex(_rfc1123(start))
-
-
-@lru_cache(maxsize=64)
-def _salts(hour: int, rotation: str) -> tuple[str, str]:
-    """The session and visit salts of the UTC hour numbered `hour` since the epoch: every
-    period starts on an hour, so the hour decides both (and a hit needs them once per hour,
-    not per hit)."""
+@lru_cache(maxsize=128)
+def _salt(hour: int, period: str) -> str:
+    """The salt of the period ("hour", or a rotation: "day", "week", "month") that holds the UTC
+    hour numbered `hour` since the epoch. Every period starts on an hour, so the hour decides
+    it, and the hashing is done once per hour rather than per hit."""
     start = datetime.fromtimestamp(hour * 3600, UTC)
-    return _salt(period_start(start, rotation)), _salt(start)
+    return sha512_hex(_rfc1123(start if period == "hour" else period_start(start, period)))
+
+
+def _hour(moment: datetime) -> int:
+    return int(moment.timestamp() // 3600)
 
 
 def session_salt(moment: datetime, rotation: str) -> str:
-    return _salts(int(moment.timestamp() // 3600), rotation)[0]
+    return _salt(_hour(moment), rotation)
 
 
 def hour_salt(moment: datetime) -> str:
-    return _salts(int(moment.timestamp() // 3600), "month")[1]
+    return _salt(_hour(moment), "hour")
 
 
 def session_id(secret: str, source_id: str, *, distinct_id: str | None, ip: str, user_agent: str,

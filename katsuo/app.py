@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette._utils import get_route_path
 
 from katsuo import __version__, web
 from katsuo.api import (
@@ -73,11 +74,8 @@ class KatsuoApp(FastAPI):
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] == "POST" and self.hot_paths:
-            path = scope["path"]
-            root = scope.get("root_path", "")
-            if root and path.startswith(root):
-                path = path[len(root):]
-            endpoint = self.hot_paths.get(path)
+            # The path as Starlette's router matches it (without the ASGI root_path).
+            endpoint = self.hot_paths.get(get_route_path(scope))
             if endpoint is not None:
                 scope["app"] = self
                 scope["endpoint"] = endpoint

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import logging
 import time
 
 import orjson
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from katsuo.api import handlers
 from katsuo.collect.collector import Collector
 from katsuo.collect.payload import parse_body
 from katsuo.collect.writer import WriterClosed
@@ -33,7 +33,6 @@ MAX_BATCH_BYTES = 16 << 20
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 _PIXEL_HEADERS = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache", "Expires": "0"}
 SLUG_TTL = 60.0
-log = logging.getLogger("katsuo.api")
 
 
 def _json(status: int, body: dict) -> Response:
@@ -175,9 +174,8 @@ async def answer_hot(scope, receive, send) -> None:
     request = Request(scope, receive)
     try:
         response = await scope["endpoint"](request)
-    except Exception:  # noqa: BLE001 - the app's catch-all handler, on this path
-        log.exception("unhandled error on POST %s", request.url.path)
-        response = _error(ApiError())
+    except Exception as error:  # noqa: BLE001 - the app's catch-all handler, on this path
+        response = await handlers.unexpected_error(request, error)
     await response(scope, receive, send)
 
 

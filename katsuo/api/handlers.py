@@ -33,6 +33,12 @@ def validation_error(exc: RequestValidationError) -> BadRequest:
     return BadRequest(summary or "Bad request", errors=errors)
 
 
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """Anything unforeseen: logged with its traceback, answered with Umami's JSON 500."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(ApiError().body(), status_code=500)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
@@ -49,7 +55,4 @@ def install(app: FastAPI) -> None:
         body = {"error": {"message": str(exc.detail), "code": code, "status": exc.status_code}}
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(ApiError().body(), status_code=500)
+    app.exception_handler(Exception)(unexpected_error)

@@ -291,7 +291,7 @@ def _insert_spans() -> sa.Insert:
     select = sa.select(
         s.c.website_id, s.c.session_id, sa.func.min(s.c.first_us), sa.func.max(s.c.last_us)
     ).group_by(s.c.website_id, s.c.session_id)
-    return span_t.insert().from_select(["website_id", "session_id", "first_us", "last_us"], select)
+    return span_t.insert().from_select(SPAN_COLUMNS, select)
 
 
 def _widened_spans(sessions: list) -> sa.Select:
@@ -380,7 +380,7 @@ def _settle_sessions(db: Database) -> int:
 
 
 PENDING_COLUMNS = tuple(c.name for c in pending_t.columns)
-SPAN_COLUMNS = ("website_id", "session_id", "first_us", "last_us")
+SPAN_COLUMNS = tuple(c.name for c in span_t.columns)
 
 
 def pending_rows(events: Iterable) -> list[tuple]:

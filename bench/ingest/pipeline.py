@@ -55,7 +55,9 @@ def make_hits(website: str, count: int) -> list[tuple[dict, dict]]:
                    "title": "Example page"}
         if rng.random() < 0.10:
             payload.update(name="cta-click", data={"plan": "pro", "value": rng.randint(1, 500)})
-        address = f"{1 + visitor * 7919 % 222}.{visitor * 104729 % 256}.{visitor % 256}.{1 + visitor % 254}"
+        first = 1 + visitor * 7919 % 222  # send.lua's ip_for: a public-looking IPv4 per visitor
+        first += first in (10, 100, 127, 169, 172, 192)
+        address = f"{first}.{visitor * 104729 % 256}.{visitor * 1299709 % 256}.{1 + visitor % 254}"
         user_agent = uas[visitor % len(uas)].replace("%d", str(100 + visitor // len(uas) % 25))
         hits.append(({"type": "event", "payload": payload},
                      {"user-agent": user_agent, "x-forwarded-for": address}))

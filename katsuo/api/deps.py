@@ -10,13 +10,14 @@ from uuid import UUID
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request
 
+from katsuo.api import share_scope
 from katsuo.api.inputs import SafeText
 from katsuo.auth import api_keys as keys
-from katsuo.auth import browser, tokens
+from katsuo.auth import browser, share_tokens
 from katsuo.auth.permissions import Actor
 from katsuo.errors import NotFound, Unauthorized
 from katsuo.services import Services
-from katsuo.store.repositories import api_keys, entities, teams, users
+from katsuo.store.repositories import api_keys, entities, shares, teams, users
 
 T = TypeVar("T")
 log = logging.getLogger("katsuo.auth")
@@ -65,30 +66,26 @@ def current_actor(request: Request, conn: Conn, svc: AppServices) -> Actor:
     share_token = request.headers.get("x-umami-share-token", "")
     # A share token counts only together with the share-context header (access.md §5).
     if share_token and request.headers.get("x-umami-share-context"):
-        claims = tokens.verify(share_token, svc.settings.secret)
-        if claims and "shareId" in claims:
+        share_id = share_tokens.share_id(share_token, svc.settings.secret)
+        if share_id is not None:
             actor.share_token = share_token
-            actor.shared_ids = frozenset(_shared_ids(claims))
+            actor.shared_ids = _shared_ids(request, conn, share_id, svc.settings.base_path)
         else:
-            log.debug("%s %s: share token rejected", request.method, request.url.path)
+            log.debug("%s %s: share token rejected (forged or expired)", request.method, request.url.path)
     return actor
 
 
-def _shared_ids(claims: dict) -> set[UUID]:
-    found = set()
-    for key in ("websiteId", "linkId", "pixelId", "boardId"):
-        found.update(_uuids(claims.get(key)))
-    for key in ("websiteIds", "linkIds", "pixelIds"):
-        for value in claims.get(key) or ():
-            found.update(_uuids(value))
-    return found
-
-
-def _uuids(value) -> list[UUID]:
-    try:
-        return [UUID(str(value))] if value else []
-    except ValueError:
-        return []
+def _shared_ids(request: Request, conn: sa.Connection, share_id: UUID, base_path: str) -> frozenset[UUID]:
+    """What a share token opens on this request, read again each time: its entity if this route
+    belongs to a section the share publishes; nothing once the share or its entity is gone."""
+    section = share_scope.section_of(request, base_path)
+    share = shares.get(conn, share_id) if section else None
+    published = share is not None and share_scope.publishes(share.parameters, section)
+    target = entities.of_share(conn, share) if published else None
+    if target is None:
+        log.debug("%s %s: share token opens nothing here", request.method, request.url.path)
+        return frozenset()
+    return frozenset({target[1].id})
 
 
 def authenticated(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:

@@ -1,5 +1,6 @@
 """Shares (access.md §5): public read-only links to a website's, link's or pixel's dashboard under
-`/share/<slug>`. Resolving a slug hands out a share token that opens just that entity."""
+`/share/<slug>`. Resolving a slug hands out a share token that opens just that entity, and of it
+just the sections the share publishes (api/share_scope.py), for a day."""
 
 from typing import Annotated, Any
 from uuid import UUID
@@ -10,7 +11,7 @@ from pydantic import Field
 from katsuo.api.auth import Ok
 from katsuo.api.deps import AnyActor, AppServices, Conn, PagingParams, UserActor, found, load_entity
 from katsuo.api.inputs import Body, SafeText
-from katsuo.auth import tokens
+from katsuo.auth import share_tokens
 from katsuo.auth.permissions import authorize
 from katsuo.errors import BadRequest, NotFound
 from katsuo.store.records import Page, Share
@@ -50,18 +51,17 @@ def _entity_of(conn, share: Share):
 
 @router.get("/api/share/{slug}")
 def resolve_share(slug: Annotated[SafeText, Path(max_length=100)], conn: Conn, svc: AppServices) -> dict[str, Any]:
-    """Public: the share and a token granting view access to its entity (no expiry, as in Umami)."""
+    """Public: the share and a token granting view access to its entity. Unlike Umami's, the token
+    expires after a day (the share page then resolves the slug again)."""
     share = found(shares.get_by_slug(conn, slug), NOT_FOUND)
-    kind, entity = _entity_of(conn, share)
-    if entities.SHARE_TYPES[kind] != share.share_type:
-        raise NotFound(NOT_FOUND)
+    kind, entity = found(entities.of_share(conn, share), NOT_FOUND)
     grant: dict[str, Any] = {"shareId": str(share.id), "shareType": share.share_type, "parameters": share.parameters}
     # Link and pixel analytics are served by the website routes, so their shares name the entity
     # as `websiteId` too (access.md §5).
     grant["websiteId"] = str(entity.id)
     if kind != "website":
         grant[f"{kind}Id"] = str(entity.id)
-    return {**grant, "token": tokens.sign(grant, svc.settings.secret)}
+    return {**grant, "token": share_tokens.issue(grant, svc.settings.secret)}
 
 
 @router.post("/api/share")

@@ -31,6 +31,8 @@ class Actor:
 
     user: User | None = None
     team_roles: dict[UUID, str] = field(default_factory=dict)
+    # What a share token opens on this request: its entity, when the route belongs to a section
+    # its share publishes (api/share_scope.py), else nothing.
     shared_ids: frozenset[UUID] = frozenset()
     token: str | None = None
     auth_key: str | None = None

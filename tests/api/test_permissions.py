@@ -2,7 +2,8 @@
 
 The callers: an admin; the user who owns the personal website, link, pixel, report, segment and
 share; another user; a view-only user; the four roles of the team that owns the team entities;
-a share token of the personal website (sent with x-umami-share-context); nobody. Each case lists
+a share token of the personal website publishing every section (sent with x-umami-share-context;
+tests/api/test_share_tokens.py covers the sections one by one); nobody. Each case lists
 who is allowed (200); everyone else must get Umami's 401. Cases that destroy their target get a
 fresh one for each caller.
 """
@@ -33,6 +34,8 @@ TEAM_VIEW = frozenset({"admin", "team-owner", "team-manager", "team-member", "te
 TEAM_EDIT = TEAM_VIEW - {"team-view-only"}
 TEAM_MANAGE = TEAM_EDIT - {"team-member"}
 TEAM_DELETE = frozenset({"admin", "team-owner"})
+SECTIONS = ("overview", "events", "sessions", "realtime", "performance", "compare", "breakdown",
+            "goals", "funnels", "journeys", "retention", "utm", "revenue", "attribution")
 
 _unique = itertools.count(1)
 
@@ -68,7 +71,9 @@ class World:
             share = self.new_share(creator, self.ids[prefix + "W"])
             self.ids[prefix + "SH"], self.ids[prefix + "SH_slug"] = share["id"], share["slug"]
 
-        resolved = anonymous.ok("GET", f"/api/share/{self.ids['SH_slug']}")
+        everything = {"name": "Everything", "parameters": dict.fromkeys(SECTIONS, True)}
+        published = owner.ok("POST", f"/api/websites/{self.ids['W']}/shares", everything)
+        resolved = anonymous.ok("GET", f"/api/share/{published['slug']}")
         self.clients["share"] = Api(client, share_token=resolved["token"])
 
     @staticmethod
@@ -188,24 +193,24 @@ CASES = [
     Case("GET", "/api/teams/{T}/links", TEAM_VIEW),
     Case("GET", "/api/teams/{T}/pixels", TEAM_VIEW),
     # reports
-    Case("GET", "/api/reports", OWN_OR_SHARE, params={"websiteId": "{W}"}),
+    Case("GET", "/api/reports", OWN, params={"websiteId": "{W}"}),  # never through a share token
     Case("GET", "/api/reports", TEAM_VIEW, params={"websiteId": "{TW}"}),
-    Case("GET", "/api/websites/{W}/reports", OWN_OR_SHARE),
+    Case("GET", "/api/websites/{W}/reports", OWN),
     Case("GET", "/api/websites/{TW}/reports", TEAM_VIEW),
     Case("POST", "/api/reports", OWN, body=lambda w: {**REPORT, "websiteId": w.ids["W"]}),
     Case("POST", "/api/reports", TEAM_EDIT, body=lambda w: {**REPORT, "websiteId": w.ids["TW"]}),
-    Case("GET", "/api/reports/{R}", OWN_OR_SHARE),
+    Case("GET", "/api/reports/{R}", OWN),
     Case("GET", "/api/reports/{TR}", TEAM_VIEW),
     Case("POST", "/api/reports/{R}", OWN, body=lambda w: {**REPORT, "websiteId": w.ids["W"]}),
     Case("POST", "/api/reports/{TR}", TEAM_EDIT, body=lambda w: {**REPORT, "websiteId": w.ids["TW"]}),
     Case("DELETE", "/api/reports/{X}", OWN, fresh=lambda w: {"X": w.new_report(w.clients["owner"], w.ids["W"])["id"]}),
     Case("DELETE", "/api/reports/{X}", TEAM_EDIT, fresh=lambda w: {"X": w.new_report(w.admin, w.ids["TW"])["id"]}),
     # segments and cohorts
-    Case("GET", "/api/websites/{W}/segments", OWN_OR_SHARE, params={"type": "segment"}),
+    Case("GET", "/api/websites/{W}/segments", OWN, params={"type": "segment"}),
     Case("GET", "/api/websites/{TW}/segments", TEAM_VIEW, params={"type": "cohort"}),
     Case("POST", "/api/websites/{W}/segments", OWN, body={"type": "cohort", "name": "c", "parameters": {}}),
     Case("POST", "/api/websites/{TW}/segments", TEAM_EDIT, body={"type": "segment", "name": "s", "parameters": {}}),
-    Case("GET", "/api/websites/{W}/segments/{S}", OWN_OR_SHARE),
+    Case("GET", "/api/websites/{W}/segments/{S}", OWN),
     Case("GET", "/api/websites/{TW}/segments/{TS}", TEAM_VIEW),
     Case("POST", "/api/websites/{W}/segments/{S}", OWN, body={"type": "segment", "name": "S", "parameters": {}}),
     Case("POST", "/api/websites/{TW}/segments/{TS}", TEAM_EDIT, body={"type": "segment", "name": "S", "parameters": {}}),
@@ -223,7 +228,7 @@ CASES = [
     Case("POST", "/api/share/id/{TSH}", TEAM_EDIT, body=lambda w: {"name": "Share", "slug": w.ids["TSH_slug"], "parameters": {}}),
     Case("DELETE", "/api/share/id/{X}", OWN, fresh=lambda w: {"X": w.new_share(w.clients["owner"], w.ids["W"])["id"]}),
     Case("DELETE", "/api/share/id/{X}", TEAM_EDIT, fresh=lambda w: {"X": w.new_share(w.admin, w.ids["TW"])["id"]}),
-    Case("GET", "/api/websites/{W}/shares", OWN_OR_SHARE),
+    Case("GET", "/api/websites/{W}/shares", OWN),
     Case("GET", "/api/websites/{TW}/shares", TEAM_VIEW),
     Case("POST", "/api/websites/{W}/shares", OWN, body={"name": "s"}),
     Case("POST", "/api/websites/{TW}/shares", TEAM_EDIT, body={"name": "s"}),
@@ -264,7 +269,8 @@ for _website, _allowed in (("W", OWN_OR_SHARE), ("TW", TEAM_VIEW)):
               for p, extra in _ANALYTICS]
     CASES.append(Case("GET", f"/api/realtime/{{{_website}}}", _allowed))
     CASES += [Case("POST", f"/api/reports/{t}", _allowed, body=_report_body(t, _website)) for t in _REPORT_PARAMETERS]
-    CASES.append(Case("POST", f"/api/reports/{{{'R' if _website == 'W' else 'TR'}}}/run", _allowed,
+    # running a saved report reads its definition: never through a share token
+    CASES.append(Case("POST", f"/api/reports/{{{'R' if _website == 'W' else 'TR'}}}/run", _allowed - {"share"},
                       body={"parameters": {"startDate": 1700000000000, "endDate": 1700086400000}}))
 
 for kind, key in (("links", "L"), ("pixels", "P")):

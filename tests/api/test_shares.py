@@ -3,6 +3,8 @@ what that token opens; on both engines."""
 
 from __future__ import annotations
 
+import time
+
 import jwt
 
 from tests.conftest import APP_SECRET
@@ -26,8 +28,10 @@ def test_website_share_lifecycle_and_token(api, services):
     assert {k: resolved[k] for k in ("shareId", "shareType", "parameters", "websiteId")} == {
         "shareId": share["id"], "shareType": 1, "parameters": {"overview": True}, "websiteId": website["id"]
     }
+    assert set(resolved) == {"shareId", "shareType", "parameters", "websiteId", "token"}
     claims = jwt.decode(resolved["token"], services.settings.secret, algorithms=["HS256"])
-    assert claims["websiteId"] == website["id"] and claims["shareId"] == share["id"] and "exp" not in claims
+    assert claims["websiteId"] == website["id"] and claims["shareId"] == share["id"]
+    assert claims["exp"] - claims["iat"] == 24 * 3600 and abs(claims["iat"] - time.time()) < 60
     assert APP_SECRET != services.settings.secret  # signed with the derived secret, not the raw one
 
     token = resolved["token"]
@@ -49,8 +53,8 @@ def test_website_share_lifecycle_and_token(api, services):
 
     assert owner.ok("DELETE", f"/api/share/id/{share['id']}") == {"ok": True}
     assert api.get("/api/share/my-share").status_code == 404
-    # tokens already handed out stay valid until APP_SECRET changes (access.md §5)
-    assert api.get(f"/api/websites/{website['id']}", headers=_share_headers(token)).status_code == 200
+    # unlike Umami's, the tokens already handed out die with their share
+    assert api.get(f"/api/websites/{website['id']}", headers=_share_headers(token)).status_code == 401
 
 
 def test_create_share_by_entity_and_slug_rules(api):

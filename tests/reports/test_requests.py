@@ -238,9 +238,11 @@ def test_view_permission(data):
         Api(client, data.token).post("/api/reports/goal", {**body, "websiteId": str(traffic_id())}),
         404,
     )
-    # A share token of the website may run its reports (the shared dashboard does).
+    # A share token of the website may run the reports its share publishes.
     admin = Api(client, data.token)
-    share = admin.ok("POST", f"/api/websites/{data.website}/shares", {"name": "public"})
+    share = admin.ok(
+        "POST", f"/api/websites/{data.website}/shares", {"name": "public", "parameters": {"goals": True}}
+    )
     token = anonymous.ok("GET", f"/api/share/{share['slug']}")["token"]
     shared = Api(client, share_token=token)
     assert shared.ok("POST", "/api/reports/goal", body) == data.run(

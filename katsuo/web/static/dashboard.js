@@ -186,11 +186,16 @@
   /** A metric value as people name it: katsuoName("browser", "chrome") → "Chrome". */
   window.katsuoName = (type, value, country) => display(type, { x: value, country });
 
+  // A share URL's slug resolution under way, kept out of Alpine's state (a Promise behind its
+  // reactive proxy cannot be awaited).
+  let pendingShare = null;
+
   document.addEventListener("alpine:init", () => {
     Alpine.data("dashboard", (config) => ({
       websiteId: config.websiteId,
       share: config.share || null,
       shareToken: null,
+      shareGone: false,
       fields: FILTER_FIELDS,
       operators: OPERATORS,
       ranges: RANGES,
@@ -221,8 +226,7 @@
       async init() {
         this.readUrl();
         if (this.share) {
-          const shared = await fetch(`${katsuo.base}/api/share/${encodeURIComponent(this.share)}`).then((r) => r.json());
-          this.shareToken = shared.token;
+          if (!(await this.resolveShare())) return;
         } else if (config.segments) {
           this.loadSegments();
         }
@@ -299,10 +303,37 @@
       },
       async get(path, extra) {
         const url = `/api/websites/${this.websiteId}${path}?${this.params(extra)}`;
-        if (!this.shareToken) return katsuo.api("GET", url);
+        return this.share ? this.sharedGet(url) : katsuo.api("GET", url);
+      },
+
+      // --- a share URL: its token, asked for again when it expires or is refused ---------------
+      /** Resolve the slug into a token and the sections the share publishes; false (and a notice)
+       *  once the share is gone. Concurrent callers share one request. */
+      resolveShare() {
+        pendingShare ||= fetch(`${katsuo.base}/api/share/${encodeURIComponent(this.share)}`)
+          .then(async (response) => {
+            const shared = response.ok ? await response.json() : null;
+            this.shareToken = shared?.token || null;
+            this.shareGone = !this.shareToken;
+            // The overview is always shown; the events table only when the share publishes events.
+            const published = shared?.parameters || {};
+            this.groups = METRIC_GROUPS.filter((group) => group.id !== "events" || published.events === true);
+            return !this.shareGone;
+          })
+          .finally(() => { pendingShare = null; });
+        return pendingShare;
+      },
+      async sharedGet(url, retry = true) {
+        if (this.shareGone) throw new Error("This share is no longer available.");
+        const token = this.shareToken;
         const response = await fetch(katsuo.base + url, {
-          headers: { "x-umami-share-token": this.shareToken, "x-umami-share-context": "1" },
+          headers: { "x-umami-share-token": token, "x-umami-share-context": "1" },
         });
+        if (response.status === 401 && retry) {
+          // Expired, or the share changed: a fresh token from the slug, then once more.
+          if (this.shareToken === token) await this.resolveShare();
+          return this.sharedGet(url, false);
+        }
         const data = await response.json().catch(() => null);
         if (!response.ok) throw new Error(data?.error?.message || `Request failed (${response.status})`);
         return data;
@@ -332,9 +363,7 @@
       async loadActive() {
         try {
           const url = `/api/websites/${this.websiteId}/active`;
-          const data = this.shareToken
-            ? await fetch(katsuo.base + url, { headers: { "x-umami-share-token": this.shareToken, "x-umami-share-context": "1" } }).then((r) => r.json())
-            : await katsuo.api("GET", url);
+          const data = this.share ? await this.sharedGet(url) : await katsuo.api("GET", url);
           this.active = data.visitors ?? null;
         } catch (_) {
           this.active = null;

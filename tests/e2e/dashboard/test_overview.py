@@ -5,7 +5,9 @@ dialog, the world map, the expanded view, date ranges, comparison, and a share U
 from __future__ import annotations
 
 import re
+import time
 
+import jwt
 from playwright.sync_api import expect
 
 from tests.e2e.dashboard.traffic import EARLIER_DAYS_AGO, EVIL, VISITORS
@@ -197,9 +199,49 @@ def test_share_url_logged_out(shop_browser, shop):
     page = b.goto(f"/share/{slug}?range=24h")
     expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
     expect(row(page, "pages", "/pricing")).to_have_count(1)
+    # a share URL made from `shareId` publishes the overview and the events
+    expect(row(page, "events", "signup").locator(".metric-count")).to_have_text("2")
     expect(page.get_by_role("button", name="Save as segment")).to_have_count(0)
     expect(page.get_by_role("link", name="Edit")).to_have_count(0)
     b.shot("share")
+
+
+def test_share_url_shows_only_what_the_share_publishes(shop_browser, shop):
+    share = shop.admin.ok(
+        "POST", f"/api/websites/{shop.website_id}/shares", {"name": "Overview", "parameters": {}}
+    )
+    page = shop_browser(None).goto(f"/share/{share['slug']}?range=24h")
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
+    expect(row(page, "pages", "/pricing")).to_have_count(1)
+    expect(page.locator('[data-group="events"]')).to_have_count(0)
+
+
+DASHBOARD = "Alpine.$data(document.querySelector('.dashboard'))"
+
+
+def test_share_url_renews_a_refused_token_and_notices_a_deleted_share(shop_browser, shop):
+    share = shop.admin.ok(
+        "POST", f"/api/websites/{shop.website_id}/shares", {"name": "Events", "parameters": {"events": True}}
+    )
+    page = shop_browser(None).goto(f"/share/{share['slug']}?range=24h")
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
+    # the token expires: the next panels' 401 makes the page resolve the slug again
+    secret = shop.server.server.config.app.state.services.settings.secret
+    claims = jwt.decode(page.evaluate(f"{DASHBOARD}.shareToken"), secret, algorithms=["HS256"])
+    expired = jwt.encode({**claims, "exp": int(time.time()) - 10}, secret, algorithm="HS256")
+    page.evaluate(f"(token) => {{ {DASHBOARD}.shareToken = token; }}", expired)
+    with page.expect_response(lambda r: r.url.endswith(f"/api/share/{share['slug']}")):
+        page.evaluate(f"{DASHBOARD}.load()")
+    expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
+    expect(row(page, "events", "signup").locator(".metric-count")).to_have_text("2")
+    renewed = page.evaluate(f"{DASHBOARD}.shareToken")
+    assert renewed != expired and jwt.decode(renewed, secret, algorithms=["HS256"])["exp"] > time.time()
+    expect(page.get_by_test_id("share-gone")).to_be_hidden()
+    # the share is deleted: its token is refused, the slug no longer resolves, the page says so
+    shop.admin.ok("DELETE", f"/api/share/id/{share['id']}")
+    page.evaluate(f"{DASHBOARD}.load()")
+    expect(page.get_by_test_id("share-gone")).to_be_visible()
+    expect(page.locator('[data-testid="stats"] .form-error')).to_have_text("This share is no longer available.")
 
 
 def test_phone_and_dark_theme(shop_browser, shop):

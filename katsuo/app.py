@@ -104,7 +104,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         title="Katsuo",
         version=__version__,
         lifespan=lifespan,
-        docs_url=f"{prefix}/api/docs",
+        # /api/docs is a page of katsuo.web, on the local copy of Swagger UI.
+        docs_url=None,
         redoc_url=None,
         openapi_url=f"{prefix}/api/openapi.json",
         # No OpenTelemetry: Katsuo sends nothing anywhere, and with telemetry on FastAPI asks

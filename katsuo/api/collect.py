@@ -101,6 +101,8 @@ class _SlugCache:
         self.entries: dict[str, tuple[object, float]] = {}
 
     async def get(self, request: Request, slug: str):
+        if "\x00" in slug:  # no stored slug has one (PostgreSQL text cannot hold it)
+            return None
         entry = self.entries.get(slug)
         if entry and entry[1] > time.monotonic():
             return entry[0]

@@ -191,3 +191,27 @@ def test_api_docs_load_nothing_from_another_origin(make_client):
         for url in urls:
             assert client.get(url).status_code == 200, url
         assert "//" not in re.sub(r"https?://www\.w3\.org", "", page.text)
+
+
+def test_junk_in_page_parameters_is_a_client_error_on_both_engines(make_client, api):
+    """NUL characters (PostgreSQL text cannot hold them) and page numbers past any offset."""
+    admin = api.admin()
+    website = admin.new_website(name="Site", shareId="junk-slug")["id"]
+    admin.ok("POST", "/api/links", {"name": "L", "url": "https://target.example/", "slug": "junklink"})
+    client = make_client()
+    assert client.get("/share/junk-slug").status_code == 200
+    for path in ["/share/junk%00slug", "/share/%00", "/share/" + "x" * 5000, "/q/junk%00link", "/p/%00"]:
+        assert client.get(path).status_code in (400, 404), path
+    cookie_login(client)
+    huge = "99999999999999999999"
+    for path in [
+        "/websites?q=%00", "/websites?q=a%00b", f"/websites?p={huge}", "/websites?p=0", "/websites?p=x",
+        "/links?q=%00", f"/links?p={huge}", "/pixels?q=%00", f"/pixels?p={huge}",
+        "/settings/users?q=%00", f"/settings/users?p={huge}", "/teams/%00/websites", "/websites/%00",
+        f"/websites/{website}/reports/new/%00", f"/websites/{website}/sessions/%00",
+    ]:
+        response = client.get(path)
+        assert response.status_code in (400, 404), (path, response.status_code)
+    # the largest page number accepted still answers
+    assert client.get("/websites?p=1000000").status_code == 200
+    assert client.get("/websites?q=blog%20post").status_code == 200

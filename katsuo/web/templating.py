@@ -9,8 +9,10 @@ from urllib.parse import quote
 from uuid import UUID
 
 import jinja2
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 
 from katsuo import __version__
 from katsuo.api.deps import Conn, current_actor
@@ -58,6 +60,29 @@ class PageError(Exception):
 
 class LoginRequired(Exception):
     pass
+
+
+class PageRoute(APIRoute):
+    """A page's route: a page address whose parameters do not validate (a NUL in ?q=, a malformed
+    id) is answered with the HTML error page, 400, like every other page error. The page
+    modules' JSON endpoints (POST/DELETE /session) keep the API's JSON 400."""
+
+    def get_route_handler(self):
+        handle = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except RequestValidationError:
+                if request.method not in ("GET", "HEAD"):
+                    raise
+                raise PageError(400, "This address is not valid") from None
+
+        return page
+
+
+def page_router() -> APIRouter:
+    return APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
 class Page:

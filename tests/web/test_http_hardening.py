@@ -200,8 +200,11 @@ def test_junk_in_page_parameters_is_a_client_error_on_both_engines(make_client, 
     admin.ok("POST", "/api/links", {"name": "L", "url": "https://target.example/", "slug": "junklink"})
     client = make_client()
     assert client.get("/share/junk-slug").status_code == 200
-    for path in ["/share/junk%00slug", "/share/%00", "/share/" + "x" * 5000, "/q/junk%00link", "/p/%00"]:
-        assert client.get(path).status_code in (400, 404), path
+    for path in ["/share/junk%00slug", "/share/%00", "/share/" + "x" * 5000]:
+        response = client.get(path)
+        assert response.status_code in (400, 404) and response.headers["content-type"].startswith("text/html"), path
+    for path in ["/q/junk%00link", "/p/%00"]:
+        assert client.get(path).status_code == 404, path
     cookie_login(client)
     huge = "99999999999999999999"
     for path in [
@@ -212,6 +215,10 @@ def test_junk_in_page_parameters_is_a_client_error_on_both_engines(make_client, 
     ]:
         response = client.get(path)
         assert response.status_code in (400, 404), (path, response.status_code)
+        assert response.headers["content-type"].startswith("text/html"), path  # the error page
+    # the JSON endpoints among the pages keep the API's error shape
+    refused = client.post("/session", json={"token": ""}, headers={"X-Katsuo-CSRF": "1"})
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "bad-request"
     # the largest page number accepted still answers
     assert client.get("/websites?p=1000000").status_code == 200
     assert client.get("/websites?q=blog%20post").status_code == 200

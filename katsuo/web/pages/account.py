@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -11,9 +11,9 @@ from katsuo.auth import browser
 from katsuo.errors import Forbidden, Unauthorized
 from katsuo.store.repositories import api_keys, users
 from katsuo.web.next_path import safe_next
-from katsuo.web.templating import AnyPage, UserPage
+from katsuo.web.templating import AnyPage, UserPage, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 @router.get("/")

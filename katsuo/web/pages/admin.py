@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from katsuo.store.repositories import users
-from katsuo.web.templating import AdminPage, PageNumber, SearchText
+from katsuo.web.templating import AdminPage, PageNumber, SearchText, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 @router.get("/settings/users")

@@ -3,13 +3,13 @@ installs into static/vendor/ (no CDN: the page loads nothing from another origin
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from katsuo.web import assets
-from katsuo.web.templating import env
+from katsuo.web.templating import env, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 @router.get("/api/docs")

@@ -8,15 +8,14 @@ from __future__ import annotations
 from types import ModuleType
 from uuid import UUID
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from katsuo.auth.permissions import can
 from katsuo.store.repositories import links, pixels
 from katsuo.web.pages.websites import DASHBOARD_SCRIPTS
-from katsuo.web.templating import PageError, PageNumber, SearchText, UserPage
+from katsuo.web.templating import PageError, PageNumber, SearchText, UserPage, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 def _list_route(kind: str, repository: ModuleType, collect_path: str, public_url_setting: str) -> None:

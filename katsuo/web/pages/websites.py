@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from katsuo.auth.permissions import can
 from katsuo.store.repositories import segments, shares, teams, websites
-from katsuo.web.templating import AnyPage, PageError, PageNumber, SearchText, SlugText, UserPage
+from katsuo.web.templating import AnyPage, PageError, PageNumber, SearchText, SlugText, UserPage, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 PAGE_SIZE = 20
 DASHBOARD_SCRIPTS = ["vendor/chart.umd.min.js", "vendor/chartjs-chart-geo.min.js", "dashboard.js"]

@@ -104,7 +104,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         title="Katsuo",
         version=__version__,
         lifespan=lifespan,
-        docs_url=f"{prefix}/api/docs",
+        # /api/docs is a page of katsuo.web, on the local copy of Swagger UI.
+        docs_url=None,
         redoc_url=None,
         openapi_url=f"{prefix}/api/openapi.json",
         # No OpenTelemetry: Katsuo sends nothing anywhere, and with telemetry on FastAPI asks
@@ -121,5 +122,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     web.install(app, prefix)
     handlers.install(app)
     app.add_middleware(HeadersMiddleware, settings=settings)
-    app.serve_ahead(collect.hot_paths(collect_routes), HeadersMiddleware(collect.answer_hot, settings))
+    app.serve_ahead(
+        collect.hot_paths(collect_routes),
+        HeadersMiddleware(handlers.UnexpectedErrors(collect.answer_hot), settings),
+    )
     return app

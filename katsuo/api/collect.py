@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from katsuo.api import handlers
 from katsuo.collect.collector import Collector
 from katsuo.collect.payload import parse_body
 from katsuo.collect.writer import WriterClosed
@@ -102,6 +101,8 @@ class _SlugCache:
         self.entries: dict[str, tuple[object, float]] = {}
 
     async def get(self, request: Request, slug: str):
+        if "\x00" in slug:  # no stored slug has one (PostgreSQL text cannot hold it)
+            return None
         entry = self.entries.get(slug)
         if entry and entry[1] > time.monotonic():
             return entry[0]
@@ -169,13 +170,9 @@ def hot_paths(table: list[Route]) -> dict:
 
 
 async def answer_hot(scope, receive, send) -> None:
-    """ASGI: run the endpoint KatsuoApp found for this path; an unexpected error still gets the
-    app's JSON 500 (and the log) rather than a dropped connection."""
-    request = Request(scope, receive)
-    try:
-        response = await scope["endpoint"](request)
-    except Exception as error:  # noqa: BLE001 - the app's catch-all handler, on this path
-        response = await handlers.unexpected_error(request, error)
+    """ASGI: run the endpoint KatsuoApp found for this path (the app wraps it in the same
+    catch-all as every other route, handlers.UnexpectedErrors)."""
+    response = await scope["endpoint"](Request(scope, receive))
     await response(scope, receive, send)
 
 

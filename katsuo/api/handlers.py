@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from katsuo.errors import ApiError, BadRequest
 
@@ -33,10 +34,42 @@ def validation_error(exc: RequestValidationError) -> BadRequest:
     return BadRequest(summary or "Bad request", errors=errors)
 
 
-async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    """Anything unforeseen: logged with its traceback, answered with Umami's JSON 500."""
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """Anything unforeseen: logged once with its traceback, answered with Umami's JSON 500. A
+    client that went away while sending its body is no error of ours: one DEBUG line, and a 400
+    nobody will read."""
+    if isinstance(exc, ClientDisconnect):
+        log.debug("client disconnected during %s %s", request.method, request.url.path)
+        return JSONResponse(BadRequest("Client disconnected").body(), status_code=400)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(ApiError().body(), status_code=500)
+
+
+class UnexpectedErrors:
+    """ASGI middleware answering what no handler caught with `unexpected_error`. Starlette's own
+    catch-all (ServerErrorMiddleware) re-raises after answering, so the server logs the error a
+    second time and drops the kept-alive connection; this one answers and is done. An error after
+    the response started cannot be answered any more and still goes up."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            await unexpected_error(Request(scope), exc)(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -55,4 +88,4 @@ def install(app: FastAPI) -> None:
         body = {"error": {"message": str(exc.detail), "code": code, "status": exc.status_code}}
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
-    app.exception_handler(Exception)(unexpected_error)
+    app.add_middleware(UnexpectedErrors)

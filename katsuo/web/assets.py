@@ -24,6 +24,9 @@ VENDOR_FILES = {
     # alpha-2 codes the API reports countries by.
     "world-atlas/countries-110m.json": "countries-110m.json",
     "i18n-iso-countries/codes.json": "country-codes.json",
+    # The API's documentation page (/api/docs), served from here rather than a CDN.
+    "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui-bundle.js",
+    "swagger-ui-dist/swagger-ui.css": "swagger-ui.css",
 }
 
 log = logging.getLogger("katsuo.web")

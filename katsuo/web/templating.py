@@ -3,24 +3,33 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
 import jinja2
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 
 from katsuo import __version__
 from katsuo.api.deps import Conn, current_actor
+from katsuo.api.inputs import SafeText
 from katsuo.auth import browser
 from katsuo.auth.permissions import Actor, can
 from katsuo.store.records import Team
 from katsuo.store.repositories import teams
 from katsuo.web import assets
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = FilePath(__file__).parent / "templates"
+
+# The pages' query and path text: what no engine could store (a NUL, a lone surrogate) or a page
+# number past any offset the engines take is a 400, never a 500.
+SearchText = Annotated[SafeText, Query(max_length=200)]
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
+SlugText = Annotated[SafeText, Path(max_length=100)]
 
 # autoescape=True for every template, whatever its name: nothing reaches a page unescaped.
 env = jinja2.Environment(
@@ -51,6 +60,29 @@ class PageError(Exception):
 
 class LoginRequired(Exception):
     pass
+
+
+class PageRoute(APIRoute):
+    """A page's route: a page address whose parameters do not validate (a NUL in ?q=, a malformed
+    id) is answered with the HTML error page, 400, like every other page error. The page
+    modules' JSON endpoints (POST/DELETE /session) keep the API's JSON 400."""
+
+    def get_route_handler(self):
+        handle = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except RequestValidationError:
+                if request.method not in ("GET", "HEAD"):
+                    raise
+                raise PageError(400, "This address is not valid") from None
+
+        return page
+
+
+def page_router() -> APIRouter:
+    return APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
 class Page:

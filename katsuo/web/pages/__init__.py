@@ -1,5 +1,6 @@
 """Page routes, one module per area of the dashboard."""
 
-from katsuo.web.pages import account, admin, console, links, reports, teams, websites
+from katsuo.web.pages import account, admin, api_docs, console, links, reports, teams, websites
 
-ROUTERS = [account.router, websites.router, reports.router, teams.router, links.router, admin.router, console.router]
+ROUTERS = [account.router, websites.router, reports.router, teams.router, links.router, admin.router, console.router,
+           api_docs.router]

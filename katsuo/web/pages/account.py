@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -10,9 +10,10 @@ from katsuo.api.deps import AppServices, Conn
 from katsuo.auth import browser
 from katsuo.errors import Forbidden, Unauthorized
 from katsuo.store.repositories import api_keys, users
-from katsuo.web.templating import AnyPage, UserPage
+from katsuo.web.next_path import safe_next
+from katsuo.web.templating import AnyPage, UserPage, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 @router.get("/")
@@ -25,11 +26,10 @@ def login(page: AnyPage, next: str = "") -> Response:
     if page.settings.disable_login:
         # As Umami's Docker build does: only the page is refused, the API login keeps working.
         return PlainTextResponse("Access denied", status_code=403)
-    # Only local paths: an open redirect after login would be a phishing aid.
-    target = next if next.startswith((page.base or "") + "/") and not next.startswith("//") else ""
+    target = safe_next(next, page.base) or page.url("/websites")
     if page.user is not None:
-        return RedirectResponse(target or page.url("/websites"), status_code=303)
-    return page.render("login.html", next=target or page.url("/websites"))
+        return RedirectResponse(target, status_code=303)
+    return page.render("login.html", next=target)
 
 
 class SessionBody(BaseModel):

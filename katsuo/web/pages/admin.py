@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from katsuo.store.repositories import users
-from katsuo.web.templating import AdminPage
+from katsuo.web.templating import AdminPage, PageNumber, SearchText, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 @router.get("/settings/users")
-def user_list(page: AdminPage, q: str = Query("", max_length=200), p: int = Query(1, ge=1)) -> Response:
+def user_list(page: AdminPage, q: SearchText = "", p: PageNumber = 1) -> Response:
     listed = users.list_all(page.conn, search=q or None, page=p, page_size=20)
     return page.render_part("settings/users.html", "settings/_user_rows.html", listed=listed, q=q)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from katsuo.store.repositories import websites
 from katsuo.web.pages.websites import tracker_script_path
-from katsuo.web.templating import AdminPage, PageError
+from katsuo.web.templating import AdminPage, PageError, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 def _enabled(page) -> None:

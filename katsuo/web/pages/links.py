@@ -8,20 +8,19 @@ from __future__ import annotations
 from types import ModuleType
 from uuid import UUID
 
-from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from katsuo.auth.permissions import can
 from katsuo.store.repositories import links, pixels
 from katsuo.web.pages.websites import DASHBOARD_SCRIPTS
-from katsuo.web.templating import PageError, UserPage
+from katsuo.web.templating import PageError, PageNumber, SearchText, UserPage, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 def _list_route(kind: str, repository: ModuleType, collect_path: str, public_url_setting: str) -> None:
     def entity_list(
-        page: UserPage, team_id: UUID | None = None, q: str = Query("", max_length=200), p: int = Query(1, ge=1)
+        page: UserPage, team_id: UUID | None = None, q: SearchText = "", p: PageNumber = 1
     ) -> Response:
         team = page.use_team(team_id)
         if team is not None:

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from katsuo.auth.permissions import can
 from katsuo.store.repositories import reports
 from katsuo.web.pages.websites import DASHBOARD_SCRIPTS, in_context
-from katsuo.web.templating import PageError, UserPage
+from katsuo.web.templating import PageError, UserPage, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 # The report types of the Insights section, in the order the docs list them, with what each
 # answers (shown on the list and above the form).

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from katsuo.auth.permissions import can
 from katsuo.store.repositories import teams, users, websites
-from katsuo.web.templating import UserPage
+from katsuo.web.templating import UserPage, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 @router.get("/settings/teams")

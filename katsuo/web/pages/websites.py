@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from katsuo.auth.permissions import can
 from katsuo.store.repositories import segments, shares, teams, websites
-from katsuo.web.templating import AnyPage, PageError, UserPage
+from katsuo.web.templating import AnyPage, PageError, PageNumber, SearchText, SlugText, UserPage, page_router
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 PAGE_SIZE = 20
 DASHBOARD_SCRIPTS = ["vendor/chart.umd.min.js", "vendor/chartjs-chart-geo.min.js", "dashboard.js"]
@@ -21,7 +20,7 @@ DASHBOARD_SCRIPTS = ["vendor/chart.umd.min.js", "vendor/chartjs-chart-geo.min.js
 @router.get("/websites")
 @router.get("/teams/{team_id}/websites")
 def website_list(
-    page: UserPage, team_id: UUID | None = None, q: str = Query("", max_length=200), p: int = Query(1, ge=1)
+    page: UserPage, team_id: UUID | None = None, q: SearchText = "", p: PageNumber = 1
 ) -> Response:
     team = page.use_team(team_id)
     if team is not None:
@@ -82,7 +81,7 @@ def website_overview(page: UserPage, website_id: UUID) -> Response:
 
 
 @router.get("/share/{slug}")
-def shared_dashboard(page: AnyPage, slug: str) -> Response:
+def shared_dashboard(page: AnyPage, slug: SlugText) -> Response:
     """A website's share URL: the same dashboard, read-only, for anyone (the panels use the share
     token that GET /api/share/<slug> hands out)."""
     share = shares.get_by_slug(page.conn, slug)

@@ -189,7 +189,7 @@
             password: this.password,
           });
           await api("POST", "/session", { token });
-          location.assign(next);
+          location.assign(pageUnderBase(next));
         } catch (error) {
           this.error = error.status === 401 ? "Incorrect username or password." : error.message;
           this.busy = false;
@@ -215,6 +215,41 @@
     }));
   });
 
+  /** `target` if the browser would resolve it to a page of this server under BASE_PATH, else the
+   *  websites list: the server checks ?next= too, this guards what the page itself follows. */
+  function pageUnderBase(target) {
+    const fallback = base + "/websites";
+    let url;
+    try {
+      url = new URL(target, location.origin);
+    } catch (_) {
+      return fallback;
+    }
+    if (url.origin !== location.origin || !(url.pathname + "/").startsWith(base + "/")) return fallback;
+    return url.pathname + url.search + url.hash;
+  }
+
+  // The pages allow no inline handlers (Content-Security-Policy): buttons name the dialog they
+  // open (data-open-dialog="id") or close the dialog they are in (data-close-dialog).
+  document.addEventListener("click", (event) => {
+    const opener = event.target.closest("[data-open-dialog]");
+    if (opener) document.getElementById(opener.dataset.openDialog)?.showModal();
+    if (event.target.closest("[data-close-dialog]")) event.target.closest("dialog")?.close();
+  });
+
+  // Website icons that fail to load (data-hide-broken) leave an empty space, not a broken image;
+  // "error" does not bubble, hence the capture, and an icon that failed before this ran is found
+  // once the page is parsed.
+  function hideBroken(image) {
+    if (image instanceof HTMLImageElement && image.matches("[data-hide-broken]")) image.style.visibility = "hidden";
+  }
+  document.addEventListener("error", (event) => hideBroken(event.target), true);
+  document.addEventListener("DOMContentLoaded", () => {
+    for (const image of document.querySelectorAll("img[data-hide-broken]")) {
+      if (image.complete && image.naturalWidth === 0) hideBroken(image);
+    }
+  });
+
   async function logout() {
     try {
       await api("POST", "/api/auth/logout");
@@ -235,5 +270,5 @@
     return url.startsWith("/") ? location.origin + url : url;
   }
 
-  window.katsuo = { api, base, logout, toast, randomSlug, absolute };
+  window.katsuo = { api, base, logout, toast, randomSlug, absolute, pageUnderBase };
 })();

@@ -96,6 +96,13 @@ class Browser:
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        # Whatever the Content-Security-Policy blocks (an inline script or handler, a foreign
+        # script) is a page that would not work: it fails the test like a JavaScript error.
+        self.page.on("console", self._csp_violation)
+
+    def _csp_violation(self, message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.errors.append(message.text)
 
     def goto(self, path: str):
         self.page.goto(self.server.url + path)

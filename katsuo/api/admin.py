@@ -27,4 +27,5 @@ def all_websites(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[web
 @router.get("/teams")
 def all_teams(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.TeamListing]:
     authorize(actor, "list", ("admin", None))
-    return hide_access_codes(actor, teams.list_all(conn, search=paging.search, page=paging.page, page_size=paging.page_size))
+    listed = teams.list_all(conn, search=paging.search, page=paging.page, page_size=paging.page_size)
+    return hide_access_codes(actor, listed)

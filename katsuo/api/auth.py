@@ -10,9 +10,9 @@ from pydantic import Field
 from katsuo.api.deps import AppServices, Conn, UserActor
 from katsuo.api.inputs import Body
 from katsuo.auth import browser
+from katsuo.auth.client import client_address
 from katsuo.auth.passwords import verify_password
 from katsuo.auth.permissions import Actor
-from katsuo.auth.client import client_address
 from katsuo.errors import Unauthorized
 from katsuo.services import Services
 from katsuo.store.records import Record, Timestamp, User
@@ -89,7 +89,9 @@ def logout(actor: UserActor, svc: AppServices) -> Ok:
     return Ok()
 
 
-def end_other_logins(user: User, actor: Actor, conn, svc: Services, request: Request, response: Response) -> None:
+def end_other_logins(
+    user: User, actor: Actor, conn, svc: Services, request: Request, response: Response
+) -> None:
     """After a password or role change: every login of the user ends, except the one making the
     change when it is the user's own. With Redis that login goes on with its token; without, it
     gets a new token, which the browser receives as a new login cookie when the cookie was used

@@ -46,7 +46,8 @@ def my_websites(
 
 @router.get("/teams")
 def my_teams(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.TeamListing]:
-    return hide_access_codes(actor, teams.list_for_user(conn, actor.user.id, page=paging.page, page_size=paging.page_size))
+    listed = teams.list_for_user(conn, actor.user.id, page=paging.page, page_size=paging.page_size)
+    return hide_access_codes(actor, listed)
 
 
 class PasswordBody(Body):

@@ -146,4 +146,5 @@ def user_websites(
 def user_teams(user_id: UUID, actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.TeamListing]:
     user = _load(conn, user_id)
     authorize(actor, "view", ("user", user))
-    return hide_access_codes(actor, teams.list_for_user(conn, user.id, page=paging.page, page_size=paging.page_size))
+    listed = teams.list_for_user(conn, user.id, page=paging.page, page_size=paging.page_size)
+    return hide_access_codes(actor, listed)

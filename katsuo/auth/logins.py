@@ -58,7 +58,8 @@ class LoginStore:
             if stored is None:
                 return None
             record = json.loads(stored)
-        user_id, generation = _uuid(record.get("userId")), record.get("gen", 0)  # no gen: issued before revocation existed
+        # A login from before generations existed has none: it counts as generation 0.
+        user_id, generation = _uuid(record.get("userId")), record.get("gen", 0)
         if user_id is None or not isinstance(generation, int):
             return None
         return Login(user_id, generation, auth_key)

@@ -15,7 +15,8 @@ from limits import RateLimitItemPerMinute, storage, strategies
 
 from katsuo.errors import TooManyRequests
 
-PER_USERNAME_AND_IP = RateLimitItemPerMinute(10, 15)  # 10 failures per 15 minutes for one account from one address
+# 10 failures per 15 minutes for one account from one address
+PER_USERNAME_AND_IP = RateLimitItemPerMinute(10, 15)
 PER_IP = RateLimitItemPerMinute(30, 15)  # 30 failures per 15 minutes from one address, any accounts
 
 

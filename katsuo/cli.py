@@ -1,4 +1,4 @@
-"""Command line: `katsuo serve | migrate | user create|set-password|list | slices rebuild|settle`."""
+"""Command line: `katsuo serve | migrate | user create|set-password|set-role|list | slices rebuild|settle`."""
 
 from __future__ import annotations
 
@@ -32,7 +32,15 @@ def serve(args: argparse.Namespace) -> None:
         access_log=False,
         # Embedded DuckDB locks its file to one process: one worker; queries use a thread pool.
         workers=1,
+        # The client address and scheme come from X-Forwarded-* only when the socket peer is one of
+        # KATSUO_TRUSTED_PROXIES (none by default), as auth/client.py reads them.
+        **proxy_options(settings),
     )
+
+
+def proxy_options(settings: Settings) -> dict:
+    proxies = [str(network) for network in settings.trusted_proxies]
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
 
 
 def migrate(args: argparse.Namespace) -> None:
@@ -96,7 +104,17 @@ def user_command(args: argparse.Namespace) -> None:
                 if found is None:
                     sys.exit(f"katsuo: no user named {args.username!r}")
                 users.update(conn, found[0].id, password_hash=hash_password(_password(args)))
-                print(f"password changed for {args.username}")
+                users.end_logins(conn, found[0].id)
+                print(f"password changed for {args.username}; their logins are ended")
+            elif args.action == "set-role":
+                found = users.find_login(conn, args.username)
+                if found is None:
+                    sys.exit(f"katsuo: no user named {args.username!r}")
+                users.update(conn, found[0].id, role=args.role)
+                if users.admin_count(conn) == 0:  # leaving the block by exiting rolls the change back
+                    sys.exit("katsuo: the last administrator cannot be demoted")
+                users.end_logins(conn, found[0].id)
+                print(f"{args.username} is now {args.role}; their logins are ended")
     finally:
         svc.close()
 
@@ -122,6 +140,9 @@ def main(argv: list[str] | None = None) -> None:
     a = actions.add_parser("set-password", help="change a user's password")
     a.add_argument("username")
     a.add_argument("--password", help="prompted for when omitted")
+    a = actions.add_parser("set-role", help="change a user's role (never the last administrator's)")
+    a.add_argument("username")
+    a.add_argument("role", choices=["admin", "user", "view-only"])
     actions.add_parser("list", help="list users")
     p.set_defaults(func=user_command)
 

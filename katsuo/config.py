@@ -136,6 +136,9 @@ class Settings:
     disable_bot_check: bool = False
     ignore_ip: tuple = ()
     client_ip_header: str = ""
+    # KATSUO_TRUSTED_PROXIES: reverse proxies whose forwarding headers give the client IP for
+    # security decisions (login throttling); empty: the socket peer is the client.
+    trusted_proxies: tuple = ()
     skip_location_headers: bool = False
     geo_database_url: str = ""
     geolite_db_path: str = ""
@@ -220,6 +223,7 @@ class Settings:
             disable_bot_check=_flag(env, "DISABLE_BOT_CHECK"),
             ignore_ip=_ip_networks(env, "IGNORE_IP"),
             client_ip_header=client_ip_header,
+            trusted_proxies=_ip_networks(env, "KATSUO_TRUSTED_PROXIES"),
             skip_location_headers=_flag(env, "SKIP_LOCATION_HEADERS"),
             geo_database_url=env.get("GEO_DATABASE_URL", "").strip(),
             geolite_db_path=env.get("GEOLITE_DB_PATH", "").strip(),

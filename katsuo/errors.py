@@ -9,6 +9,7 @@ class ApiError(Exception):
     status = 500
     code = "server-error"
     default_message = "Server error"
+    headers: dict[str, str] | None = None  # sent with the error response
 
     def __init__(self, message: str | None = None, *, code: str | None = None, **extra: Any):
         super().__init__(message or self.default_message)
@@ -40,3 +41,7 @@ class NotFound(ApiError):
 
 class TooManyRequests(ApiError):
     status, code, default_message = 429, "too-many-requests", "Too many attempts, try again later"
+
+    def __init__(self, retry_after: int):
+        super().__init__()
+        self.headers = {"Retry-After": str(retry_after)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from katsuo.api.deps import Conn, PagingParams, UserActor
-from katsuo.auth.permissions import authorize
+from katsuo.auth.permissions import authorize, hide_access_codes
 from katsuo.store.records import Page
 from katsuo.store.repositories import teams, users, websites
 
@@ -27,4 +27,5 @@ def all_websites(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[web
 @router.get("/teams")
 def all_teams(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.TeamListing]:
     authorize(actor, "list", ("admin", None))
-    return teams.list_all(conn, search=paging.search, page=paging.page, page_size=paging.page_size)
+    listed = teams.list_all(conn, search=paging.search, page=paging.page, page_size=paging.page_size)
+    return hide_access_codes(actor, listed)

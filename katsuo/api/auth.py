@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from katsuo.api.deps import AppServices, Conn, UserActor
 from katsuo.api.inputs import Body
+from katsuo.auth import browser
+from katsuo.auth.client import client_address
 from katsuo.auth.passwords import verify_password
-from katsuo.collect.ip import client_ip
+from katsuo.auth.permissions import Actor
 from katsuo.errors import Unauthorized
+from katsuo.services import Services
 from katsuo.store.records import Record, Timestamp, User
 from katsuo.store.repositories import teams, users
 
@@ -63,14 +66,14 @@ class Ok(Record):
 
 @router.post("/login")
 def login(body: LoginBody, request: Request, conn: Conn, svc: AppServices) -> LoginResponse:
-    ip = client_ip(request.headers, svc.settings.client_ip_header) or (request.client.host if request.client else "")
+    ip = client_address(request, request.app.state.settings)
     svc.login_limiter.check(ip, body.username)
     found = users.find_login(conn, body.username)
     if found is None or not verify_password(body.password, found[1]):
         svc.login_limiter.failed(ip, body.username)
         raise Unauthorized(code="incorrect-username-password")
-    user = found[0]
-    token, _ = svc.logins.issue(user)
+    user, generation = users.get_for_login(conn, found[0].id)
+    token, _ = svc.logins.issue(user, generation)
     return LoginResponse(token=token, user=VerifiedUser.load(conn, user))
 
 
@@ -84,3 +87,19 @@ def logout(actor: UserActor, svc: AppServices) -> Ok:
     # Unlike Umami (which deletes the wrong Redis key), this really ends a Redis-backed login.
     svc.logins.revoke(actor.auth_key)
     return Ok()
+
+
+def end_other_logins(
+    user: User, actor: Actor, conn, svc: Services, request: Request, response: Response
+) -> None:
+    """After a password or role change: every login of the user ends, except the one making the
+    change when it is the user's own. With Redis that login goes on with its token; without, it
+    gets a new token, which the browser receives as a new login cookie when the cookie was used
+    (a bearer-token client logs in again)."""
+    generation = users.end_logins(conn, user.id)
+    if actor.token is None or actor.user is None or actor.user.id != user.id:
+        return
+    token = svc.logins.carry_over(actor.token, user, generation)
+    if request.cookies.get(browser.COOKIE) == actor.token and token != actor.token:
+        settings = request.app.state.settings
+        browser.set_login_cookie(response, token, settings, secure=request.url.scheme == "https")

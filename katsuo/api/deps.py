@@ -17,6 +17,7 @@ from katsuo.auth import browser, share_tokens
 from katsuo.auth.permissions import Actor
 from katsuo.errors import NotFound, Unauthorized
 from katsuo.services import Services
+from katsuo.store.records import User
 from katsuo.store.repositories import api_keys, entities, shares, teams, users
 
 T = TypeVar("T")
@@ -50,13 +51,14 @@ def current_actor(request: Request, conn: Conn, svc: AppServices) -> Actor:
         api_key = bearer
     if not api_key and not bearer:
         bearer = browser.cookie_token(request)  # the dashboard's login cookie (auth/browser.py)
-    user_id = None
+    user = None
     if api_key:
         user_id = api_keys.owner_of(conn, keys.digest(api_key))
+        user = users.get(conn, user_id) if user_id is not None else None
     elif bearer:
-        user_id, actor.auth_key = svc.logins.resolve(bearer)
+        user, actor.auth_key = login_user(conn, svc, bearer)
         actor.token = bearer
-    if user_id is not None and (user := users.get(conn, user_id)) is not None:
+    if user is not None:
         actor.user = user
         actor.team_roles = teams.roles_of(conn, user.id)
         log.debug("%s %s: user %s by %s", request.method, request.url.path, user.username,
@@ -73,6 +75,16 @@ def current_actor(request: Request, conn: Conn, svc: AppServices) -> Actor:
         else:
             log.debug("%s %s: share token rejected (forged or expired)", request.method, request.url.path)
     return actor
+
+
+def login_user(conn: sa.Connection, svc: Services, token: str) -> tuple[User | None, str | None]:
+    """The live user a login token stands for, if the login was not ended since (logout, or a
+    password or role change, auth/logins.py); and its Redis auth key."""
+    login = svc.logins.resolve(token)
+    found = users.get_for_login(conn, login.user_id) if login is not None else None
+    if found is None or found[1] != login.generation:
+        return None, None
+    return found[0], login.auth_key
 
 
 def _shared_ids(request: Request, conn: sa.Connection, share_id: UUID, base_path: str) -> frozenset[UUID]:

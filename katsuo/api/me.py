@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from katsuo.api.auth import Ok, SessionUser
-from katsuo.api.deps import Conn, PagingParams, UserActor
+from katsuo.api.auth import Ok, SessionUser, end_other_logins
+from katsuo.api.deps import AppServices, Conn, PagingParams, UserActor
 from katsuo.api.inputs import Body
 from katsuo.auth import api_keys as keys
 from katsuo.auth.passwords import hash_password, verify_password
+from katsuo.auth.permissions import hide_access_codes
 from katsuo.errors import BadRequest, NotFound
 from katsuo.store.records import ApiKey, Page, Record, Timestamp
 from katsuo.store.repositories import api_keys, teams, users, websites
@@ -45,7 +46,8 @@ def my_websites(
 
 @router.get("/teams")
 def my_teams(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.TeamListing]:
-    return teams.list_for_user(conn, actor.user.id, page=paging.page, page_size=paging.page_size)
+    listed = teams.list_for_user(conn, actor.user.id, page=paging.page, page_size=paging.page_size)
+    return hide_access_codes(actor, listed)
 
 
 class PasswordBody(Body):
@@ -61,11 +63,18 @@ class PasswordChanged(Record):
 
 
 @router.post("/password")
-def change_password(body: PasswordBody, actor: UserActor, conn: Conn) -> PasswordChanged:
-    if not verify_password(body.current_password, users.password_hash(conn, actor.user.id) or ""):
-        raise BadRequest("Current password is incorrect")
+def change_password(
+    body: PasswordBody, actor: UserActor, conn: Conn, svc: AppServices, request: Request, response: Response
+) -> PasswordChanged:
+    check_current_password(conn, actor.user.id, body.current_password)
     user = users.update(conn, actor.user.id, password_hash=hash_password(body.new_password))
+    end_other_logins(user, actor, conn, svc, request, response)
     return PasswordChanged.model_validate(user, from_attributes=True)
+
+
+def check_current_password(conn, user_id: UUID, current_password: str | None) -> None:
+    if not current_password or not verify_password(current_password, users.password_hash(conn, user_id) or ""):
+        raise BadRequest("Current password is incorrect")
 
 
 class ApiKeyBody(Body):

@@ -12,7 +12,7 @@ from pydantic import Field
 from katsuo.api.auth import Ok
 from katsuo.api.deps import Conn, PagingParams, UserActor, found
 from katsuo.api.inputs import Body
-from katsuo.auth.permissions import Actor, authorize
+from katsuo.auth.permissions import OWNER, Actor, authorize, hide_access_codes
 from katsuo.errors import BadRequest
 from katsuo.store.records import Link, Page, Pixel, Team, TeamMember, TeamMemberWithUser
 from katsuo.store.repositories import links, pixels, teams, users, websites
@@ -64,7 +64,8 @@ def _viewable_team(conn, actor: Actor, team_id: UUID) -> Team:
 @router.get("")
 def list_teams(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.TeamListing]:
     # Umami's schema for this list has no `search` (access.md §7).
-    return teams.list_for_user(conn, actor.user.id, page=paging.page, page_size=paging.page_size)
+    listed = teams.list_for_user(conn, actor.user.id, page=paging.page, page_size=paging.page_size)
+    return hide_access_codes(actor, listed)
 
 
 @router.post("")
@@ -72,7 +73,9 @@ def create_team(body: CreateTeamBody, actor: UserActor, conn: Conn) -> list[Team
     """Returns `[team, ownerMembership]`, as Umami does."""
     authorize(actor, "create", ("team", None))
     owner_id = actor.user.id
-    if body.owner_id is not None:
+    if body.owner_id is not None and body.owner_id != owner_id:
+        # Making someone else the owner is for administrators only.
+        authorize(actor, "create-for-other", ("team", None))
         owner_id = found(users.get(conn, body.owner_id), "User not found").id
     team, owner = teams.create(conn, name=body.name, owner_id=owner_id)
     return [team, owner]
@@ -89,7 +92,7 @@ def join_team(body: JoinBody, actor: UserActor, conn: Conn) -> TeamMember:
 @router.get("/{team_id}")
 def get_team(team_id: UUID, actor: UserActor, conn: Conn) -> teams.TeamWithMembers:
     _viewable_team(conn, actor, team_id)
-    return teams.get_with_members(conn, team_id)
+    return hide_access_codes(actor, teams.get_with_members(conn, team_id))
 
 
 @router.post("/{team_id}")
@@ -138,8 +141,7 @@ def get_member(team_id: UUID, user_id: UUID, actor: UserActor, conn: Conn) -> Te
 def update_member(team_id: UUID, user_id: UUID, body: RoleBody, actor: UserActor, conn: Conn) -> TeamMember:
     team = load_team(conn, team_id)
     authorize(actor, "manage-members", ("team", team), NOT_MANAGER)
-    if teams.member(conn, team.id, user_id) is None:
-        raise BadRequest(NOT_MEMBER)
+    _not_the_owner(_membership(conn, team.id, user_id))
     return teams.set_member_role(conn, team.id, user_id, body.role)
 
 
@@ -147,10 +149,23 @@ def update_member(team_id: UUID, user_id: UUID, body: RoleBody, actor: UserActor
 def remove_member(team_id: UUID, user_id: UUID, actor: UserActor, conn: Conn) -> Ok:
     team = load_team(conn, team_id)
     authorize(actor, "remove-member", ("team", (team, user_id)), NOT_MANAGER)
-    if teams.member(conn, team.id, user_id) is None:
-        raise BadRequest(NOT_MEMBER)
+    _not_the_owner(_membership(conn, team.id, user_id))
     teams.remove_member(conn, team.id, user_id)
     return Ok()
+
+
+def _membership(conn, team_id: UUID, user_id: UUID) -> TeamMember:
+    membership = teams.member(conn, team_id, user_id)
+    if membership is None:
+        raise BadRequest(NOT_MEMBER)
+    return membership
+
+
+def _not_the_owner(membership: TeamMember) -> None:
+    # A team always has its owner: nobody (admins included) changes or removes that membership,
+    # and the owner cannot leave; the team is deleted instead.
+    if membership.role == OWNER:
+        raise BadRequest("The team owner's membership cannot be changed or removed.")
 
 
 @router.get("/{team_id}/websites")

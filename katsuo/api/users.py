@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from katsuo.api.auth import Ok
+from katsuo.api.auth import Ok, end_other_logins
 from katsuo.api.deps import AppServices, Conn, PagingParams, UserActor
 from katsuo.api.inputs import Body
+from katsuo.api.me import check_current_password
 from katsuo.auth.passwords import hash_password
-from katsuo.auth.permissions import authorize
+from katsuo.auth.permissions import authorize, hide_access_codes
 from katsuo.errors import BadRequest, NotFound
 from katsuo.store.records import Page, Record, Timestamp, User
 from katsuo.store.repositories import teams, users, websites
@@ -32,6 +33,8 @@ class CreateUserBody(Body):
 class UpdateUserBody(Body):
     username: str | None = Field(default=None, min_length=1, max_length=255)
     password: str | None = Field(default=None, min_length=8, max_length=255)
+    # Required with `password` when the id is the caller's own.
+    current_password: str | None = Field(default=None, alias="currentPassword", max_length=255)
     role: Role | None = None
 
 
@@ -73,11 +76,18 @@ def get_user(user_id: UUID, actor: UserActor, conn: Conn) -> UserDetails:
 
 
 @router.post("/{user_id}")
-def update_user(user_id: UUID, body: UpdateUserBody, actor: UserActor, conn: Conn) -> UserDetails:
+def update_user(
+    user_id: UUID, body: UpdateUserBody, actor: UserActor, conn: Conn, svc: AppServices,
+    request: Request, response: Response,
+) -> UserDetails:
     user = _load(conn, user_id)
     authorize(actor, "update", ("user", user))
     changes: dict = {}
     if body.password:
+        # One's own password needs the current one, whatever the credential (a stolen login token
+        # or API key must not be enough to take the account over).
+        if user.id == actor.user.id:
+            check_current_password(conn, user.id, body.current_password)
         changes["password_hash"] = hash_password(body.password)
     # Only admins may rename or change roles; for others those fields are ignored (access.md §4.4).
     if actor.is_admin:
@@ -85,9 +95,23 @@ def update_user(user_id: UUID, body: UpdateUserBody, actor: UserActor, conn: Con
             if users.username_taken(conn, body.username, except_id=user.id):
                 raise BadRequest("User already exists")
             changes["username"] = body.username
-        if body.role:
+        if body.role and body.role != user.role:
+            if user.id == actor.user.id:
+                raise BadRequest("You cannot change your own role.")
             changes["role"] = body.role
-    return UserDetails.model_validate(users.update(conn, user.id, **changes), from_attributes=True)
+    updated = users.update(conn, user.id, **changes)
+    if user.role == "admin" and "role" in changes:
+        keep_an_admin(conn)
+    if "password_hash" in changes or "role" in changes:
+        end_other_logins(updated, actor, conn, svc, request, response)
+    return UserDetails.model_validate(updated, from_attributes=True)
+
+
+def keep_an_admin(conn) -> None:
+    """Refuses a change that left the instance without an administrator (the transaction of the
+    request is rolled back with the error)."""
+    if users.admin_count(conn) == 0:
+        raise BadRequest("The last administrator cannot be removed or demoted.")
 
 
 @router.delete("/{user_id}")
@@ -96,7 +120,9 @@ def delete_user(user_id: UUID, actor: UserActor, conn: Conn, svc: AppServices) -
     authorize(actor, "delete", ("user", user))
     if actor.user.id == user.id:
         raise BadRequest("You cannot delete yourself.")
-    for website_id in users.delete(conn, user.id):
+    deleted_websites = users.delete(conn, user.id)
+    keep_an_admin(conn)
+    for website_id in deleted_websites:
         svc.collector.forget_website(website_id)
     return Ok()
 
@@ -120,4 +146,5 @@ def user_websites(
 def user_teams(user_id: UUID, actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.TeamListing]:
     user = _load(conn, user_id)
     authorize(actor, "view", ("user", user))
-    return teams.list_for_user(conn, user.id, page=paging.page, page_size=paging.page_size)
+    listed = teams.list_for_user(conn, user.id, page=paging.page, page_size=paging.page_size)
+    return hide_access_codes(actor, listed)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from katsuo.errors import Unauthorized
-from katsuo.store.records import User
+from katsuo.store.records import Page, Team, User
 
 OWNER, MANAGER, MEMBER, VIEWER = "team-owner", "team-manager", "team-member", "team-view-only"
 TEAM_ROLES = (OWNER, MANAGER, MEMBER, VIEWER)
@@ -53,6 +53,7 @@ class Owned(Protocol):
 
 
 Rule = Callable[[Actor, Any], bool]
+T = TypeVar("T", Team, Page, list)
 
 
 def _admin(actor: Actor, target: Any) -> bool:
@@ -130,6 +131,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     and pair[1].id == actor.user.id
     and actor.team_role(pair[0].team_id) in OWNERS,
     ("team", "create"): lambda actor, _: actor.user is not None and actor.user.role in ("admin", "user"),
+    ("team", "create-for-other"): _admin,  # a team whose owner is someone else (`ownerId`)
+    # The access code lets anyone join as a member: only those who manage members may see it.
+    ("team", "see-access-code"): _any(_admin, _member_of(MANAGERS)),
     ("team", "view"): _any(_admin, _member_of(ALL_MEMBERS)),
     ("team", "update"): _any(_admin, _member_of(MANAGERS)),
     ("team", "delete"): _any(_admin, _member_of(OWNERS)),
@@ -149,6 +153,15 @@ POLICY: dict[tuple[str, str], Rule] = {
 def can(actor: Actor, action: str, target: tuple[str, Any]) -> bool:
     kind, entity = target
     return POLICY[(kind, action)](actor, entity)
+
+
+def hide_access_codes(actor: Actor, teams: T) -> T:
+    """A team, or a page or list of teams, with the access code set to null where the actor may
+    not see it (the key stays, so the response keeps its shape)."""
+    for team in teams.data if isinstance(teams, Page) else teams if isinstance(teams, list) else [teams]:
+        if not can(actor, "see-access-code", ("team", team)):
+            team.access_code = None
+    return teams
 
 
 def authorize(actor: Actor, action: str, target: tuple[str, Any], message: str | None = None) -> None:

@@ -1,13 +1,23 @@
-"""Failed-login throttling per client IP and per username (in Redis when configured)."""
+"""Failed-login throttling (in Redis when configured, so every process counts the same).
+
+Failures are counted per (username, client address) and per client address. A wrong password
+typed from elsewhere therefore never locks the real user out of their own address, while one
+address cannot try more than a few dozen passwords, whichever usernames it picks. The address is
+the one `auth.client` trusts, never a forwarding header any caller could change.
+"""
 
 from __future__ import annotations
+
+import math
+import time
 
 from limits import RateLimitItemPerMinute, storage, strategies
 
 from katsuo.errors import TooManyRequests
 
-PER_USERNAME = RateLimitItemPerMinute(10, 15)  # 10 failures per 15 minutes for one account
-PER_IP = RateLimitItemPerMinute(30, 15)  # 30 failures per 15 minutes from one address
+# 10 failures per 15 minutes for one account from one address
+PER_USERNAME_AND_IP = RateLimitItemPerMinute(10, 15)
+PER_IP = RateLimitItemPerMinute(30, 15)  # 30 failures per 15 minutes from one address, any accounts
 
 
 class LoginRateLimiter:
@@ -16,12 +26,16 @@ class LoginRateLimiter:
         options = {"key_prefix": f"{namespace}-ratelimit"} if redis_url else {}
         self.limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(uri, **options))
 
+    def _limits(self, ip: str, username: str) -> list[tuple]:
+        return [(PER_IP, "login-ip", ip), (PER_USERNAME_AND_IP, "login-ip-user", ip, username)]
+
     def check(self, ip: str, username: str) -> None:
-        if not self.limiter.test(PER_IP, "login-ip", ip) or not self.limiter.test(
-            PER_USERNAME, "login-user", username
-        ):
-            raise TooManyRequests()
+        """Refuses (429, with Retry-After in seconds) once a limit is used up."""
+        for item, *keys in self._limits(ip, username):
+            if not self.limiter.test(item, *keys):
+                reset = self.limiter.get_window_stats(item, *keys).reset_time
+                raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))
 
     def failed(self, ip: str, username: str) -> None:
-        self.limiter.hit(PER_IP, "login-ip", ip)
-        self.limiter.hit(PER_USERNAME, "login-user", username)
+        for item, *keys in self._limits(ip, username):
+            self.limiter.hit(item, *keys)

@@ -356,6 +356,15 @@ api_key = sa.Table(
     sa.Index("katsuo_api_key_user_id_idx", "user_id"),
 )
 
+# Login revocation (auth/logins.py): every login token carries its user's generation at issue;
+# raising it (password or role change) ends every login issued before. No row: generation 0.
+login_generation = sa.Table(
+    "katsuo_login_generation",
+    metadata,
+    sa.Column("user_id", Uuid, primary_key=True),
+    sa.Column("generation", sa.Integer, nullable=False),
+)
+
 schema_version = sa.Table(
     "katsuo_schema_version",
     metadata,

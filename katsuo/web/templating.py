@@ -18,7 +18,7 @@ from katsuo import __version__
 from katsuo.api.deps import Conn, current_actor
 from katsuo.api.inputs import SafeText
 from katsuo.auth import browser
-from katsuo.auth.permissions import Actor, can
+from katsuo.auth.permissions import Actor, can, hide_access_codes
 from katsuo.store.records import Team
 from katsuo.store.repositories import teams
 from katsuo.web import assets
@@ -127,11 +127,11 @@ class Page:
         team = teams.get(self.conn, team_id)
         if team is None or not can(self.actor, "view", ("team", team)):
             raise PageError(404, "Team not found")
-        self.team = team
+        self.team = hide_access_codes(self.actor, team)
         return team
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        my_teams = teams.teams_of(self.conn, self.user.id) if self.user else []
+        my_teams = hide_access_codes(self.actor, teams.teams_of(self.conn, self.user.id)) if self.user else []
         html = env.get_template(template).render(
             page=self,
             actor=self.actor,

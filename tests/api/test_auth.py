@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.helpers import Api
+
 
 def test_default_admin_logs_in_with_documented_shape(api):
     response = api.post("/api/auth/login", {"username": "admin", "password": "umami"})
@@ -55,6 +57,37 @@ def test_change_password(api):
     api.login(user.user["username"], "another-pass")
 
 
+def test_a_password_change_ends_the_users_other_logins(api):
+    """Without Redis a login token is self-contained; its generation claim is what ends it."""
+    user = api.new_user()
+    name = user.user["username"]
+    phone, laptop = api.login(name, "password123"), api.login(name, "password123")
+    key = user.ok("POST", "/api/me/api-keys", {"name": "k"})["key"]
+    bystander = api.new_user()
+    phone.ok("POST", "/api/me/password", {"currentPassword": "password123", "newPassword": "changed-pass"})
+    for login in (user, laptop, phone):  # a bearer client logs in again (the browser gets a new cookie)
+        for method, path in (("GET", "/api/me"), ("POST", "/api/auth/verify"), ("GET", "/api/websites")):
+            assert login.request(method, path).status_code == 401, path
+    assert api.get("/api/me", headers={"x-umami-api-key": key}).status_code == 200  # API keys stay
+    bystander.ok("GET", "/api/me")  # other users' logins are not touched
+    again = api.login(name, "changed-pass")
+    again.ok("GET", "/api/me")
+    # a refused change ends nothing
+    assert again.post("/api/me/password", {"currentPassword": "wrong", "newPassword": "whatever-1"}).status_code == 400
+    again.ok("GET", "/api/me")
+
+
+def test_tokens_from_before_login_generations_last_until_the_first_change(api, services):
+    """A token issued before the upgrade has no generation claim: it counts as generation 0."""
+    from katsuo.auth import tokens
+
+    user = api.new_user()
+    old = Api(api.client, tokens.sign({"userId": user.user["id"], "role": "user"}, services.settings.secret))
+    assert old.ok("GET", "/api/me")["user"]["id"] == user.user["id"]
+    user.ok("POST", "/api/me/password", {"currentPassword": "password123", "newPassword": "changed-pass"})
+    assert old.get("/api/me").status_code == 401
+
+
 def test_api_keys_are_shown_once_and_act_as_their_owner(api):
     user = api.new_user()
     created = user.ok("POST", "/api/me/api-keys", {"name": "ci"})
@@ -79,7 +112,7 @@ def test_api_keys_are_shown_once_and_act_as_their_owner(api):
     assert user.delete(f"/api/me/api-keys/{created['id']}").status_code == 404
 
 
-def test_failed_logins_are_rate_limited_per_username(api):
+def test_failed_logins_are_rate_limited_per_username_and_address(api):
     other = api.new_user()
     for _ in range(10):
         assert api.post("/api/auth/login", {"username": "admin", "password": "wrong"}).status_code == 401

@@ -109,13 +109,40 @@ def test_members_roles_and_removal(api):
     assert [m["userId"] for m in found["data"]] == [manager.user["id"]]
     assert outsider.get(f"/api/teams/{team['id']}/users").status_code == 401
 
-    # a member may leave; a manager may remove even the owner (access.md §3.2)
+    # a member may leave; a manager may remove a member
     assert outsider.delete(path).status_code == 401
     assert member.ok("DELETE", path) == {"ok": True}
-    manager.ok("DELETE", f"/api/teams/{team['id']}/users/{owner.user['id']}")
+    manager.add_member(team["id"], member, "team-member")
+    assert manager.ok("DELETE", path) == {"ok": True}
     remaining = manager.ok("GET", f"/api/teams/{team['id']}/users")
-    assert [m["userId"] for m in remaining["data"]] == [manager.user["id"]]
-    assert owner.get(f"/api/teams/{team['id']}").status_code == 401
+    assert [m["userId"] for m in remaining["data"]] == [owner.user["id"], manager.user["id"]]
+
+
+def test_the_owner_membership_is_untouchable(api):
+    """Umami lets a manager demote or remove the owner; Katsuo refuses it to everyone (400)."""
+    owner, manager, member = api.new_user(), api.new_user(), api.new_user()
+    admin = api.admin()
+    team = owner.new_team()
+    owner.add_member(team["id"], manager, "team-manager")
+    owner.add_member(team["id"], member, "team-member")
+    owner_path = f"/api/teams/{team['id']}/users/{owner.user['id']}"
+    for actor in (manager, admin, owner):
+        for role in ("team-member", "team-manager", "team-view-only"):
+            refused = actor.post(owner_path, {"role": role})
+            assert refused.status_code == 400, (actor.user["username"], role)
+            assert refused.json()["error"]["message"] == "The team owner's membership cannot be changed or removed."
+        assert actor.delete(owner_path).status_code == 400  # removing the owner, or the owner leaving
+    # team-owner is never handed out through the member endpoints
+    member_path = f"/api/teams/{team['id']}/users/{member.user['id']}"
+    for actor in (manager, admin, owner):
+        promoted = actor.post(member_path, {"role": "team-owner"})
+        assert promoted.status_code == 400 and "role" in promoted.json()["error"]["message"]
+    # non-managers are still told they lack the right first
+    assert member.post(owner_path, {"role": "team-member"}).status_code == 401
+    assert member.delete(owner_path).status_code == 401
+    roles = {m["userId"]: m["role"] for m in owner.ok("GET", f"/api/teams/{team['id']}/users")["data"]}
+    assert roles == {owner.user["id"]: "team-owner", manager.user["id"]: "team-manager",
+                     member.user["id"]: "team-member"}
 
 
 def test_team_websites_links_and_pixels(api):
@@ -166,10 +193,19 @@ def test_create_team_rules_and_validation(api):
         response = user.post("/api/teams", body)
         assert response.status_code == 400 and field in response.json()["error"]["message"], body
     other = api.new_user()
-    team, owner = user.ok("POST", "/api/teams", {"name": "For other", "ownerId": other.user["id"]})
-    assert owner["userId"] == other.user["id"]
+    # only administrators name another owner (Umami does not check `ownerId`)
+    refused = user.post("/api/teams", {"name": "For other", "ownerId": other.user["id"]})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+    assert user.post("/api/teams", {"name": "Ghost", "ownerId": str(uuid.uuid4())}).status_code == 401
+    assert other.ok("GET", "/api/teams")["count"] == 0 and user.ok("GET", "/api/teams")["count"] == 0
+    mine, me_owner = user.ok("POST", "/api/teams", {"name": "Mine", "ownerId": user.user["id"]})
+    assert me_owner["userId"] == user.user["id"] and me_owner["role"] == "team-owner"
+    team, owner = api.admin().ok("POST", "/api/teams", {"name": "For other", "ownerId": other.user["id"]})
+    assert owner["userId"] == other.user["id"] and owner["role"] == "team-owner"
+    assert other.ok("GET", f"/api/teams/{team['id']}")["accessCode"] == team["accessCode"]
     assert user.get(f"/api/teams/{team['id']}").status_code == 401
     assert user.get(f"/api/teams/{uuid.uuid4()}").status_code == 404
+    assert api.admin().post("/api/teams", {"name": "x", "ownerId": str(uuid.uuid4())}).status_code == 404
 
 
 def test_admin_team_list(api):
@@ -182,3 +218,41 @@ def test_admin_team_list(api):
     assert listing["data"][0]["members"][0]["user"]["username"] == user.user["username"]
     assert [t["name"] for t in admin.ok("GET", "/api/admin/teams", params={"search": "alp"})["data"]] == ["Alpha"]
     assert user.get("/api/admin/teams").status_code == 401
+
+
+def test_access_code_is_shown_only_to_those_who_manage_members(api):
+    """A view-only member who could read the code could leave and rejoin as a member (who may
+    edit the team's websites): the code is null for everyone but admins, owners and managers."""
+    owner, manager, member, viewer = api.new_user(), api.new_user(), api.new_user(), api.new_user()
+    admin = api.admin()
+    team = owner.new_team("Secret")
+    code = team["accessCode"]
+    owner.add_member(team["id"], manager, "team-manager")
+    owner.add_member(team["id"], member, "team-member")
+    owner.add_member(team["id"], viewer, "team-view-only")
+
+    def codes_seen(actor) -> list:
+        """The access code of this team in every response that includes the team."""
+        found = [actor.ok("GET", f"/api/teams/{team['id']}")]
+        for path in ("/api/teams", "/api/me/teams", f"/api/users/{actor.user['id']}/teams"):
+            found += [t for t in actor.ok("GET", path)["data"] if t["id"] == team["id"]]
+        return [t["accessCode"] for t in found]
+
+    for actor in (owner, manager):
+        assert codes_seen(actor) == [code] * 4
+    for actor in (member, viewer):
+        seen = codes_seen(actor)
+        assert seen == [None] * 4  # the key is kept, its value hidden
+    admin_rows = [t for t in admin.ok("GET", "/api/admin/teams")["data"] if t["id"] == team["id"]]
+    assert [t["accessCode"] for t in admin_rows] == [code]
+    assert admin.ok("GET", f"/api/teams/{team['id']}")["accessCode"] == code
+    assert admin.ok("GET", f"/api/users/{viewer.user['id']}/teams")["data"][0]["accessCode"] == code
+    # login and verify list teams without their codes at all
+    for body in (api.login(viewer.user["username"], "password123").user, viewer.ok("POST", "/api/auth/verify")):
+        assert body["teams"] == [{"id": team["id"], "name": "Secret", "logoUrl": None}]
+    # the view-only member cannot turn itself into a member: it never learns the code
+    viewer.ok("DELETE", f"/api/teams/{team['id']}/users/{viewer.user['id']}")
+    assert code not in str(viewer.ok("GET", "/api/me/teams"))
+    # a member promoted to manager sees it from then on
+    owner.ok("POST", f"/api/teams/{team['id']}/users/{member.user['id']}", {"role": "team-manager"})
+    assert codes_seen(member) == [code] * 4

@@ -21,7 +21,8 @@ def test_admin_creates_reads_updates_and_lists(api):
     member = api.login("renamed", "password123")
     assert member.post("/api/websites", {"name": "x"}).status_code == 401
     admin.ok("POST", f"/api/users/{wanted}", {"role": "user"})
-    member.new_website()
+    assert member.get("/api/me").status_code == 401  # a role change ends the user's logins
+    api.login("renamed", "password123").new_website()
 
     listing = admin.ok("GET", "/api/admin/users")
     assert listing["count"] == 2 and listing["orderBy"] == "createdAt"
@@ -34,9 +35,8 @@ def test_self_service_limits(api):
     user, other = api.new_user(), api.new_user()
     me = f"/api/users/{user.user['id']}"
     assert user.ok("GET", me)["id"] == user.user["id"]
-    ignored = user.ok("POST", me, {"role": "admin", "username": "boss", "password": "newpassword"})
+    ignored = user.ok("POST", me, {"role": "admin", "username": "boss"})
     assert ignored["role"] == "user" and ignored["username"] == user.user["username"]
-    api.login(user.user["username"], "newpassword")
     assert other.get(me).status_code == 401
     assert other.post(me, {"password": "hijacked!!"}).status_code == 401
     assert user.delete(me).status_code == 401  # only admins delete users
@@ -87,3 +87,75 @@ def test_deleting_a_user_stops_collection_for_their_websites(api):
     admin.ok("DELETE", f"/api/users/{owner.user['id']}")
     refused = api.client.post("/api/send", json=hit, headers=browser)
     assert refused.status_code == 400 and refused.json()["error"]["message"] == "Website not found."
+
+
+def _can_log_in(api, username: str, password: str) -> bool:
+    return api.post("/api/auth/login", {"username": username, "password": password}).status_code == 200
+
+
+def test_own_password_through_the_user_endpoint_needs_the_current_one(api):
+    """Umami lets `POST /api/users/<own id> {password}` through without the current password, so a
+    stolen login or API key takes the account over; Katsuo wants `currentPassword` for one's own id."""
+    user = api.new_user()
+    name, me = user.user["username"], f"/api/users/{user.user['id']}"
+    key = user.ok("POST", "/api/me/api-keys", {"name": "k"})["key"]
+    by_key = {"x-umami-api-key": key}
+    for credential, headers in ((user, {}), (api, by_key)):
+        for body in ({"password": "taken-over"}, {"password": "taken-over", "currentPassword": "wrong-one"},
+                     {"password": "taken-over", "currentPassword": ""}):
+            refused = credential.post(me, body, headers=headers)
+            assert refused.status_code == 400, body
+            assert refused.json()["error"]["message"] == "Current password is incorrect"
+    assert not _can_log_in(api, name, "taken-over") and _can_log_in(api, name, "password123")
+    changed = api.post(me, {"password": "by-api-key", "currentPassword": "password123"}, headers=by_key)
+    assert changed.status_code == 200
+    assert _can_log_in(api, name, "by-api-key") and not _can_log_in(api, name, "password123")
+
+    # administrators too, for their own account; other users' passwords they set freely
+    admin = api.admin()
+    own = f"/api/users/{admin.user['id']}"
+    assert admin.post(own, {"password": "admin-new-1"}).status_code == 400
+    assert _can_log_in(api, "admin", "umami")
+    admin.ok("POST", f"/api/users/{user.user['id']}", {"password": "set-by-admin"})
+    assert _can_log_in(api, name, "set-by-admin")
+    fresh = api.login()
+    fresh.ok("POST", own, {"password": "admin-new-1", "currentPassword": "umami"})
+    assert _can_log_in(api, "admin", "admin-new-1")
+
+
+def test_admins_cannot_change_their_own_role_or_remove_the_last_admin(api):
+    admin = api.admin()
+    me = f"/api/users/{admin.user['id']}"
+    for role in ("user", "view-only"):
+        refused = admin.post(me, {"role": role})
+        assert refused.status_code == 400 and refused.json()["error"]["message"] == "You cannot change your own role."
+    assert admin.ok("POST", me, {"role": "admin"})["role"] == "admin"  # no change is no change
+    assert admin.ok("GET", me)["role"] == "admin"
+    # a second administrator may be demoted or deleted by the first, never the other way round
+    second = api.new_user(role="admin")
+    assert second.post(f"/api/users/{second.user['id']}", {"role": "user"}).status_code == 400
+    assert second.delete(f"/api/users/{second.user['id']}").status_code == 400
+    admin.ok("POST", f"/api/users/{second.user['id']}", {"role": "user"})
+    assert second.delete(f"/api/users/{admin.user['id']}").status_code == 401  # no longer an admin
+    assert admin.ok("GET", me)["role"] == "admin"
+
+
+def test_role_and_password_changes_end_that_users_logins(api):
+    admin = api.admin()
+    user = api.new_user()
+    name = user.user["username"]
+    second = api.login(name, "password123")
+    key = user.ok("POST", "/api/me/api-keys", {"name": "k"})["key"]
+    admin.ok("POST", f"/api/users/{user.user['id']}", {"role": "view-only"})
+    for login in (user, second):
+        assert login.get("/api/me").status_code == 401
+    # API keys are not logins: they stay until deleted, with the new role
+    assert api.get("/api/me", headers={"x-umami-api-key": key}).json()["user"]["role"] == "view-only"
+    # a rename is neither: it leaves the logins alone
+    third = api.login(name, "password123")
+    admin.ok("POST", f"/api/users/{user.user['id']}", {"username": name + "-renamed"})
+    third.ok("GET", "/api/me")
+    admin.ok("POST", f"/api/users/{user.user['id']}", {"password": "reset-by-admin"})
+    assert third.get("/api/me").status_code == 401
+    assert admin.ok("GET", "/api/me")["user"]["id"] == admin.user["id"]  # the admin's own login goes on
+    api.login(name + "-renamed", "reset-by-admin").ok("GET", "/api/me")

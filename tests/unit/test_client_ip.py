@@ -1,9 +1,11 @@
-"""Client IP from proxy headers (ingestion.md §4) and IGNORE_IP matching (§22)."""
+"""Client IP from proxy headers for collection (ingestion.md §4), IGNORE_IP matching (§22), and the
+address login throttling trusts (KATSUO_TRUSTED_PROXIES, CLIENT_IP_HEADER)."""
 
 import pytest
 
+from katsuo.auth.client import resolve
 from katsuo.collect.ip import client_ip, is_ignored, is_local
-from katsuo.config import Settings
+from katsuo.config import ConfigError, Settings
 
 
 @pytest.mark.parametrize(("headers", "ip"), [
@@ -41,3 +43,41 @@ def test_ignore_ip_single_addresses_and_ranges_v4_v6():
 ])
 def test_local_addresses(ip, local):
     assert is_local(ip) is local
+
+
+# --- the address security decisions use (auth/client.py) ------------------------------------
+
+
+def _settings(**env) -> Settings:
+    return Settings.from_env({"APP_SECRET": "x", **env})
+
+
+@pytest.mark.parametrize(("env", "peer", "headers", "expected"), [
+    # no configuration: the socket peer, whatever the headers say
+    ({}, "203.0.113.5", {"x-forwarded-for": "192.0.2.1", "x-real-ip": "192.0.2.2", "true-client-ip": "192.0.2.3"},
+     "203.0.113.5"),
+    ({}, "::ffff:203.0.113.5", {}, "203.0.113.5"),
+    # a trusted proxy: X-Forwarded-For from the right, skipping trusted hops
+    ({"KATSUO_TRUSTED_PROXIES": "10.0.0.0/8"}, "10.0.0.2", {"x-forwarded-for": "1.1.1.1, 203.0.113.5"}, "203.0.113.5"),
+    ({"KATSUO_TRUSTED_PROXIES": "10.0.0.0/8"}, "10.0.0.2", {"x-forwarded-for": "203.0.113.5, 10.9.9.9"}, "203.0.113.5"),
+    ({"KATSUO_TRUSTED_PROXIES": "10.0.0.0/8"}, "10.0.0.2", {"x-forwarded-for": "10.1.1.1, 10.2.2.2"}, "10.1.1.1"),
+    ({"KATSUO_TRUSTED_PROXIES": "10.0.0.0/8"}, "10.0.0.2", {"x-forwarded-for": "junk, 10.2.2.2"}, "10.2.2.2"),
+    ({"KATSUO_TRUSTED_PROXIES": "10.0.0.0/8"}, "10.0.0.2", {"x-real-ip": "203.0.113.7"}, "203.0.113.7"),
+    ({"KATSUO_TRUSTED_PROXIES": "10.0.0.0/8"}, "10.0.0.2", {"x-real-ip": "junk"}, "10.0.0.2"),
+    ({"KATSUO_TRUSTED_PROXIES": "10.0.0.0/8"}, "10.0.0.2", {"true-client-ip": "203.0.113.7"}, "10.0.0.2"),
+    ({"KATSUO_TRUSTED_PROXIES": "2001:db8::/32"}, "2001:db8::1", {"x-forwarded-for": "[2001:db9::5]:443"}, "2001:db9::5"),
+    # an untrusted peer gets no say
+    ({"KATSUO_TRUSTED_PROXIES": "10.0.0.0/8"}, "203.0.113.5", {"x-forwarded-for": "10.0.0.1"}, "203.0.113.5"),
+    # CLIENT_IP_HEADER: that header, else the peer
+    ({"CLIENT_IP_HEADER": "X-Client"}, "10.0.0.2", {"x-client": "203.0.113.5", "x-forwarded-for": "1.1.1.1"}, "203.0.113.5"),
+    ({"CLIENT_IP_HEADER": "X-Client"}, "10.0.0.2", {"x-client": "nonsense"}, "10.0.0.2"),
+    ({"CLIENT_IP_HEADER": "X-Client"}, "10.0.0.2", {"x-forwarded-for": "1.1.1.1"}, "10.0.0.2"),
+])
+def test_security_address(env, peer, headers, expected):
+    assert resolve(headers, peer, _settings(**env)) == expected
+
+
+@pytest.mark.parametrize("value", ["10.0.0.0/33", "proxy.local", "10.0.0.1, nope", "1.2.3.4/abc"])
+def test_bad_trusted_proxies_stop_the_start(value):
+    with pytest.raises(ConfigError, match="KATSUO_TRUSTED_PROXIES"):
+        _settings(KATSUO_TRUSTED_PROXIES=value)

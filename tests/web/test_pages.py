@@ -259,3 +259,42 @@ def test_visitor_link_and_pixel_pages(api, make_client):
     assert other.get(f"/links/{link['id']}").status_code == 404
     assert other.get(f"/pixels/{pixel['id']}").status_code == 404
     assert other.get(f"/websites/{website['id']}/sessions/{session_id}").status_code == 404
+
+
+def test_changing_the_password_on_the_profile_page_keeps_that_browser_logged_in(api, make_client):
+    """The profile page posts to /api/me/password with the cookie: the change ends the user's
+    other logins, and the answer carries a new login cookie for this browser."""
+    user = api.new_user(password="profile-pass-1")
+    elsewhere = api.login(user.user["username"], "profile-pass-1")  # another device
+    client = make_client()
+    old_token = cookie_login(client, user.user["username"], "profile-pass-1")
+    assert 'url: \'/api/me/password\'' in client.get("/settings/profile").text
+    changed = client.post("/api/me/password", headers=CSRF,
+                          json={"currentPassword": "profile-pass-1", "newPassword": "profile-pass-2"})
+    assert changed.status_code == 200
+    cookie = changed.headers["set-cookie"]
+    assert cookie.startswith(f"{browser.COOKIE}=") and "HttpOnly" in cookie
+    assert client.cookies.get(browser.COOKIE) != old_token
+    assert client.get("/settings/profile").status_code == 200
+    assert client.get("/api/me").json()["user"]["id"] == user.user["id"]
+    assert elsewhere.get("/api/me").status_code == 401
+    client.cookies.clear()
+    client.cookies.set(browser.COOKIE, old_token)  # a copy of the old cookie is worthless
+    assert client.get("/api/me").status_code == 401
+    assert client.get("/settings/profile").status_code == 303
+
+
+def test_team_pages_show_the_access_code_only_to_owners_managers_and_admins(api, make_client):
+    owner, viewer, member = (api.new_user(password="team-pass-1") for _ in range(3))
+    team = owner.new_team("Crew")
+    owner.add_member(team["id"], viewer, "team-view-only")
+    owner.add_member(team["id"], member, "team-member")
+    for who, shown in ((owner, True), (viewer, False), (member, False)):
+        client = make_client()
+        cookie_login(client, who.user["username"], "team-pass-1")
+        for path in ("/settings/teams", f"/settings/teams/{team['id']}", "/websites"):
+            page = client.get(path)
+            assert page.status_code == 200 and "Crew" in page.text
+            if path.endswith(team["id"]):
+                assert ('data-testid="access-code"' in page.text) is shown
+            assert (team["accessCode"] in page.text) is (shown and path.endswith(team["id"])), (who.user, path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from katsuo.store import ids, schema
 from katsuo.store.records import Counted, Page, User
@@ -17,6 +18,34 @@ _select = sa.select(*columns(t, exclude=["password"]))
 
 def get(conn: sa.Connection, user_id: UUID) -> User | None:
     return one(conn, _select.where(t.c.user_id == user_id, _live), User)
+
+
+def get_for_login(conn: sa.Connection, user_id: UUID) -> tuple[User, int] | None:
+    """The live user and their current login generation, in one lookup (done on every request
+    made with a login token)."""
+    g = schema.login_generation
+    generation = sa.func.coalesce(g.c.generation, 0).label("login_generation")
+    stmt = _select.add_columns(generation).outerjoin(g, g.c.user_id == t.c.user_id)
+    row = conn.execute(stmt.where(t.c.user_id == user_id, _live)).mappings().first()
+    if row is None:
+        return None
+    values = dict(row)
+    generation = values.pop("login_generation")
+    return User.model_validate(values), generation
+
+
+def end_logins(conn: sa.Connection, user_id: UUID) -> int:
+    """Raise the user's login generation, which ends every login issued so far; returns the new
+    generation. (DuckDB's SQLAlchemy dialect is PostgreSQL's, so this upsert serves both.)"""
+    g = schema.login_generation
+    stmt = postgresql.insert(g).values(user_id=user_id, generation=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[g.c.user_id], set_={"generation": g.c.generation + 1})
+    conn.execute(stmt)
+    return conn.execute(sa.select(g.c.generation).where(g.c.user_id == user_id)).scalar_one()
+
+
+def admin_count(conn: sa.Connection) -> int:
+    return conn.execute(sa.select(sa.func.count()).where(t.c.role == "admin", _live)).scalar_one()
 
 
 def get_many(conn: sa.Connection, user_ids: list[UUID]) -> dict[UUID, User]:
@@ -106,5 +135,8 @@ def delete(conn: sa.Connection, user_id: UUID) -> list[UUID]:
     conn.execute(schema.team_user.delete().where(schema.team_user.c.user_id == user_id))
     conn.execute(schema.report.delete().where(schema.report.c.user_id == user_id))
     conn.execute(schema.api_key.delete().where(schema.api_key.c.user_id == user_id))
+    # The generation row stays, raised: a user created later with the same id (POST /api/users
+    # accepts one) does not inherit this user's logins.
+    end_logins(conn, user_id)
     conn.execute(t.delete().where(t.c.user_id == user_id))
     return website_ids

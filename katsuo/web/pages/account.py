@@ -6,10 +6,10 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from katsuo.api.deps import AppServices, Conn
+from katsuo.api.deps import AppServices, Conn, login_user
 from katsuo.auth import browser
 from katsuo.errors import Forbidden, Unauthorized
-from katsuo.store.repositories import api_keys, users
+from katsuo.store.repositories import api_keys
 from katsuo.web.next_path import safe_next
 from katsuo.web.templating import AnyPage, UserPage, page_router
 
@@ -45,8 +45,7 @@ def _require_csrf_header(request: Request) -> None:
 def start_session(body: SessionBody, request: Request, conn: Conn, svc: AppServices) -> Response:
     """Store a login token (from POST /api/auth/login) in the HttpOnly cookie."""
     _require_csrf_header(request)
-    user_id, _ = svc.logins.resolve(body.token)
-    if user_id is None or users.get(conn, user_id) is None:
+    if login_user(conn, svc, body.token)[0] is None:
         raise Unauthorized()
     response = JSONResponse({"ok": True})
     settings = request.app.state.settings

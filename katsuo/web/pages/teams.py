@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi.responses import Response
 
-from katsuo.auth.permissions import can
+from katsuo.auth.permissions import can, hide_access_codes
 from katsuo.store.repositories import teams, users, websites
 from katsuo.web.templating import UserPage, page_router
 
@@ -16,7 +16,7 @@ router = page_router()
 
 @router.get("/settings/teams")
 def team_list(page: UserPage) -> Response:
-    listed = teams.list_for_user(page.conn, page.user.id, page=1, page_size=100)
+    listed = hide_access_codes(page.actor, teams.list_for_user(page.conn, page.user.id, page=1, page_size=100))
     return page.render(
         "settings/teams.html", listed=listed, may_create=can(page.actor, "create", ("team", None))
     )

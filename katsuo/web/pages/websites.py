@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi.responses import Response
 
-from katsuo.auth.permissions import can
+from katsuo.auth.permissions import can, hide_access_codes
 from katsuo.store.repositories import segments, shares, teams, websites
 from katsuo.web.templating import AnyPage, PageError, PageNumber, SearchText, SlugText, UserPage, page_router
 
@@ -63,6 +63,8 @@ def website_settings(page: UserPage, website_id: UUID) -> Response:
     my_teams = teams.teams_of(page.conn, page.user.id)
     transfer_teams = [t for t in my_teams if can(page.actor, "transfer-to-team", ("website", (website, t)))]
     owning_team = teams.get(page.conn, website.team_id) if website.team_id else None
+    if owning_team is not None:
+        hide_access_codes(page.actor, owning_team)
     return page.render(
         "websites/settings.html",
         website=website,

@@ -88,6 +88,9 @@ def test_admin_manages_websites_profile_keys_and_users(open_browser, api):
     page.locator("#password-dialog").get_by_role("button", name="Save").click()
     expect(page.locator("#password-dialog")).to_be_hidden()
     assert api.post("/api/auth/login", {"username": "admin", "password": "new-admin-pass"}).status_code == 200
+    # the change ended admin's other logins; this browser got a new cookie and goes on below
+    assert admin.get("/api/websites").status_code == 401
+    admin = api.login("admin", "new-admin-pass")
     b.shot("profile")
 
     # API keys: shown once, usable, deletable

@@ -190,12 +190,14 @@ def test_overview_shell_paints_without_querying_statistics(api, make_client):
 def test_logging_out_ends_a_redis_backed_login(redis_url, tmp_path):
     """With REDIS_URL the cookie holds a token naming a Redis key; the page's logout deletes it,
     so a copy of the cookie is worthless afterwards."""
+    import redis
     from fastapi.testclient import TestClient
 
     from katsuo.app import create_app
     from katsuo.config import Settings
     from katsuo.services import Services
 
+    redis.Redis.from_url(redis_url).flushdb()  # failed-login counts of other tests live there too
     settings = Settings.from_env({"APP_SECRET": "s", "KATSUO_DATA_DIR": str(tmp_path), "REDIS_URL": redis_url})
     services = Services.start(settings)
     try:

@@ -14,6 +14,7 @@ from katsuo.api.inputs import Body
 from katsuo.auth.passwords import hash_password
 from katsuo.auth.permissions import authorize
 from katsuo.errors import BadRequest, NotFound
+from katsuo.store.database import after_commit
 from katsuo.store.records import Page, Record, Timestamp, User
 from katsuo.store.repositories import teams, users, websites
 
@@ -96,8 +97,8 @@ def delete_user(user_id: UUID, actor: UserActor, conn: Conn, svc: AppServices) -
     authorize(actor, "delete", ("user", user))
     if actor.user.id == user.id:
         raise BadRequest("You cannot delete yourself.")
-    for website_id in users.delete(conn, user.id):
-        svc.collector.forget_website(website_id)
+    deleted = users.delete(conn, user.id)
+    after_commit(conn, lambda: svc.collector.forget_websites(deleted))
     return Ok()
 
 

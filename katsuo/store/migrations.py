@@ -61,12 +61,17 @@ def _collect_journal(db: Database, conn: sa.Connection) -> None:
     db.engines.create_tables(conn, [schema.collect_journal])
 
 
+def _deletions(db: Database, conn: sa.Connection) -> None:
+    db.engines.create_tables(conn, [schema.deleted_id, schema.purge])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (1, "Umami v3 schema and default account", _umami_schema),
     (2, "API keys", _api_keys),
     (3, "visit slices of the read path", _visit_slices),
     (4, "journey visit slices", _journey_slices),
     (5, "collect journal position", _collect_journal),
+    (6, "deleted entity ids and pending purges", _deletions),
 ]
 
 

@@ -19,8 +19,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from katsuo.api import handlers
-from katsuo.collect.collector import Collector
 from katsuo.collect import slugs
+from katsuo.collect.collector import Collector
 from katsuo.collect.payload import parse_body
 from katsuo.collect.urls import is_web_url
 from katsuo.collect.writer import WriterClosed

@@ -12,6 +12,7 @@ from katsuo.config import Settings
 from katsuo.logs import logs_queries
 from katsuo.store import engines
 
+log = logging.getLogger("katsuo.store")
 sql_log = logging.getLogger("katsuo.sql")
 _AFTER_COMMIT = "katsuo.after_commit"
 
@@ -37,7 +38,8 @@ class Database:
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
         """A connection inside one transaction, committed on success; then the actions queued
-        with `after_commit` run, in order (none run when the transaction rolls back)."""
+        with `after_commit` run, in order (none run when the transaction rolls back). The change
+        is stored by then: an action that fails is logged, and the others still run."""
         actions: list[Callable[[], None]] = []
         with self.engine.begin() as conn:
             conn.info[_AFTER_COMMIT] = actions
@@ -46,7 +48,10 @@ class Database:
             finally:
                 del conn.info[_AFTER_COMMIT]
         for action in actions:
-            action()
+            try:
+                action()
+            except Exception:  # noqa: BLE001 - committed already: report, do not fail the caller
+                log.exception("an action after a commit failed")
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:

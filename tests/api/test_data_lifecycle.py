@@ -149,3 +149,19 @@ def test_deleting_a_user_deletes_their_websites_data_after_commit(api, client, s
     assert api.admin().ok("DELETE", f"/api/users/{user.user['id']}") == {"ok": True}
     assert set(_collected(services, website).values()) == {0}
     assert _queued(services) == 0
+
+
+def test_after_commit_actions_run_only_once_the_change_is_stored(services):
+    from katsuo.store.database import after_commit
+
+    ran = []
+    with pytest.raises(RuntimeError, match="rolled back"):
+        with services.db.begin() as conn:
+            after_commit(conn, lambda: ran.append("after a rollback"))
+            raise RuntimeError("rolled back")
+    with services.db.begin() as conn:
+        after_commit(conn, lambda: 1 / 0)  # logged; the change stays committed, the next runs
+        after_commit(conn, lambda: ran.append("after the commit"))
+    assert ran == ["after the commit"]
+    with services.db.connect() as conn, pytest.raises(RuntimeError, match="Database.begin"):
+        after_commit(conn, lambda: None)

@@ -729,6 +729,7 @@ def export(reader: Reader, query: Query) -> dict:
             if rows:
                 writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\r\n")
                 writer.writeheader()
-                writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
+                writer.writerows({key: csv_cell(value) for key, value in row.items()}
+                                 for row in rows)
             archive.writestr(name, text.getvalue())
     return {"zip": base64.b64encode(buffer.getvalue()).decode()}

@@ -91,7 +91,9 @@ def _routes(kind: str, repository: ModuleType, record: type, create_body: type, 
         return entity
 
     @router.post("/{entity_id}", name=f"update_{kind}")
-    def update_entity(entity_id: UUID, body: update_body, actor: UserActor, conn: Conn, svc: AppServices) -> record:
+    def update_entity(
+        entity_id: UUID, body: update_body, actor: UserActor, conn: Conn, svc: AppServices
+    ) -> record:
         entity = load(conn, entity_id)
         authorize(actor, "update", (kind, entity))
         changes = body.model_dump(exclude_none=True)

@@ -120,9 +120,12 @@ class _Version1(pickle.Unpickler):
     """Version 1 payloads: pickles of Batches, holding nothing but the row types, datetimes and
     decimals."""
 
-    ALLOWED = {("katsuo.collect.rows", name) for name in ("Batch", *(t.__name__ for t in TABLES.values()))}
-    ALLOWED |= {("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta"),
-                ("decimal", "Decimal")}
+    ALLOWED = {
+        ("katsuo.collect.rows", "Batch"),
+        *(("katsuo.collect.rows", row_type.__name__) for row_type in TABLES.values()),
+        ("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta"),
+        ("decimal", "Decimal"),
+    }
 
     def find_class(self, module: str, name: str):
         if (module, name) not in self.ALLOWED:
@@ -176,8 +179,8 @@ class Journal:
                 try:
                     batches = decode_payload(payload)
                 except Exception:  # noqa: BLE001 - one unreadable record must not stop the rest
-                    log.exception("collect: journal record before %s:%d cannot be read; its hits are lost",
-                                  segment, offset)
+                    log.exception("collect: the journal record ending at %s:%d cannot be read; "
+                                  "its hits are lost", segment, offset)
                     continue
                 yield batches, Position(segment, offset)
 

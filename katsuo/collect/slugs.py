@@ -23,7 +23,9 @@ _LOOKUPS = {"link": links.get_by_slug, "pixel": pixels.get_by_slug}
 def well_formed(slug: str) -> bool:
     """Whether `slug` could be stored at all: anything else (control characters such as NUL,
     lone surrogates, too long) is no slug of anything, and is not sent to the database."""
-    if not 0 < len(slug) <= MAX_SLUG_LENGTH or any(ord(char) < 0x20 or ord(char) == 0x7F for char in slug):
+    if not 0 < len(slug) <= MAX_SLUG_LENGTH:
+        return False
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in slug):
         return False
     try:
         slug.encode("utf-8")

@@ -38,8 +38,9 @@ TABLES: list[sa.Table] = [
 def _empty(conn: sa.Connection, entity_id: UUID, before: datetime | None) -> None:
     for table in TABLES:
         conn.execute(table.delete().where(table.c.website_id == entity_id))
-    values = {"purge_id": ids.new_id(), "entity_id": entity_id, "before": before, "created_at": now()}
-    conn.execute(schema.purge.insert().values(values))
+    conn.execute(schema.purge.insert().values(
+        purge_id=ids.new_id(), entity_id=entity_id, before=before, created_at=now()
+    ))
 
 
 def reset(conn: sa.Connection, website_id: UUID, reset_at: datetime) -> None:
@@ -51,7 +52,8 @@ def reset(conn: sa.Connection, website_id: UUID, reset_at: datetime) -> None:
 def delete(conn: sa.Connection, entity_id: UUID, kind: str) -> None:
     """Delete everything collected for the entity and retire its id."""
     _empty(conn, entity_id, None)
-    conn.execute(schema.deleted_id.insert().values(entity_id=entity_id, kind=kind, deleted_at=now()))
+    retired = schema.deleted_id.insert().values(entity_id=entity_id, kind=kind, deleted_at=now())
+    conn.execute(retired)
 
 
 def purge(db: Database) -> int:

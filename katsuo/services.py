@@ -10,11 +10,13 @@ from katsuo.auth.logins import LoginStore
 from katsuo.auth.ratelimit import LoginRateLimiter
 from katsuo.collect.collector import Collector
 from katsuo.collect.geo import GeoLocator
+from katsuo.collect.slugs import SlugCache
 from katsuo.collect.websites import WebsiteCache
 from katsuo.collect.writer import CLICKHOUSE_BATCH_ROWS, Writer
 from katsuo.config import Settings
 from katsuo.store import ids, migrations
 from katsuo.store.database import Database
+from katsuo.store.repositories import collected
 
 log = logging.getLogger("katsuo")
 
@@ -32,6 +34,8 @@ class Services:
     writer: Writer | None = None
     geo: GeoLocator | None = None
     collector: Collector | None = None
+    # Links and pixels of /q/<slug> and /p/<slug>: empty it once a change to one committed.
+    slugs: SlugCache | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
@@ -41,6 +45,8 @@ class Services:
             db.check()
         if not settings.skip_db_migration:
             migrations.migrate(db)
+        # Deletions of collected data that a previous run could not finish in the events store.
+        collected.purge(db)
         redis_client = None
         if settings.redis_url:
             import redis
@@ -70,6 +76,7 @@ class Services:
             writer=writer,
             geo=geo,
             collector=Collector(settings, writer, WebsiteCache(db, redis_client), geo),
+            slugs=SlugCache(db),
         )
 
     def close(self) -> None:

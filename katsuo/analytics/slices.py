@@ -33,7 +33,7 @@ from katsuo.analytics.dialects import Dialect, for_engine
 from katsuo.analytics.sql import CUSTOM_EVENT, VIEW_TYPES_EXCLUDED
 from katsuo.store import schema
 from katsuo.store.database import Database
-from katsuo.store.repositories import websites
+from katsuo.store.repositories import collected
 
 log = logging.getLogger("katsuo.slices")
 
@@ -57,8 +57,8 @@ state_t = schema.slice_state
 
 # Resetting or deleting a website empties its slices and pending events too.
 for _table in (slice_t, pending_t, span_t):
-    if _table not in websites.COLLECTED_DATA_TABLES:
-        websites.COLLECTED_DATA_TABLES.append(_table)
+    if _table not in collected.TABLES:
+        collected.TABLES.append(_table)
 
 
 def _mapped(dialect: Dialect, events: sa.Subquery) -> sa.Select:

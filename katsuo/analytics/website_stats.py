@@ -697,6 +697,20 @@ def values(reader: Reader, query: Query, field_name: str | None, search: str | N
     return [{"value": r["value"], "count": _int(r["count"])} for r in reader.rows(stmt, query)]
 
 
+# A spreadsheet opening the CSV runs a cell that starts with one of these as a formula (or, for
+# tab and CR, after trimming). Collected text is anyone's: /api/send takes event names, paths
+# and referrers from the public.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """The value as a CSV cell no spreadsheet evaluates: text that could start a formula gets a
+    leading apostrophe (the OWASP advice); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export(reader: Reader, query: Query) -> dict:
     """`/export`: a ZIP of CSV files of the main metrics lists, base64-encoded."""
     files = {
@@ -715,6 +729,7 @@ def export(reader: Reader, query: Query) -> dict:
             if rows:
                 writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\r\n")
                 writer.writeheader()
-                writer.writerows(rows)
+                writer.writerows({key: csv_cell(value) for key, value in row.items()}
+                                 for row in rows)
             archive.writestr(name, text.getvalue())
     return {"zip": base64.b64encode(buffer.getvalue()).decode()}

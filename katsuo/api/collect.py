@@ -12,26 +12,25 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from katsuo.collect import slugs
 from katsuo.collect.collector import Collector
 from katsuo.collect.payload import parse_body
+from katsuo.collect.urls import is_web_url
 from katsuo.collect.writer import WriterClosed
 from katsuo.config import Settings
 from katsuo.errors import ApiError, NotFound
-from katsuo.store.repositories import links, pixels
 
 MAX_SEND_BYTES = 1 << 20
 MAX_BATCH_BYTES = 16 << 20
 # A transparent 1x1 GIF (43 bytes), the pixel's answer.
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 _PIXEL_HEADERS = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache", "Expires": "0"}
-SLUG_TTL = 60.0
 
 
 def _json(status: int, body: dict) -> Response:
@@ -93,30 +92,16 @@ async def batch(request: Request) -> Response:
     return await _answer(request, MAX_BATCH_BYTES, many=True)
 
 
-class _SlugCache:
-    """Slug → row for a minute: a link shared widely is looked up once, not per click."""
-
-    def __init__(self, lookup):
-        self.lookup = lookup
-        self.entries: dict[str, tuple[object, float]] = {}
-
-    async def get(self, request: Request, slug: str):
-        if "\x00" in slug:  # no stored slug has one (PostgreSQL text cannot hold it)
-            return None
-        entry = self.entries.get(slug)
-        if entry and entry[1] > time.monotonic():
-            return entry[0]
-        db = request.app.state.services.db
-
-        def find():
-            with db.connect() as conn:
-                return self.lookup(conn, slug)
-
-        row = await asyncio.to_thread(find)
-        if len(self.entries) > 10_000:
-            self.entries.clear()
-        self.entries[slug] = (row, time.monotonic() + SLUG_TTL)
-        return row
+async def _find(request: Request, kind: str):
+    """The live link or pixel of the path's slug, or None."""
+    slug = request.path_params["slug"]
+    if not slugs.well_formed(slug):
+        return None
+    cache: slugs.SlugCache = request.app.state.services.slugs
+    known, found = cache.cached(kind, slug)
+    if not known:
+        found = await asyncio.to_thread(cache.lookup, kind, slug)
+    return found
 
 
 async def _record(request: Request, kind: str, source_id) -> None:
@@ -133,17 +118,17 @@ async def _record(request: Request, kind: str, source_id) -> None:
 
 
 def routes(settings: Settings) -> list[Route]:
-    link_cache, pixel_cache = _SlugCache(links.get_by_slug), _SlugCache(pixels.get_by_slug)
-
     async def link(request: Request) -> Response:
-        found = await link_cache.get(request, request.path_params["slug"])
-        if found is None:
+        found = await _find(request, "link")
+        # Links are checked on create and update; one stored otherwise (by Umami, or by hand)
+        # that is not an http(s) URL is never redirected to.
+        if found is None or not is_web_url(found.url):
             return _error(NotFound())
         await _record(request, "link", found.id)
         return RedirectResponse(found.url, status_code=307)
 
     async def pixel(request: Request) -> Response:
-        found = await pixel_cache.get(request, request.path_params["slug"])
+        found = await _find(request, "pixel")
         if found is None:
             return _error(NotFound())
         await _record(request, "pixel", found.id)

@@ -7,21 +7,32 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from katsuo.api.auth import Ok
-from katsuo.api.deps import AnyActor, Conn, PagingParams, UserActor, found
+from katsuo.api.deps import AnyActor, AppServices, Conn, PagingParams, UserActor, found
 from katsuo.api.inputs import Body
 from katsuo.auth.permissions import authorize
+from katsuo.collect.urls import is_web_url
 from katsuo.errors import BadRequest
+from katsuo.store.database import after_commit
 from katsuo.store.records import Link, Page, Pixel
-from katsuo.store.repositories import links, pixels, teams
+from katsuo.store.repositories import entities, links, pixels, teams
 
 # The docs ask for at least 8 characters on update; Katsuo asks it on create too, and keeps the
 # characters that would end a URL path out of slugs, since such a slug could never be reached.
 Slug = Annotated[str, Field(min_length=8, max_length=100, pattern=r"^[^/?#\s]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
-TargetUrl = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+def _web_url(url: str) -> str:
+    # /q/<slug> redirects anyone who clicks to this URL: never to javascript:, data: or the like.
+    if not is_web_url(url):
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return url
+
+
+TargetUrl = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_web_url)]
 
 
 class CreatePixelBody(Body):
@@ -58,16 +69,17 @@ def _routes(kind: str, repository: ModuleType, record: type, create_body: type, 
         )
 
     @router.post("", name=f"create_{kind}")
-    def create_entity(body: create_body, actor: UserActor, conn: Conn) -> record:
+    def create_entity(body: create_body, actor: UserActor, conn: Conn, svc: AppServices) -> record:
         team = None
         if body.team_id is not None:
             team = found(teams.get(conn, body.team_id), "Team not found.", code="team-not-found")
         authorize(actor, "create", (kind, team))
-        if body.id is not None and repository.exists(conn, body.id):
-            raise BadRequest(f"A {kind} with that ID already exists.")
+        if body.id is not None and entities.id_taken(conn, body.id):
+            raise BadRequest(entities.ID_TAKEN)
         if repository.slug_taken(conn, body.slug):
             raise BadRequest("That slug is already taken.")
         values = body.model_dump(exclude={"id", "team_id"})
+        after_commit(conn, svc.slugs.clear)  # a slug asked for before it existed was a 404
         return repository.create(
             conn, entity_id=body.id, **values, user_id=None if team else actor.user.id, team_id=team.id if team else None
         )
@@ -79,19 +91,28 @@ def _routes(kind: str, repository: ModuleType, record: type, create_body: type, 
         return entity
 
     @router.post("/{entity_id}", name=f"update_{kind}")
-    def update_entity(entity_id: UUID, body: update_body, actor: UserActor, conn: Conn) -> record:
+    def update_entity(
+        entity_id: UUID, body: update_body, actor: UserActor, conn: Conn, svc: AppServices
+    ) -> record:
         entity = load(conn, entity_id)
         authorize(actor, "update", (kind, entity))
         changes = body.model_dump(exclude_none=True)
         if "slug" in changes and repository.slug_taken(conn, changes["slug"], except_id=entity.id):
             raise BadRequest("That slug is already taken.")
+        after_commit(conn, svc.slugs.clear)
         return repository.update(conn, entity.id, **changes)
 
     @router.delete("/{entity_id}", name=f"delete_{kind}")
-    def delete_entity(entity_id: UUID, actor: UserActor, conn: Conn) -> Ok:
+    def delete_entity(entity_id: UUID, actor: UserActor, conn: Conn, svc: AppServices) -> Ok:
         entity = load(conn, entity_id)
         authorize(actor, "delete", (kind, entity))
         repository.delete(conn, entity.id)
+
+        def forget() -> None:
+            svc.slugs.clear()
+            svc.collector.forget_website(entity.id)
+
+        after_commit(conn, forget)
         return Ok()
 
     return router

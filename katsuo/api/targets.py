@@ -18,7 +18,7 @@ from katsuo.analytics.runner import Reader
 from katsuo.api.deps import AnyActor, AppServices, Conn
 from katsuo.auth.permissions import authorize
 from katsuo.errors import NotFound
-from katsuo.store.repositories import links, pixels, websites
+from katsuo.store.repositories import entities
 
 
 @dataclass
@@ -48,16 +48,14 @@ class Analytics:
 
 def load_target(conn, actor, website_id: UUID) -> Target:
     """The website, link or pixel `website_id` names, once the actor may view it; 404 if none."""
-    website = websites.get(conn, website_id)
-    if website is not None:
-        authorize(actor, "view", ("website", website))
-        return Target(website.id, T.to_us(website.reset_at) if website.reset_at else None)
-    for kind, repository in (("link", links), ("pixel", pixels)):
-        entity = repository.get(conn, website_id)
-        if entity is not None:
-            authorize(actor, "view", (kind, entity))
-            return Target(entity.id, kind=kind)
-    raise NotFound("Website not found")
+    found = entities.find(conn, website_id)
+    if found is None:
+        raise NotFound("Website not found")
+    kind, entity = found
+    authorize(actor, "view", (kind, entity))
+    if kind == "website":
+        return Target(entity.id, T.to_us(entity.reset_at) if entity.reset_at else None)
+    return Target(entity.id, kind=kind)
 
 
 def analytics(

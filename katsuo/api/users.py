@@ -15,6 +15,7 @@ from katsuo.api.me import check_current_password
 from katsuo.auth.passwords import hash_password
 from katsuo.auth.permissions import authorize, hide_access_codes
 from katsuo.errors import BadRequest, NotFound
+from katsuo.store.database import after_commit
 from katsuo.store.records import Page, Record, Timestamp, User
 from katsuo.store.repositories import teams, users, websites
 
@@ -120,10 +121,9 @@ def delete_user(user_id: UUID, actor: UserActor, conn: Conn, svc: AppServices) -
     authorize(actor, "delete", ("user", user))
     if actor.user.id == user.id:
         raise BadRequest("You cannot delete yourself.")
-    deleted_websites = users.delete(conn, user.id)
+    deleted = users.delete(conn, user.id)
     keep_an_admin(conn)
-    for website_id in deleted_websites:
-        svc.collector.forget_website(website_id)
+    after_commit(conn, lambda: svc.collector.forget_websites(deleted))
     return Ok()
 
 

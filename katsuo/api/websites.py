@@ -13,8 +13,9 @@ from katsuo.api.deps import AnyActor, AppServices, Conn, PagingParams, UserActor
 from katsuo.api.inputs import Body
 from katsuo.auth.permissions import authorize
 from katsuo.errors import BadRequest, NotFound
+from katsuo.store.database import after_commit
 from katsuo.store.records import Page, Website
-from katsuo.store.repositories import shares, teams, users, websites
+from katsuo.store.repositories import entities, shares, teams, users, websites
 
 router = APIRouter(prefix="/api/websites", tags=["websites"])
 
@@ -62,8 +63,8 @@ def create_website(body: CreateWebsiteBody, actor: UserActor, conn: Conn) -> Web
         if team is None:
             raise NotFound("Team not found", code="team-not-found")
     authorize(actor, "create", ("website", team))
-    if body.id is not None and websites.exists(conn, body.id):
-        raise BadRequest("A website with that ID already exists.")
+    if body.id is not None and entities.id_taken(conn, body.id):
+        raise BadRequest(entities.ID_TAKEN)
     if body.share_id and shares.slug_taken(conn, body.share_id):
         raise BadRequest("That share ID is already taken.")
     website = websites.create(
@@ -112,7 +113,7 @@ def delete_website(website_id: UUID, actor: UserActor, conn: Conn, svc: AppServi
     website = load_website(conn, website_id)
     authorize(actor, "delete", ("website", website))
     websites.delete(conn, website.id)
-    svc.collector.forget_website(website.id)
+    after_commit(conn, lambda: svc.collector.forget_website(website.id))
     return Ok()
 
 
@@ -121,7 +122,7 @@ def reset_website(website_id: UUID, actor: UserActor, conn: Conn, svc: AppServic
     website = load_website(conn, website_id)
     authorize(actor, "update", ("website", website))
     websites.reset(conn, website.id)
-    svc.collector.forget_website(website.id)
+    after_commit(conn, lambda: svc.collector.forget_website(website.id))
     return Ok()
 
 

@@ -31,6 +31,7 @@ from katsuo.collect.websites import WebsiteCache
 from katsuo.collect.writer import Writer
 from katsuo.config import Settings
 from katsuo.errors import ApiError, BadRequest, Forbidden
+from katsuo.store.repositories import collected
 
 PAGE_VIEW, CUSTOM_EVENT, LINK_EVENT, PIXEL_EVENT, PERFORMANCE = 1, 2, 3, 4, 5
 BOT_RESPONSE = {"beep": "boop"}
@@ -62,11 +63,18 @@ class Collector:
 
             self._new_id = lambda: str(ids.new_id())
 
-    def forget_website(self, website_id: str) -> None:
-        """Call when a website is deleted or reset: its id leaves the caches, and visitors whose
-        session rows were removed get them written again."""
-        self.websites.forget(str(website_id))
-        self.writer.delete_website(website_id)
+    def forget_website(self, website_id) -> None:
+        self.forget_websites([website_id])
+
+    def forget_websites(self, website_ids) -> None:
+        """Call once the deletion or reset of websites, links or pixels committed: their ids
+        leave the caches, their collected rows leave a separate events store (ClickHouse; the
+        management transaction emptied the others), and visitors whose session rows were removed
+        get them written again."""
+        for website_id in website_ids:
+            self.websites.forget(str(website_id))
+        collected.purge(self.writer.db)
+        self.writer.forget_sessions()
 
     def forget_everything(self) -> None:
         """Empty the in-process caches, e.g. after the whole database was emptied (tests)."""

@@ -26,6 +26,20 @@ _LEADING_WWW = re.compile(r"^www.", re.DOTALL)  # Umami's regex: "www" plus any 
 _QUERY_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "\"#<>'")
 
 
+def is_web_url(url: str) -> bool:
+    """Whether `url` is an absolute http(s) URL with a host and nothing a browser would strip
+    or reinterpret (whitespace, control characters): what a short link may redirect to."""
+    if not url or any(char.isspace() or ord(char) < 0x20 or ord(char) == 0x7F for char in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    scheme = parts.scheme.lower()
+    return scheme in ("http", "https") and bool(host) and url[len(scheme):].startswith("://")
+
+
 def truncate(value: str | None, limit: int) -> str | None:
     """JavaScript's substring(0, limit): at most `limit` UTF-16 code units (pairs kept whole)."""
     if value is None or len(value) <= limit // 2:

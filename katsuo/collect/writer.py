@@ -188,18 +188,6 @@ class Writer:
         self._all_sessions_known = False
         self._reload_sessions = True
 
-    def delete_website(self, website_id) -> None:
-        """A website was deleted or reset: with the events in a store of their own (ClickHouse),
-        its collected rows go there too (the management transaction deletes them otherwise)."""
-        events = self.db.events
-        if self.db.separate_events:
-            with events.connect() as conn:
-                for table in events.engines.TABLES:
-                    events.engines.delete_rows(
-                        conn, table, table.c.website_id == website_id, events.settings
-                    )
-        self.forget_sessions()
-
     def close(self, timeout: float = 30.0) -> None:
         """Stop accepting rows, commit everything already queued, then stop the threads."""
         if self._closed:

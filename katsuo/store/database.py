@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -12,7 +12,9 @@ from katsuo.config import Settings
 from katsuo.logs import logs_queries
 from katsuo.store import engines
 
+log = logging.getLogger("katsuo.store")
 sql_log = logging.getLogger("katsuo.sql")
+_AFTER_COMMIT = "katsuo.after_commit"
 
 
 class Database:
@@ -35,9 +37,21 @@ class Database:
 
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
-        """A connection inside one transaction, committed on success."""
+        """A connection inside one transaction, committed on success; then the actions queued
+        with `after_commit` run, in order (none run when the transaction rolls back). The change
+        is stored by then: an action that fails is logged, and the others still run."""
+        actions: list[Callable[[], None]] = []
         with self.engine.begin() as conn:
-            yield conn
+            conn.info[_AFTER_COMMIT] = actions
+            try:
+                yield conn
+            finally:
+                del conn.info[_AFTER_COMMIT]
+        for action in actions:
+            try:
+                action()
+            except Exception:  # noqa: BLE001 - committed already: report, do not fail the caller
+                log.exception("an action after a commit failed")
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
@@ -55,6 +69,15 @@ class Database:
         if self.separate_events:
             self.events.close()
         self.engine.dispose()
+
+
+def after_commit(conn: sa.Connection, action: Callable[[], None]) -> None:
+    """Run `action` once the transaction of `conn` (from `Database.begin`) has committed: for
+    work outside it that must not happen unless the change is stored (another store, caches)."""
+    try:
+        conn.info[_AFTER_COMMIT].append(action)
+    except KeyError:
+        raise RuntimeError("after_commit needs a connection from Database.begin()") from None
 
 
 def _log_statement(conn, cursor, statement, parameters, context, executemany) -> None:

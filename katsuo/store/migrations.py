@@ -65,6 +65,10 @@ def _login_generations(db: Database, conn: sa.Connection) -> None:
     db.engines.create_tables(conn, [schema.login_generation])
 
 
+def _deletions(db: Database, conn: sa.Connection) -> None:
+    db.engines.create_tables(conn, [schema.deleted_id, schema.purge])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (1, "Umami v3 schema and default account", _umami_schema),
     (2, "API keys", _api_keys),
@@ -72,6 +76,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (4, "journey visit slices", _journey_slices),
     (5, "collect journal position", _collect_journal),
     (6, "login generations", _login_generations),
+    (7, "deleted entity ids and pending purges", _deletions),
 ]
 
 

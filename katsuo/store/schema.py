@@ -382,6 +382,29 @@ collect_journal = sa.Table(
     sa.Column("offset", sa.BigInteger, nullable=False),
 )
 
+# Ids of deleted websites, links and pixels: never given out again, so that collected rows that
+# outlive their entity (a hit that arrived after the delete, a purge that failed) can never be
+# read through a new entity (see docs/data-lifecycle.md).
+deleted_id = sa.Table(
+    "katsuo_deleted_id",
+    metadata,
+    sa.Column("entity_id", Uuid, primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("deleted_at", Timestamp, nullable=False),
+)
+
+# Deletions of collected rows still to run in the events store (ClickHouse), queued in the
+# transaction that deleted or reset their entity and run once it committed: all of the entity's
+# rows, or (`before`) those created before that instant.
+purge = sa.Table(
+    "katsuo_purge",
+    metadata,
+    sa.Column("purge_id", Uuid, primary_key=True),
+    sa.Column("entity_id", Uuid, nullable=False),
+    sa.Column("before", Timestamp),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
 # Append-only analytics tables: on DuckDB they carry no primary key or index (ART indexes cost
 # memory and insert speed, and nothing looks these rows up one by one).
 EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue", "katsuo_visit_slice",

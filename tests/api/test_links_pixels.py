@@ -83,3 +83,75 @@ def test_unknown_and_foreign(api, kind):
     assert owner.ok("GET", f"/api/{kind}/{created['id']}")["name"] == created["name"]
     viewer = api.new_user(role="view-only")
     assert viewer.post(f"/api/{kind}", {**KINDS[kind], "slug": "viewer-slug"}).status_code == 401
+
+
+def test_ids_are_unique_across_websites_links_and_pixels(api, client):
+    """One id space serves every lookup: an id taken by any kind (deleted ones included) cannot
+    be given to another, whoever asks, so nobody reaches another tenant's statistics through it."""
+    owner, attacker = api.new_user(), api.new_user()
+    website = owner.new_website()["id"]
+    link = owner.ok("POST", "/api/links", {**KINDS["links"], "slug": "owners-link"})["id"]
+    pixel = owner.ok("POST", "/api/pixels", {**KINDS["pixels"], "slug": "owners-pixel"})["id"]
+    deleted = owner.ok("POST", "/api/pixels", {**KINDS["pixels"], "slug": "gone-pixel"})["id"]
+    owner.ok("DELETE", f"/api/pixels/{deleted}")
+    creates = {
+        "websites": {"name": "Mine", "domain": "mine.example"},
+        "links": {**KINDS["links"], "slug": "attacker-link"},
+        "pixels": {**KINDS["pixels"], "slug": "attacker-pixel"},
+    }
+    for taken in (website, link, pixel, deleted):
+        for kind, body in creates.items():
+            response = attacker.post(f"/api/{kind}", {**body, "id": taken})
+            assert response.status_code == 400, (kind, taken, response.text)
+            assert response.json()["error"] == {
+                "message": "That ID is already in use by a website, link or pixel.", "code": "bad-request",
+                "status": 400,
+            }
+    assert attacker.ok("GET", "/api/websites")["count"] == 0
+    assert attacker.ok("GET", "/api/links")["count"] == 0 and attacker.ok("GET", "/api/pixels")["count"] == 0
+    stats = {"startAt": 0, "endAt": 2**41}
+    assert attacker.get(f"/api/websites/{link}/stats", params=stats).status_code == 401
+    assert owner.get(f"/api/websites/{link}/stats", params=stats).status_code == 200
+
+
+def test_an_id_held_by_two_kinds_is_refused_not_guessed(api, services):
+    """An adopted database may already hold one id as a website and as a link (Umami never
+    checked): its statistics would mix both, so neither is served through the shared lookup."""
+    from datetime import UTC, datetime
+
+    from katsuo.store import schema
+
+    owner = api.new_user()
+    website = owner.new_website()["id"]
+    with services.db.begin() as conn:
+        conn.execute(schema.link.insert().values(
+            link_id=uuid.UUID(website), name="Clash", url="https://example.com/", slug="clashing-link",
+            user_id=uuid.UUID(owner.user["id"]), created_at=datetime.now(UTC)))
+    stats = {"startAt": 0, "endAt": 2**41}
+    for path in (f"/api/websites/{website}/stats", f"/api/websites/{website}/metrics"):
+        response = owner.get(path, params={**stats, "type": "path"})
+        assert response.status_code == 404, response.text
+    share = owner.post("/api/share", {"entityId": website, "shareType": 1, "name": "S", "slug": "clash-share"})
+    assert share.status_code == 404 and share.json()["error"]["message"] == "Entity not found"
+    # The owner can still see and remove the duplicate through its own kind's API; then the
+    # website is served again.
+    assert owner.ok("GET", f"/api/links/{website}")["name"] == "Clash"
+    owner.ok("DELETE", f"/api/links/{website}")
+    assert owner.get(f"/api/websites/{website}/stats", params=stats).status_code == 200
+
+
+@pytest.mark.parametrize("url", [
+    "javascript:alert(document.cookie)", "JAVASCRIPT:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
+    "data:text/html,<script>alert(1)</script>", "vbscript:x", "/relative/path", "//evil.example/x",
+    "https:/missing-slash", "https://", "ftp://files.example/x", "https://exa mple.com/", "http://[::1",
+])
+def test_link_urls_must_be_absolute_http_urls(api, url):
+    user = api.new_user()
+    created = user.post("/api/links", {**KINDS["links"], "url": url})
+    assert created.status_code == 400 and "url" in created.json()["error"]["message"], created.text
+    link = user.ok("POST", "/api/links", KINDS["links"])
+    updated = user.post(f"/api/links/{link['id']}", {"url": url})
+    assert updated.status_code == 400 and "url" in updated.json()["error"]["message"], updated.text
+    assert user.ok("GET", f"/api/links/{link['id']}")["url"] == KINDS["links"]["url"]
+    assert user.ok("POST", f"/api/links/{link['id']}", {"url": "HTTP://Example.com/ok?x=1"})["url"] == (
+        "HTTP://Example.com/ok?x=1")

@@ -110,3 +110,30 @@ def test_transfer_between_user_and_team(api):
     back = owner.ok("POST", path, {"userId": owner.user["id"]})
     assert back["userId"] == owner.user["id"] and back["teamId"] is None
     assert owner.post(path, {}).status_code == 400
+
+
+def test_export_neutralises_spreadsheet_formulas_sent_through_send(api, client):
+    """Event names come from anyone who can reach /api/send: in the export's CSV, a cell a
+    spreadsheet would run as a formula gets a leading apostrophe; plain names stay as sent."""
+    import base64
+    import csv
+    import io
+    import time
+    import zipfile
+
+    from tests.collect.conftest import send
+
+    admin = api.admin()
+    website = admin.new_website()["id"]
+    hostile = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+               "\tTAB", "\rCR"]
+    for name in [*hostile, "signup"]:
+        response = send(client, {"website": website, "url": "/", "hostname": "example.com", "name": name})
+        assert response.status_code == 200, response.text
+    now_ms = int(time.time() * 1000)
+    body = admin.ok("GET", f"/api/websites/{website}/export",
+                    params={"startAt": now_ms - 3_600_000, "endAt": now_ms + 60_000})
+    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(body["zip"])))
+    rows = list(csv.reader(io.StringIO(archive.read("events.csv").decode(), newline="")))
+    names = sorted(row[0] for row in rows[1:])
+    assert names == sorted(["'" + name for name in hostile] + ["signup"])

@@ -5,6 +5,8 @@ it without waiting for the applier's timer."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -100,3 +102,112 @@ def test_a_read_right_after_a_hit_sees_it(client, website, stored, monkeypatch):
     for number in range(3):
         assert send(client, {"website": website, "url": f"/now/{number}"}).status_code == 200
         assert len(stored("website_event", website_id=uuid.UUID(website))) == number + 1
+
+
+def _every_row_type(website: str) -> list[Batch]:
+    """Two hits' rows covering every row type and every kind of value a row holds: text, None,
+    integers, floats, decimals, and timestamps with microseconds."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from katsuo.collect.rows import EventDataRow, RevenueRow, SessionDataRow, SessionRow
+
+    moment = datetime(2026, 3, 1, 12, 30, 45, 123456, tzinfo=UTC)
+    session, event = str(uuid.uuid4()), event_row(website, "/pricing")
+    performance = event._replace(event_id=str(uuid.uuid4()), event_type=5, lcp=1234.5, inp=56.0, fcp=0.1,
+                                 ttfb=789.25, cls=0.0125)
+    return [
+        Batch(
+            sessions=[SessionRow(session, website, "chrome", "Mac OS", "laptop", "1920x1080", "fr-FR", "FR",
+                                 "FR-IDF", "Paris", None, moment)],
+            events=[event, performance],
+            event_data=[
+                EventDataRow(str(uuid.uuid4()), website, event.event_id, "plan", "pro", None, None, 1, moment),
+                EventDataRow(str(uuid.uuid4()), website, event.event_id, "seats", None, Decimal("12.3456"), None,
+                             2, moment),
+                EventDataRow(str(uuid.uuid4()), website, event.event_id, "renews", None, None, moment, 4, moment),
+            ],
+            revenue=[RevenueRow(str(uuid.uuid4()), website, session, event.event_id, "checkout", "EUR",
+                                Decimal("19.99"), moment)],
+        ),
+        Batch(session_data=[SessionDataRow(str(uuid.uuid4()), website, session, "email", "a@example.com", None,
+                                           None, 1, "user-7", moment)]),
+    ]
+
+
+def test_records_round_trip_every_row_type_and_value(tmp_path):
+    website = str(uuid.uuid4())
+    record = _every_row_type(website)
+    journal = Journal(tmp_path)
+    journal.open(None)
+    position = journal.append(record)
+    journal.close()
+    assert (tmp_path / f"{position.segment:08d}.journal").read_bytes().startswith(journal_module.FORMAT_HEADER)
+    [(replayed, replayed_at)] = list(Journal(tmp_path).replay(None))
+    assert replayed == record and replayed_at == position
+    types = [type(value) for value in replayed[0].event_data[1] + replayed[0].revenue[0]]
+    assert types.count(Decimal) == 2 and types.count(datetime) == 2
+
+
+def test_rows_are_rebuilt_by_column_name(tmp_path):
+    """A record written by a version whose row type had another column and lacked one (`tag`)
+    replays: the unknown column is dropped, the missing one is None."""
+    import zlib
+
+    import orjson
+
+    from katsuo.collect.rows import EventRow
+
+    event = event_row(str(uuid.uuid4()), "/old")._replace(tag="will-be-missing")
+    fields = [name for name in EventRow._fields if name != "tag"] + ["added_later"]
+    values = [getattr(event, name) for name in fields[:-1]] + ["x"]
+    payload = orjson.dumps([{"events": {"fields": fields, "rows": [values]}}])
+    segment = tmp_path / "00000001.journal"
+    segment.write_bytes(journal_module.FORMAT_HEADER + HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
+    [([batch], _)] = list(Journal(tmp_path).replay(None))
+    assert batch.events == [event._replace(tag=None)]
+
+
+def test_a_journal_left_by_the_previous_version_is_applied_at_start(request, tmp_path_factory):
+    """The version before the format header wrote each record as the pickled list of Batches
+    behind the length and CRC header, from the segment's first byte. A crash left one: the
+    upgraded server applies its hits at start, once."""
+    import pickle
+    import zlib
+
+    settings = Settings.from_env(make_env("duckdb", request, tmp_path_factory), load_dotenv=False)
+    website = str(uuid.uuid4())
+    directory = settings.data_dir / "journal"
+    directory.mkdir(parents=True)
+    records = [[Batch(events=[event_row(website, "/1")]), Batch(events=[event_row(website, "/2")])],
+               _every_row_type(website)]
+    with open(directory / "00000001.journal", "wb") as segment:
+        for record in records:
+            payload = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+            segment.write(HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
+
+    assert _stored_paths(settings, website) == ["/1", "/2", "/pricing", "/pricing"]
+    assert _stored_paths(settings, website) == ["/1", "/2", "/pricing", "/pricing"]
+    services = Services.start(settings)
+    try:
+        with services.db.connect() as conn:
+            revenue = conn.execute(sa.select(schema.revenue.c.revenue)).scalars().all()
+            data = conn.execute(sa.select(schema.event_data.c.data_key)).scalars().all()
+    finally:
+        services.close()
+    assert [float(value) for value in revenue] == [19.99] and sorted(data) == ["plan", "renews", "seats"]
+    assert Journal(directory).segments() == []
+
+
+def test_a_version_1_record_may_hold_only_rows(tmp_path):
+    """Version 1 records are unpickled with only the row types, datetimes and decimals allowed:
+    anything else in one is an unreadable record, skipped and logged."""
+    import pickle
+    import zlib
+
+    good = pickle.dumps([Batch(events=[event_row(str(uuid.uuid4()), "/ok")])])
+    bad = pickle.dumps([Batch(events=[]), print])
+    with open(tmp_path / "00000001.journal", "wb") as segment:
+        for payload in (bad, good):
+            segment.write(HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
+    assert [_paths(record) for record, _ in Journal(tmp_path).replay(None)] == [["/ok"]]

@@ -10,7 +10,6 @@ _links = SluggedEntities(schema.link, Link, search_columns=("name", "url", "slug
 
 get = _links.get
 get_by_slug = _links.get_by_slug
-exists = _links.exists
 slug_taken = _links.slug_taken
 create = _links.create
 update = _links.update

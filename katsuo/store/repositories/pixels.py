@@ -10,7 +10,6 @@ _pixels = SluggedEntities(schema.pixel, Pixel, search_columns=("name", "slug"))
 
 get = _pixels.get
 get_by_slug = _pixels.get_by_slug
-exists = _pixels.exists
 slug_taken = _pixels.slug_taken
 create = _pixels.create
 update = _pixels.update

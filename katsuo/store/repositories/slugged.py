@@ -6,8 +6,9 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from katsuo.store import ids
+from katsuo.store import ids, schema
 from katsuo.store.records import Page, Record
+from katsuo.store.repositories import collected
 from katsuo.store.repositories.common import columns, now, one, paginate, search_any
 
 
@@ -26,12 +27,9 @@ class SluggedEntities:
         return one(conn, self.select.where(self.id_column == entity_id, self.live), self.model)
 
     def get_by_slug(self, conn: sa.Connection, slug: str):
-        # Slug lookups ignore deleted_at, as Umami's do (data-model §5).
-        return one(conn, self.select.where(self.table.c.slug == slug), self.model)
-
-    def exists(self, conn: sa.Connection, entity_id: UUID) -> bool:
-        """Whether the id is taken, deleted rows included."""
-        return conn.execute(sa.select(self.id_column).where(self.id_column == entity_id)).first() is not None
+        """The live row with this slug: a deleted link redirects nowhere, a deleted pixel counts
+        nothing (deleted rows still hold their slug: see slug_taken)."""
+        return one(conn, self.select.where(self.table.c.slug == slug, self.live), self.model)
 
     def slug_taken(self, conn: sa.Connection, slug: str, *, except_id: UUID | None = None) -> bool:
         stmt = sa.select(self.id_column).where(self.table.c.slug == slug)
@@ -55,6 +53,12 @@ class SluggedEntities:
         return self.get(conn, entity_id)
 
     def delete(self, conn: sa.Connection, entity_id: UUID) -> None:
+        """Delete the row with its statistics (as a website's: see `collected`), reports,
+        segments and shares; its id is never used again."""
+        collected.delete(conn, entity_id, self.table.name)
+        for table in (schema.report, schema.segment):
+            conn.execute(table.delete().where(table.c.website_id == entity_id))
+        conn.execute(schema.share.delete().where(schema.share.c.entity_id == entity_id))
         conn.execute(self.table.delete().where(self.id_column == entity_id))
 
     def _page(self, conn, where, search: str | None, page: int, page_size: int) -> Page:

@@ -9,7 +9,7 @@ from pydantic import model_validator
 
 from katsuo.store import ids, schema
 from katsuo.store.records import Page, UserRef, Website
-from katsuo.store.repositories import teams
+from katsuo.store.repositories import collected, teams
 from katsuo.store.repositories.common import columns, now, one, paginate, search_any
 
 t = schema.website
@@ -25,18 +25,6 @@ _share_slug = (
     .label("share_id")
 )
 _select = sa.select(*columns(t, exclude=["replay_enabled", "replay_config"]), _share_slug)
-
-# Every table holding a website's collected data, keyed by website_id. Reset empties them,
-# delete empties them too. Derived tables of the read path register themselves here.
-COLLECTED_DATA_TABLES: list[sa.Table] = [
-    schema.session_replay,
-    schema.revenue,
-    schema.event_data,
-    schema.session_data,
-    schema.website_event,
-    schema.session,
-]
-
 
 class WebsiteWithUser(Website):
     """A row of a website list: the website and its owning user's id and name."""
@@ -145,30 +133,25 @@ def create(
     return get(conn, website_id)
 
 
-def exists(conn: sa.Connection, website_id: UUID) -> bool:
-    """Whether the id is taken, deleted websites included (ids are never reused)."""
-    return conn.execute(sa.select(t.c.website_id).where(t.c.website_id == website_id)).first() is not None
-
-
 def update(conn: sa.Connection, website_id: UUID, **values) -> Website | None:
     if values:
         conn.execute(t.update().where(t.c.website_id == website_id).values(**values, updated_at=now()))
     return get(conn, website_id)
 
 
-def _delete_collected(conn: sa.Connection, website_id: UUID) -> None:
-    for table in COLLECTED_DATA_TABLES:
-        conn.execute(table.delete().where(table.c.website_id == website_id))
-
-
 def reset(conn: sa.Connection, website_id: UUID) -> None:
-    """Delete the collected data, keep the website, its reports, segments and shares."""
-    _delete_collected(conn, website_id)
-    update(conn, website_id, reset_at=now())
+    """Delete the collected data, keep the website, its reports, segments and shares. With the
+    events in ClickHouse, `collected.purge` deletes them there once this committed; the new
+    `reset_at` keeps them out of every read until then."""
+    reset_at = now()
+    collected.reset(conn, website_id, reset_at)
+    update(conn, website_id, reset_at=reset_at)
 
 
 def delete(conn: sa.Connection, website_id: UUID) -> None:
-    _delete_collected(conn, website_id)
+    """Delete the website with its collected data (in ClickHouse once this committed: see
+    `collected`), reports, segments and shares; its id is never used again."""
+    collected.delete(conn, website_id, "website")
     conn.execute(schema.session_replay_saved.delete().where(schema.session_replay_saved.c.website_id == website_id))
     conn.execute(schema.report.delete().where(schema.report.c.website_id == website_id))
     conn.execute(schema.segment.delete().where(schema.segment.c.website_id == website_id))

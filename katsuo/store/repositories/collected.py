@@ -1,0 +1,88 @@
+"""The data collected for a website, link or pixel (every collected table keys it by
+`website_id`, whichever kind the id names): emptied on reset and on delete.
+
+The management store's tables are emptied in the transaction of the reset or delete. When the
+events live in a store of their own (ClickHouse), that store cannot join the transaction: the
+deletion there is queued in `katsuo_purge` by the same transaction and run by `purge()` once it
+committed, so a change that rolls back never loses data. A purge that fails stays queued and is
+retried by the next one and at start. Deleted ids go to `katsuo_deleted_id` and are never given
+out again, so rows that outlive their entity can never be read through another one.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from katsuo.store import ids, schema
+from katsuo.store.database import Database
+from katsuo.store.repositories.common import now
+
+log = logging.getLogger("katsuo.store")
+
+# Every table of the management store holding collected data, keyed by website_id. Derived
+# tables of the read path register themselves here (analytics/slices.py).
+TABLES: list[sa.Table] = [
+    schema.session_replay,
+    schema.revenue,
+    schema.event_data,
+    schema.session_data,
+    schema.website_event,
+    schema.session,
+]
+
+
+def _empty(conn: sa.Connection, entity_id: UUID, before: datetime | None) -> None:
+    for table in TABLES:
+        conn.execute(table.delete().where(table.c.website_id == entity_id))
+    conn.execute(schema.purge.insert().values(
+        purge_id=ids.new_id(), entity_id=entity_id, before=before, created_at=now()
+    ))
+
+
+def reset(conn: sa.Connection, website_id: UUID, reset_at: datetime) -> None:
+    """Delete what was collected for the website before `reset_at` (after it committed, in the
+    events store)."""
+    _empty(conn, website_id, reset_at)
+
+
+def delete(conn: sa.Connection, entity_id: UUID, kind: str) -> None:
+    """Delete everything collected for the entity and retire its id."""
+    _empty(conn, entity_id, None)
+    retired = schema.deleted_id.insert().values(entity_id=entity_id, kind=kind, deleted_at=now())
+    conn.execute(retired)
+
+
+def purge(db: Database) -> int:
+    """Run the queued deletions in the events store (none to run there when it is the management
+    store itself); returns how many are still queued because they failed (logged)."""
+    try:
+        with db.connect() as conn:
+            queued = conn.execute(sa.select(schema.purge).order_by(schema.purge.c.created_at)).all()
+    except Exception:  # noqa: BLE001 - e.g. the database is not migrated yet (SKIP_DB_MIGRATION)
+        log.exception("could not read the queued deletions of collected data")
+        return 0
+    failed = 0
+    for item in queued:
+        try:
+            if db.separate_events:
+                _purge_events(db.events, item.entity_id, item.before)
+            with db.begin() as conn:
+                conn.execute(schema.purge.delete().where(schema.purge.c.purge_id == item.purge_id))
+        except Exception:  # noqa: BLE001 - kept queued, retried by the next purge and at start
+            log.exception("could not delete the collected data of %s from the events store; "
+                          "it stays queued and is retried", item.entity_id)
+            failed += 1
+    return failed
+
+
+def _purge_events(events: Database, entity_id: UUID, before: datetime | None) -> None:
+    with events.connect() as conn:
+        for table in events.engines.TABLES:
+            where = table.c.website_id == entity_id
+            if before is not None:
+                where = sa.and_(where, table.c.created_at < before)
+            events.engines.delete_rows(conn, table, where, events.settings)

@@ -36,6 +36,7 @@ from tests.api.authz_world import (
 
 OK, BAD, DENIED, NOT_FOUND, TOO_MANY = 200, 400, 401, 404, 429
 SHARES = frozenset(SHARE_PARAMETERS)
+FEWER_ACTORS = tuple(a for a in ACTORS if a not in ("share-W-overview", "share-W-some"))
 ANY_KIND = frozenset({"website", "link", "pixel"})
 TEAM_MEMBERS = {"T": frozenset(TEAM_ROLES), "OT": frozenset({"other"})}
 TEAM_OWNERS = {"T": "team-owner", "OT": "other"}
@@ -101,6 +102,8 @@ class Row:
     targets: tuple[Target, ...] = (Target(),)
     fresh: tuple[str, ...] = ()  # path parameters whose fixture is copied anew for each call
     opens: Callable[[Target], str | None] = lambda t: None  # an entity a public answer may name
+    # Share tokens with each parameter set where sections matter; elsewhere the broadest tokens.
+    actors: tuple[str, ...] = FEWER_ACTORS
 
 
 def either(*codes: int) -> frozenset:
@@ -415,7 +418,7 @@ def build_table() -> dict[str, Row]:
         "GET /api/websites": Row(needs_user(any_user)),
         "POST /api/websites": Row(needs_user(creators), (B({"name": "matrix site", "domain": "example.com"}),)),
         "GET /api/websites/{website_id}": Row(entity("website_id", "view", {"website"}, OVERVIEW),
-                                              on("website_id", WEBSITE_IDS)),
+                                              on("website_id", WEBSITE_IDS), actors=ACTORS),
         "POST /api/websites/{website_id}": Row(entity("website_id", "edit", {"website"}),
                                                on("website_id", WEBSITE_IDS, body={"name": "renamed"}),
                                                fresh=("website_id",)),
@@ -491,7 +494,7 @@ def build_table() -> dict[str, Row]:
             "share_id", SHARE_IDS, body={"name": "renamed", "slug": "=slug", "parameters": {}}), fresh=("share_id",)),
         "DELETE /api/share/id/{share_id}": Row(share_by_id("edit"), on("share_id", SHARE_IDS), fresh=("share_id",)),
         "GET /api/realtime/{website_id}": Row(entity("website_id", "view", section="realtime"),
-                                              on("website_id", ANALYTICS_IDS)),
+                                              on("website_id", ANALYTICS_IDS), actors=ACTORS),
     }
     for kind, ids in (("link", LINK_IDS), ("pixel", PIXEL_IDS)):
         own = {kind}
@@ -510,7 +513,8 @@ def build_table() -> dict[str, Row]:
         table[f"GET /api/teams/{{team_id}}/{team_list}"] = Row(team("view"), on("team_id", ("T", "OT", "W", "MISSING")))
     for tail, (section, query) in ANALYTICS.items():
         table[f"GET /api/websites/{{website_id}}/{tail}"] = Row(entity("website_id", "view", section=section),
-                                                               on("website_id", ANALYTICS_IDS, query={**RANGE, **query}))
+                                                               on("website_id", ANALYTICS_IDS, query={**RANGE, **query}),
+                                                               actors=ACTORS)
     for tail, param, section in (("sessions/{session_id}", "session_id", "sessions"),
                                  ("sessions/{session_id}/activity", "session_id", "sessions"),
                                  ("sessions/{session_id}/properties", "session_id", "sessions"),
@@ -520,11 +524,11 @@ def build_table() -> dict[str, Row]:
             foreign_item_hidden(entity("website_id", "view", section=section), param),
             tuple(B(None, RANGE, website_id=w, **{param: p + item}) for w, p in (("W", ""), ("TW", "T"), ("OW", "O")))
             # a session or event of another tenant under one's own website: nothing of it may show
-            + (B(None, RANGE, website_id="W", **{param: "O" + item}),))
+            + (B(None, RANGE, website_id="W", **{param: "O" + item}),), actors=ACTORS)
     for report_type in REPORT_PARAMETERS:
         table[f"POST /api/reports/{report_type}"] = Row(
             entity("websiteId", "view", section=REPORT_SECTIONS[report_type]),
-            tuple(B({**report_run_body(report_type), "websiteId": k}) for k in ANALYTICS_IDS))
+            tuple(B({**report_run_body(report_type), "websiteId": k}) for k in ANALYTICS_IDS), actors=ACTORS)
     return table
 
 
@@ -587,7 +591,8 @@ def build_page_table() -> dict[str, Row]:
             T(website_id="W", session_id="SESSION"), T(website_id="TW", session_id="TSESSION"),
             T(website_id="OW", session_id="OSESSION"))),
     }
-    for path in ("/settings", "/settings/profile", "/settings/api-keys", "/settings/teams", "/websites", "/links",
+    table["GET /settings"] = Row(lambda w, a, t: LOGIN)  # to the profile page, or to the login
+    for path in ("/settings/profile", "/settings/api-keys", "/settings/teams", "/websites", "/links",
                  "/pixels"):
         table[f"GET {path}"] = Row(page(any_user))
     for tail in ("", "/settings", "/realtime", "/sessions", "/events", "/segments", "/cohorts", "/reports"):
@@ -632,15 +637,20 @@ def fresh_user_id(w: World, key: str) -> str:
     return w.new_user() if key.endswith("_id") and key != "admin_id" else resolve(w, key)
 
 
-def call(w: World, route: str, row: Row, actor: str, target: Target, mutating: bool):
-    method, template = route.split(" ", 1)
+def path_params(w: World, route: str, row: Row, target: Target, copies: bool) -> dict[str, str]:
+    """The ids for the path; with `copies`, fresh copies of the targets the row changes."""
     params = {}
     for name, key in target.params.items():
-        copy = mutating and name in row.fresh and key != "MISSING" and key in w.ids
-        if copy and name == "user_id" and "users/{user_id}" in template and "teams" not in template:
+        copy = copies and name in row.fresh and key != "MISSING" and key in w.ids
+        if copy and name == "user_id" and route.startswith("DELETE /api/users/"):
             params[name] = fresh_user_id(w, key)
         else:
             params[name] = resolve(w, key, fresh=copy)
+    return params
+
+
+def call(w: World, route: str, actor: str, target: Target, params: dict[str, str]):
+    method, template = route.split(" ", 1)
     path = template.format(**params)
     query = {k: (resolve(w, v) if isinstance(v, str) else v) for k, v in target.query.items()}
     body = resolve(w, target.body)
@@ -675,9 +685,14 @@ def check_route(w: World, route: str, mutating: bool, table: dict[str, Row] | No
     row = (table or TABLE)[route]
     problems = []
     for target in row.targets:
-        for actor in ACTORS:
+        # Callers that must be refused share one copy of a target a row changes; each caller that
+        # may change it gets a copy of its own.
+        refused = path_params(w, route, row, target, copies=mutating)
+        for actor in row.actors:
             expected = expected_codes(row.rule(w, actor, target))
-            response = call(w, route, row, actor, target, mutating)
+            may_change = mutating and bool(expected - {DENIED, NOT_FOUND})
+            params = path_params(w, route, row, target, copies=True) if may_change else refused
+            response = call(w, route, actor, target, params)
             got = status_class(response.status_code)
             where = f"{actor:>16} {route} [{target.label}]"
             if got not in expected:
@@ -757,3 +772,83 @@ def test_reading_route(world, route):
 def test_changing_route(world, route):
     problems = check_route(world, route, mutating=True)
     assert not problems, f"{len(problems)} disagreement(s) with the permission table:\n" + "\n".join(problems)
+
+
+# ---- the rules that need a sequence of calls ---------------------------------------------------
+
+def new_share_token(w: World, parameters: dict) -> tuple[dict, str]:
+    """A new share of the owner's website, and a token resolved from its slug."""
+    share = w.clients["owner"].ok("POST", f"/api/websites/{w.ids['W']}/shares",
+                                  {"name": tag("follow"), "parameters": parameters})
+    return share, w.clients["anonymous"].ok("GET", f"/api/share/{share['slug']}")["token"]
+
+
+def with_token(w: World, token: str):
+    return type(w.clients["anonymous"])(w.client, share_token=token)
+
+
+def test_changed_share_parameters_apply_at_once(world):
+    share, token = new_share_token(world, {})
+    events = f"/api/websites/{world.ids['W']}/events"
+    assert with_token(world, token).get(events, params=RANGE).status_code == DENIED, "events are not published"
+    world.clients["owner"].ok("POST", f"/api/share/id/{share['id']}", {
+        "name": share["name"], "slug": share["slug"], "parameters": {"events": True}})
+    assert with_token(world, token).get(events, params=RANGE).status_code == OK, "the share now publishes events"
+
+
+def test_a_deleted_share_ends_its_tokens(world):
+    share, token = new_share_token(world, {})
+    stats = f"/api/websites/{world.ids['W']}/stats"
+    assert with_token(world, token).get(stats, params=RANGE).status_code == OK
+    world.clients["owner"].ok("DELETE", f"/api/share/id/{share['id']}")
+    assert with_token(world, token).get(stats, params=RANGE).status_code == DENIED
+
+
+def test_share_tokens_expire_after_a_day(world):
+    import jwt
+
+    _, token = new_share_token(world, {})
+    claims = jwt.decode(token, options={"verify_signature": False})
+    past = int(time.time()) - 25 * 3600
+    expired = jwt.encode({**claims, "iat": past, "exp": past + 24 * 3600},
+                         world.client.app.state.services.settings.secret, algorithm="HS256")
+    stats = f"/api/websites/{world.ids['W']}/stats"
+    assert with_token(world, expired).get(stats, params=RANGE).status_code == DENIED, "an expired token is refused"
+    assert claims.get("exp") == claims["iat"] + 24 * 3600, f"tokens handed out expire 24 h after issue: {claims}"
+
+
+def test_own_password_needs_the_current_one(world):
+    """Through POST /api/users/:id one's own password needs the current one (admins and API keys
+    included); another user's password is the admin's to set."""
+    admin, anonymous = world.clients["admin"], world.clients["anonymous"]
+    new = "a-new-password-9"
+    for role in ("user", "view-only", "admin"):
+        username = tag("password")
+        user_id = admin.ok("POST", "/api/users", {"username": username, "password": PASSWORD, "role": role})["id"]
+        me = anonymous.login(username, PASSWORD)
+        key = me.ok("POST", "/api/me/api-keys", {"name": "k"})["key"]
+        for caller in (me, type(me)(me.client, token=key)):
+            response = caller.post(f"/api/users/{user_id}", {"password": new})
+            assert response.status_code == BAD and "Current password is incorrect" in response.text, \
+                (role, response.status_code, response.text)
+            response = caller.post(f"/api/users/{user_id}", {"password": new, "currentPassword": "wrong-one-1"})
+            assert response.status_code == BAD, (role, response.status_code, response.text)
+        assert me.get("/api/me").status_code == OK, "nothing changed, the login still works"
+    other = world.new_user()
+    admin.ok("POST", f"/api/users/{other}", {"password": new})  # another user's password: the admin may
+    assert anonymous.post("/api/auth/login", {"username": admin.ok("GET", f"/api/users/{other}")["username"],
+                                              "password": new}).status_code == OK
+
+
+def test_roles_change_only_by_admins_and_never_their_own(world):
+    admin, anonymous = world.clients["admin"], world.clients["anonymous"]
+    for role in ("user", "view-only", "admin"):
+        username = tag("role")
+        user_id = admin.ok("POST", "/api/users", {"username": username, "password": PASSWORD, "role": role})["id"]
+        me = anonymous.login(username, PASSWORD)
+        if role != "admin":
+            me.ok("POST", f"/api/users/{user_id}", {"role": "admin"})  # ignored, as in Umami
+            assert admin.ok("GET", f"/api/users/{user_id}")["role"] == role
+        else:
+            assert me.post(f"/api/users/{user_id}", {"role": "user"}).status_code == BAD, "an admin keeps their own role"
+            assert admin.ok("GET", f"/api/users/{user_id}")["role"] == "admin"

@@ -28,7 +28,6 @@ from tests.api.authz_world import (
     PASSWORD,
     SHARE_PARAMETERS,
     TEAM_ROLES,
-    USER_ACTORS,
     World,
     tag,
     tenant_prefix,
@@ -88,8 +87,9 @@ class Target:
     def label(self) -> str:
         parts = [f"{k}={v}" for k, v in self.params.items()]
         parts += [f"?{k}={v}" for k, v in self.query.items() if k not in RANGE]
-        if isinstance(self.body, dict):
-            parts.append(f"body={ {k: v for k, v in self.body.items() if k != 'password'} }")
+        if isinstance(self.body, dict):  # the body's fields that name a target or a role
+            parts += [f"{k}={v}" for k, v in self.body.items() if k in ("websiteId", "entityId", "teamId", "userId",
+                                                                          "ownerId", "role")]
         return " ".join(parts)
 
 

@@ -364,7 +364,7 @@ ANALYTICS = {  # path tail -> (share section, extra query)
     "active": (OVERVIEW, {}), "stats": (OVERVIEW, {}), "pageviews": (OVERVIEW, {}),
     "metrics": (OVERVIEW, {"type": "path"}), "metrics/expanded": (OVERVIEW, {"type": "path"}),
     "daterange": (OVERVIEW, {}), "values": (OVERVIEW, {"type": "path"}),
-    "export": (None, {}),  # not a section of any share
+    "export": (OVERVIEW, {}),  # a zip of the overview's metric lists
     "events": ("events", {}), "events/series": ("events", {}), "events/stats": ("events", {}),
     "event-data": ("events", {}), "event-data/events": ("events", {}), "event-data/fields": ("events", {}),
     "event-data/properties": ("events", {}), "event-data/values": ("events", {"event": "e", "propertyName": "plan"}),

@@ -302,7 +302,7 @@ def new_team(w: World, actor: str, t: Target):
     if actor == "viewer":
         return DENIED
     owner = (t.body or {}).get("ownerId")
-    return OK if owner is None or actor == "admin" else DENIED
+    return OK if owner in (None, f"{user_of(actor)}_id") or actor == "admin" else DENIED
 
 
 def transfer(w: World, actor: str, t: Target):
@@ -576,6 +576,7 @@ def build_page_table() -> dict[str, Row]:
     table = {
         "GET /": Row(lambda w, a, t: LOGIN),
         "GET /login": Row(lambda w, a, t: either(OK, LOGIN)),
+        "GET /api/docs": Row(lambda w, a, t: OK),  # the API's description, public as in any FastAPI app
         "GET /share/{slug}": Row(lambda w, a, t: OK if t.params["slug"] in ("SH_W_slug", "SH_OW_slug") else NOT_FOUND,
                                  on("slug", ("SH_W_slug", "SH_OW_slug", "SH_L_slug", "MISSING")),
                                  opens=lambda t: t.params["slug"].removeprefix("SH_").removesuffix("_slug")),

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on
 
+from katsuo import checks
 from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
@@ -24,7 +25,6 @@ from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader
 from katsuo.analytics.slices import DIM_EVENT, DIM_PATH, DIM_REFERRER, DIM_VIEW
 from katsuo.analytics.summary import attr_key, value_key
-from katsuo import checks
 from katsuo.errors import BadRequest
 from katsuo.store import schema
 from katsuo.store.records import iso_ms

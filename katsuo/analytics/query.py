@@ -196,7 +196,7 @@ def saved_cohort(saved: Mapping[str, Any], now_us: int, where: str) -> Cohort | 
 _RELATIVE = re.compile(r"(?P<num>-?\d{1,5})(?P<unit>hour|day|week|month|year)")
 
 
-def parse_date_range(value: str, now_us: int, name: str = "dateRange") -> tuple[int, int]:
+def parse_date_range(value: str, now_us: int, name: str) -> tuple[int, int]:
     """A saved relative range (`30day`, `24hour`, `2week`, …) or `range:<startMs>:<endMs>`,
     evaluated now in UTC (the reference server runs in UTC). A range reaching outside years
     1 to 9999 is refused: no engine stores such times."""

@@ -19,6 +19,11 @@ BigInt = sa.BigInteger()
 _MUL = 8
 
 
+def literal_like(text: str) -> str:
+    """`text` as a LIKE pattern matching exactly itself (backslash is every engine's escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class Dialect:
     name = "base"
     # Per-session arrays and lambdas over them beat window functions (report plans may ask).
@@ -47,6 +52,14 @@ class Dialect:
     def like(self, column: sa.ColumnElement, pattern: str) -> sa.ColumnElement:
         """Case-sensitive LIKE, backslash escaping."""
         return column.like(pattern, escape="\\")
+
+    def contains(self, column: sa.ColumnElement, text: str) -> sa.ColumnElement:
+        """Case-insensitive search for `text` as it is written: its `%`, `_` and backslashes
+        are literal characters, not wildcards (Umami leaves them wildcards)."""
+        return self.ilike(column, f"%{literal_like(text)}%")
+
+    def equals_ignoring_case(self, column: sa.ColumnElement, text: str) -> sa.ColumnElement:
+        return self.ilike(column, literal_like(text))
 
     def percentile(self, fraction: float, value: sa.ColumnElement) -> sa.ColumnElement:
         """Aggregate: the continuous (interpolated) percentile, PostgreSQL's percentile_cont."""

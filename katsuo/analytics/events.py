@@ -49,11 +49,10 @@ def event_list(
     events = Q.Events(query, reader.dialect, types=None, join_session=True)
     clauses = []
     if search:
-        pattern = f"%{search}%"
         clauses.append(
             sa.or_(
-                sa.and_(reader.dialect.ilike(e.c.event_name, pattern), e.c.event_type == 2),
-                sa.and_(reader.dialect.ilike(e.c.url_path, pattern), e.c.event_type == 1),
+                sa.and_(reader.dialect.contains(e.c.event_name, search), e.c.event_type == 2),
+                sa.and_(reader.dialect.contains(e.c.url_path, search), e.c.event_type == 1),
             )
         )
     base = events.select(e.c.event_id).where(*clauses)

@@ -9,9 +9,10 @@ session table, visit slices).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from katsuo import checks
 from katsuo.errors import BadRequest
 
 EVENT, SESSION = "event", "session"
@@ -104,7 +105,7 @@ class Filters:
 def parse_value(param: str, name: str, raw: str) -> Filter:
     """`value` means equals; `op.value` carries an operator (queries.md §1.2)."""
     field_ = FIELDS[name]
-    match = _OPERATOR_PREFIX.match(raw)
+    match = _OPERATOR_PREFIX.match(checks.text(param, raw))
     operator, value = (match.group(1), match.group(2)) if match else (EQ, raw)
     if operator in UNSUPPORTED_OPERATORS:
         raise BadRequest(
@@ -119,11 +120,9 @@ def parse_value(param: str, name: str, raw: str) -> Filter:
 def _event_type_filter(param: str, field_: Field, operator: str, value: str) -> Filter:
     if operator not in (EQ, NEQ):
         raise BadRequest(f"{param}: only eq and neq apply to eventType")
-    values = tuple(value.split(","))
-    # event_type is a 32-bit integer column: larger numbers would fail in PostgreSQL (a 500).
-    if not all(v.strip().isdigit() and 0 < int(v) < 2**31 for v in values):
-        raise BadRequest(f"{param}: must be a positive integer event type")
-    return Filter(field_, operator, tuple(str(int(v)) for v in values), param)
+    # event_type is a 32-bit integer column: larger numbers would fail in PostgreSQL.
+    values = (checks.integer(param, v, low=1, high=2**31 - 1) for v in value.split(","))
+    return Filter(field_, operator, tuple(str(v) for v in values), param)
 
 
 def from_params(params: Mapping[str, str]) -> list[Filter]:
@@ -139,12 +138,19 @@ def from_params(params: Mapping[str, str]) -> list[Filter]:
     return found
 
 
-def object_to_params(filters: Iterable[Mapping]) -> dict[str, str]:
+def object_to_params(filters: object, where: str) -> dict[str, str]:
     """Saved `[{name, operator, value}]` (segments, cohorts) as query-style keys: `name`, then
-    `name1`, `name2` … for repeats, value `op.value` (queries.md §1.3)."""
+    `name1`, `name2` … for repeats, value `op.value` (queries.md §1.3). Entries without a name
+    or operator are skipped; anything else malformed is a 400 naming `where`."""
+    if filters is None:
+        return {}
+    if not isinstance(filters, list):
+        raise BadRequest(f"{where}: must be a list of filters")
     counts: dict[str, int] = {}
     keys: dict[str, str] = {}
     for item in filters:
+        if not isinstance(item, Mapping):
+            raise BadRequest(f"{where}: every filter must be an object")
         name, operator, value = item.get("name"), item.get("operator"), item.get("value")
         if not isinstance(name, str) or not isinstance(operator, str):
             continue
@@ -156,10 +162,11 @@ def object_to_params(filters: Iterable[Mapping]) -> dict[str, str]:
     return keys
 
 
-def parse_saved(filters: Iterable[Mapping], where: str) -> list[Filter]:
-    """Saved filters of a segment or cohort; unknown names are ignored as Umami ignores them."""
+def parse_saved(params: Mapping[str, str], where: str) -> list[Filter]:
+    """Saved filters of a segment or cohort (from `object_to_params`); unknown names are
+    ignored as Umami ignores them."""
     parsed = []
-    for key, raw in object_to_params(filters).items():
+    for key, raw in params.items():
         name = _SUFFIX.sub("", key)
         if name in FIELDS:
             parsed.append(parse_value(f"{where}.{key}", name, raw))

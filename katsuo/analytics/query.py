@@ -17,6 +17,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from katsuo import checks
 from katsuo.analytics import filters as F
 from katsuo.analytics import timeframe as T
 from katsuo.errors import BadRequest
@@ -105,13 +106,11 @@ def parse(
     match = F.parse_match(params.get("match"))
     raw_filters = {k: v for k, v in params.items()}
 
-    segment = None
     if params.get("segment"):
         segment = _load_segment(conn, target.id, _uuid("segment", params["segment"]), "segment")
         # A segment's filters override request filters with the same key; its match wins.
-        raw_filters.update(F.object_to_params(segment.get("filters") or []))
-        if segment.get("match") in ("all", "any"):
-            match = segment["match"]
+        raw_filters.update(F.object_to_params(segment.get("filters"), "segment"))
+        match = _saved_match(segment, "segment") or match
     filters = F.Filters(tuple(F.from_params(raw_filters)), match)
 
     cohort = None
@@ -131,7 +130,7 @@ def parse(
         timezone=zone,
         filters=filters,
         cohort=cohort,
-        exclude_bounce=bool(params.get("excludeBounce")),
+        exclude_bounce=bool(params.get("excludeBounce")),  # any value, even `false` (Umami)
         compare=compare,
         target_kind=target.kind,
     )
@@ -152,36 +151,77 @@ def _load_segment(
 
 def _cohort(conn: sa.Connection, website_id: UUID, cohort_id: UUID, now_us: int) -> Cohort:
     saved = _load_segment(conn, website_id, cohort_id, "cohort")
-    action = saved.get("action")
-    if not isinstance(action, dict) or action.get("type") not in ("path", "event"):
+    cohort = saved_cohort(saved, now_us, "cohort")
+    if cohort is None:
         raise BadRequest("cohort: the cohort has no path or event action")
-    start_us, end_us = parse_date_range(saved.get("dateRange") or "30day", now_us)
-    action_filter = F.parse_value("cohort.action", action["type"], f"eq.{action.get('value', '')}")
-    items = tuple(F.parse_saved(saved.get("filters") or [], "cohort"))
-    match = "any" if saved.get("match") == "any" else "all"
-    return Cohort(start_us, end_us, action_filter, F.Filters(items, match))
+    return cohort
 
 
-_RELATIVE = re.compile(r"^(?P<num>[0-9-]+)(?P<unit>hour|day|week|month|year)$")
+def check_saved(parameters: Mapping[str, Any], now_us: int) -> None:
+    """A segment's or cohort's parameters, checked as a query would use them: a 400 naming the
+    parameter at save time instead of on every later query."""
+    F.parse_saved(F.object_to_params(parameters.get("filters"), "parameters.filters"), "parameters")
+    _saved_match(parameters, "parameters")
+    saved_cohort(parameters, now_us, "parameters")
 
 
-def parse_date_range(value: str, now_us: int) -> tuple[int, int]:
+def _saved_match(saved: Mapping[str, Any], where: str) -> str | None:
+    match = saved.get("match")
+    if match in (None, "", "all", "any"):
+        return match or None
+    raise BadRequest(f"{where}.match: must be all or any")
+
+
+def saved_cohort(saved: Mapping[str, Any], now_us: int, where: str) -> Cohort | None:
+    """The cohort that saved parameters describe (None without an action): its action, its
+    filters, and its `dateRange` (default the last 30 days) evaluated now."""
+    action = saved.get("action")
+    date_range = saved.get("dateRange") or "30day"
+    if not isinstance(date_range, str):
+        raise BadRequest(f"{where}.dateRange: must be a string")
+    start_us, end_us = parse_date_range(date_range, now_us, f"{where}.dateRange")
+    if action is None:
+        return None
+    if not isinstance(action, Mapping) or action.get("type") not in ("path", "event"):
+        raise BadRequest(f"{where}.action: must have the type path or event")
+    value = action.get("value", "")
+    if not isinstance(value, str):
+        raise BadRequest(f"{where}.action.value: must be a string")
+    action_filter = F.parse_value(f"{where}.action", action["type"], f"eq.{value}")
+    items = F.parse_saved(F.object_to_params(saved.get("filters"), where), where)
+    match = _saved_match(saved, where) or "all"
+    return Cohort(start_us, end_us, action_filter, F.Filters(tuple(items), match))
+
+
+_RELATIVE = re.compile(r"(?P<num>-?\d{1,5})(?P<unit>hour|day|week|month|year)")
+
+
+def parse_date_range(value: str, now_us: int, name: str) -> tuple[int, int]:
     """A saved relative range (`30day`, `24hour`, `2week`, …) or `range:<startMs>:<endMs>`,
-    evaluated now in UTC (the reference server runs in UTC)."""
+    evaluated now in UTC (the reference server runs in UTC). A range reaching outside years
+    1 to 9999 is refused: no engine stores such times."""
+    checks.text(name, value, max_length=100)
     if value.startswith("range"):
         parts = value.split(":")
-        try:
-            return int(parts[1]) * T.US_PER_MS, int(parts[2]) * T.US_PER_MS
-        except (IndexError, ValueError):
-            raise BadRequest("cohort: invalid dateRange") from None
-    match = _RELATIVE.match(value)
+        if len(parts) != 3:
+            raise BadRequest(f"{name}: must be range:<startMs>:<endMs>")
+        start_us = T.parse_ms(name, parts[1])
+        end_us = T.parse_ms(name, parts[2])
+        if end_us < start_us:
+            raise BadRequest(f"{name}: the end must not be before the start")
+        return start_us, end_us
+    match = _RELATIVE.fullmatch(value)
     if not match:
-        raise BadRequest("cohort: invalid dateRange")
+        raise BadRequest(f"{name}: must be like 30day, 24hour, 2week, 3month or 1year")
     try:
-        num = int(match.group("num"))
-    except ValueError:
-        raise BadRequest("cohort: invalid dateRange") from None
-    unit = match.group("unit")
+        start, end = _relative_range(int(match.group("num")), match.group("unit"), now_us)
+    except (ValueError, OverflowError):  # before year 1 or after 9999
+        raise BadRequest(f"{name}: out of range") from None
+    # The end is the last millisecond of the current period (date-fns endOf…).
+    return T.to_us(start), T.to_us(end) - T.US_PER_MS
+
+
+def _relative_range(num: int, unit: str, now_us: int) -> tuple[datetime, datetime]:
     now = T.from_us(now_us)
     if unit == "hour":
         start = now.replace(minute=0, second=0, microsecond=0)
@@ -204,8 +244,7 @@ def parse_date_range(value: str, now_us: int) -> tuple[int, int]:
         start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
         end = start.replace(year=start.year + 1)
         start = start.replace(year=start.year - num)
-    # The end is the last millisecond of the current period (date-fns endOf…).
-    return T.to_us(start), T.to_us(end) - T.US_PER_MS
+    return start, end
 
 
 def now_us() -> int:

@@ -29,11 +29,10 @@ def session_list(
     events = Q.Events(query, reader.dialect, types=None, join_session=True)
     clauses = []
     if search:
-        pattern = f"%{search}%"
         clauses.append(
             sa.or_(
                 *(
-                    reader.dialect.ilike(s.c[c], pattern)
+                    reader.dialect.contains(s.c[c], search)
                     for c in ("distinct_id", "city", "browser", "os", "device")
                 )
             )

@@ -38,8 +38,7 @@ def filter_clause(dialect: Dialect, f: F.Filter, column: sa.ColumnElement) -> sa
     if f.operator == F.NEQ:
         return column.not_in(f.values)
     if f.operator in (F.CONTAINS, F.NOT_CONTAINS):
-        # `%` and `_` inside the value stay wildcards, as in Umami.
-        clause = dialect.ilike(column, f"%{f.value}%")
+        clause = dialect.contains(column, f.value)
         return clause if f.operator == F.CONTAINS else sa.not_(clause)
     clause = dialect.regex(column, f.value)
     return clause if f.operator == F.REGEX else sa.not_(clause)

@@ -189,7 +189,7 @@ def allowed_units(start_us: int, end_us: int) -> tuple[str, ...]:
     if span <= 48 * US_PER_HOUR:
         units.append("hour")
     start = from_us(start_us)
-    if end_us <= to_us(_add_months(start, 12)):
+    if start.year == 9999 or end_us <= to_us(_add_months(start, 12)):  # year 10000 has no date
         units.append("day")
     units += ["month", "year"]
     return tuple(units)

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on
 
+from katsuo import checks
 from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
@@ -154,16 +155,12 @@ def _int(value: Any) -> int:
     return int(value or 0)
 
 
+MAX_ROWS = 1_000_000_000  # the largest `limit` or `offset`: far past any result, inside int32
+
+
 def parse_limit(name: str, raw: str | None, default: int) -> int:
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(float(raw))
-    except ValueError:
-        raise BadRequest(f"{name}: must be a number") from None
-    if value < 0:
-        raise BadRequest(f"{name}: must not be negative")
-    return value
+    """`limit` or `offset`: a whole number from 0 (every engine's LIMIT/OFFSET takes it)."""
+    return checks.integer(name, raw, low=0, high=MAX_ROWS, default=default)
 
 
 # --- stats --------------------------------------------------------------------------------------
@@ -670,11 +667,12 @@ def values(reader: Reader, query: Query, field_name: str | None, search: str | N
     clauses = []
     if search:
         if "," in search:
+            alternatives = search.split(",")[:5]
             clauses.append(
-                sa.or_(*(reader.dialect.ilike(column, alt) for alt in search.split(",")[:5]))
+                sa.or_(*(reader.dialect.equals_ignoring_case(column, a) for a in alternatives))
             )
         else:
-            clauses.append(reader.dialect.ilike(column, f"%{search}%"))
+            clauses.append(reader.dialect.contains(column, search))
     if f.column == "referrer_domain":
         clauses += [
             e.c.referrer_domain != reader.dialect.strip_www(e.c.hostname),

@@ -18,8 +18,11 @@ _HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "me
 
 
 def _field(loc: tuple) -> str:
-    # ("body", "payload", "name") -> "payload.name"; ("query", "pageSize") -> "pageSize"
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # ("body", "payload", "name") -> "payload.name"; ("query", "pageSize") -> "pageSize"; only
+    # the first item is the location (a query parameter may be called `path`).
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        loc = loc[1:]
+    parts = [str(p) for p in loc]
     return ".".join(parts) or "body"
 
 

@@ -4,34 +4,11 @@ JSON. Bodies derive from `Body`; query and path text use `SafeText`."""
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, field_validator
 
-MAX_DEPTH = 32  # nesting of free-form JSON such as report parameters
-
-
-def storable(value: Any, depth: int = 0) -> Any:
-    """The value unchanged, or a ValueError saying why no engine could store it."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("must be valid Unicode text") from None
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("numbers must be finite")
-    elif isinstance(value, dict | list):
-        if depth >= MAX_DEPTH:
-            raise ValueError(f"must not be nested more than {MAX_DEPTH} levels deep")
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, item in items:
-            storable(key, depth + 1)
-            storable(item, depth + 1)
-    return value
-
+from katsuo.checks import storable
 
 SafeText = Annotated[str, AfterValidator(storable)]
 

@@ -9,39 +9,55 @@ only know the id.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import BaseModel, Field, create_model
 
 from katsuo.analytics import reports
 from katsuo.analytics.query import now_us
 from katsuo.analytics.reports import params as report_params
 from katsuo.analytics.runner import Reader
 from katsuo.api.deps import AnyActor, AppServices, Conn
-from katsuo.api.inputs import Body
+from katsuo.api.analytics_params import Text, optional
+from katsuo.api.inputs import Body, SafeText
 from katsuo.api.reports import _load, _report_target
 from katsuo.api.targets import load_target
 from katsuo.auth.permissions import Actor, authorize
-from katsuo.errors import BadRequest
 
 router = APIRouter(tags=["reports"])
+
+
+# The filters of a report body: Umami's report filter keys, typed; other keys (numbered repeats
+# included) are ignored, as Umami's validation strips them.
+ReportFilters = create_model(
+    "ReportFilters",
+    segment=(optional(UUID), None),
+    cohort=(optional(UUID), None),
+    match=(optional(Literal["all", "any"]), None),
+    eventType=(optional(int | SafeText, union_mode="left_to_right"), None),
+    **{name: (Text, None) for name in report_params.FIELDS},
+)
 
 
 class ReportRequest(Body):
     website_id: UUID = Field(alias="websiteId")
     type: Any = None
-    filters: Any = None
-    parameters: Any = None
+    filters: ReportFilters | None = None  # type: ignore[valid-type]
+    parameters: dict[str, Any] | None = None  # each report reads its own (reports/params.py)
 
 
 class SavedReportRun(Body):
     """The date range and filters to run a saved report with; `parameters` also override the
     saved ones."""
 
-    filters: Any = None
-    parameters: Any = None
+    filters: ReportFilters | None = None  # type: ignore[valid-type]
+    parameters: dict[str, Any] | None = None
+
+
+def _filters(filters: BaseModel | None) -> dict[str, Any] | None:
+    return None if filters is None else filters.model_dump(mode="json", exclude_none=True)
 
 
 def _run(
@@ -65,7 +81,14 @@ def _run(
 def _route(report_type: str, path: str) -> None:
     def run(body: ReportRequest, actor: AnyActor, conn: Conn, svc: AppServices) -> Any:
         return _run(
-            report_type, body.website_id, body.type, body.filters, body.parameters, actor, conn, svc
+            report_type,
+            body.website_id,
+            body.type,
+            _filters(body.filters),
+            body.parameters,
+            actor,
+            conn,
+            svc,
         )
 
     run.__name__ = f"run_{report_type}_report"
@@ -84,10 +107,15 @@ def run_saved_report(
 ) -> Any:
     report = _load(conn, report_id)
     authorize(actor, "view", _report_target(conn, report))
-    if body.parameters is not None and not isinstance(body.parameters, dict):
-        raise BadRequest("parameters: must be an object")
     saved = report.parameters if isinstance(report.parameters, dict) else {}
     parameters = {**saved, **(body.parameters or {})}
     return _run(
-        report.type, report.website_id, report.type, body.filters, parameters, actor, conn, svc
+        report.type,
+        report.website_id,
+        report.type,
+        _filters(body.filters),
+        parameters,
+        actor,
+        conn,
+        svc,
     )

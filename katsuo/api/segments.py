@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from katsuo.analytics import query as analytics_query
 from katsuo.api.auth import Ok
 from katsuo.api.deps import AnyActor, Conn, PagingParams, UserActor, found, load_entity
 from katsuo.api.inputs import Body
@@ -46,6 +47,11 @@ class UpdateSegmentBody(Body):
     type: SegmentType
     name: str = Field(min_length=1, max_length=200)
     parameters: dict[str, Any]
+
+    def check(self) -> None:
+        """The parameters as a query will read them: a definition no query could use (a bad
+        filter, an out-of-range `dateRange`) is refused now rather than failing every query."""
+        analytics_query.check_saved(self.parameters, analytics_query.now_us())
 
 
 class CreateSegmentBody(UpdateSegmentBody):
@@ -88,6 +94,7 @@ def list_segments(
 @router.post("")
 def create_segment(website_id: UUID, body: CreateSegmentBody, actor: UserActor, conn: Conn) -> Segment:
     website = _website(conn, actor, website_id, "update")
+    body.check()
     return segments.create(
         conn, website_id=website.id, segment_type=body.type, name=body.name, parameters=body.parameters
     )
@@ -105,6 +112,7 @@ def update_segment(
 ) -> Segment:
     website = _website(conn, actor, website_id, "update")
     segment = _load(conn, website.id, segment_id)
+    body.check()
     return segments.update(
         conn, website.id, segment.id, segment_type=body.type, name=body.name, parameters=body.parameters
     )

@@ -10,11 +10,14 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Request
+from fastapi import Query as FromQuery
 
+from katsuo import checks
 from katsuo.analytics import query as analytics_query
 from katsuo.analytics import timeframe as T
 from katsuo.analytics.query import Query, Target
 from katsuo.analytics.runner import Reader
+from katsuo.api.analytics_params import AnalyticsParams
 from katsuo.api.deps import AnyActor, AppServices, Conn
 from katsuo.auth.permissions import authorize
 from katsuo.errors import NotFound
@@ -43,7 +46,8 @@ class Analytics:
         )
 
     def param(self, name: str) -> str | None:
-        return self.params.get(name) or None
+        value = self.params.get(name)
+        return checks.text(name, value) if value else None
 
 
 def load_target(conn, actor, website_id: UUID) -> Target:
@@ -59,8 +63,15 @@ def load_target(conn, actor, website_id: UUID) -> Target:
 
 
 def analytics(
-    website_id: UUID, request: Request, actor: AnyActor, conn: Conn, svc: AppServices
+    website_id: UUID,
+    request: Request,
+    actor: AnyActor,
+    conn: Conn,
+    svc: AppServices,
+    declared: Annotated[AnalyticsParams, FromQuery()],
 ) -> Iterator[Analytics]:
+    # `declared` validates and documents the parameters; the parsers read the whole mapping,
+    # numbered filter repeats (path1, …) included.
     target = load_target(conn, actor, website_id)
     with Reader.of(svc.db, conn) as reader:
         yield Analytics(target, reader, dict(request.query_params), conn, analytics_query.now_us())

@@ -97,7 +97,7 @@ def data_clause(dialect: Dialect, query: Query, condition: DataCondition) -> sa.
     elif condition.operator == F.NEQ:
         test = rendered != condition.value
     else:
-        test = dialect.ilike(rendered, f"%{condition.value}%")
+        test = dialect.contains(rendered, condition.value)
         if condition.operator == F.NOT_CONTAINS:
             test = sa.not_(test)
     return e.c.event_id.in_(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -9,6 +10,7 @@ class ApiError(Exception):
     status = 500
     code = "server-error"
     default_message = "Server error"
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str | None = None, *, code: str | None = None, **extra: Any):
         super().__init__(message or self.default_message)
@@ -40,3 +42,15 @@ class NotFound(ApiError):
 
 class TooManyRequests(ApiError):
     status, code, default_message = 429, "too-many-requests", "Too many attempts, try again later"
+
+
+class Unavailable(ApiError):
+    """The server cannot answer now; `Retry-After` says when to try again."""
+
+    status, code, default_message = 503, "unavailable", "Service unavailable, try again later"
+
+
+def retry_after(error: ApiError, seconds: float) -> ApiError:
+    """`error` with a Retry-After header of `seconds`, rounded up to whole seconds."""
+    error.headers = {"Retry-After": str(max(1, math.ceil(seconds)))}
+    return error

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from katsuo.analytics.slices import Maintainer
+from katsuo.api.admission import Admission
 from katsuo.auth.logins import LoginStore
 from katsuo.auth.ratelimit import LoginRateLimiter
 from katsuo.collect.collector import Collector
@@ -13,7 +14,7 @@ from katsuo.collect.geo import GeoLocator
 from katsuo.collect.websites import WebsiteCache
 from katsuo.collect.writer import CLICKHOUSE_BATCH_ROWS, Writer
 from katsuo.config import Settings
-from katsuo.store import ids, migrations
+from katsuo.store import engines, ids, migrations
 from katsuo.store.database import Database
 
 log = logging.getLogger("katsuo")
@@ -32,10 +33,16 @@ class Services:
     writer: Writer | None = None
     geo: GeoLocator | None = None
     collector: Collector | None = None
+    # How many analytics requests run at once (api/admission.py).
+    admission: Admission | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
         ids.configure(settings.use_uuidv7)
+        stores = [engines.module_for(settings), engines.events_module(settings)]
+        admission = Admission.for_pools(
+            settings, [m.POOL_SIZE + m.MAX_OVERFLOW for m in stores if m is not None]
+        )
         db = Database(settings)
         if not settings.skip_db_check:
             db.check()
@@ -70,6 +77,7 @@ class Services:
             writer=writer,
             geo=geo,
             collector=Collector(settings, writer, WebsiteCache(db, redis_client), geo),
+            admission=admission,
         )
 
     def close(self) -> None:

@@ -68,6 +68,7 @@ def current_actor(request: Request, conn: Conn, svc: AppServices) -> Actor:
         claims = tokens.verify(share_token, svc.settings.secret)
         if claims and "shareId" in claims:
             actor.share_token = share_token
+            actor.share_id = str(claims["shareId"])
             actor.shared_ids = frozenset(_shared_ids(claims))
         else:
             log.debug("%s %s: share token rejected", request.method, request.url.path)

@@ -116,17 +116,20 @@ def test_the_server_runs_a_bounded_number_of_requests(live_server):
     whoever sends it."""
     live = live_server("postgresql", KATSUO_QUERY_CONCURRENCY_TOTAL="1", KATSUO_QUERY_TIMEOUT="30")
     website = live.new_website()
-    with locked(live, "revenue"):
-        results: list = []
+    _, token = live.share_token(website)
+    results: list = []
+
+    def slow():
         with live.client() as http:
-            thread = threading.Thread(target=lambda: results.append(
-                http.post("/api/reports/revenue", json=revenue_body(website), headers=live.headers)))
-            thread.start()
-            assert wait_until(lambda: running_queries(live, "FROM revenue") == 1, 10)
-            _, token = live.share_token(website)
-            with live.client() as other:
-                busy = other.get(f"/api/websites/{website}/stats", params={"startAt": 0, "endAt": 1},
-                                 headers=share_headers(token))
+            results.append(http.post("/api/reports/revenue", json=revenue_body(website), headers=live.headers))
+
+    with locked(live, "revenue"):
+        thread = threading.Thread(target=slow)
+        thread.start()
+        assert wait_until(lambda: running_queries(live, "FROM revenue") == 1, 10)
+        with live.client() as other:
+            busy = other.get(f"/api/websites/{website}/stats", params={"startAt": 0, "endAt": 1},
+                             headers=share_headers(token))
     thread.join(30)
     _error(busy, 503, "server-busy")
     assert busy.headers["retry-after"] == "1"

@@ -141,8 +141,8 @@ class Settings:
     # each user and each share runs at most `query_concurrency` requests at once, and the server
     # at most `query_concurrency_total` (kept below the database pools, see api/admission.py).
     query_timeout: float = 30.0
-    query_concurrency: int = 4
-    query_concurrency_total: int = 8
+    query_concurrency: int = 6
+    query_concurrency_total: int = 12
     # Security and identity
     app_secret: str = ""
     salt_rotation: str = "month"
@@ -230,8 +230,8 @@ class Settings:
             debug=env.get("DEBUG", "").strip(),
             slice_settle_seconds=_int(env, "KATSUO_SLICE_SETTLE_SECONDS", 2, 0, 3600),
             query_timeout=_seconds(env, "KATSUO_QUERY_TIMEOUT", 30.0, 0.01, 3600),
-            query_concurrency=_int(env, "KATSUO_QUERY_CONCURRENCY", 4, 1, 1000),
-            query_concurrency_total=_int(env, "KATSUO_QUERY_CONCURRENCY_TOTAL", 8, 1, 1000),
+            query_concurrency=_int(env, "KATSUO_QUERY_CONCURRENCY", 6, 1, 1000),
+            query_concurrency_total=_int(env, "KATSUO_QUERY_CONCURRENCY_TOTAL", 12, 1, 1000),
             app_secret=app_secret,
             salt_rotation=salt_rotation,
             use_uuidv7=_flag(env, "USE_UUIDV7"),

@@ -60,7 +60,7 @@ class Budget:
     def error(self) -> ApiError:
         """What the request answers once stopped (a client that went away reads nothing)."""
         if self.stopped == DISCONNECT:
-            return Unavailable("The client went away; the query was cancelled", code="query-cancelled")
+            return Unavailable("The client went away; its query stopped", code="query-cancelled")
         return retry_after(
             Unavailable(
                 f"The query took longer than its budget of {self.seconds:g} s", code="query-timeout"

@@ -36,7 +36,12 @@ class Reader:
 
     @classmethod
     def open(
-        cls, conn: sa.Connection, engine: str, *, use_slices: bool = True, budget: Budget | None = None
+        cls,
+        conn: sa.Connection,
+        engine: str,
+        *,
+        use_slices: bool = True,
+        budget: Budget | None = None,
     ) -> Reader:
         ready = use_slices and slices.is_built(conn)
         return cls(conn, for_engine(engine), ready, engines.named(engine), budget)
@@ -44,7 +49,12 @@ class Reader:
     @classmethod
     @contextmanager
     def of(
-        cls, db: Database, conn: sa.Connection, *, use_slices: bool = True, budget: Budget | None = None
+        cls,
+        db: Database,
+        conn: sa.Connection,
+        *,
+        use_slices: bool = True,
+        budget: Budget | None = None,
     ) -> Iterator[Reader]:
         """The Reader of a request holding `conn` on the management store: the same connection,
         or one to ClickHouse when the events live there (no visit slices: it reads the events).

@@ -60,12 +60,8 @@ class Admission:
         keys = holders(actor)
         with self._lock:
             if any(self._running[key] >= self.per_holder for key in keys):
-                raise retry_after(
-                    TooManyRequests(
-                        f"At most {self.per_holder} analytics requests at once", code="too-many-queries"
-                    ),
-                    RETRY_SECONDS,
-                )
+                message = f"At most {self.per_holder} analytics requests at once"
+                raise retry_after(TooManyRequests(message, code="too-many-queries"), RETRY_SECONDS)
             if self._all >= self.total:
                 raise retry_after(
                     Unavailable("The server is busy, try again shortly", code="server-busy"),

@@ -190,9 +190,10 @@ def _first_touch(reader: Reader, query: Query, currency: str) -> tuple[list[dict
     ).subquery("stream")
     first = (stream.c.created_at, stream.c.event_id)
     is_event = stream.c.is_event == 1
+    first_by = reader.dialect.first_by
     touch = (
         sa.select(
-            *(reader.dialect.first_by(stream.c[c.name], first, is_event).label(c.name) for c in columns),
+            *(first_by(stream.c[c.name], first, is_event).label(c.name) for c in columns),
             sa.func.sum(stream.c.value).label("value"),
         )
         .group_by(stream.c.session_id)

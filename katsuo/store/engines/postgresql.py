@@ -34,8 +34,13 @@ def sqlalchemy_url(database_url: str) -> tuple[str, dict]:
 
 def create_engine(settings: Settings) -> sa.Engine:
     url, connect_args = sqlalchemy_url(settings.database_url)
-    return sa.create_engine(url, connect_args=connect_args, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW,
-                            pool_pre_ping=True)
+    return sa.create_engine(
+        url,
+        connect_args=connect_args,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        pool_pre_ping=True,
+    )
 
 
 # --- query budgets (analytics/budget.py) ---------------------------------------------------------

@@ -134,14 +134,14 @@ class Reader:
 
     def rows(self, stmt: sa.Executable, query: Query | None = None) -> list[dict[str, Any]]:
         result = self._fetch(lambda: self.conn.execute(stmt).mappings().all(), query)
-        return [{k: _plain(v) for k, v in row.items()} for row in result]
+        return [{k: plain(v) for k, v in row.items()} for row in result]
 
     def one(self, stmt: sa.Executable, query: Query | None = None) -> dict[str, Any]:
         found = self.rows(stmt, query)
         return found[0] if found else {}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Counts and sums as JSON numbers (PostgreSQL returns sums as numeric)."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)

@@ -9,6 +9,7 @@ revenue of custom events in range that pass them.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from katsuo.analytics import website_stats as W
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports import output
 from katsuo.analytics.reports.params import Parameters
-from katsuo.analytics.runner import Reader
+from katsuo.analytics.runner import Reader, plain
 from katsuo.errors import BadRequest
 from katsuo.store import schema
 
@@ -200,15 +201,21 @@ def _first_touch(reader: Reader, query: Query, currency: str) -> tuple[list[dict
         .having(sa.func.min(stream.c.is_event) == 0, sa.func.max(stream.c.is_event) == 1)
         .cte("touch")
     )
-    value = sa.func.sum(touch.c.value).label("value")
-    referrer = sa.select(touch.c.referrer_domain.label("name"), value).group_by(
-        touch.c.referrer_domain
+    channel = W._channel_expr(reader.dialect, touch.c, revenue=True).label("channel")
+    both = sa.select(
+        touch.c.referrer_domain, channel, sa.func.sum(touch.c.value).label("value")
+    ).group_by(touch.c.referrer_domain, channel)
+    # One pass serves both lists: its few rows are summed here, exactly (as Decimals).
+    by_referrer: dict = defaultdict(int)
+    by_channel: dict = defaultdict(int)
+    for row in reader.execute(both, query):
+        by_referrer[row.referrer_domain] += row.value or 0
+        by_channel[row.channel] += row.value or 0
+    referrer, channel = (
+        [{"name": name, "value": plain(total)} for name, total in found.items()]
+        for found in (by_referrer, by_channel)
     )
-    channel_name = W._channel_expr(reader.dialect, touch.c, revenue=True).label("name")
-    channel = sa.select(channel_name, value).group_by(channel_name)
-    return _by_value(reader.rows(referrer, query), ("name",)), _by_value(
-        reader.rows(channel, query), ("name",)
-    )
+    return _by_value(referrer, ("name",)), _by_value(channel, ("name",))
 
 
 def _by_value(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:

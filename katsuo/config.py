@@ -44,6 +44,19 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not low <= value <= high:  # also refuses nan and inf
+        raise ConfigError(f"{name} must be between {low:g} and {high:g} seconds, got {raw}")
+    return value
+
+
 def _path_prefix(env: Mapping[str, str], name: str, default: str = "") -> str:
     raw = env.get(name, "").strip()
     if not raw:
@@ -124,6 +137,12 @@ class Settings:
     # Read path: how often pending events are folded into the visit slices (0: no background
     # upkeep; the slices are then only rebuilt by `katsuo slices rebuild`).
     slice_settle_seconds: int = 2
+    # The budget of every analytics request: its queries stop after `query_timeout` seconds;
+    # each user and each share runs at most `query_concurrency` requests at once, and the server
+    # at most `query_concurrency_total` (kept below the database pools, see api/admission.py).
+    query_timeout: float = 30.0
+    query_concurrency: int = 6
+    query_concurrency_total: int = 12
     # Security and identity
     app_secret: str = ""
     salt_rotation: str = "month"
@@ -213,6 +232,9 @@ class Settings:
             log_query=_flag(env, "LOG_QUERY"),
             debug=env.get("DEBUG", "").strip(),
             slice_settle_seconds=_int(env, "KATSUO_SLICE_SETTLE_SECONDS", 2, 0, 3600),
+            query_timeout=_seconds(env, "KATSUO_QUERY_TIMEOUT", 30.0, 0.01, 3600),
+            query_concurrency=_int(env, "KATSUO_QUERY_CONCURRENCY", 6, 1, 1000),
+            query_concurrency_total=_int(env, "KATSUO_QUERY_CONCURRENCY_TOTAL", 12, 1, 1000),
             app_secret=app_secret,
             salt_rotation=salt_rotation,
             use_uuidv7=_flag(env, "USE_UUIDV7"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -42,6 +43,14 @@ class NotFound(ApiError):
 class TooManyRequests(ApiError):
     status, code, default_message = 429, "too-many-requests", "Too many attempts, try again later"
 
-    def __init__(self, retry_after: int):
-        super().__init__()
-        self.headers = {"Retry-After": str(retry_after)}
+
+class Unavailable(ApiError):
+    """The server cannot answer now; `Retry-After` says when to try again."""
+
+    status, code, default_message = 503, "unavailable", "Service unavailable, try again later"
+
+
+def retry_after(error: ApiError, seconds: float) -> ApiError:
+    """`error` with a Retry-After header of `seconds`, rounded up to whole seconds."""
+    error.headers = {"Retry-After": str(max(1, math.ceil(seconds)))}
+    return error

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from katsuo.analytics.slices import Maintainer
+from katsuo.api.admission import Admission
 from katsuo.auth.logins import LoginStore
 from katsuo.auth.ratelimit import LoginRateLimiter
 from katsuo.collect.collector import Collector
@@ -14,7 +15,7 @@ from katsuo.collect.slugs import SlugCache
 from katsuo.collect.websites import WebsiteCache
 from katsuo.collect.writer import CLICKHOUSE_BATCH_ROWS, Writer
 from katsuo.config import Settings
-from katsuo.store import ids, migrations
+from katsuo.store import engines, ids, migrations
 from katsuo.store.database import Database
 from katsuo.store.repositories import collected
 
@@ -36,10 +37,16 @@ class Services:
     collector: Collector | None = None
     # Links and pixels of /q/<slug> and /p/<slug>: empty it once a change to one committed.
     slugs: SlugCache | None = None
+    # How many analytics requests run at once (api/admission.py).
+    admission: Admission | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
         ids.configure(settings.use_uuidv7)
+        stores = [engines.module_for(settings), engines.events_module(settings)]
+        admission = Admission.for_pools(
+            settings, [m.POOL_SIZE + m.MAX_OVERFLOW for m in stores if m is not None]
+        )
         db = Database(settings)
         if not settings.skip_db_check:
             db.check()
@@ -77,6 +84,7 @@ class Services:
             geo=geo,
             collector=Collector(settings, writer, WebsiteCache(db, redis_client), geo),
             slugs=SlugCache(db),
+            admission=admission,
         )
 
     def close(self) -> None:

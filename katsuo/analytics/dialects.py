@@ -79,6 +79,13 @@ class Dialect:
         """Aggregate: the list of a group's first `n` values by `order` (1-based, ascending)."""
         raise NotImplementedError
 
+    def first_by(
+        self, value: sa.ColumnElement, order: tuple[sa.ColumnElement, ...], where: sa.ColumnElement
+    ) -> sa.ColumnElement:
+        """Aggregate: `value` (NULL included) of the row with the least `order` among the group's
+        rows where `where` holds; `order` must be unique within a group."""
+        raise NotImplementedError
+
     def leading_match(self, text: sa.ColumnElement, pattern: str) -> sa.ColumnElement:
         """The start of `text` that the regular expression `pattern` (anchored with ^) matches."""
         raise NotImplementedError
@@ -114,6 +121,10 @@ class DuckDB(Dialect):
         # A bounded top-n per group: far cheaper than ordering whole lists.
         return sa.func.arg_min(value, order, n, type_=sa.ARRAY(value.type))
 
+    def first_by(self, value, order, where):
+        # arg_min skips rows whose value is NULL; arg_min_null keeps them.
+        return sa.func.arg_min_null(value, sa.tuple_(*order), type_=value.type).filter(where)
+
     def leading_match(self, text, pattern):
         return sa.func.regexp_extract(text, pattern, type_=sa.String)
 
@@ -133,6 +144,10 @@ class PostgreSQL(Dialect):
     def first_values(self, value, order, n):
         ordered = sa.func.array_agg(aggregate_order_by(value, order), type_=sa.ARRAY(value.type))
         return ordered[1:n]
+
+    def first_by(self, value, order, where):
+        values = sa.func.array_agg(aggregate_order_by(value, *order)).filter(where)
+        return sa.type_coerce(values, sa.ARRAY(value.type))[1]
 
     def leading_match(self, text, pattern):
         # substring(text, pattern) returns the match, or its first capturing group.
@@ -212,6 +227,11 @@ class ClickHouse(Dialect):
             sa.func.arraySlice(pairs, 1, n),
             type_=sa.ARRAY(value.type),
         )
+
+    def first_by(self, value, order, where):
+        # argMin skips a NULL value unless it travels inside a tuple.
+        pick = sa.func.argMinIf(sa.func.tuple(value), sa.func.tuple(*order), where)
+        return sa.func.tupleElement(pick, 1, type_=value.type)
 
 
 class _Parametric(sa.sql.expression.ColumnElement):

@@ -1,23 +1,26 @@
 """The one place queries run: a Reader holds the connection, the engine's dialect, and whether the
-visit slices may answer (the optimizer's input); it executes statements and maps the errors a
-client can cause (an invalid regular expression) to 400."""
+visit slices may answer (the optimizer's input); it executes statements within the request's
+budget (analytics/budget.py) and maps the engines' errors: an invalid regular expression is the
+client's (400), a statement stopped by the budget a 503, anything else a server error."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
+from types import ModuleType
 from typing import Any
 
 import sqlalchemy as sa
 
 from katsuo.analytics import filters as F
 from katsuo.analytics import slices, summary
+from katsuo.analytics.budget import TIMEOUT, Budget
 from katsuo.analytics.dialects import Dialect, for_engine
 from katsuo.analytics.query import Query
 from katsuo.errors import BadRequest
-from katsuo.store import schema
+from katsuo.store import engines, schema
 from katsuo.store.database import Database
 
 MAX_BOUND_SESSIONS = 5000
@@ -28,22 +31,77 @@ class Reader:
     conn: sa.Connection
     dialect: Dialect
     slices_ready: bool
+    engine: ModuleType  # the store's engine module (store/engines): budgets, error kinds
+    budget: Budget | None = None
 
     @classmethod
-    def open(cls, conn: sa.Connection, engine: str, *, use_slices: bool = True) -> Reader:
+    def open(
+        cls,
+        conn: sa.Connection,
+        engine: str,
+        *,
+        use_slices: bool = True,
+        budget: Budget | None = None,
+    ) -> Reader:
         ready = use_slices and slices.is_built(conn)
-        return cls(conn, for_engine(engine), ready)
+        return cls(conn, for_engine(engine), ready, engines.named(engine), budget)
 
     @classmethod
     @contextmanager
-    def of(cls, db: Database, conn: sa.Connection, *, use_slices: bool = True) -> Iterator[Reader]:
+    def of(
+        cls,
+        db: Database,
+        conn: sa.Connection,
+        *,
+        use_slices: bool = True,
+        budget: Budget | None = None,
+    ) -> Iterator[Reader]:
         """The Reader of a request holding `conn` on the management store: the same connection,
-        or one to ClickHouse when the events live there (no visit slices: it reads the events)."""
+        or one to ClickHouse when the events live there (no visit slices: it reads the events).
+        With a `budget`, the engine stops the request's statements when it runs out."""
         if not db.separate_events:
-            yield cls.open(conn, db.kind, use_slices=use_slices)
+            reader = cls.open(conn, db.kind, use_slices=use_slices, budget=budget)
+            with reader._budgeted():
+                yield reader
             return
         with db.events.connect() as events:
-            yield cls(events, for_engine(db.events.kind), slices_ready=False)
+            kind = db.events.kind
+            reader = cls(events, for_engine(kind), False, engines.named(kind), budget)
+            with reader._budgeted():
+                yield reader
+
+    def _budgeted(self):
+        if self.budget is None:
+            return nullcontext()
+        return self.engine.budgeted(self.conn, self.budget.remaining())
+
+    def execute(self, stmt: sa.Executable, query: Query | None = None) -> Sequence[sa.Row]:
+        """All rows of `stmt`, within the request's budget."""
+        return self._fetch(lambda: self.conn.execute(stmt).all(), query)
+
+    def _fetch(self, fetch, query: Query | None):
+        running = (
+            self.budget.running(self.engine.canceller(self.conn))
+            if self.budget is not None
+            else nullcontext()
+        )
+        try:
+            with running:
+                return fetch()
+        except sa.exc.DBAPIError as error:
+            raise self._error(error, query) from error
+
+    def _error(self, error: sa.exc.DBAPIError, query: Query | None) -> Exception:
+        kind = self.engine.error_kind(error.orig)
+        if self.budget is not None and (self.budget.stopped or kind == "timeout"):
+            self.budget.stopped = self.budget.stopped or TIMEOUT
+            return self.budget.error()
+        if kind == "invalid-regex" and query is not None:
+            # The engine names no filter: the first regular-expression filter is the suspect.
+            for f in query.filters.items:
+                if f.operator in (F.REGEX, F.NOT_REGEX):
+                    return BadRequest(f"{f.param}: invalid regular expression")
+        return error
 
     def from_slices(
         self, query: Query, *, bucketed: bool = False, dim: int = slices.DIM_VIEW
@@ -58,18 +116,15 @@ class Reader:
     def plan(self, query: Query, dim: int, *, session_attrs: bool = False) -> summary.Plan:
         """A visit-slice plan, told which sessions have pending events in its range."""
         p = schema.slice_pending
-        sessions = (
-            self.conn.execute(
-                sa.select(p.c.session_id)
-                .distinct()
-                .where(
-                    p.c.website_id == query.website_id,
-                    p.c.created_us.between(query.start_us, query.end_us),
-                )
+        found = self.execute(
+            sa.select(p.c.session_id)
+            .distinct()
+            .where(
+                p.c.website_id == query.website_id,
+                p.c.created_us.between(query.start_us, query.end_us),
             )
-            .scalars()
-            .all()
         )
+        sessions = [row.session_id for row in found]
         # Bound as a list when short (fast on both engines); a long backlog falls back to
         # subqueries, keeping far below the engines' parameter limits.
         known = tuple(sessions) if len(sessions) <= MAX_BOUND_SESSIONS else None
@@ -78,28 +133,16 @@ class Reader:
         )
 
     def rows(self, stmt: sa.Executable, query: Query | None = None) -> list[dict[str, Any]]:
-        try:
-            result = self.conn.execute(stmt).mappings().all()
-        except sa.exc.DBAPIError as error:
-            raise _client_error(error, query) from error
-        return [{k: _plain(v) for k, v in row.items()} for row in result]
+        result = self._fetch(lambda: self.conn.execute(stmt).mappings().all(), query)
+        return [{k: plain(v) for k, v in row.items()} for row in result]
 
     def one(self, stmt: sa.Executable, query: Query | None = None) -> dict[str, Any]:
         found = self.rows(stmt, query)
         return found[0] if found else {}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Counts and sums as JSON numbers (PostgreSQL returns sums as numeric)."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
-
-
-def _client_error(error: sa.exc.DBAPIError, query: Query | None) -> Exception:
-    """A regular expression the engine rejects is the client's mistake, not a server error."""
-    if query is not None:
-        for f in query.filters.items:
-            if f.operator in (F.REGEX, F.NOT_REGEX):
-                return BadRequest(f"{f.param}: invalid regular expression")
-    return error

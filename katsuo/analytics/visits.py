@@ -114,7 +114,7 @@ def _raw_spans(
         .group_by(spans.c.visit_id)
         .limit(MAX_RAW_VISITS + 1)
     )
-    found = reader.conn.execute(stmt).all()
+    found = reader.execute(stmt)
     if len(found) > MAX_RAW_VISITS:
         return None
     return {visit: (lo, hi) for visit, lo, hi in found}

@@ -71,6 +71,7 @@ def current_actor(request: Request, conn: Conn, svc: AppServices) -> Actor:
         share_id = share_tokens.share_id(share_token, svc.settings.secret)
         if share_id is not None:
             actor.share_token = share_token
+            actor.share_id = str(share_id)
             actor.shared_ids = _shared_ids(request, conn, share_id, svc.settings.base_path)
         else:
             log.debug("%s %s: share token rejected (forged or expired)", request.method, request.url.path)

@@ -23,7 +23,8 @@ from katsuo.api.deps import AnyActor, AppServices, Conn
 from katsuo.api.analytics_params import Text, optional
 from katsuo.api.inputs import Body, SafeText
 from katsuo.api.reports import _load, _report_target
-from katsuo.api.targets import load_target
+from katsuo.analytics.budget import Budget
+from katsuo.api.targets import QueryBudget, load_target
 from katsuo.auth.permissions import Actor, authorize
 
 router = APIRouter(tags=["reports"])
@@ -69,17 +70,20 @@ def _run(
     actor: Actor,
     conn,
     svc,
+    budget: Budget,
 ) -> Any:
     target = load_target(conn, actor, website_id)
     query, values = report_params.parse(
         report_type, body_type, filters, parameters, target, conn, now_us=now_us()
     )
-    with Reader.of(svc.db, conn) as reader:
+    with Reader.of(svc.db, conn, budget=budget) as reader:
         return reports.RUNNERS[report_type](reader, query, values)
 
 
 def _route(report_type: str, path: str) -> None:
-    def run(body: ReportRequest, actor: AnyActor, conn: Conn, svc: AppServices) -> Any:
+    def run(
+        body: ReportRequest, actor: AnyActor, conn: Conn, svc: AppServices, budget: QueryBudget
+    ) -> Any:
         return _run(
             report_type,
             body.website_id,
@@ -89,6 +93,7 @@ def _route(report_type: str, path: str) -> None:
             actor,
             conn,
             svc,
+            budget,
         )
 
     run.__name__ = f"run_{report_type}_report"
@@ -103,19 +108,18 @@ _route("goal", "/api/reports/goals")
 
 @router.post("/api/reports/{report_id:uuid}/run")
 def run_saved_report(
-    report_id: UUID, body: SavedReportRun, actor: AnyActor, conn: Conn, svc: AppServices
+    report_id: UUID,
+    body: SavedReportRun,
+    actor: AnyActor,
+    conn: Conn,
+    svc: AppServices,
+    budget: QueryBudget,
 ) -> Any:
     report = _load(conn, report_id)
     authorize(actor, "view", _report_target(conn, report))
     saved = report.parameters if isinstance(report.parameters, dict) else {}
     parameters = {**saved, **(body.parameters or {})}
     return _run(
-        report.type,
-        report.website_id,
-        report.type,
-        _filters(body.filters),
-        parameters,
-        actor,
-        conn,
-        svc,
+        report.type, report.website_id, report.type, _filters(body.filters), parameters, actor, conn, svc,
+        budget,
     )

@@ -37,6 +37,7 @@ class Actor:
     token: str | None = None
     auth_key: str | None = None
     share_token: str | None = None
+    share_id: str | None = None  # the share behind share_token (its `shareId` claim)
 
     @property
     def is_admin(self) -> bool:

@@ -8,12 +8,11 @@ the one `auth.client` trusts, never a forwarding header any caller could change.
 
 from __future__ import annotations
 
-import math
 import time
 
 from limits import RateLimitItemPerMinute, storage, strategies
 
-from katsuo.errors import TooManyRequests
+from katsuo.errors import TooManyRequests, retry_after
 
 # 10 failures per 15 minutes for one account from one address
 PER_USERNAME_AND_IP = RateLimitItemPerMinute(10, 15)
@@ -34,7 +33,7 @@ class LoginRateLimiter:
         for item, *keys in self._limits(ip, username):
             if not self.limiter.test(item, *keys):
                 reset = self.limiter.get_window_stats(item, *keys).reset_time
-                raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))
+                raise retry_after(TooManyRequests(), reset - time.time())
 
     def failed(self, ip: str, username: str) -> None:
         for item, *keys in self._limits(ip, username):

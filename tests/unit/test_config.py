@@ -19,6 +19,16 @@ def test_defaults(tmp_path):
     assert settings.app_secret == again.app_secret and len(settings.app_secret) == 64
 
 
+def test_query_budget(tmp_path):
+    """KATSUO_QUERY_TIMEOUT takes seconds with decimals; the concurrency limits default to 6 per
+    user or share and 12 per server."""
+    defaults = Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path), "APP_SECRET": "x"})
+    assert (defaults.query_timeout, defaults.query_concurrency, defaults.query_concurrency_total) == (30, 6, 12)
+    chosen = Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path), "APP_SECRET": "x", "KATSUO_QUERY_TIMEOUT": " 2.5 ",
+                                "KATSUO_QUERY_CONCURRENCY": "2", "KATSUO_QUERY_CONCURRENCY_TOTAL": "3"})
+    assert (chosen.query_timeout, chosen.query_concurrency, chosen.query_concurrency_total) == (2.5, 2, 3)
+
+
 def test_umami_variables(tmp_path):
     settings = Settings.from_env(
         {
@@ -72,6 +82,14 @@ def test_derived_secret_matches_spec_vector(tmp_path):
         ("CLICKHOUSE_URL", "http://localhost:port/umami"),
         ("CLICKHOUSE_URL", "chdb://relative/dir"),
         ("KATSUO_CLICKHOUSE_CLUSTER", "analytics"),  # without CLICKHOUSE_URL
+        ("KATSUO_QUERY_TIMEOUT", "soon"),
+        ("KATSUO_QUERY_TIMEOUT", "0"),
+        ("KATSUO_QUERY_TIMEOUT", "-5"),
+        ("KATSUO_QUERY_TIMEOUT", "nan"),
+        ("KATSUO_QUERY_TIMEOUT", "inf"),
+        ("KATSUO_QUERY_TIMEOUT", "7200"),
+        ("KATSUO_QUERY_CONCURRENCY", "0"),
+        ("KATSUO_QUERY_CONCURRENCY_TOTAL", "many"),
     ],
 )
 def test_invalid_values_name_the_variable(tmp_path, name, value):

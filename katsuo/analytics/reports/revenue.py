@@ -9,6 +9,7 @@ revenue of custom events in range that pass them.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from katsuo.analytics import website_stats as W
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports import output
 from katsuo.analytics.reports.params import Parameters
-from katsuo.analytics.runner import Reader
+from katsuo.analytics.runner import Reader, plain
 from katsuo.errors import BadRequest
 from katsuo.store import schema
 
@@ -50,12 +51,45 @@ def _in_range(table: sa.Table, query: Query) -> list[sa.ColumnElement]:
 
 
 def _revenue(reader: Reader, query: Query, currency: str) -> sa.Subquery:
-    """The revenue rows of the range in `currency` that pass the request's filters."""
-    clauses = [*_in_range(r, query), sa.func.upper(r.c.currency) == currency]
-    if query.filters or query.cohort is not None:
-        custom = Q.Events(query, reader.dialect, types="custom")
-        clauses.append(r.c.event_id.in_(custom.select(e.c.event_id)))
-    return sa.select(r).where(*clauses).subquery("revenue")
+    """The revenue in `currency` per event of the range, for custom events that pass the
+    request's filters: event_id, session_id, event_name, created_at, revenue (the sum of the
+    event's revenue rows) and rows (their number).
+
+    Written without a join — one stream of revenue rows and passing events, grouped by event —
+    so that its cost grows with the rows read whatever a planner guesses: joined, PostgreSQL on
+    missing or stale statistics (as for a new website) scans the events once per revenue row."""
+    custom = Q.Events(query, reader.dialect, types="custom")
+    stream = sa.union_all(
+        sa.select(
+            r.c.event_id,
+            r.c.session_id,
+            r.c.event_name,
+            r.c.created_at,
+            r.c.revenue,
+            sa.literal(0).label("is_event"),
+        ).where(*_in_range(r, query), sa.func.upper(r.c.currency) == currency),
+        custom.select(
+            e.c.event_id,
+            e.c.session_id,
+            sa.cast(sa.null(), r.c.event_name.type),
+            sa.cast(sa.null(), r.c.created_at.type),
+            sa.cast(sa.null(), r.c.revenue.type),
+            sa.literal(1),
+        ),
+    ).subquery("stream")
+    return (
+        sa.select(
+            stream.c.event_id,
+            stream.c.session_id,
+            sa.func.max(stream.c.event_name).label("event_name"),
+            sa.func.max(stream.c.created_at).label("created_at"),
+            sa.func.sum(stream.c.revenue).label("revenue"),
+            sa.func.count(stream.c.created_at).label("rows"),
+        )
+        .group_by(stream.c.event_id, stream.c.session_id)
+        .having(sa.func.min(stream.c.is_event) == 0, sa.func.max(stream.c.is_event) == 1)
+        .subquery("revenue")
+    )
 
 
 def _total(reader: Reader, query: Query, currency: str) -> dict:
@@ -95,7 +129,7 @@ def _chart(reader: Reader, query: Query, currency: str) -> list[dict]:
             rows.c.event_name.label("x"),
             bucket,
             sa.func.sum(rows.c.revenue).label("y"),
-            sa.func.count(rows.c.event_id).label("count"),
+            sa.func.sum(rows.c.rows).label("count"),
         )
         .group_by(rows.c.event_name, bucket)
         .order_by(bucket, rows.c.event_name)
@@ -114,7 +148,7 @@ def _chart(reader: Reader, query: Query, currency: str) -> list[dict]:
 def _places(reader: Reader, query: Query, currency: str) -> tuple[list[dict], list[dict]]:
     rows = _revenue(reader, query, currency)
     joined = rows.join(
-        s, sa.and_(s.c.session_id == rows.c.session_id, s.c.website_id == rows.c.website_id)
+        s, sa.and_(s.c.session_id == rows.c.session_id, s.c.website_id == query.website_id)
     )
     value = sa.func.sum(rows.c.revenue).label("value")
     country = sa.select(s.c.country.label("name"), value).select_from(joined).group_by(s.c.country)
@@ -130,47 +164,58 @@ def _places(reader: Reader, query: Query, currency: str) -> tuple[list[dict], li
 
 
 def _first_touch(reader: Reader, query: Query, currency: str) -> tuple[list[dict], list[dict]]:
-    """Each paying session's revenue credited to its first event of the range (every event at
-    that instant) by referrer domain and by channel."""
+    """Each paying session's revenue credited to its first event of the range (the earliest,
+    then the least event id) by referrer domain and by channel.
+
+    One grouping by session of the range's events and the revenue, without a join (see
+    `_revenue`: joined, PostgreSQL could rescan the events once per event)."""
     rows = _revenue(reader, query, currency)
-    paid = (
-        sa.select(rows.c.session_id, sa.func.sum(rows.c.revenue).label("value"))
-        .group_by(rows.c.session_id)
-        .cte("paid")
-    )
-    first = (
-        sa.select(e.c.session_id, sa.func.min(e.c.created_at).label("first_at"))
-        .where(*_in_range(e, query), e.c.session_id.in_(sa.select(paid.c.session_id)))
-        .group_by(e.c.session_id)
-        .subquery("first")
-    )
+    columns = (e.c.referrer_domain, e.c.url_query, e.c.utm_medium, e.c.utm_source, e.c.hostname)
+    stream = sa.union_all(
+        sa.select(
+            e.c.session_id,
+            e.c.created_at,
+            e.c.event_id,
+            *columns,
+            sa.cast(sa.null(), r.c.revenue.type).label("value"),
+            sa.literal(1).label("is_event"),
+        ).where(*_in_range(e, query)),
+        sa.select(
+            rows.c.session_id,
+            sa.cast(sa.null(), e.c.created_at.type),
+            sa.cast(sa.null(), e.c.event_id.type),
+            *(sa.cast(sa.null(), c.type) for c in columns),
+            rows.c.revenue,
+            sa.literal(0),
+        ),
+    ).subquery("stream")
+    first = (stream.c.created_at, stream.c.event_id)
+    is_event = stream.c.is_event == 1
+    first_by = reader.dialect.first_by
     touch = (
         sa.select(
-            e.c.referrer_domain,
-            e.c.url_query,
-            e.c.utm_medium,
-            e.c.utm_source,
-            e.c.hostname,
-            paid.c.value,
+            *(first_by(stream.c[c.name], first, is_event).label(c.name) for c in columns),
+            sa.func.sum(stream.c.value).label("value"),
         )
-        .select_from(
-            e.join(
-                first,
-                sa.and_(first.c.session_id == e.c.session_id, first.c.first_at == e.c.created_at),
-            ).join(paid, paid.c.session_id == e.c.session_id)
-        )
-        .where(*_in_range(e, query))
+        .group_by(stream.c.session_id)
+        .having(sa.func.min(stream.c.is_event) == 0, sa.func.max(stream.c.is_event) == 1)
         .cte("touch")
     )
-    value = sa.func.sum(touch.c.value).label("value")
-    referrer = sa.select(touch.c.referrer_domain.label("name"), value).group_by(
-        touch.c.referrer_domain
+    channel = W._channel_expr(reader.dialect, touch.c, revenue=True).label("channel")
+    both = sa.select(
+        touch.c.referrer_domain, channel, sa.func.sum(touch.c.value).label("value")
+    ).group_by(touch.c.referrer_domain, channel)
+    # One pass serves both lists: its few rows are summed here, exactly (as Decimals).
+    by_referrer: dict = defaultdict(int)
+    by_channel: dict = defaultdict(int)
+    for row in reader.execute(both, query):
+        by_referrer[row.referrer_domain] += row.value or 0
+        by_channel[row.channel] += row.value or 0
+    referrer, channel = (
+        [{"name": name, "value": plain(total)} for name, total in found.items()]
+        for found in (by_referrer, by_channel)
     )
-    channel_name = W._channel_expr(reader.dialect, touch.c, revenue=True).label("name")
-    channel = sa.select(channel_name, value).group_by(channel_name)
-    return _by_value(reader.rows(referrer, query), ("name",)), _by_value(
-        reader.rows(channel, query), ("name",)
-    )
+    return _by_value(referrer, ("name",)), _by_value(channel, ("name",))
 
 
 def _by_value(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:

@@ -10,6 +10,8 @@ Replicated*MergeTree shards behind Distributed tables of Umami's names (see the 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import clickhouse_connect
@@ -25,6 +27,8 @@ NAME = "clickhouse"
 ONE_WRITER_PROCESS = False
 # ClickHouse takes large inserts already (CLICKHOUSE_BATCH_ROWS): no collect journal.
 COLLECT_JOURNAL = False
+# Connections per process: the analytics requests' ceiling stays below it (api/admission.py).
+POOL_SIZE, MAX_OVERFLOW = 8, 8
 
 # The tables that live in ClickHouse when it is configured; everything else stays in the
 # management database. Umami keeps sessions in the event rows; Katsuo keeps its session table,
@@ -91,10 +95,42 @@ def create_engine(settings: Settings) -> sa.Engine:
     return sa.create_engine(
         "clickhousedb://",
         creator=lambda: _connection(url, cluster_name),
-        pool_size=8,
-        max_overflow=8,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
         pool_pre_ping=not url.startswith("chdb://"),
     )
+
+
+# --- query budgets (analytics/budget.py) ---------------------------------------------------------
+
+
+@contextmanager
+def budgeted(conn: sa.Connection, seconds: float) -> Iterator[None]:
+    """The server stops each statement sent on `conn` meanwhile after `seconds`
+    (max_execution_time); the connection goes back to the pool without the limit."""
+    client = conn.connection.driver_connection.client
+    client.set_client_setting("max_execution_time", f"{seconds:.3f}")
+    try:
+        yield
+    finally:
+        client.set_client_setting("max_execution_time", "0")
+
+
+def canceller(conn: sa.Connection) -> Callable[[], None]:
+    """clickhouse-connect has no way to stop a running query from another thread: the statement
+    ends at its max_execution_time, and the budget starts no further statement."""
+    return lambda: None
+
+
+def error_kind(error: BaseException) -> str | None:
+    """"timeout" for TIMEOUT_EXCEEDED, "invalid-regex" for CANNOT_COMPILE_REGEXP, else None."""
+    # The regex message quotes the pattern, which may hold any text: it is recognised first.
+    text = str(error)
+    if "CANNOT_COMPILE_REGEXP" in text or "Code: 427." in text:
+        return "invalid-regex"
+    if "TIMEOUT_EXCEEDED" in text or "Code: 159." in text:
+        return "timeout"
+    return None
 
 
 def _column_type(column: sa.Column, key: bool) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
+import duckdb
 import orjson
 import sqlalchemy as sa
 
@@ -18,6 +19,16 @@ ONE_WRITER_PROCESS = True
 # Each INSERT costs milliseconds whatever its size: hits are made durable in the collect journal
 # and applied in large transactions behind it (collect/writer.py).
 COLLECT_JOURNAL = True
+# Connections (cursors of the one database) per process: the analytics requests' ceiling stays
+# below it (api/admission.py).
+POOL_SIZE, MAX_OVERFLOW = 8, 8
+# RE2's messages for a pattern it cannot compile, which DuckDB passes on as Invalid Input errors.
+_RE2_ERRORS = (
+    "invalid escape sequence", "invalid character class", "missing ]", "missing )",
+    "unexpected )", "trailing \\", "no argument for repetition operator",
+    "invalid repetition size", "bad repetition operator", "invalid perl operator",
+    "invalid UTF-8", "invalid named capture group", "pattern too large",
+)
 
 
 def create_engine(settings: Settings) -> sa.Engine:
@@ -25,8 +36,8 @@ def create_engine(settings: Settings) -> sa.Engine:
     engine = sa.create_engine(
         f"duckdb:///{settings.duckdb_path}",
         connect_args={"config": {"preserve_insertion_order": False}},
-        pool_size=8,
-        max_overflow=8,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
     )
     # Timestamps come back in UTC whatever the machine's zone (ICU must be loaded first, so this
     # cannot go into the connect-time config).
@@ -36,6 +47,32 @@ def create_engine(settings: Settings) -> sa.Engine:
     # anew on every request (a few milliseconds each).
     engine.dialect._supports_statement_cache = True
     return engine
+
+
+# --- query budgets (analytics/budget.py) ---------------------------------------------------------
+
+
+@contextmanager
+def budgeted(conn: sa.Connection, seconds: float) -> Iterator[None]:
+    """DuckDB has no statement timeout: the budget's timer interrupts the statement instead."""
+    yield
+
+
+def canceller(conn: sa.Connection) -> Callable[[], None]:
+    """Stops the statement running on `conn`, from any thread."""
+    return conn.connection.driver_connection.interrupt
+
+
+def error_kind(error: BaseException) -> str | None:
+    """"timeout" for an interrupted statement, "invalid-regex" for a pattern RE2 cannot compile,
+    else None."""
+    if isinstance(error, duckdb.InterruptException):
+        return "timeout"
+    if isinstance(error, duckdb.InvalidInputException) and any(
+        text in str(error) for text in _RE2_ERRORS
+    ):
+        return "invalid-regex"
+    return None
 
 
 def _without_keys(table: sa.Table) -> sa.Table:

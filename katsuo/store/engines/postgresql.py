@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -16,6 +16,8 @@ NAME = "postgresql"
 ONE_WRITER_PROCESS = False
 # A transaction per group of requests is cheap here: no collect journal in front of it.
 COLLECT_JOURNAL = False
+# Connections per server process: the analytics requests' ceiling stays below it (api/admission.py).
+POOL_SIZE, MAX_OVERFLOW = 10, 10
 
 
 def sqlalchemy_url(database_url: str) -> tuple[str, dict]:
@@ -32,7 +34,38 @@ def sqlalchemy_url(database_url: str) -> tuple[str, dict]:
 
 def create_engine(settings: Settings) -> sa.Engine:
     url, connect_args = sqlalchemy_url(settings.database_url)
-    return sa.create_engine(url, connect_args=connect_args, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return sa.create_engine(
+        url,
+        connect_args=connect_args,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        pool_pre_ping=True,
+    )
+
+
+# --- query budgets (analytics/budget.py) ---------------------------------------------------------
+
+QUERY_CANCELED = "57014"  # statement_timeout or a cancel request
+INVALID_REGULAR_EXPRESSION = "2201B"
+
+
+@contextmanager
+def budgeted(conn: sa.Connection, seconds: float) -> Iterator[None]:
+    """The server stops any statement of the rest of this transaction after `seconds`."""
+    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}")
+    yield
+
+
+def canceller(conn: sa.Connection) -> Callable[[], None]:
+    """Stops the statement running on `conn`, from any thread (a cancel request to the server)."""
+    return conn.connection.driver_connection.cancel_safe
+
+
+def error_kind(error: BaseException) -> str | None:
+    """"timeout" for a statement stopped by its budget, "invalid-regex" for a pattern the server
+    cannot compile, else None."""
+    state = getattr(error, "sqlstate", None)
+    return {QUERY_CANCELED: "timeout", INVALID_REGULAR_EXPRESSION: "invalid-regex"}.get(state)
 
 
 def create_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:

@@ -135,12 +135,14 @@ class Collector:
             token = headers.get("x-umami-cache")
             if token:
                 claims = self.tokens.verify(token)
-            if not (claims and claims.get("websiteId")):
-                live = self.websites.cached(hit.website)
-                if live is None:
-                    live = await asyncio.to_thread(self.websites.lookup, hit.website)
-                if not live:
-                    raise BadRequest("Website not found.")
+        if not (claims and claims.get("websiteId")):
+            # Only a live website, link or pixel of the kind the hit names takes hits.
+            kind = "website" if hit.website else "link" if hit.link else "pixel"
+            live = self.websites.cached(hit.source_id, kind)
+            if live is None:
+                live = await asyncio.to_thread(self.websites.lookup, hit.source_id, kind)
+            if not live:
+                raise BadRequest(f"{kind.capitalize()} not found.")
 
         user_agent = hit.userAgent or headers.get("user-agent", "")
         if not user_agent.strip():

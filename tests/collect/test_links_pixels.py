@@ -118,3 +118,30 @@ def test_junk_slugs_are_404_not_500(client, prefix, path):
     response = client.get(f"/{prefix}/{path}", headers={"User-Agent": UA}, follow_redirects=False)
     assert response.status_code == 404, response.text
     assert response.json()["error"]["status"] == 404
+
+
+def test_send_takes_hits_only_for_a_live_link_or_pixel_of_the_kind_it_names(api, client, services, stored, website):
+    """`/api/send` accepts `link` and `pixel` as well as `website`: an id that names no live entity
+    of that kind (unknown, a website's, a deleted link's) is a 400 and stores nothing."""
+    link_id, pixel_id = uuid.uuid4(), uuid.uuid4()
+    _insert(services, schema.link, link_id=link_id, name="L", url="https://example.com/", slug="live-link")
+    _insert(services, schema.pixel, pixel_id=pixel_id, name="P", slug="live-pixel")
+    headers = {"User-Agent": UA, "X-Forwarded-For": "203.0.113.9"}
+
+    def send(kind: str, entity_id) -> int:
+        payload = {kind: str(entity_id), "url": "/x", "hostname": "example.com"}
+        return client.post("/api/send", json={"type": "event", "payload": payload}, headers=headers).status_code
+
+    assert send("link", link_id) == 200 and send("pixel", pixel_id) == 200
+    assert len(stored("website_event", website_id=link_id)) == 1
+    assert len(stored("website_event", website_id=pixel_id)) == 1
+    unknown = uuid.uuid4()
+    refused = {("link", unknown), ("pixel", unknown), ("link", website), ("pixel", link_id), ("link", pixel_id)}
+    for kind, entity_id in refused:
+        assert send(kind, entity_id) == 400, (kind, entity_id)
+    assert stored("website_event", website_id=unknown) == []
+    assert len(stored("website_event", website_id=website)) == 0
+    assert len(stored("website_event", website_id=link_id)) == 1 and len(stored("website_event", website_id=pixel_id)) == 1
+    admin = api.admin()
+    admin.ok("DELETE", f"/api/links/{link_id}")
+    assert send("link", link_id) == 400

@@ -63,11 +63,11 @@ REPORTS = [
 ]
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def _timed(action, runs: int) -> tuple[list[float], object]:
+def timed(action, runs: int) -> tuple[list[float], object]:
     result = action()  # warm-up
     times = []
     for _ in range(runs):
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
                 baseline_stmt = sa.select(sa.func.count(sa.distinct(e.c.session_id))).where(
                     e.c.website_id == UUID(a.website), e.c.created_at.between(start, end)
                 )
-                base_times, visitors = _timed(
+                base_times, visitors = timed(
                     lambda stmt=baseline_stmt: conn.execute(stmt).scalar_one(), a.runs
                 )
                 baseline = statistics.median(base_times)
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
                         continue
                     if report_type == "retention" and days != 30:
                         continue  # the retention insight is one month
-                    body = {"startDate": _iso(start), "endDate": _iso(end), **parameters}
+                    body = {"startDate": iso(start), "endDate": iso(end), **parameters}
 
                     def run(report_type=report_type, body=body, store=db):
                         query, values = report_params.parse(
@@ -138,10 +138,10 @@ def main(argv: list[str] | None = None) -> None:
                         with Reader.of(store, conn) as reader:
                             return reports.RUNNERS[report_type](reader, query, values)
 
-                    times, result = _timed(run, a.runs)
+                    times, result = timed(run, a.runs)
                     ch_text = ""
                     if clickhouse is not None:
-                        ch_times, ch_result = _timed(lambda run=run: run(store=clickhouse), a.runs)
+                        ch_times, ch_result = timed(lambda run=run: run(store=clickhouse), a.runs)
                         if ch_result != result:
                             raise SystemExit(
                                 f"{name}: ClickHouse's answer differs from {db.kind}'s"

@@ -18,12 +18,12 @@ import argparse
 import random
 import statistics
 import tempfile
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from bench.dashboard.reports import iso, timed
 from katsuo.analytics import reports
 from katsuo.analytics.query import Target
 from katsuo.analytics.reports import params as report_params
@@ -83,27 +83,13 @@ def _load(db: Database, events: int, paying: float, analyze: bool) -> uuid.UUID:
     return website
 
 
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def _timed(action, runs: int) -> tuple[list[float], object]:
-    result = action()  # warm-up
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = action()
-        times.append((time.perf_counter() - started) * 1000)
-    return times, result
-
-
 def _measure(settings: Settings, events: int, paying: float, runs: int, analyze: bool) -> tuple[dict, object]:
     db = Database(settings)
     migrations.migrate(db)
     try:
         website = _load(db, events, paying, analyze)
         end = START + timedelta(days=DAYS)
-        parameters = {"startDate": _iso(START), "endDate": _iso(end), "currency": "USD"}
+        parameters = {"startDate": iso(START), "endDate": iso(end), "currency": "USD"}
 
         def report():
             with db.begin() as conn:
@@ -120,8 +106,8 @@ def _measure(settings: Settings, events: int, paying: float, runs: int, analyze:
                 return conn.execute(sa.select(sa.func.count(sa.distinct(e.c.session_id))).where(
                     e.c.website_id == website, e.c.created_at.between(START, end))).scalar()
 
-        report_ms, answer = _timed(report, runs)
-        baseline_ms, _ = _timed(baseline, runs)
+        report_ms, answer = timed(report, runs)
+        baseline_ms, _ = timed(baseline, runs)
         return {"report": report_ms, "baseline": baseline_ms}, answer
     finally:
         db.close()

@@ -232,11 +232,17 @@ def _not_on_clickhouse(item: pytest.Item) -> bool:
     return params.get("dataset", "raw") != "raw" or item.get_closest_marker("slices") is not None
 
 
+def _only_on_clickhouse(item: pytest.Item) -> bool:
+    """Tests of a separate events store (the `events_store` marker) exist only with ClickHouse."""
+    params = item.callspec.params if hasattr(item, "callspec") else {}
+    return item.get_closest_marker("events_store") is not None and params.get("engine") != "clickhouse"
+
+
 def pytest_collection_modifyitems(config, items):
-    left_out = [item for item in items if _not_on_clickhouse(item)]
+    left_out = [item for item in items if _not_on_clickhouse(item) or _only_on_clickhouse(item)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
-        items[:] = [item for item in items if not _not_on_clickhouse(item)]
+        items[:] = [item for item in items if item not in left_out]
 
 
 def pytest_sessionfinish(session, exitstatus):

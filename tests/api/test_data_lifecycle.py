@@ -71,9 +71,8 @@ def test_deleting_a_link_or_pixel_deletes_its_statistics(api, client, services, 
     assert _queued(services) == 0
 
 
+@pytest.mark.events_store  # with one store the rows go in the management transaction itself
 def test_website_delete_empties_the_events_store_only_after_the_management_commit(api, client, services):
-    if not services.db.separate_events:
-        pytest.skip("one store: the rows go in the management transaction itself")
     admin = api.admin()
     website = admin.new_website()["id"]
     _hits(client, website)
@@ -108,9 +107,8 @@ def test_a_rolled_back_delete_or_reset_keeps_the_events(api, client, services):
     assert admin.ok("GET", f"/api/websites/{website}")["resetAt"] is None
 
 
+@pytest.mark.events_store  # with one store the delete takes the rows itself: nothing to purge
 def test_a_failed_purge_stays_queued_the_id_unreachable_and_is_retried(api, client, services, monkeypatch):
-    if not services.db.separate_events:
-        pytest.skip("the management transaction deletes the rows itself: nothing is left to purge")
     admin = api.admin()
     website = admin.new_website()["id"]
     _hits(client, website)

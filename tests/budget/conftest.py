@@ -44,9 +44,11 @@ class Live:
         return response.json()["id"]
 
     def share_token(self, website: str) -> tuple[str, str]:
-        """A share of `website`: (share id, a token resolved from its slug)."""
+        """A share of `website` publishing its overview and revenue: (share id, a token resolved
+        from its slug)."""
+        parameters = {"overview": True, "revenue": True}
         with self.client() as http:
-            share = http.post(f"/api/websites/{website}/shares", json={"name": "Public", "parameters": {"overview": True}},
+            share = http.post(f"/api/websites/{website}/shares", json={"name": "Public", "parameters": parameters},
                               headers=self.headers).json()
         return share["id"], self.resolve(share["slug"])
 

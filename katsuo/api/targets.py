@@ -72,7 +72,7 @@ async def query_budget(
 ) -> AsyncIterator[Budget]:
     """Admits the request (or answers 429/503) and gives it a budget of KATSUO_QUERY_TIMEOUT,
     stopped early when the client disconnects while the handler runs."""
-    with svc.admission.admit(actor):
+    async with svc.admission.admit(actor):
         budget = Budget(svc.settings.query_timeout)
         watcher = asyncio.create_task(_stop_on_disconnect(request, budget))
         try:

@@ -229,14 +229,6 @@
     return url.pathname + url.search + url.hash;
   }
 
-  // The pages allow no inline handlers (Content-Security-Policy): buttons name the dialog they
-  // open (data-open-dialog="id") or close the dialog they are in (data-close-dialog).
-  document.addEventListener("click", (event) => {
-    const opener = event.target.closest("[data-open-dialog]");
-    if (opener) document.getElementById(opener.dataset.openDialog)?.showModal();
-    if (event.target.closest("[data-close-dialog]")) event.target.closest("dialog")?.close();
-  });
-
   // Website icons that fail to load (data-hide-broken) leave an empty space, not a broken image;
   // "error" does not bubble, hence the capture, and an icon that failed before this ran is found
   // once the page is parsed.

@@ -81,7 +81,9 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def user_command(args: argparse.Namespace) -> None:
+    from katsuo.api.users import keep_an_admin
     from katsuo.auth.passwords import hash_password
+    from katsuo.errors import BadRequest
     from katsuo.services import Services
     from katsuo.store.repositories import users
 
@@ -111,8 +113,10 @@ def user_command(args: argparse.Namespace) -> None:
                 if found is None:
                     sys.exit(f"katsuo: no user named {args.username!r}")
                 users.update(conn, found[0].id, role=args.role)
-                if users.admin_count(conn) == 0:  # leaving the block by exiting rolls the change back
-                    sys.exit("katsuo: the last administrator cannot be demoted")
+                try:
+                    keep_an_admin(conn)
+                except BadRequest as refused:  # leaving the block by exiting rolls the change back
+                    sys.exit(f"katsuo: {refused.message}")
                 users.end_logins(conn, found[0].id)
                 print(f"{args.username} is now {args.role}; their logins are ended")
     finally:

@@ -59,14 +59,10 @@ class Reader:
         """The Reader of a request holding `conn` on the management store: the same connection,
         or one to ClickHouse when the events live there (no visit slices: it reads the events).
         With a `budget`, the engine stops the request's statements when it runs out."""
-        if not db.separate_events:
-            reader = cls.open(conn, db.kind, use_slices=use_slices, budget=budget)
-            with reader._budgeted():
-                yield reader
-            return
-        with db.events.connect() as events:
-            kind = db.events.kind
-            reader = cls(events, for_engine(kind), False, engines.named(kind), budget)
+        separate = db.separate_events
+        with db.events.connect() if separate else nullcontext(conn) as events:
+            use_slices = use_slices and not separate
+            reader = cls.open(events, db.events.kind, use_slices=use_slices, budget=budget)
             with reader._budgeted():
                 yield reader
 

@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from katsuo import __version__
 from katsuo.api.deps import Conn, current_actor
 from katsuo.api.inputs import SafeText
+from katsuo.api.paging import MAX_PAGE
 from katsuo.auth import browser
 from katsuo.auth.permissions import Actor, can, hide_access_codes
 from katsuo.store.records import Team
@@ -28,7 +29,7 @@ TEMPLATES = FilePath(__file__).parent / "templates"
 # The pages' query and path text: what no engine could store (a NUL, a lone surrogate) or a page
 # number past any offset the engines take is a 400, never a 500.
 SearchText = Annotated[SafeText, Query(max_length=200)]
-PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 SlugText = Annotated[SafeText, Path(max_length=100)]
 
 # autoescape=True for every template, whatever its name: nothing reaches a page unescaped.

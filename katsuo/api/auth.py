@@ -99,7 +99,7 @@ def end_other_logins(
     generation = users.end_logins(conn, user.id)
     if actor.token is None or actor.user is None or actor.user.id != user.id:
         return
-    token = svc.logins.carry_over(actor.token, user, generation)
+    token = svc.logins.carry_over(actor.token, actor.auth_key, user, generation)
     if request.cookies.get(browser.COOKIE) == actor.token and token != actor.token:
         settings = request.app.state.settings
         browser.set_login_cookie(response, token, settings, secure=request.url.scheme == "https")

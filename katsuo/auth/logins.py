@@ -64,14 +64,13 @@ class LoginStore:
             return None
         return Login(user_id, generation, auth_key)
 
-    def carry_over(self, token: str, user: User, generation: int) -> str:
+    def carry_over(self, token: str, auth_key: str | None, user: User, generation: int) -> str:
         """After the user's generation was raised to `generation`, the token that keeps the login
-        making the change: with Redis the same token (its record moves to the new generation),
-        without Redis a new one."""
-        login = self.resolve(token)
-        if self.redis is not None and login is not None and login.auth_key:
+        making the change (`token`, whose Redis key the request resolved as `auth_key`): with
+        Redis the same token (its record moves to the new generation), without Redis a new one."""
+        if self.redis is not None and auth_key:
             record = {"userId": str(user.id), "role": user.role, "gen": generation}
-            self.redis.set(login.auth_key, json.dumps(record), ex=LOGIN_TTL)
+            self.redis.set(auth_key, json.dumps(record), ex=LOGIN_TTL)
             return token
         return self.issue(user, generation)[0]
 

@@ -1,4 +1,10 @@
-"""Settings read once from the environment (and an optional `.env`), with Umami's variable names."""
+"""Settings read once from the environment (and an optional `.env`), with Umami's variable names.
+
+Each setting is one field below: its type, its default, its bounds and the variable it is read
+from (the field's alias; Katsuo's own variables start with `KATSUO_`). `Settings.from_env` is the
+only place that reads the environment; `Settings(...)` takes just what it is given (tests, tools).
+A value Katsuo cannot use stops the start with a `ConfigError` that names the variable.
+"""
 
 from __future__ import annotations
 
@@ -7,181 +13,242 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(ValueError):
     """An environment variable has a value Katsuo cannot use; the message names it."""
 
 
+# --- how the text of a variable becomes a value ------------------------------------------------
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _switch(raw: Any) -> bool:
     # Umami treats any non-empty string as "on" (so FOO=false enables FOO). The docs only ever
     # show `1`; we accept the usual spellings both ways and reject anything else loudly.
-    raw = env.get(name, "").strip().lower()
-    if raw in _TRUE:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
         return True
-    if raw in _FALSE:
+    if text in _FALSE:
         return False
-    raise ConfigError(f"{name} must be 1/true/yes/on or 0/false/no/off, got {env[name]!r}")
+    raise ValueError(f"must be 1/true/yes/on or 0/false/no/off, got {raw!r}")
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
-    return value
+def _stripped(raw: Any) -> Any:
+    return raw.strip() if isinstance(raw, str) else raw
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not low <= value <= high:  # also refuses nan and inf
-        raise ConfigError(f"{name} must be between {low:g} and {high:g} seconds, got {raw}")
-    return value
+def _url_of(*schemes: str):
+    def check(raw: Any) -> str:
+        text = str(raw).strip()
+        if text and urlparse(text).scheme not in schemes:
+            starts = " or ".join(scheme + "://" for scheme in schemes)
+            raise ValueError(f"must be a URL starting with {starts}, got {text!r}")
+        return text
+
+    return check
 
 
-def _path_prefix(env: Mapping[str, str], name: str, default: str = "") -> str:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.startswith("/") or " " in raw:
-        raise ConfigError(f"{name} must be a path starting with '/', got {raw!r}")
-    return raw.rstrip("/") or default
+def _path_prefix(raw: Any) -> str:
+    text = str(raw).strip()
+    if not text.startswith("/") or " " in text:
+        raise ValueError(f"must be a path starting with '/', got {text!r}")
+    return text.rstrip("/")
 
 
-def _ip_networks(env: Mapping[str, str], name: str) -> tuple[ipaddress._BaseNetwork, ...]:
+def _networks(raw: Any) -> tuple[IpNetwork, ...]:
+    if isinstance(raw, tuple):
+        return raw
     networks = []
-    for item in env.get(name, "").split(","):
+    for item in str(raw).split(","):
         item = item.strip()
         if not item:
             continue
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
-            raise ConfigError(f"{name} has an entry that is not an IP address or CIDR range: {item!r}") from None
+            raise ValueError(
+                f"has an entry that is not an IP address or CIDR range: {item!r}"
+            ) from None
     return tuple(networks)
 
 
-def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str:
-    raw = env.get(name, "").strip()
-    if raw and urlparse(raw).scheme not in schemes:
-        raise ConfigError(f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}, got {raw!r}")
-    return raw
+def _script_names(raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, tuple):
+        return raw
+    names = (name.strip().lstrip("/") for name in str(raw).split(","))
+    return tuple("/" + name for name in names if name)
 
 
-def _clickhouse_url(env: Mapping[str, str]) -> str:
+def _header_name(raw: Any) -> str:
+    text = str(raw).strip().lower()
+    if not all(c.isalnum() or c in "-_" for c in text):
+        raise ValueError(f"must be an HTTP header name, got {text!r}")
+    return text
+
+
+def _clickhouse_url(raw: Any) -> str:
     """Umami's `http(s)://user:password@host:port/database`, or Katsuo's `chdb:///directory`
     (embedded ClickHouse, `?database=NAME` optional)."""
-    name = "CLICKHOUSE_URL"
-    raw = _url(env, name, ("http", "https", "chdb"))
-    if not raw:
-        return raw
-    parts = urlparse(raw)
+    text = _url_of("http", "https", "chdb")(raw)
+    if not text:
+        return text
+    parts = urlparse(text)
     try:
         port_ok = parts.port is None or parts.port > 0
     except ValueError:
         port_ok = False
     if not port_ok:
-        raise ConfigError(f"{name} has an invalid port: {raw!r}")
+        raise ValueError(f"has an invalid port: {text!r}")
     if parts.scheme == "chdb":
         if parts.netloc or not parts.path.startswith("/"):
-            raise ConfigError(
-                f"{name} must be chdb:///absolute/directory for embedded ClickHouse, got {raw!r}"
+            raise ValueError(
+                f"must be chdb:///absolute/directory for embedded ClickHouse, got {text!r}"
             )
     elif not parts.hostname:
-        raise ConfigError(f"{name} must name a host, got {raw!r}")
-    return raw
+        raise ValueError(f"must name a host, got {text!r}")
+    return text
 
 
-def _clickhouse_cluster(env: Mapping[str, str]) -> str:
-    name = "KATSUO_CLICKHOUSE_CLUSTER"
-    raw = env.get(name, "").strip()
-    if raw and not env.get("CLICKHOUSE_URL", "").strip():
-        raise ConfigError(f"{name} needs CLICKHOUSE_URL")
-    if raw and not all(c.isalnum() or c in "_-." for c in raw):
-        raise ConfigError(
-            f"{name} must be a cluster name from the server's remote_servers, got {raw!r}"
-        )
-    return raw
+def _cluster_name(raw: Any) -> str:
+    text = str(raw).strip()
+    if not all(c.isalnum() or c in "_-." for c in text):
+        raise ValueError(f"must be a cluster name from the server's remote_servers, got {text!r}")
+    return text
 
 
-@dataclass(frozen=True)
-class Settings:
+Switch = Annotated[bool, BeforeValidator(_switch)]
+Text = Annotated[str, BeforeValidator(_stripped)]
+Networks = Annotated[tuple[IpNetwork, ...], NoDecode, BeforeValidator(_networks)]
+
+
+def _seconds(default: float, low: float, high: float, alias: str) -> Any:
+    return Field(default, gt=low, le=high, allow_inf_nan=False, alias=alias)
+
+
+# --- the settings ------------------------------------------------------------------------------
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="ignore",
+        case_sensitive=True,
+        env_ignore_empty=True,
+        validate_default=False,
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
     # Database and storage
-    database_url: str = ""  # empty: embedded DuckDB under data_dir
-    data_dir: Path = Path("data")
-    redis_url: str = ""
-    clickhouse_url: str = ""  # set: the collected data lives in ClickHouse (store/engines/)
-    clickhouse_cluster: str = ""  # KATSUO_CLICKHOUSE_CLUSTER: replicated, sharded tables ON CLUSTER
-    skip_db_check: bool = False
-    skip_db_migration: bool = False
-    log_query: bool = False
-    debug: str = ""
+    database_url: Annotated[
+        str, BeforeValidator(_url_of("postgresql", "postgres", "postgresql+psycopg"))
+    ] = Field("", alias="DATABASE_URL")  # empty: embedded DuckDB under data_dir
+    data_dir: Path = Field(Path("data"), alias="KATSUO_DATA_DIR")
+    redis_url: Annotated[str, BeforeValidator(_url_of("redis", "rediss", "unix"))] = Field(
+        "", alias="REDIS_URL"
+    )
+    # set: the collected data lives in ClickHouse (store/engines/)
+    clickhouse_url: Annotated[str, BeforeValidator(_clickhouse_url)] = Field(
+        "", alias="CLICKHOUSE_URL"
+    )
+    # replicated, sharded tables ON CLUSTER
+    clickhouse_cluster: Annotated[str, BeforeValidator(_cluster_name)] = Field(
+        "", alias="KATSUO_CLICKHOUSE_CLUSTER"
+    )
+    skip_db_check: Switch = Field(False, alias="SKIP_DB_CHECK")
+    skip_db_migration: Switch = Field(False, alias="SKIP_DB_MIGRATION")  # also on with the check
+    log_query: Switch = Field(False, alias="LOG_QUERY")
+    debug: Text = Field("", alias="DEBUG")
     # Read path: how often pending events are folded into the visit slices (0: no background
     # upkeep; the slices are then only rebuilt by `katsuo slices rebuild`).
-    slice_settle_seconds: int = 2
+    slice_settle_seconds: int = Field(2, ge=0, le=3600, alias="KATSUO_SLICE_SETTLE_SECONDS")
     # The budget of every analytics request: its queries stop after `query_timeout` seconds;
     # each user and each share runs at most `query_concurrency` requests at once, and the server
     # at most `query_concurrency_total` (kept below the database pools, see api/admission.py).
-    query_timeout: float = 30.0
-    query_concurrency: int = 6
-    query_concurrency_total: int = 12
-    # Security and identity
-    app_secret: str = ""
-    salt_rotation: str = "month"
-    use_uuidv7: bool = False
-    disable_login: bool = False
-    force_ssl: bool = False
-    allowed_frame_urls: str = ""
-    cors_max_age: int = 86400
+    query_timeout: float = _seconds(30.0, 0, 3600, alias="KATSUO_QUERY_TIMEOUT")
+    query_concurrency: int = Field(6, ge=1, le=1000, alias="KATSUO_QUERY_CONCURRENCY")
+    query_concurrency_total: int = Field(12, ge=1, le=1000, alias="KATSUO_QUERY_CONCURRENCY_TOTAL")
+    # Security and identity. APP_SECRET falls back to DATABASE_URL as in Umami, then to a random
+    # secret kept beside the embedded database (from_env).
+    app_secret: Text = Field("", alias="APP_SECRET")
+    salt_rotation: Annotated[
+        Literal["day", "week", "month"], BeforeValidator(lambda raw: str(raw).strip().lower())
+    ] = Field("month", alias="SALT_ROTATION")
+    use_uuidv7: Switch = Field(False, alias="USE_UUIDV7")
+    disable_login: Switch = Field(False, alias="DISABLE_LOGIN")
+    force_ssl: Switch = Field(False, alias="FORCE_SSL")
+    allowed_frame_urls: Annotated[str, BeforeValidator(lambda raw: " ".join(str(raw).split()))] = (
+        Field("", alias="ALLOWED_FRAME_URLS")
+    )
+    cors_max_age: int = Field(86400, ge=0, le=10**9, alias="CORS_MAX_AGE")
     # Collection
-    disable_bot_check: bool = False
-    ignore_ip: tuple = ()
-    client_ip_header: str = ""
-    # KATSUO_TRUSTED_PROXIES: reverse proxies whose forwarding headers give the client IP for
-    # security decisions (login throttling); empty: the socket peer is the client.
-    trusted_proxies: tuple = ()
-    skip_location_headers: bool = False
-    geo_database_url: str = ""
-    geolite_db_path: str = ""
-    remove_trailing_slash: bool = False
-    collect_api_endpoint: str = "/api/send"
-    collect_api_host: str = ""
-    tracker_script_names: tuple[str, ...] = ()
-    tracker_script_url: str = ""
-    bench_noop: bool = False  # KATSUO_BENCH_NOOP: a no-op collect route, the benchmark's baseline
+    disable_bot_check: Switch = Field(False, alias="DISABLE_BOT_CHECK")
+    ignore_ip: Networks = Field((), alias="IGNORE_IP")
+    client_ip_header: Annotated[str, BeforeValidator(_header_name)] = Field(
+        "", alias="CLIENT_IP_HEADER"
+    )
+    # Reverse proxies whose forwarding headers give the client IP for security decisions (login
+    # throttling); empty: the socket peer is the client.
+    trusted_proxies: Networks = Field((), alias="KATSUO_TRUSTED_PROXIES")
+    skip_location_headers: Switch = Field(False, alias="SKIP_LOCATION_HEADERS")
+    geo_database_url: Text = Field("", alias="GEO_DATABASE_URL")
+    geolite_db_path: Text = Field("", alias="GEOLITE_DB_PATH")
+    remove_trailing_slash: Switch = Field(False, alias="REMOVE_TRAILING_SLASH")
+    collect_api_endpoint: Annotated[str, BeforeValidator(_path_prefix)] = Field(
+        "/api/send", alias="COLLECT_API_ENDPOINT"
+    )
+    collect_api_host: Annotated[str, BeforeValidator(lambda raw: str(raw).strip().rstrip("/"))] = (
+        Field("", alias="COLLECT_API_HOST")
+    )
+    tracker_script_names: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_script_names)] = Field(
+        (), alias="TRACKER_SCRIPT_NAME"
+    )
+    tracker_script_url: Annotated[str, BeforeValidator(_url_of("http", "https"))] = Field(
+        "", alias="TRACKER_SCRIPT_URL"
+    )
+    bench_noop: Switch = Field(False, alias="KATSUO_BENCH_NOOP")  # the benchmark's no-op route
     # Modes and UI
-    base_path: str = ""
-    private_mode: bool = False
-    disable_telemetry: bool = False
-    disable_updates: bool = False
-    disable_ui: bool = False
-    enable_test_console: bool = False
-    favicon_url: str = "https://icons.duckduckgo.com/ip3/{{domain}}.ico"
-    links_url: str = ""
-    pixels_url: str = ""
-    default_locale: str = "en-US"
-    default_currency: str = "USD"
+    base_path: Annotated[str, BeforeValidator(_path_prefix)] = Field("", alias="BASE_PATH")
+    private_mode: Switch = Field(False, alias="PRIVATE_MODE")
+    disable_telemetry: Switch = Field(False, alias="DISABLE_TELEMETRY")
+    disable_updates: Switch = Field(False, alias="DISABLE_UPDATES")
+    disable_ui: Switch = Field(False, alias="DISABLE_UI")
+    enable_test_console: Switch = Field(False, alias="ENABLE_TEST_CONSOLE")
+    favicon_url: Text = Field("https://icons.duckduckgo.com/ip3/{{domain}}.ico", alias="FAVICON_URL")
+    links_url: Text = Field("", alias="LINKS_URL")
+    pixels_url: Text = Field("", alias="PIXELS_URL")
+    default_locale: Text = Field("en-US", alias="DEFAULT_LOCALE")
+    default_currency: Annotated[str, BeforeValidator(lambda raw: str(raw).strip().upper())] = (
+        Field("USD", alias="DEFAULT_CURRENCY")
+    )
     # Process
-    hostname: str = "0.0.0.0"
-    port: int = 3000
+    hostname: Text = Field("0.0.0.0", alias="HOSTNAME")
+    port: int = Field(3000, ge=1, le=65535, alias="PORT")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.clickhouse_cluster and not self.clickhouse_url:
+            raise ValueError("KATSUO_CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL")
+        return self
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_other_sources):
+        # Settings(...) takes only what it is given; from_env is the one reader of the environment.
+        return (init_settings,)
 
     @property
     def engine(self) -> str:
@@ -189,7 +256,7 @@ class Settings:
 
     @property
     def secret(self) -> str:
-        """The derived secret S: hex SHA-512 of APP_SECRET, as Umami computes it (access.md §1)."""
+        """The derived secret S: hex SHA-512 of APP_SECRET, as Umami computes it (docs/ids.md)."""
         return hashlib.sha512(self.app_secret.encode()).hexdigest()
 
     @property
@@ -197,79 +264,56 @@ class Settings:
         return self.data_dir / "katsuo.duckdb"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, load_dotenv: bool = True) -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, load_dotenv: bool = True
+    ) -> Settings:
+        """The settings of `env` (default: the process environment over `./.env`)."""
         if env is None:
-            if load_dotenv:
-                from dotenv import load_dotenv as _load
+            dotenv = dotenv_values(Path.cwd() / ".env") if load_dotenv else {}
+            env = {**{k: v for k, v in dotenv.items() if v is not None}, **os.environ}
+        values = _Variables(cls, env)()
+        if _switch_set(values, "skip_db_check"):
+            values["SKIP_DB_MIGRATION"] = "1"
+        if not str(values.get("APP_SECRET", "")).strip():
+            values["APP_SECRET"] = values.get("DATABASE_URL") or _persistent_secret(
+                Path(str(values.get("KATSUO_DATA_DIR", "data")))
+            )
+        try:
+            return cls(**values)
+        except ValidationError as error:
+            raise ConfigError(_describe(error)) from None
 
-                _load(Path.cwd() / ".env", override=False)
-            env = os.environ
-        database_url = _url(env, "DATABASE_URL", ("postgresql", "postgres", "postgresql+psycopg"))
-        data_dir = Path(env.get("KATSUO_DATA_DIR", "").strip() or "data")
-        app_secret = env.get("APP_SECRET", "").strip() or database_url
-        if not app_secret:
-            app_secret = _persistent_secret(data_dir)
-        salt_rotation = env.get("SALT_ROTATION", "").strip().lower() or "month"
-        if salt_rotation not in ("day", "week", "month"):
-            raise ConfigError(f"SALT_ROTATION must be day, week or month, got {salt_rotation!r}")
-        collect = _path_prefix(env, "COLLECT_API_ENDPOINT", "/api/send")
-        script_names = tuple(
-            "/" + name.strip().lstrip("/")
-            for name in env.get("TRACKER_SCRIPT_NAME", "").split(",")
-            if name.strip().lstrip("/")
-        )
-        client_ip_header = env.get("CLIENT_IP_HEADER", "").strip().lower()
-        if client_ip_header and not all(c.isalnum() or c in "-_" for c in client_ip_header):
-            raise ConfigError(f"CLIENT_IP_HEADER must be an HTTP header name, got {client_ip_header!r}")
-        return cls(
-            database_url=database_url,
-            data_dir=data_dir,
-            redis_url=_url(env, "REDIS_URL", ("redis", "rediss", "unix")),
-            clickhouse_url=_clickhouse_url(env),
-            clickhouse_cluster=_clickhouse_cluster(env),
-            skip_db_check=_flag(env, "SKIP_DB_CHECK"),
-            skip_db_migration=_flag(env, "SKIP_DB_MIGRATION") or _flag(env, "SKIP_DB_CHECK"),
-            log_query=_flag(env, "LOG_QUERY"),
-            debug=env.get("DEBUG", "").strip(),
-            slice_settle_seconds=_int(env, "KATSUO_SLICE_SETTLE_SECONDS", 2, 0, 3600),
-            query_timeout=_seconds(env, "KATSUO_QUERY_TIMEOUT", 30.0, 0.01, 3600),
-            query_concurrency=_int(env, "KATSUO_QUERY_CONCURRENCY", 6, 1, 1000),
-            query_concurrency_total=_int(env, "KATSUO_QUERY_CONCURRENCY_TOTAL", 12, 1, 1000),
-            app_secret=app_secret,
-            salt_rotation=salt_rotation,
-            use_uuidv7=_flag(env, "USE_UUIDV7"),
-            disable_login=_flag(env, "DISABLE_LOGIN"),
-            force_ssl=_flag(env, "FORCE_SSL"),
-            allowed_frame_urls=" ".join(env.get("ALLOWED_FRAME_URLS", "").split()),
-            cors_max_age=_int(env, "CORS_MAX_AGE", 86400, 0, 10**9),
-            disable_bot_check=_flag(env, "DISABLE_BOT_CHECK"),
-            ignore_ip=_ip_networks(env, "IGNORE_IP"),
-            client_ip_header=client_ip_header,
-            trusted_proxies=_ip_networks(env, "KATSUO_TRUSTED_PROXIES"),
-            skip_location_headers=_flag(env, "SKIP_LOCATION_HEADERS"),
-            geo_database_url=env.get("GEO_DATABASE_URL", "").strip(),
-            geolite_db_path=env.get("GEOLITE_DB_PATH", "").strip(),
-            remove_trailing_slash=_flag(env, "REMOVE_TRAILING_SLASH"),
-            collect_api_endpoint=collect,
-            collect_api_host=env.get("COLLECT_API_HOST", "").strip().rstrip("/"),
-            tracker_script_names=script_names,
-            tracker_script_url=_url(env, "TRACKER_SCRIPT_URL", ("http", "https")),
-            bench_noop=_flag(env, "KATSUO_BENCH_NOOP"),
-            base_path=_path_prefix(env, "BASE_PATH"),
-            private_mode=_flag(env, "PRIVATE_MODE"),
-            disable_telemetry=_flag(env, "DISABLE_TELEMETRY"),
-            disable_updates=_flag(env, "DISABLE_UPDATES"),
-            disable_ui=_flag(env, "DISABLE_UI"),
-            enable_test_console=_flag(env, "ENABLE_TEST_CONSOLE"),
-            favicon_url=env.get("FAVICON_URL", "").strip()
-            or "https://icons.duckduckgo.com/ip3/{{domain}}.ico",
-            links_url=env.get("LINKS_URL", "").strip(),
-            pixels_url=env.get("PIXELS_URL", "").strip(),
-            default_locale=env.get("DEFAULT_LOCALE", "").strip() or "en-US",
-            default_currency=(env.get("DEFAULT_CURRENCY", "").strip() or "USD").upper(),
-            hostname=env.get("HOSTNAME", "").strip() or "0.0.0.0",
-            port=_int(env, "PORT", 3000, 1, 65535),
-        )
+
+class _Variables(EnvSettingsSource):
+    """pydantic-settings' reading of environment variables, over a given mapping."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]):
+        self._variables = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name: value for name, value in self._variables.items() if value.strip() != ""}
+
+
+def _switch_set(values: Mapping[str, Any], field: str) -> bool:
+    alias = Settings.model_fields[field].alias
+    try:
+        return _switch(values.get(alias, ""))
+    except ValueError:
+        return False  # reported by the validation that follows
+
+
+def _describe(error: ValidationError) -> str:
+    """The first problem, in the words a person setting variables needs: which variable, why."""
+    first = error.errors()[0]
+    message = first["msg"].removeprefix("Value error, ")
+    if not first["loc"]:
+        return message
+    field = Settings.model_fields.get(str(first["loc"][0]))
+    name = field.alias if field and field.alias else str(first["loc"][0])
+    if first["type"] == "value_error":
+        return f"{name} {message}"
+    return f"{name}: {message[0].lower()}{message[1:]}, got {first['input']!r}"
 
 
 def _persistent_secret(data_dir: Path) -> str:

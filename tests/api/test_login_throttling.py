@@ -4,8 +4,6 @@ CLIENT_IP_HEADER says which forwarding header to believe."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -25,8 +23,8 @@ def peer(services, app):
 
     def build(address: str, **env: str) -> TestClient:
         parsed = Settings.from_env({"APP_SECRET": "unused", **env})
-        settings = dataclasses.replace(
-            services.settings, trusted_proxies=parsed.trusted_proxies, client_ip_header=parsed.client_ip_header
+        settings = services.settings.model_copy(
+            update={"trusted_proxies": parsed.trusted_proxies, "client_ip_header": parsed.client_ip_header}
         )
         client = TestClient(create_app(settings, services), client=(address, 50000))
         client.__enter__()

@@ -46,11 +46,11 @@ def client_with(services):
     opened = []
 
     def make(**env):
-        base = {k: v for k, v in dataclasses.asdict(services.settings).items()}
+        base = services.settings.model_dump()
         extra = Settings.from_env({"APP_SECRET": services.settings.app_secret, **env})
         changed = {k: getattr(extra, k) for k in base if base[k] != getattr(extra, k)
                    and k not in ("data_dir", "database_url", "app_secret")}
-        settings = dataclasses.replace(services.settings, **changed)
+        settings = services.settings.model_copy(update=changed)
         collector = Collector(settings, services.writer, services.collector.websites, services.geo)
         copy = dataclasses.replace(services, settings=settings, collector=collector)
         client = TestClient(create_app(settings, copy))

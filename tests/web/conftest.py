@@ -3,8 +3,6 @@ a client that logs in as the pages do (cookie + CSRF header)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,7 +17,7 @@ def make_client(services, app):
     clients = []
 
     def build(**changes) -> TestClient:
-        settings = dataclasses.replace(services.settings, **changes)
+        settings = services.settings.model_copy(update=changes)
         client = TestClient(create_app(settings, services), follow_redirects=False)
         client.__enter__()
         clients.append(client)

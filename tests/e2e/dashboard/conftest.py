@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import socket
@@ -61,7 +60,7 @@ def live_server_with(app, services):
     servers: list[LiveServer] = []
 
     def start(**changes) -> LiveServer:
-        server = LiveServer(create_app(dataclasses.replace(services.settings, **changes), services))
+        server = LiveServer(create_app(services.settings.model_copy(update=changes), services))
         servers.append(server.__enter__())
         return server
 

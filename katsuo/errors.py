@@ -1,4 +1,5 @@
-"""API errors in Umami's shape: {"error": {"message", "code", "status", ...}} (access.md §8)."""
+"""API errors in Umami's shape: {"error": {"message", "code", "status", ...}}
+(docs/permissions.md#error-bodies)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class BadRequest(ApiError):
 
 
 class Unauthorized(ApiError):
-    # Umami answers every permission denial with 401, not 403 (access.md §8).
+    # Umami answers every permission denial with 401, not 403 (docs/permissions.md).
     status, code, default_message = 401, "unauthorized", "Unauthorized"
 
 

@@ -66,7 +66,7 @@ def current_actor(request: Request, conn: Conn, svc: AppServices) -> Actor:
     elif api_key or bearer:
         log.debug("%s %s: credentials rejected (unknown, expired or logged out)", request.method, request.url.path)
     share_token = request.headers.get("x-umami-share-token", "")
-    # A share token counts only together with the share-context header (access.md §5).
+    # A share token counts only together with the share-context header (docs/shares.md#the-token).
     if share_token and request.headers.get("x-umami-share-context"):
         share_id = share_tokens.share_id(share_token, svc.settings.secret)
         if share_id is not None:
@@ -119,7 +119,8 @@ UserActor = Annotated[Actor, Depends(user_required)]
 
 
 class Paging:
-    """`page` (1-based), `pageSize` (default 20) and `search` of list endpoints (access.md §7)."""
+    """`page` (1-based), `pageSize` (default 20) and `search` of list endpoints
+    (docs/permissions.md#lists-paging-order-and-search)."""
 
     def __init__(
         self,

@@ -35,7 +35,8 @@ class _Action(BaseModel):
 
 
 class SegmentParameters(BaseModel):
-    """The shape Umami checks on create (spec data-model §2.11); other keys pass through."""
+    """The shape Umami checks on create; other keys pass through
+    (docs/data-model.md#segment-parameters)."""
 
     filters: list[_Filter] | None = None
     match: Literal["all", "any"] | None = None

@@ -1,4 +1,4 @@
-"""Shares (access.md §5): public read-only links to a website's, link's or pixel's dashboard under
+"""Shares (docs/shares.md): public read-only links to a website's, link's or pixel's dashboard under
 `/share/<slug>`. Resolving a slug hands out a share token that opens just that entity, and of it
 just the sections the share publishes (api/share_scope.py), for a day."""
 
@@ -57,7 +57,7 @@ def resolve_share(slug: Annotated[SafeText, Path(max_length=100)], conn: Conn, s
     kind, entity = found(entities.of_share(conn, share), NOT_FOUND)
     grant: dict[str, Any] = {"shareId": str(share.id), "shareType": share.share_type, "parameters": share.parameters}
     # Link and pixel analytics are served by the website routes, so their shares name the entity
-    # as `websiteId` too (access.md §5).
+    # as `websiteId` too (docs/shares.md#the-token).
     grant["websiteId"] = str(entity.id)
     if kind != "website":
         grant[f"{kind}Id"] = str(entity.id)

@@ -1,8 +1,8 @@
 """The website, link or pixel an analytics request is about, checked for view permission, with
-the request's parameters ready to become a Query (queries.md: every analytics endpoint accepts
-a website, link or pixel id; share tokens count), run within the request's budget: admitted
-by api/admission.py, stopped by analytics/budget.py when its time runs out or its client goes
-away."""
+the request's parameters ready to become a Query (docs/query-formulas.md: every analytics
+endpoint accepts a website, link or pixel id; share tokens count), run within the request's
+budget: admitted by api/admission.py, stopped by analytics/budget.py when its time runs out or
+its client goes away."""
 
 from __future__ import annotations
 

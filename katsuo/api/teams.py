@@ -19,7 +19,7 @@ from katsuo.store.repositories import links, pixels, teams, users, websites
 
 router = APIRouter(prefix="/api/teams", tags=["teams"])
 
-# team-owner is only ever given at creation (access.md §3.2).
+# team-owner is only ever given at creation (docs/permissions.md#teams).
 AssignableRole = Literal["team-member", "team-view-only", "team-manager"]
 
 NOT_MANAGER = "You must be the owner/manager of this team."
@@ -63,7 +63,8 @@ def _viewable_team(conn, actor: Actor, team_id: UUID) -> Team:
 
 @router.get("")
 def list_teams(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.TeamListing]:
-    # Umami's schema for this list has no `search` (access.md §7).
+    # Umami's schema for this list has no `search`
+    # (docs/permissions.md#lists-paging-order-and-search).
     listed = teams.list_for_user(conn, actor.user.id, page=paging.page, page_size=paging.page_size)
     return hide_access_codes(actor, listed)
 

@@ -90,7 +90,8 @@ def update_user(
         if user.id == actor.user.id:
             check_current_password(conn, user.id, body.current_password)
         changes["password_hash"] = hash_password(body.password)
-    # Only admins may rename or change roles; for others those fields are ignored (access.md §4.4).
+    # Only admins may rename or change roles; for others those fields are ignored
+    # (docs/permissions.md#users).
     if actor.is_admin:
         if body.username and body.username != user.username:
             if users.username_taken(conn, body.username, except_id=user.id):

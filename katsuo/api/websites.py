@@ -97,7 +97,8 @@ def update_website(website_id: UUID, body: UpdateWebsiteBody, actor: UserActor, 
     if "name" in changes and changes["name"] is None:
         raise BadRequest("name: must not be null")
     websites.update(conn, website.id, **changes)
-    # `shareId`: a slug turns the share URL on (or changes it), null turns it off (access.md §5).
+    # `shareId`: a slug turns the share URL on (or changes it), null turns it off
+    # (docs/data-model.md#the-websites-shareid).
     if "share_id" in body.model_fields_set:
         if body.share_id is None:
             shares.delete_for_entity(conn, website.id)

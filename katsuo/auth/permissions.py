@@ -1,4 +1,4 @@
-"""Who may do what: one policy table, consulted by every endpoint (access.md §3–§4).
+"""Who may do what: one policy table, consulted by every endpoint (docs/permissions.md).
 
 A rule takes the acting identity and the target and answers yes or no. Denials surface as 401,
 as in Umami. Keys are (kind, action); kinds are the owned entities (website, link, pixel, board),
@@ -124,7 +124,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     **_owned_entity_rules("link"),
     **_owned_entity_rules("pixel"),
     **_owned_entity_rules("board"),
-    # Transfers: admins get no special treatment (access.md §4.3).
+    # Transfers: admins get no special treatment (docs/permissions.md#transfers).
     ("website", "transfer-to-team"): lambda actor, pair: _owner(actor, pair[0])
     and actor.team_role(pair[1].id) in MANAGERS,
     ("website", "transfer-to-user"): lambda actor, pair: pair[0].team_id is not None

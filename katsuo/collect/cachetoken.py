@@ -1,5 +1,5 @@
-"""The `x-umami-cache` token (ingestion.md §5): a standard HS256 JWT keyed with the derived secret,
-claims websiteId?, sessionId, visitId, iat; no expiry.
+"""The `x-umami-cache` token (docs/ids.md#the-cache-token): a standard HS256 JWT keyed with the
+derived secret, claims websiteId?, sessionId, visitId, iat; no expiry.
 
 Signed and checked here with hmac + orjson rather than through PyJWT (katsuo.auth.tokens): the
 token is made on every hit and PyJWT's generic path costs ~150 µs of the request, this ~5 µs.

@@ -1,4 +1,5 @@
-"""The collect pipeline of `/api/send`, `/api/batch`, `/q/<slug>` and `/p/<slug>` (ingestion.md §3):
+"""The collect pipeline of `/api/send`, `/api/batch`, `/q/<slug>` and `/p/<slug>`
+(docs/collection.md#the-pipeline):
 validate → cache token → website check → client info → bot / IGNORE_IP → ids → rows → writer.
 
 `Collector.send(body, headers)` is the whole of `/api/send` without HTTP: it returns the status

@@ -1,5 +1,6 @@
-"""Event data and session data: a JSON object flattened into typed rows (ingestion.md §15), with
-the docs' "Event Data Limits", and the revenue amount of an event (§16).
+"""Event data and session data: a JSON object flattened into typed rows, with the docs' "Event
+Data Limits" (docs/collection.md#event-data), and the revenue amount of an event
+(docs/collection.md#revenue).
 
 Where the docs and Umami's code disagree, Katsuo follows the docs ("Tracker functions" → "Event
 Data Limits"): strings and array texts are cut to 500 characters and an object keeps its first

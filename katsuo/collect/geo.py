@@ -1,5 +1,6 @@
 """Country, region (`CC-SUB`) and city of a hit: from a CDN's geo headers, else from a MaxMind
-City database read with `maxminddb` (ingestion.md §6.5). Private and loopback IPs get none."""
+City database read with `maxminddb`. Private and loopback IPs get none
+(docs/collection.md#geo-location)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Session and visit ids, derived exactly as Umami derives them (ingestion.md §7), so the same
+"""Session and visit ids, derived exactly as Umami derives them (docs/ids.md), so the same
 visitor gets the same ids here as there. No cookie and no stored IP: only salted hashes."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from functools import lru_cache
 
-# Visits are re-derived after this many seconds since the visit's token was issued (§7.3).
+# Visits are re-derived after this many seconds since the visit's token was issued
+# (docs/ids.md#visit-ids).
 VISIT_WINDOW = 1800
 
 

@@ -1,4 +1,5 @@
-"""The client's IP address, from proxy headers only (ingestion.md §4): the socket is never used."""
+"""The client's IP address, from proxy headers only: the socket is never used
+(docs/ids.md#client-address-for-collection)."""
 
 from __future__ import annotations
 
@@ -102,7 +103,8 @@ _LOCAL = tuple(
 
 @lru_cache(maxsize=65536)
 def is_local(ip: str) -> bool:
-    """No geo for these (ingestion.md §6.5): empty, ::, ::1, private and link-local ranges."""
+    """No geo for these (docs/collection.md#geo-location): empty, ::, ::1, private and link-local
+    ranges."""
     if not ip:
         return True
     octets = _plain_ipv4(ip)

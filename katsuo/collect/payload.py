@@ -1,5 +1,6 @@
 """The `/api/send` body: parsed and validated into a `Hit`, or a 400 that names each bad field
-(ingestion.md §2, errors shaped like Umami's treeified zod errors, §21)."""
+(docs/collection.md#the-send-body; errors shaped like Umami's treeified zod errors:
+docs/collection.md#answers-and-errors)."""
 
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ class Hit:
 
     @property
     def source_id(self) -> str:
-        """The id the hit is recorded under: website, or link / pixel id (data-model §4)."""
+        """The id the hit is recorded under: website, or link / pixel id
+        (docs/data-model.md#one-id-space)."""
         return self.website or self.link or self.pixel  # type: ignore[return-value]
 
 

@@ -1,6 +1,6 @@
-"""Page URL, referrer and title as Umami stores them (ingestion.md §10-§14): path with fragment,
-raw query, campaign parameters and click ids, referrer parts, decoded title, and the same
-truncation to 500 UTF-16 code units."""
+"""Page URL, referrer and title as Umami stores them: path with fragment, raw query, campaign
+parameters and click ids, referrer parts, decoded title, and the same truncation to 500 UTF-16
+code units (docs/collection.md#page-url-referrer-and-title)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Browser, OS and device from the User-Agent, with the names Umami stores (ingestion.md §6.1-§6.3).
+"""Browser, OS and device from the User-Agent, with the names Umami stores
+(docs/collection.md#browser-os-and-device).
 
 Umami names browsers and systems with detect-browser (the first matching rule of an ordered list
 decides, so "Chrome/… OPR/…" is `opera` and a PlayStation's WebKit is `ios-webview`) and takes the

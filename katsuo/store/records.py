@@ -158,7 +158,8 @@ T = TypeVar("T")
 
 
 class Page(Record, Generic[T]):
-    """A paged list: `{data, count, page, pageSize}` (access.md §7)."""
+    """A paged list: `{data, count, page, pageSize}`
+    (docs/permissions.md#lists-paging-order-and-search)."""
 
     data: list[T]
     count: int

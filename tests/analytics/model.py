@@ -1,6 +1,6 @@
 """An independent model of the traffic the analytics tests send, and of what Umami's read API
 must answer for it: plain Python over the list of hits, written from the specification
-(queries.md), sharing no code with katsuo.analytics."""
+(docs/query-formulas.md), sharing no code with katsuo.analytics."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class Hit:
 
     @property
     def visit(self) -> tuple:
-        """Without a cache token a visit is session × clock hour (spec ingestion §7.3)."""
+        """Without a cache token a visit is session × clock hour (docs/ids.md#visit-ids)."""
         return (self.session, self.at.replace(minute=0, second=0))
 
     @property

@@ -211,8 +211,8 @@ def test_expanded_metrics(dataset, metric):
 
 
 def test_channels(dataset):
-    """Channels per the spec's rules; a missing referrer with no query is `direct` (the docs'
-    intent; Umami on PostgreSQL drops it)."""
+    """Channels per docs/query-formulas.md#channels; a missing referrer with no query is `direct`
+    (the docs' intent; Umami on PostgreSQL drops it)."""
     start, end = traffic.START, traffic.END
     views = dataset.model.select(start, end)
 

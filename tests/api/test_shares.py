@@ -1,4 +1,4 @@
-"""Shares (access.md §5): per-entity share links, the public slug resolution and its token, and
+"""Shares (docs/shares.md): per-entity share links, the public slug resolution and its token, and
 what that token opens; on both engines."""
 
 from __future__ import annotations

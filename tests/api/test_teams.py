@@ -180,7 +180,8 @@ def test_delete_team_keeps_its_websites(api):
     assert owner.ok("DELETE", f"/api/teams/{team['id']}") == {"ok": True}
     assert owner.get(f"/api/teams/{team['id']}").status_code == 404
     assert owner.ok("GET", "/api/teams")["count"] == 0
-    # data-model §5: team-owned websites stay, with their (now dangling) team id
+    # Team-owned websites stay, with their (now dangling) team id
+    # (docs/data-lifecycle.md#deleting-and-resetting).
     kept = api.admin().ok("GET", f"/api/websites/{site['id']}")
     assert kept["teamId"] == team["id"]
 

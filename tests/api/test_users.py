@@ -1,5 +1,5 @@
 """User management: admin CRUD, self-service limits, the admin list, and what deleting a user
-takes with it (data-model §5); on both engines."""
+takes with it (docs/data-lifecycle.md#deleting-and-resetting); on both engines."""
 
 from __future__ import annotations
 

@@ -89,8 +89,8 @@ def test_unknown_website_is_404(api):
 
 
 def test_transfer_between_user_and_team(api):
-    """access.md §4.3: into a team needs owner/manager there; back to oneself needs team-owner;
-    admins get no special treatment."""
+    """Into a team needs owner/manager there; back to oneself needs team-owner; admins get no
+    special treatment (docs/permissions.md#transfers)."""
     owner, manager, member = api.new_user(), api.new_user(), api.new_user()
     team = owner.new_team()
     owner.add_member(team["id"], manager, "team-manager")

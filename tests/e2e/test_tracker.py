@@ -472,8 +472,9 @@ def test_cache_token_is_reused_within_a_page_and_forgotten_on_reload(
 
 
 def test_server_honours_the_token_the_tracker_sends(katsuo, site, page, beacons, website):
-    """The first answer is swapped for a token the test signs itself (spec ingestion §5), naming
-    a visit the server could not have derived: later rows carry that visit."""
+    """The first answer is swapped for a token the test signs itself
+    (docs/ids.md#the-cache-token), naming a visit the server could not have derived: later rows
+    carry that visit."""
     visit = str(uuid.uuid4())
     swapped = []
 
@@ -535,7 +536,8 @@ def test_auto_track_off_leaves_only_manual_calls(katsuo, site, page, beacons, we
     page.evaluate("() => umami.track()")
     beacons.wait(page, 1)
     [view] = katsuo.wait_for_rows("website_event", website, 1)
-    # Without the history hooks the tracker keeps the URL it loaded with (spec §2): single-page
+    # Without the history hooks the tracker keeps the URL it loaded with
+    # (docs/collection.md#the-tracker-script): single-page
     # apps that track by hand pass their route, e.g. umami.track(p => ({...p, url: route})).
     assert (view["event_type"], view["url_path"]) == (PAGE_VIEW, "/manual/page.html")
 

@@ -1,6 +1,7 @@
 """What each report must answer for the designed traffic, computed in plain Python from the list
-of hits and the report definitions (queries.md §15, the Reports docs), sharing no code with
-katsuo.analytics. Quadratic and obvious on purpose: the server's queries are neither."""
+of hits and the report definitions (docs/query-formulas.md#reports, the Reports docs), sharing
+no code with katsuo.analytics. Quadratic and obvious on purpose: the server's queries are
+neither."""
 
 from __future__ import annotations
 
@@ -281,8 +282,8 @@ class Reports:
 
     @staticmethod
     def channel(hit: Hit) -> str:
-        """queries.md §9 with the revenue report's prefix rule; a missing referrer or query
-        counts as empty; no rule → Unknown."""
+        """docs/query-formulas.md#channels with the revenue report's prefix rule; a missing
+        referrer or query counts as empty; no rule → Unknown."""
         referrer, query = hit.referrer_domain or "", hit.query or ""
         medium, source = (hit.utm("medium") or "").lower(), (hit.utm("source") or "").lower()
 
@@ -520,7 +521,8 @@ class Reports:
     def breakdown(self, start, end, fields: list[str], selection: Selection = NONE) -> list[dict]:
         wanted = 2 if "event" in fields else 1
         chosen = [h for h in self.events(start, end, selection) if h.event_type == wanted]
-        # The expanded-metrics formulas (queries.md §8), keyed by the tuple of field values.
+        # The expanded-metrics formulas (docs/query-formulas.md#expanded-metrics), keyed by the
+        # tuple of field values.
         rows = self.model.expanded(chosen, lambda h: tuple(h.column(COLUMNS[f]) for f in fields))
         return [
             {

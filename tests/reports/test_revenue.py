@@ -52,7 +52,8 @@ def expected(
 def test_revenue(data, currency, unit, zone):
     params = {"currency": currency, "unit": unit, **({"timezone": zone} if zone else {})}
     body = data.run("revenue", **params)
-    if unit == "hour":  # nine days are too long for hours: the unit becomes days (queries.md §3.1)
+    # Nine days are too long for hours: the unit becomes days (docs/query-formulas.md#units).
+    if unit == "hour":
         unit = "day"
     assert body == expected(data, currency.upper(), unit, zone)
 

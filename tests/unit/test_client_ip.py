@@ -1,5 +1,6 @@
-"""Client IP from proxy headers for collection (ingestion.md §4), IGNORE_IP matching (§22), and the
-address login throttling trusts (KATSUO_TRUSTED_PROXIES, CLIENT_IP_HEADER)."""
+"""Client IP from proxy headers for collection (docs/ids.md#client-address-for-collection),
+IGNORE_IP matching (docs/collection.md#ignored-addresses), and the address login throttling
+trusts (KATSUO_TRUSTED_PROXIES, CLIENT_IP_HEADER)."""
 
 import pytest
 

@@ -1,4 +1,5 @@
-"""Event data flattening and typing (ingestion.md §15, docs "Event Data Limits") and revenue (§16)."""
+"""Event data flattening and typing (docs/collection.md#event-data) and revenue
+(docs/collection.md#revenue)."""
 
 from datetime import UTC, datetime
 from decimal import Decimal

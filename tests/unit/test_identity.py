@@ -1,4 +1,4 @@
-"""Session and visit ids against the spec's test vectors (ingestion.md §7.4), which were computed
+"""Session and visit ids against the worked example of docs/ids.md#worked-example, computed
 independently of Katsuo with hashlib + uuid5."""
 
 import hashlib

@@ -1,4 +1,4 @@
-"""URL, referrer, campaign and title handling (ingestion.md §10-§12), expected values from the spec."""
+"""URL, referrer, campaign and title handling (docs/collection.md#page-url-referrer-and-title)."""
 
 import pytest
 

@@ -31,7 +31,8 @@ def columns(table: sa.Table, *, exclude: Iterable[str] = (), id_column: str | No
 
 
 def search_any(search: str | None, *cols: sa.ColumnElement) -> sa.ColumnElement | None:
-    """Case-insensitive substring match OR-ed over the columns (access.md §7)."""
+    """Case-insensitive substring match OR-ed over the columns
+    (docs/permissions.md#lists-paging-order-and-search)."""
     if not search:
         return None
     return sa.or_(*(col.icontains(search, autoescape=True) for col in cols))

@@ -37,7 +37,7 @@ def get_by_slug(conn: sa.Connection, slug: str) -> Share | None:
 
 
 def list_for_entity(conn: sa.Connection, entity_id: UUID, *, page: int, page_size: int) -> Page:
-    """An entity's shares, newest first (access.md §7)."""
+    """An entity's shares, newest first (docs/permissions.md#lists-paging-order-and-search)."""
     stmt = _select.where(t.c.entity_id == entity_id).order_by(t.c.created_at.desc(), t.c.share_id)
     return paginate(conn, stmt, Share, page, page_size, order_by="createdAt")
 

@@ -117,7 +117,8 @@ def update(conn: sa.Connection, team_id: UUID, **values) -> Team | None:
 
 
 def delete(conn: sa.Connection, team_id: UUID) -> None:
-    """Memberships and the team go; team-owned websites, links and pixels stay (data-model §5)."""
+    """Memberships and the team go; team-owned websites, links and pixels stay
+    (docs/data-lifecycle.md#deleting-and-resetting)."""
     conn.execute(tu.delete().where(tu.c.team_id == team_id))
     conn.execute(t.delete().where(t.c.team_id == team_id))
 

@@ -70,7 +70,7 @@ def password_hash(conn: sa.Connection, user_id: UUID) -> str | None:
 
 
 def username_taken(conn: sa.Connection, username: str, *, except_id: UUID | None = None) -> bool:
-    # Deleted users still hold their name (access.md §4.4).
+    # Deleted users still hold their name (docs/permissions.md#users).
     stmt = sa.select(t.c.user_id).where(t.c.username == username)
     if except_id is not None:
         stmt = stmt.where(t.c.user_id != except_id)
@@ -114,8 +114,9 @@ class AdminUser(User, Counted):
 
 
 def delete(conn: sa.Connection, user_id: UUID) -> list[UUID]:
-    """Delete a user and what they own (data-model §5): personal websites with their data, the
-    teams they own, their memberships and their reports. Returns the ids of the deleted websites."""
+    """Delete a user and what they own: personal websites with their data, the teams they own,
+    their memberships and their reports (docs/data-lifecycle.md#deleting-and-resetting).
+    Returns the ids of the deleted websites."""
     from katsuo.store.repositories import websites
 
     w = schema.website

@@ -15,7 +15,8 @@ from katsuo.store.repositories.common import columns, now, one, paginate, search
 t = schema.website
 _live = t.c.deleted_at.is_(None)
 
-# The legacy `shareId` field: the slug of the newest share of the website (data-model §2.4).
+# The legacy `shareId` field: the slug of the newest share of the website
+# (docs/data-model.md#the-websites-shareid).
 _share_slug = (
     sa.select(schema.share.c.slug)
     .where(schema.share.c.entity_id == t.c.website_id)
@@ -80,7 +81,8 @@ def _listing(where: sa.ColumnElement, search: str | None) -> sa.Select:
 def list_for_user(
     conn: sa.Connection, user_id: UUID, *, include_teams: bool, search: str | None, page: int, page_size: int
 ) -> Page:
-    """A user's personal websites, plus (includeTeams) those of teams the user owns (access.md §7)."""
+    """A user's personal websites, plus (includeTeams) those of teams the user owns
+    (docs/permissions.md#lists-paging-order-and-search)."""
     where = t.c.user_id == user_id
     if include_teams:
         owned_teams = sa.select(schema.team_user.c.team_id).where(

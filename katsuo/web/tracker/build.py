@@ -24,7 +24,8 @@ MINIFIED = HERE / "script.min.js"
 TERSER = HERE.parents[2] / "node_modules" / ".bin" / "terser"
 TERSER_OPTIONS = ["--compress", "--mangle"]
 
-# Filled when serving (spec tracker.md §1): COLLECT_API_HOST, COLLECT_API_ENDPOINT, and the
+# Filled when serving (docs/collection.md#the-tracker-script): COLLECT_API_HOST,
+# COLLECT_API_ENDPOINT, and the
 # endpoint relative to the script's own URL for when no host is configured.
 HOST, ENDPOINT, RELATIVE_ENDPOINT = (
     "__KATSUO_COLLECT_HOST__",

@@ -1,5 +1,6 @@
-"""Serves the tracker at /script.js and at every TRACKER_SCRIPT_NAME path (spec tracker.md §1):
-Katsuo's own script with the collect settings baked in, or, with TRACKER_SCRIPT_URL, a proxied one.
+"""Serves the tracker at /script.js and at every TRACKER_SCRIPT_NAME path: Katsuo's own script with
+the collect settings baked in, or, with TRACKER_SCRIPT_URL, a proxied one
+(docs/collection.md#the-tracker-script).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 /* Katsuo's browser tracker: page views, SPA navigation, custom events, identify and web vitals,
  * posted to the collect endpoint of the Katsuo (or Umami) server. Behaviour: the Umami tracker
- * contract (docs "Tracker configuration", "Tracker functions"; shared spec tracker.md).
+ * contract (docs "Tracker configuration", "Tracker functions"; in this repository
+ * docs/collection.md#the-tracker-script).
  *
  * The server fills in the three quoted placeholders of the endpoint when it serves the file
  * (katsuo/web/tracker/build.py): COLLECT_API_HOST, COLLECT_API_ENDPOINT, and that endpoint as a
@@ -175,7 +176,8 @@
     };
   };
 
-  // Web vitals, one "performance" beacon per page or SPA route (spec tracker.md §8).
+  // Web vitals, one "performance" beacon per page or SPA route
+  // (docs/collection.md#the-tracker-script).
   const watchVitals = () => {
     let metrics, sent, timer, shiftTotal, shiftFirst, shiftLast, interactions;
     let firstPage = 1;

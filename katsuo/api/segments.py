@@ -36,7 +36,7 @@ class _Action(BaseModel):
 
 class SegmentParameters(BaseModel):
     """The shape Umami checks on create; other keys pass through
-    (docs/data-model.md#segment-parameters)."""
+    (docs/schema.md#segment-parameters)."""
 
     filters: list[_Filter] | None = None
     match: Literal["all", "any"] | None = None

@@ -98,7 +98,7 @@ def update_website(website_id: UUID, body: UpdateWebsiteBody, actor: UserActor, 
         raise BadRequest("name: must not be null")
     websites.update(conn, website.id, **changes)
     # `shareId`: a slug turns the share URL on (or changes it), null turns it off
-    # (docs/data-model.md#the-websites-shareid).
+    # (docs/schema.md#the-websites-shareid).
     if "share_id" in body.model_fields_set:
         if body.share_id is None:
             shares.delete_for_entity(conn, website.id)

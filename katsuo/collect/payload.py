@@ -88,7 +88,7 @@ class Hit:
     @property
     def source_id(self) -> str:
         """The id the hit is recorded under: website, or link / pixel id
-        (docs/data-model.md#one-id-space)."""
+        (docs/schema.md#one-id-space)."""
         return self.website or self.link or self.pixel  # type: ignore[return-value]
 
 

@@ -20,7 +20,7 @@ from katsuo.store.database import Database
 log = logging.getLogger("katsuo.migrations")
 
 # Umami's seeded administrator, so existing links to it keep working
-# (docs/data-model.md#the-seeded-administrator).
+# (docs/schema.md#the-seeded-administrator).
 DEFAULT_ADMIN_ID = "41e2b680-648e-4b09-bcd7-3e2b10c06264"
 
 

@@ -1,4 +1,4 @@
-"""Umami v3's tables, column for column (docs/data-model.md), plus Katsuo's own additions.
+"""Umami v3's tables, column for column (docs/schema.md), plus Katsuo's own additions.
 
 Defined once; `store/engines/` decides how each engine creates them (DuckDB skips the B-tree
 indexes and the primary keys of the append-only event tables, which only slow its inserts).

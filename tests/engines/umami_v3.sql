@@ -1,5 +1,5 @@
 -- An Umami v3 PostgreSQL database as Prisma leaves it, written for Katsuo's tests from the data
--- model (docs/data-model.md): same tables, columns, types and index names, no foreign keys.
+-- model (docs/schema.md): same tables, columns, types and index names, no foreign keys.
 
 CREATE TABLE "_prisma_migrations" (
     "id" VARCHAR(36) NOT NULL,

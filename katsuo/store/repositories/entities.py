@@ -1,5 +1,5 @@
 """Resolving a bare id to the website, link or pixel it names: analytics, reports, segments and
-shares accept any of the three where Umami's API says "websiteId" (docs/data-model.md#one-id-space).
+shares accept any of the three where Umami's API says "websiteId" (docs/schema.md#one-id-space).
 
 The three kinds share one id space: collected rows are keyed by the id alone, so an id held by
 two kinds would mix their statistics and let one's owner read the other's. `id_taken` keeps new
@@ -19,7 +19,7 @@ from katsuo.store.repositories import links, pixels, websites
 
 log = logging.getLogger("katsuo.store")
 
-# share_type of each kind (docs/data-model.md#enumerations); boards (4) are not served yet.
+# share_type of each kind (docs/schema.md#enumerations); boards (4) are not served yet.
 SHARE_TYPES = {"website": 1, "link": 2, "pixel": 3}
 
 Entity = Website | Link | Pixel

@@ -16,7 +16,7 @@ t = schema.website
 _live = t.c.deleted_at.is_(None)
 
 # The legacy `shareId` field: the slug of the newest share of the website
-# (docs/data-model.md#the-websites-shareid).
+# (docs/schema.md#the-websites-shareid).
 _share_slug = (
     sa.select(schema.share.c.slug)
     .where(schema.share.c.entity_id == t.c.website_id)

@@ -33,7 +33,6 @@ from katsuo.analytics.dialects import Dialect, for_engine
 from katsuo.analytics.sql import CUSTOM_EVENT, VIEW_TYPES_EXCLUDED
 from katsuo.store import schema
 from katsuo.store.database import Database
-from katsuo.store.repositories import collected
 
 log = logging.getLogger("katsuo.slices")
 
@@ -54,11 +53,6 @@ slice_t = schema.visit_slice
 pending_t = schema.slice_pending
 span_t = schema.slice_session
 state_t = schema.slice_state
-
-# Resetting or deleting a website empties its slices and pending events too.
-for _table in (slice_t, pending_t, span_t):
-    if _table not in collected.TABLES:
-        collected.TABLES.append(_table)
 
 
 def _mapped(dialect: Dialect, events: sa.Subquery) -> sa.Select:
@@ -237,7 +231,7 @@ def _upkeep(db: Database, *, wait: bool) -> Iterator[bool]:
         yield False
         return
     try:
-        with db.engine.connect() as conn, db.engines.exclusive(conn, _LOCK_KEY, wait=wait) as got:
+        with db.connect() as conn, db.engines.exclusive(conn, _LOCK_KEY, wait=wait) as got:
             yield got
     finally:
         _process_lock.release()
@@ -253,7 +247,7 @@ def rebuild(db: Database) -> int:
 def _rebuild(db: Database) -> int:
     dialect = for_engine(db.kind)
     started = time.monotonic()
-    with db.engine.connect() as conn:
+    with db.connect() as conn:
         db.engines.snapshot(conn)
         with db.engines.stored_in_order(conn), conn.begin():
             conn.execute(slice_t.delete())
@@ -351,7 +345,7 @@ def _settle_sessions(db: Database) -> int:
     """Fold in the pending events of up to SETTLE_SESSIONS sessions, in one transaction."""
     dialect = for_engine(db.kind)
     p = pending_t
-    with db.engine.connect() as conn:
+    with db.connect() as conn:
         db.engines.snapshot(conn)
         with conn.begin():
             sessions = (

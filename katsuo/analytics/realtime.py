@@ -8,7 +8,7 @@ from katsuo.analytics import timeframe as T
 from katsuo.analytics.events import _iso
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader
-from katsuo.analytics.website_stats import series
+from katsuo.analytics.totals import series
 from katsuo.store import schema
 
 WINDOW_MINUTES = 30

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from katsuo.analytics import timeframe as T
-from katsuo.analytics.dialects import Dialect, for_engine
+from katsuo.analytics.dialects import Dialect
 from katsuo.analytics.sql import CUSTOM_EVENT, VIEW_TYPES_EXCLUDED
 from katsuo.store import schema
 from katsuo.store.database import Database
@@ -153,7 +153,7 @@ def _slices_select(
         events = events.where(w.c.created_at >= T.from_us(since_us))
     # Recomputing a few sessions: read their events once (a CTE), not once per dimension.
     source = (
-        events.subquery("ev") if sessions is None else events.cte("ev").prefix_with("MATERIALIZED")
+        events.subquery("ev") if sessions is None else dialect.materialized(events, "ev")
     )
     mapped = _mapped(dialect, source).subquery("mapped")
     m = mapped.c
@@ -245,7 +245,7 @@ def rebuild(db: Database) -> int:
 
 
 def _rebuild(db: Database) -> int:
-    dialect = for_engine(db.kind)
+    dialect = db.engines.DIALECT
     started = time.monotonic()
     with db.connect() as conn:
         db.engines.snapshot(conn)
@@ -343,7 +343,7 @@ def _settle(db: Database) -> int:
 
 def _settle_sessions(db: Database) -> int:
     """Fold in the pending events of up to SETTLE_SESSIONS sessions, in one transaction."""
-    dialect = for_engine(db.kind)
+    dialect = db.engines.DIALECT
     p = pending_t
     with db.connect() as conn:
         db.engines.snapshot(conn)

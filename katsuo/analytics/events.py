@@ -32,7 +32,7 @@ def _has_data(query: Query) -> sa.ColumnElement:
     return sa.case((e.c.event_id.in_(in_range), 1), else_=0)
 
 
-def _iso(value) -> str | None:
+def iso_or_none(value) -> str | None:
     return iso_ms(value) if value is not None else None
 
 
@@ -86,7 +86,7 @@ def event_list(
     )
     rows = reader.rows(stmt, query)
     for row in rows:
-        row["createdAt"] = _iso(row["createdAt"])
+        row["createdAt"] = iso_or_none(row["createdAt"])
     return page(rows, as_int(next(iter(count.values()), 0)), page_number, page_size)
 
 
@@ -190,7 +190,7 @@ def rendered_value(reader: Reader, table: sa.Table) -> sa.ColumnElement:
     )
 
 
-def _relabel_dates(rows: list[dict], key: str, types: list[int] | None = None) -> list[dict]:
+def relabel_dates(rows: list[dict], key: str, types: list[int] | None = None) -> list[dict]:
     for i, row in enumerate(rows):
         data_type = types[i] if types is not None else row.get("dataType")
         if data_type == 4 and row.get(key) is not None:
@@ -199,8 +199,8 @@ def _relabel_dates(rows: list[dict], key: str, types: list[int] | None = None) -
 
 
 def _data_row(row: dict) -> dict:
-    row["createdAt"] = _iso(row.get("createdAt"))
-    row["dateValue"] = _iso(row.get("dateValue"))
+    row["createdAt"] = iso_or_none(row.get("createdAt"))
+    row["dateValue"] = iso_or_none(row.get("dateValue"))
     return row
 
 
@@ -329,7 +329,7 @@ def event_data_fields(reader: Reader, query: Query) -> list[dict]:
         .limit(100)
     )
     rows = [{**r, "total": as_int(r["total"])} for r in reader.rows(stmt, query)]
-    return _relabel_dates(rows, "value")
+    return relabel_dates(rows, "value")
 
 
 def event_data_properties(reader: Reader, query: Query) -> list[dict]:
@@ -370,7 +370,7 @@ def event_data_values(reader: Reader, query: Query, property_name: str) -> list[
         .order_by(sa.desc("total"), value)
         .limit(100)
     )
-    rows = _relabel_dates(reader.rows(stmt, query), "value")
+    rows = relabel_dates(reader.rows(stmt, query), "value")
     return [{"value": r["value"], "total": as_int(r["total"])} for r in rows]
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
-from katsuo.analytics.events import _iso, _relabel_dates, page, rendered_value
+from katsuo.analytics.events import iso_or_none, page, relabel_dates, rendered_value
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader, as_int
 from katsuo.analytics.slices import DIM_VIEW, SLOT_US
@@ -78,9 +78,9 @@ def session_list(
     rows = []
     for r in found:
         r.update(
-            firstAt=_iso(r["firstAt"]),
-            lastAt=_iso(r["lastAt"]),
-            createdAt=_iso(r["lastAt"]),
+            firstAt=iso_or_none(r["firstAt"]),
+            lastAt=iso_or_none(r["lastAt"]),
+            createdAt=iso_or_none(r["lastAt"]),
             visits=as_int(r["visits"]),
             views=as_int(r["views"]),
             events=as_int(r["events"]),
@@ -190,8 +190,8 @@ def session(reader: Reader, website_id, session_id) -> dict:
         "distinctId": row["distinct_id"],
         "websiteId": row["website_id"],
         **{c: row[c] for c in schema.SESSION_ATTRIBUTES},
-        "firstAt": _iso(row["firstAt"]),
-        "lastAt": _iso(row["lastAt"]),
+        "firstAt": iso_or_none(row["firstAt"]),
+        "lastAt": iso_or_none(row["lastAt"]),
         **{k: as_int(row[k]) for k in ("visits", "views", "events", "totaltime")},
     }
 
@@ -227,7 +227,7 @@ def activity(reader: Reader, query: Query, session_id) -> list[dict]:
     )
     rows = reader.rows(stmt, query)
     for r in rows:
-        r["createdAt"] = _iso(r["createdAt"])
+        r["createdAt"] = iso_or_none(r["createdAt"])
     return rows
 
 
@@ -249,7 +249,7 @@ def properties(reader: Reader, website_id, session_id) -> list[dict]:
     )
     rows = reader.rows(stmt)
     for r in rows:
-        r["createdAt"], r["dateValue"] = _iso(r["createdAt"]), _iso(r["dateValue"])
+        r["createdAt"], r["dateValue"] = iso_or_none(r["createdAt"]), iso_or_none(r["dateValue"])
     return rows
 
 
@@ -297,5 +297,5 @@ def data_values(reader: Reader, query: Query, property_name: str | None) -> list
         .order_by(total.desc(), value)
         .limit(100)
     )
-    rows = _relabel_dates(reader.rows(stmt, query), "value")
+    rows = relabel_dates(reader.rows(stmt, query), "value")
     return [{"value": r["value"], "total": as_int(r["total"])} for r in rows]

@@ -9,6 +9,7 @@ from katsuo.analytics.slices import Maintainer
 from katsuo.api.admission import Admission
 from katsuo.auth.logins import LoginStore
 from katsuo.auth.ratelimit import LoginRateLimiter
+from katsuo.collect import runtime
 from katsuo.collect.collector import Collector
 from katsuo.collect.geo import GeoLocator
 from katsuo.collect.slugs import SlugCache
@@ -43,6 +44,7 @@ class Services:
     @classmethod
     def start(cls, settings: Settings) -> Services:
         ids.configure(settings.use_uuidv7)
+        runtime.tune()  # interpreter settings for the write path under load (once per process)
         stores = [engines.module_for(settings), engines.events_module(settings)]
         admission = Admission.for_pools(
             settings, [m.POOL_SIZE + m.MAX_OVERFLOW for m in stores if m is not None]
@@ -71,6 +73,8 @@ class Services:
             slices = Maintainer(db, settings.slice_settle_seconds)
             journal = settings.data_dir / "journal" if db.engines.COLLECT_JOURNAL else None
             writer = Writer(db, hooks=[slices.write_hook], journal_dir=journal)
+            if writer.journaled:  # reads wait for the acknowledged hits to be applied
+                db.before_connect = writer.sync
         slices.start()
         geo = GeoLocator(settings.geolite_db_path or None, use_headers=not settings.skip_location_headers)
         return cls(

@@ -26,10 +26,12 @@ from datetime import datetime
 
 from katsuo.analytics import events as E
 from katsuo.analytics import filters as F
+from katsuo.analytics import metrics as M
 from katsuo.analytics import sessions as S
 from katsuo.analytics import slices
 from katsuo.analytics import timeframe as T
-from katsuo.analytics import website_stats as W
+from katsuo.analytics import totals as W
+from katsuo.analytics import values as V
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader
 from katsuo.config import Settings
@@ -50,12 +52,12 @@ def overview(website: uuid.UUID, start_us: int, end_us: int, filters: tuple, now
         ("stats", lambda r: W.stats(r, q)),
         ("pageviews_day", lambda r: W.pageviews(r, q)),
         *(
-            (f"metrics_{t}", lambda r, t=t: W.metrics(r, q, t, 10, 0))
+            (f"metrics_{t}", lambda r, t=t: M.metrics(r, q, t, 10, 0))
             for t in ("path", "referrer", "browser", "os", "device", "country", "event")
         ),
         ("events_series", lambda r: E.series(r, q, None)),
         ("weekly", lambda r: S.weekly(r, q)),
-        ("active", lambda r: W.active(r, website, now_us)),
+        ("active", lambda r: V.active(r, website, now_us)),
     ]
     return calls
 

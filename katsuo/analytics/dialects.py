@@ -2,6 +2,7 @@
 
 Every query is built once (`sql.py`, `summary.py`) from SQLAlchemy expressions; where an engine
 spells something differently, the builder asks the Dialect: DuckDB, PostgreSQL and ClickHouse.
+Each engine module holds its Dialect (`DIALECT`, store/engines/engine.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
 from sqlalchemy.dialects.postgresql.ext import DistinctOnClause
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -89,6 +90,15 @@ class Dialect:
     def leading_match(self, text: sa.ColumnElement, pattern: str) -> sa.ColumnElement:
         """The start of `text` that the regular expression `pattern` (anchored with ^) matches."""
         raise NotImplementedError
+
+    def materialized(self, select: sa.Select | sa.CompoundSelect, name: str) -> sa.CTE:
+        """A CTE computed once, however many parts of the statement read it."""
+        return select.cte(name).prefix_with("MATERIALIZED")
+
+    def first_per(self, select: sa.Select, *keys: sa.ColumnElement) -> sa.Select:
+        """Only the first row (by the statement's ORDER BY, which starts with `keys`) of each
+        `keys` group: DISTINCT ON."""
+        return select.ext(distinct_on(*keys))
 
     def bit(self, position: sa.ColumnElement) -> sa.ColumnElement:
         """A bigint with only bit `position` (0 … 62) set."""
@@ -280,6 +290,3 @@ def _distinct_on(element, compiler, **kw):
     # ClickHouse spells PostgreSQL's DISTINCT ON the same way (the first row by ORDER BY).
     return "ON (" + ", ".join(compiler.process(c, **kw) for c in element._distinct_on) + ")"
 
-
-def for_engine(name: str) -> Dialect:
-    return {"duckdb": DuckDB, "postgresql": PostgreSQL, "clickhouse": ClickHouse}[name]()

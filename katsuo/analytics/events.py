@@ -10,11 +10,11 @@ import sqlalchemy as sa
 
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
+from katsuo.analytics.metrics import event_query
 from katsuo.analytics.query import Query
-from katsuo.analytics.runner import Reader
+from katsuo.analytics.runner import Reader, as_int
 from katsuo.analytics.slices import DIM_EVENT
 from katsuo.analytics.summary import value_key
-from katsuo.analytics.website_stats import _event_query, _int
 from katsuo.store import schema
 from katsuo.store.records import iso_ms
 
@@ -32,7 +32,7 @@ def _has_data(query: Query) -> sa.ColumnElement:
     return sa.case((e.c.event_id.in_(in_range), 1), else_=0)
 
 
-def _iso(value) -> str | None:
+def iso_or_none(value) -> str | None:
     return iso_ms(value) if value is not None else None
 
 
@@ -86,8 +86,8 @@ def event_list(
     )
     rows = reader.rows(stmt, query)
     for row in rows:
-        row["createdAt"] = _iso(row["createdAt"])
-    return page(rows, _int(next(iter(count.values()), 0)), page_number, page_size)
+        row["createdAt"] = iso_or_none(row["createdAt"])
+    return page(rows, as_int(next(iter(count.values()), 0)), page_number, page_size)
 
 
 def series(reader: Reader, query: Query, limit: int | None) -> list[dict]:
@@ -95,7 +95,7 @@ def series(reader: Reader, query: Query, limit: int | None) -> list[dict]:
     keeps the most frequent names of the range, ranked without the other filters."""
     if query.empty:
         return []
-    query = _event_query(query)
+    query = event_query(query)
     top: list[str] | None = None
     if limit:
         ranked = (
@@ -132,7 +132,7 @@ def series(reader: Reader, query: Query, limit: int | None) -> list[dict]:
         found = [r for r in found if r["x"] in top]
     found.sort(key=lambda r: (r["b"], str(r["x"])))
     return [
-        {"x": r["x"], "t": T.bucket_label(r["b"], query.unit, query.timezone), "y": _int(r["n"])}
+        {"x": r["x"], "t": T.bucket_label(r["b"], query.unit, query.timezone), "y": as_int(r["n"])}
         for r in found
         if r["n"]
     ]
@@ -151,7 +151,7 @@ def _event_stats(reader: Reader, query: Query) -> dict[str, int]:
         ),
         query,
     )
-    return {k: _int(row.get(k)) for k in ("events", "visitors", "visits", "uniqueEvents")}
+    return {k: as_int(row.get(k)) for k in ("events", "visitors", "visits", "uniqueEvents")}
 
 
 def stats(reader: Reader, query: Query) -> dict:
@@ -190,7 +190,7 @@ def rendered_value(reader: Reader, table: sa.Table) -> sa.ColumnElement:
     )
 
 
-def _relabel_dates(rows: list[dict], key: str, types: list[int] | None = None) -> list[dict]:
+def relabel_dates(rows: list[dict], key: str, types: list[int] | None = None) -> list[dict]:
     for i, row in enumerate(rows):
         data_type = types[i] if types is not None else row.get("dataType")
         if data_type == 4 and row.get(key) is not None:
@@ -199,8 +199,8 @@ def _relabel_dates(rows: list[dict], key: str, types: list[int] | None = None) -
 
 
 def _data_row(row: dict) -> dict:
-    row["createdAt"] = _iso(row.get("createdAt"))
-    row["dateValue"] = _iso(row.get("dateValue"))
+    row["createdAt"] = iso_or_none(row.get("createdAt"))
+    row["dateValue"] = iso_or_none(row.get("dateValue"))
     return row
 
 
@@ -266,7 +266,7 @@ def event_data_list(reader: Reader, query: Query, page_number: int, page_size: i
         for k in ("websiteId", "eventId", "eventName"):
             row.pop(k, None)
         entry["eventProperties"].append(_data_row(row))
-    return page(list(grouped.values()), _int(count.get("n")), page_number, page_size)
+    return page(list(grouped.values()), as_int(count.get("n")), page_number, page_size)
 
 
 def event_data_by_id(reader: Reader, website_id, event_id) -> list[dict]:
@@ -306,7 +306,7 @@ def event_data_events(reader: Reader, query: Query, event: str | None) -> list[d
     )
     if not event:
         stmt = stmt.limit(500)
-    return [{**r, "total": _int(r["total"])} for r in reader.rows(stmt, query)]
+    return [{**r, "total": as_int(r["total"])} for r in reader.rows(stmt, query)]
 
 
 def event_data_fields(reader: Reader, query: Query) -> list[dict]:
@@ -328,8 +328,8 @@ def event_data_fields(reader: Reader, query: Query) -> list[dict]:
         .order_by(d.c.data_type.desc(), sa.desc("total"), d.c.data_key, value)
         .limit(100)
     )
-    rows = [{**r, "total": _int(r["total"])} for r in reader.rows(stmt, query)]
-    return _relabel_dates(rows, "value")
+    rows = [{**r, "total": as_int(r["total"])} for r in reader.rows(stmt, query)]
+    return relabel_dates(rows, "value")
 
 
 def event_data_properties(reader: Reader, query: Query) -> list[dict]:
@@ -349,7 +349,7 @@ def event_data_properties(reader: Reader, query: Query) -> list[dict]:
         .order_by(sa.desc("total"), e.c.event_name, d.c.data_key)
         .limit(500)
     )
-    return [{**r, "total": _int(r["total"])} for r in reader.rows(stmt, query)]
+    return [{**r, "total": as_int(r["total"])} for r in reader.rows(stmt, query)]
 
 
 def event_data_values(reader: Reader, query: Query, property_name: str) -> list[dict]:
@@ -370,8 +370,8 @@ def event_data_values(reader: Reader, query: Query, property_name: str) -> list[
         .order_by(sa.desc("total"), value)
         .limit(100)
     )
-    rows = _relabel_dates(reader.rows(stmt, query), "value")
-    return [{"value": r["value"], "total": _int(r["total"])} for r in rows]
+    rows = relabel_dates(reader.rows(stmt, query), "value")
+    return [{"value": r["value"], "total": as_int(r["total"])} for r in rows]
 
 
 def event_data_stats(reader: Reader, query: Query) -> list[dict]:
@@ -389,4 +389,4 @@ def event_data_stats(reader: Reader, query: Query) -> list[dict]:
         .where(*where),
         query,
     )
-    return [{k: _int(row.get(k)) for k in ("events", "properties", "records")}]
+    return [{k: as_int(row.get(k)) for k in ("events", "properties", "records")}]

@@ -238,8 +238,8 @@ def _relative_range(num: int, unit: str, now_us: int) -> tuple[datetime, datetim
         start -= timedelta(weeks=num)
     elif unit == "month":
         start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        end = T._add_months(start, 1)
-        start = T._add_months(start, -num)
+        end = T.add_months(start, 1)
+        start = T.add_months(start, -num)
     else:
         start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
         end = start.replace(year=start.year + 1)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
-from katsuo.analytics.events import _iso
+from katsuo.analytics.events import iso_or_none
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader
-from katsuo.analytics.website_stats import series
+from katsuo.analytics.totals import series
 from katsuo.store import schema
 
 WINDOW_MINUTES = 30
@@ -54,7 +54,7 @@ def realtime(reader: Reader, query: Query, now_ms: int) -> dict:
     seen = set()
     # Oldest first, so each session's entry precedes its events; reversed at the end.
     for event in reversed(latest):
-        event["createdAt"] = _iso(event["createdAt"])
+        event["createdAt"] = iso_or_none(event["createdAt"])
         if event["sessionId"] not in seen:
             seen.add(event["sessionId"])
             _increment(countries, event["country"])

@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
-from types import ModuleType
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,11 +16,12 @@ import sqlalchemy as sa
 from katsuo.analytics import filters as F
 from katsuo.analytics import slices, summary
 from katsuo.analytics.budget import TIMEOUT, Budget
-from katsuo.analytics.dialects import Dialect, for_engine
+from katsuo.analytics.dialects import Dialect
 from katsuo.analytics.query import Query
 from katsuo.errors import BadRequest
 from katsuo.store import engines, schema
 from katsuo.store.database import Database
+from katsuo.store.engines.engine import Engine
 
 MAX_BOUND_SESSIONS = 5000
 
@@ -31,7 +31,7 @@ class Reader:
     conn: sa.Connection
     dialect: Dialect
     slices_ready: bool
-    engine: ModuleType  # the store's engine module (store/engines): budgets, error kinds
+    engine: Engine  # the store's engine (store/engines): budgets, error kinds
     budget: Budget | None = None
 
     @classmethod
@@ -43,8 +43,9 @@ class Reader:
         use_slices: bool = True,
         budget: Budget | None = None,
     ) -> Reader:
-        ready = use_slices and slices.is_built(conn)
-        return cls(conn, for_engine(engine), ready, engines.named(engine), budget)
+        store = engines.named(engine)
+        ready = use_slices and store.DERIVED_TABLES and slices.is_built(conn)
+        return cls(conn, store.DIALECT, ready, store, budget)
 
     @classmethod
     @contextmanager
@@ -61,7 +62,6 @@ class Reader:
         With a `budget`, the engine stops the request's statements when it runs out."""
         separate = db.separate_events
         with db.events.connect() if separate else nullcontext(conn) as events:
-            use_slices = use_slices and not separate
             reader = cls.open(events, db.events.kind, use_slices=use_slices, budget=budget)
             with reader._budgeted():
                 yield reader
@@ -135,6 +135,11 @@ class Reader:
     def one(self, stmt: sa.Executable, query: Query | None = None) -> dict[str, Any]:
         found = self.rows(stmt, query)
         return found[0] if found else {}
+
+
+def as_int(value: Any) -> int:
+    """A count or sum as an int (0 for NULL: an aggregate over no rows)."""
+    return int(value or 0)
 
 
 def plain(value: Any) -> Any:

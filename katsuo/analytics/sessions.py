@@ -8,11 +8,10 @@ import sqlalchemy as sa
 
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
-from katsuo.analytics.events import _iso, _relabel_dates, page, rendered_value
+from katsuo.analytics.events import iso_or_none, page, relabel_dates, rendered_value
 from katsuo.analytics.query import Query
-from katsuo.analytics.runner import Reader
+from katsuo.analytics.runner import Reader, as_int
 from katsuo.analytics.slices import DIM_VIEW, SLOT_US
-from katsuo.analytics.website_stats import _int
 from katsuo.store import schema
 
 e = schema.website_event
@@ -56,7 +55,7 @@ def session_list(
     )
     if not keys:
         total = reader.one(sa.select(sa.func.count().label("n")).select_from(groups), query)
-        return page([], _int(total.get("n")), page_number, page_size)
+        return page([], as_int(total.get("n")), page_number, page_size)
     group = [s.c.session_id, s.c.website_id, e.c.hostname, *(s.c[c] for c in schema.SESSION_ATTRIBUTES)]
     stmt = (
         events.select(
@@ -79,15 +78,15 @@ def session_list(
     rows = []
     for r in found:
         r.update(
-            firstAt=_iso(r["firstAt"]),
-            lastAt=_iso(r["lastAt"]),
-            createdAt=_iso(r["lastAt"]),
-            visits=_int(r["visits"]),
-            views=_int(r["views"]),
-            events=_int(r["events"]),
+            firstAt=iso_or_none(r["firstAt"]),
+            lastAt=iso_or_none(r["lastAt"]),
+            createdAt=iso_or_none(r["lastAt"]),
+            visits=as_int(r["visits"]),
+            views=as_int(r["views"]),
+            events=as_int(r["events"]),
         )
         rows.append(r)
-    return page(rows, _int(keys[0]["total"]), page_number, page_size)
+    return page(rows, as_int(keys[0]["total"]), page_number, page_size)
 
 
 def session_stats(reader: Reader, query: Query) -> dict:
@@ -108,7 +107,7 @@ def session_stats(reader: Reader, query: Query) -> dict:
         ),
         query,
     )
-    return {name: {"value": _int(row.get(name))} for name in names}
+    return {name: {"value": as_int(row.get(name))} for name in names}
 
 
 def weekly(reader: Reader, query: Query) -> list[list[int]]:
@@ -139,7 +138,7 @@ def weekly(reader: Reader, query: Query) -> list[list[int]]:
             query,
         )
     for r in found:
-        grid[int(r["b"]) // 24][int(r["b"]) % 24] = _int(r["n"])
+        grid[int(r["b"]) // 24][int(r["b"]) % 24] = as_int(r["n"])
     return grid
 
 
@@ -191,9 +190,9 @@ def session(reader: Reader, website_id, session_id) -> dict:
         "distinctId": row["distinct_id"],
         "websiteId": row["website_id"],
         **{c: row[c] for c in schema.SESSION_ATTRIBUTES},
-        "firstAt": _iso(row["firstAt"]),
-        "lastAt": _iso(row["lastAt"]),
-        **{k: _int(row[k]) for k in ("visits", "views", "events", "totaltime")},
+        "firstAt": iso_or_none(row["firstAt"]),
+        "lastAt": iso_or_none(row["lastAt"]),
+        **{k: as_int(row[k]) for k in ("visits", "views", "events", "totaltime")},
     }
 
 
@@ -228,7 +227,7 @@ def activity(reader: Reader, query: Query, session_id) -> list[dict]:
     )
     rows = reader.rows(stmt, query)
     for r in rows:
-        r["createdAt"] = _iso(r["createdAt"])
+        r["createdAt"] = iso_or_none(r["createdAt"])
     return rows
 
 
@@ -250,7 +249,7 @@ def properties(reader: Reader, website_id, session_id) -> list[dict]:
     )
     rows = reader.rows(stmt)
     for r in rows:
-        r["createdAt"], r["dateValue"] = _iso(r["createdAt"]), _iso(r["dateValue"])
+        r["createdAt"], r["dateValue"] = iso_or_none(r["createdAt"]), iso_or_none(r["dateValue"])
     return rows
 
 
@@ -276,7 +275,7 @@ def data_properties(reader: Reader, query: Query) -> list[dict]:
         .order_by(total.desc(), sd.c.data_key)
         .limit(500)
     )
-    return [{**r, "total": _int(r["total"])} for r in reader.rows(stmt, query)]
+    return [{**r, "total": as_int(r["total"])} for r in reader.rows(stmt, query)]
 
 
 def data_values(reader: Reader, query: Query, property_name: str | None) -> list[dict]:
@@ -298,5 +297,5 @@ def data_values(reader: Reader, query: Query, property_name: str | None) -> list
         .order_by(total.desc(), value)
         .limit(100)
     )
-    rows = _relabel_dates(reader.rows(stmt, query), "value")
-    return [{"value": r["value"], "total": _int(r["total"])} for r in rows]
+    rows = relabel_dates(reader.rows(stmt, query), "value")
+    return [{"value": r["value"], "total": as_int(r["total"])} for r in rows]

@@ -29,11 +29,10 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from katsuo.analytics import timeframe as T
-from katsuo.analytics.dialects import Dialect, for_engine
+from katsuo.analytics.dialects import Dialect
 from katsuo.analytics.sql import CUSTOM_EVENT, VIEW_TYPES_EXCLUDED
 from katsuo.store import schema
 from katsuo.store.database import Database
-from katsuo.store.repositories import collected
 
 log = logging.getLogger("katsuo.slices")
 
@@ -54,11 +53,6 @@ slice_t = schema.visit_slice
 pending_t = schema.slice_pending
 span_t = schema.slice_session
 state_t = schema.slice_state
-
-# Resetting or deleting a website empties its slices and pending events too.
-for _table in (slice_t, pending_t, span_t):
-    if _table not in collected.TABLES:
-        collected.TABLES.append(_table)
 
 
 def _mapped(dialect: Dialect, events: sa.Subquery) -> sa.Select:
@@ -159,7 +153,7 @@ def _slices_select(
         events = events.where(w.c.created_at >= T.from_us(since_us))
     # Recomputing a few sessions: read their events once (a CTE), not once per dimension.
     source = (
-        events.subquery("ev") if sessions is None else events.cte("ev").prefix_with("MATERIALIZED")
+        events.subquery("ev") if sessions is None else dialect.materialized(events, "ev")
     )
     mapped = _mapped(dialect, source).subquery("mapped")
     m = mapped.c
@@ -237,7 +231,7 @@ def _upkeep(db: Database, *, wait: bool) -> Iterator[bool]:
         yield False
         return
     try:
-        with db.engine.connect() as conn, db.engines.exclusive(conn, _LOCK_KEY, wait=wait) as got:
+        with db.connect() as conn, db.engines.exclusive(conn, _LOCK_KEY, wait=wait) as got:
             yield got
     finally:
         _process_lock.release()
@@ -251,9 +245,9 @@ def rebuild(db: Database) -> int:
 
 
 def _rebuild(db: Database) -> int:
-    dialect = for_engine(db.kind)
+    dialect = db.engines.DIALECT
     started = time.monotonic()
-    with db.engine.connect() as conn:
+    with db.connect() as conn:
         db.engines.snapshot(conn)
         with db.engines.stored_in_order(conn), conn.begin():
             conn.execute(slice_t.delete())
@@ -349,9 +343,9 @@ def _settle(db: Database) -> int:
 
 def _settle_sessions(db: Database) -> int:
     """Fold in the pending events of up to SETTLE_SESSIONS sessions, in one transaction."""
-    dialect = for_engine(db.kind)
+    dialect = db.engines.DIALECT
     p = pending_t
-    with db.engine.connect() as conn:
+    with db.connect() as conn:
         db.engines.snapshot(conn)
         with conn.begin():
             sessions = (

@@ -194,12 +194,12 @@ class Plan:
             if parts
             else self._events(e.c, t, [sa.false()])
         )
-        return _materialized(events, "edge_events")
+        return self.dialect.materialized(events, "edge_events")
 
     def _delta_events(self) -> sa.CTE:
         p = pending_t
         span = p.c.created_us.between(sa.literal(self.start, BigInt), sa.literal(self.end, BigInt))
-        return _materialized(
+        return self.dialect.materialized(
             self._events(p.c, p.c.created_us, [span if self.pending else sa.false()]),
             "delta_events",
         )
@@ -529,11 +529,6 @@ class Plan:
         return sa.select(
             *(c[k] for k in names), *(sa.func.sum(c[m]).label(m) for m in EXPANDED)
         ).group_by(*(c[k] for k in names))
-
-
-def _materialized(select: sa.Select | sa.CompoundSelect, name: str) -> sa.CTE:
-    """A CTE computed once: edge and delta rows feed several parts of a measure."""
-    return select.cte(name).prefix_with("MATERIALIZED")
 
 
 def _no_bucket(_column) -> sa.ColumnElement:

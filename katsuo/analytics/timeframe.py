@@ -167,7 +167,7 @@ def zone_offsets(zone: str | None, start_us: int, end_us: int) -> ZoneOffsets:
 # --- units --------------------------------------------------------------------------------------
 
 
-def _add_months(value: datetime, months: int) -> datetime:
+def add_months(value: datetime, months: int) -> datetime:
     month0 = value.month - 1 + months
     year, month = value.year + month0 // 12, month0 % 12 + 1
     day = min(value.day, calendar.monthrange(year, month)[1])
@@ -189,7 +189,7 @@ def allowed_units(start_us: int, end_us: int) -> tuple[str, ...]:
     if span <= 48 * US_PER_HOUR:
         units.append("hour")
     start = from_us(start_us)
-    if start.year == 9999 or end_us <= to_us(_add_months(start, 12)):  # year 10000 has no date
+    if start.year == 9999 or end_us <= to_us(add_months(start, 12)):  # year 10000 has no date
         units.append("day")
     units += ["month", "year"]
     return tuple(units)

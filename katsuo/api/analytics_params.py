@@ -15,7 +15,7 @@ from pydantic import BaseModel, BeforeValidator, Field, create_model
 from katsuo import checks
 from katsuo.analytics import filters as F
 from katsuo.analytics import timeframe as T
-from katsuo.analytics.website_stats import MAX_ROWS
+from katsuo.analytics.metric_types import MAX_ROWS
 from katsuo.api.inputs import SafeText
 from katsuo.api.paging import MAX_PAGE, MAX_PAGE_SIZE
 

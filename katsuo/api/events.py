@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from katsuo.analytics import events as E
-from katsuo.analytics import website_stats as W
+from katsuo.analytics.metric_types import parse_limit
 from katsuo.api.paging import page_params
 from katsuo.api.targets import AnalyticsRequest
 from katsuo.errors import BadRequest
@@ -23,7 +23,7 @@ def events(website_id: UUID, ctx: AnalyticsRequest) -> dict:
 
 @router.get("/{website_id}/events/series")
 def event_series(website_id: UUID, ctx: AnalyticsRequest) -> list[dict]:
-    limit = W.parse_limit("limit", ctx.param("limit"), 0) or None
+    limit = parse_limit("limit", ctx.param("limit"), 0) or None
     return E.series(ctx.reader, ctx.query(timezone_required=True), limit)
 
 

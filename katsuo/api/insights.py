@@ -22,7 +22,7 @@ from katsuo.analytics.runner import Reader
 from katsuo.api.deps import AnyActor, AppServices, Conn
 from katsuo.api.analytics_params import Text, optional
 from katsuo.api.inputs import Body, SafeText
-from katsuo.api.reports import _load, _report_target
+from katsuo.api.reports import load_report, report_target
 from katsuo.analytics.budget import Budget
 from katsuo.api.targets import QueryBudget, load_target
 from katsuo.auth.permissions import Actor, authorize
@@ -115,8 +115,8 @@ def run_saved_report(
     svc: AppServices,
     budget: QueryBudget,
 ) -> Any:
-    report = _load(conn, report_id)
-    authorize(actor, "view", _report_target(conn, report))
+    report = load_report(conn, report_id)
+    authorize(actor, "view", report_target(conn, report))
     saved = report.parameters if isinstance(report.parameters, dict) else {}
     parameters = {**saved, **(body.parameters or {})}
     return _run(

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import AfterValidator, Field
 
+from katsuo import removals
 from katsuo.api.auth import Ok
 from katsuo.api.deps import AnyActor, AppServices, Conn, PagingParams, UserActor, found
 from katsuo.api.inputs import Body
@@ -106,13 +107,7 @@ def _routes(kind: str, repository: ModuleType, record: type, create_body: type, 
     def delete_entity(entity_id: UUID, actor: UserActor, conn: Conn, svc: AppServices) -> Ok:
         entity = load(conn, entity_id)
         authorize(actor, "delete", (kind, entity))
-        repository.delete(conn, entity.id)
-
-        def forget() -> None:
-            svc.slugs.clear()
-            svc.collector.forget_website(entity.id)
-
-        after_commit(conn, forget)
+        removals.delete_slugged(conn, svc, repository, entity.id)
         return Ok()
 
     return router

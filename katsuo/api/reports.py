@@ -32,11 +32,11 @@ class ReportBody(Body):
     parameters: dict[str, Any]
 
 
-def _load(conn, report_id: UUID) -> Report:
+def load_report(conn, report_id: UUID) -> Report:
     return found(reports.get(conn, report_id), "Report not found")
 
 
-def _report_target(conn, report: Report) -> tuple[str, tuple]:
+def report_target(conn, report: Report) -> tuple[str, tuple]:
     """The policy target of a report: the report and its website (None once that is gone)."""
     website = entities.find(conn, report.website_id)
     return "report", (report, website[1] if website else None)
@@ -81,15 +81,15 @@ def create_report(body: ReportBody, actor: UserActor, conn: Conn) -> Report:
 # `:uuid` keeps /api/reports/funnel and the other report runners out of these routes.
 @router.get("/api/reports/{report_id:uuid}")
 def get_report(report_id: UUID, actor: AnyActor, conn: Conn) -> Report:
-    report = _load(conn, report_id)
-    authorize(actor, "view", _report_target(conn, report))
+    report = load_report(conn, report_id)
+    authorize(actor, "view", report_target(conn, report))
     return report
 
 
 @router.post("/api/reports/{report_id:uuid}")
 def update_report(report_id: UUID, body: ReportBody, actor: UserActor, conn: Conn) -> Report:
-    report = _load(conn, report_id)
-    authorize(actor, "update", _report_target(conn, report))
+    report = load_report(conn, report_id)
+    authorize(actor, "update", report_target(conn, report))
     if body.website_id != report.website_id:
         # Moving a report to another website needs the right to update that website too.
         kind, entity = load_entity(conn, body.website_id)
@@ -102,7 +102,7 @@ def update_report(report_id: UUID, body: ReportBody, actor: UserActor, conn: Con
 
 @router.delete("/api/reports/{report_id:uuid}")
 def delete_report(report_id: UUID, actor: UserActor, conn: Conn) -> Ok:
-    report = _load(conn, report_id)
-    authorize(actor, "delete", _report_target(conn, report))
+    report = load_report(conn, report_id)
+    authorize(actor, "delete", report_target(conn, report))
     reports.delete(conn, report.id)
     return Ok()

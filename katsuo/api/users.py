@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
+from katsuo import removals
 from katsuo.api.auth import Ok, end_other_logins
 from katsuo.api.deps import AppServices, Conn, PagingParams, UserActor
 from katsuo.api.inputs import Body
@@ -15,7 +16,6 @@ from katsuo.api.me import check_current_password
 from katsuo.auth.passwords import hash_password
 from katsuo.auth.permissions import authorize, hide_access_codes
 from katsuo.errors import BadRequest, NotFound
-from katsuo.store.database import after_commit
 from katsuo.store.records import Page, Record, Timestamp, User
 from katsuo.store.repositories import teams, users, websites
 
@@ -122,9 +122,8 @@ def delete_user(user_id: UUID, actor: UserActor, conn: Conn, svc: AppServices) -
     authorize(actor, "delete", ("user", user))
     if actor.user.id == user.id:
         raise BadRequest("You cannot delete yourself.")
-    deleted = users.delete(conn, user.id)
+    removals.delete_user(conn, svc, user.id)
     keep_an_admin(conn)
-    after_commit(conn, lambda: svc.collector.forget_websites(deleted))
     return Ok()
 
 

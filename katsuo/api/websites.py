@@ -8,12 +8,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import Field
 
+from katsuo import removals
 from katsuo.api.auth import Ok
 from katsuo.api.deps import AnyActor, AppServices, Conn, PagingParams, UserActor
 from katsuo.api.inputs import Body
 from katsuo.auth.permissions import authorize
 from katsuo.errors import BadRequest, NotFound
-from katsuo.store.database import after_commit
 from katsuo.store.records import Page, Website
 from katsuo.store.repositories import entities, shares, teams, users, websites
 
@@ -113,8 +113,7 @@ def update_website(website_id: UUID, body: UpdateWebsiteBody, actor: UserActor, 
 def delete_website(website_id: UUID, actor: UserActor, conn: Conn, svc: AppServices) -> Ok:
     website = load_website(conn, website_id)
     authorize(actor, "delete", ("website", website))
-    websites.delete(conn, website.id)
-    after_commit(conn, lambda: svc.collector.forget_website(website.id))
+    removals.delete_website(conn, svc, website.id)
     return Ok()
 
 
@@ -122,8 +121,7 @@ def delete_website(website_id: UUID, actor: UserActor, conn: Conn, svc: AppServi
 def reset_website(website_id: UUID, actor: UserActor, conn: Conn, svc: AppServices) -> Ok:
     website = load_website(conn, website_id)
     authorize(actor, "update", ("website", website))
-    websites.reset(conn, website.id)
-    after_commit(conn, lambda: svc.collector.forget_website(website.id))
+    removals.reset_website(conn, svc, website.id)
     return Ok()
 
 

@@ -32,7 +32,6 @@ from katsuo.collect.websites import WebsiteCache
 from katsuo.collect.writer import Writer
 from katsuo.config import Settings
 from katsuo.errors import ApiError, BadRequest, Forbidden
-from katsuo.store.repositories import collected
 
 PAGE_VIEW, CUSTOM_EVENT, LINK_EVENT, PIXEL_EVENT, PERFORMANCE = 1, 2, 3, 4, 5
 BOT_RESPONSE = {"beep": "boop"}
@@ -64,17 +63,12 @@ class Collector:
 
             self._new_id = lambda: str(ids.new_id())
 
-    def forget_website(self, website_id) -> None:
-        self.forget_websites([website_id])
-
     def forget_websites(self, website_ids) -> None:
-        """Call once the deletion or reset of websites, links or pixels committed: their ids
-        leave the caches, their collected rows leave a separate events store (ClickHouse; the
-        management transaction emptied the others), and visitors whose session rows were removed
-        get them written again."""
+        """Call once the deletion or reset of websites, links or pixels committed
+        (katsuo/removals.py): their ids leave the cache, and visitors whose session rows were
+        removed get them written again."""
         for website_id in website_ids:
             self.websites.forget(str(website_id))
-        collected.purge(self.writer.db)
         self.writer.forget_sessions()
 
     def forget_everything(self) -> None:

@@ -1,4 +1,4 @@
-"""Interpreter settings the write path needs under load, applied once when the writer starts.
+"""Interpreter settings the write path needs under load, applied once at server start.
 
 The writer thread releases the GIL inside every DuckDB/psycopg call and must get it back after
 each one. While the event loop is busy with requests, getting it back waits for the loop to be

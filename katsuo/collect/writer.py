@@ -22,9 +22,10 @@ writer thread only appends each group to the journal (journal.py) and fsyncs it,
 requests: an acknowledged hit is on disk. A second thread, the applier, inserts what the journal
 holds into DuckDB in large transactions (every APPLY_SECONDS or APPLY_ROWS), each storing the
 journal position it reached, and at start the hits after that position are applied again before
-anything else. Reads must see every acknowledged hit, so each checkout of a store connection by
-another thread first waits until the applier has caught up (`sync()`): a read after a write pays
-for one apply, a read while nothing is pending pays nothing.
+anything else. Reads must see every acknowledged hit, so the server has the store call `sync()`
+before it hands out a connection (`Database.before_connect`, set in services.py): it waits until
+the applier has caught up, so a read after a write pays for one apply, a read while nothing is
+pending pays nothing.
 
 Hooks: `writer.hooks.append(fn)` with `fn(conn: sqlalchemy.Connection, batch: rows.Batch)`; they
 run after the batch's inserts, before the commit, and an exception fails the batch (with a
@@ -46,7 +47,6 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from katsuo.collect import runtime
 from katsuo.collect.journal import Journal, Position
 from katsuo.collect.rows import (
     Batch,
@@ -105,7 +105,6 @@ class Writer:
         self.db = db
         self.hooks: list[Hook] = list(hooks or [])
         self.max_batch_rows = max_batch_rows
-        runtime.tune()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         self.batches = 0  # committed transactions, for the benchmark's report
@@ -130,7 +129,6 @@ class Writer:
                 threading.Thread(target=self._run_journal, name="katsuo-writer", daemon=True),
                 self._applier,
             ]
-            sa.event.listen(db.events.engine.pool, "checkout", self._before_checkout)
         self._threads[0].start()
 
     # --- callers -------------------------------------------------------------------------
@@ -163,12 +161,9 @@ class Writer:
         """Whether hits are acknowledged once in the journal (else once committed)."""
         return self._journal is not None
 
-    def _before_checkout(self, *_) -> None:
-        self.sync()
-
     def sync(self, timeout: float | None = SYNC_TIMEOUT) -> None:
         """Return once every hit acknowledged so far is in the store (with a journal; without
-        one an acknowledged hit is committed already). Runs at each connection checkout."""
+        one an acknowledged hit is committed already)."""
         if self._journal is None or threading.current_thread() is self._applier:
             return
         target = self._journaled
@@ -198,7 +193,6 @@ class Writer:
             thread.join(timeout)
         if self._journal is not None:
             self._journal.close()
-            sa.event.remove(self.db.events.engine.pool, "checkout", self._before_checkout)
         if self._conn is not None:
             self._conn.close()
 

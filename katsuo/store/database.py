@@ -30,6 +30,9 @@ class Database:
             sa.event.listen(self.engine, "before_cursor_execute", _log_statement)
         events_module = None if module else engines.events_module(settings)
         self.events: Database = Database(settings, events_module) if events_module else self
+        # Called before `begin()` and `connect()` hand out a connection. With a collect journal
+        # the server sets it to the writer's `sync`, so every read sees each acknowledged hit.
+        self.before_connect: Callable[[], None] = _nothing
 
     @property
     def separate_events(self) -> bool:
@@ -41,6 +44,7 @@ class Database:
         with `after_commit` run, in order (none run when the transaction rolls back). The change
         is stored by then: an action that fails is logged, and the others still run."""
         actions: list[Callable[[], None]] = []
+        self.before_connect()
         with self.engine.begin() as conn:
             conn.info[_AFTER_COMMIT] = actions
             try:
@@ -55,6 +59,7 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
+        self.before_connect()
         with self.engine.connect() as conn:
             yield conn
 
@@ -69,6 +74,10 @@ class Database:
         if self.separate_events:
             self.events.close()
         self.engine.dispose()
+
+
+def _nothing() -> None:
+    pass
 
 
 def after_commit(conn: sa.Connection, action: Callable[[], None]) -> None:

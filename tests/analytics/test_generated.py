@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from bench.dashboard.gen_dataset import generate_duckdb
 from katsuo.analytics import events as E
 from katsuo.analytics import filters as F
+from katsuo.analytics import metrics as M
 from katsuo.analytics import sessions as S
 from katsuo.analytics import slices
 from katsuo.analytics import timeframe as T
-from katsuo.analytics import website_stats as W
+from katsuo.analytics import totals as W
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader
 from katsuo.store import migrations, schema
@@ -275,7 +276,7 @@ def _check_overview(services, loaded, seed):
                 ("browser", lambda h: h.visitor.browser),
                 ("country", lambda h: h.visitor.country),
             ):
-                found = W.metrics(reader, query, metric, 500, 0)
+                found = M.metrics(reader, query, metric, 500, 0)
                 assert sorted(found, key=lambda r: (-r["y"], r["x"])) == ranked(
                     model.distinct_per(views, key)
                 )

@@ -102,7 +102,7 @@ def test_a_rolled_back_delete_or_reset_keeps_the_events(api, client, services):
             with services.db.begin() as conn:
                 change(conn, uuid.UUID(website))
                 raise RuntimeError("commit failed")
-        services.collector.forget_website(website)  # a purge now must find nothing queued
+        collected.purge(services.db)  # a purge now must find nothing queued
         assert _collected(services, website)["website_event"] == 3
     assert admin.ok("GET", f"/api/websites/{website}")["resetAt"] is None
 
@@ -163,3 +163,28 @@ def test_after_commit_actions_run_only_once_the_change_is_stored(services):
     assert ran == ["after the commit"]
     with services.db.connect() as conn, pytest.raises(RuntimeError, match="Database.begin"):
         after_commit(conn, lambda: None)
+
+
+@pytest.mark.events_store  # with one store the delete takes the rows itself: nothing to purge
+def test_a_user_delete_commits_though_the_events_store_fails_and_the_next_removal_retries(
+    api, client, services, monkeypatch, caplog
+):
+    admin = api.admin()
+    user = api.new_user()
+    website = user.new_website()["id"]
+    kept = admin.new_website()["id"]
+    _hits(client, website)
+
+    def unreachable(*args):
+        raise ConnectionError("ClickHouse is down")
+
+    monkeypatch.setattr(collected, "_purge_events", unreachable)
+    assert admin.ok("DELETE", f"/api/users/{user.user['id']}") == {"ok": True}
+    # The management change is committed, the failure logged, the deletion still queued.
+    assert admin.get(f"/api/users/{user.user['id']}").status_code == 404
+    assert "could not delete the collected data" in caplog.text
+    assert _queued(services) == 1 and _collected(services, website)["website_event"] == 3
+
+    monkeypatch.undo()
+    assert admin.ok("POST", f"/api/websites/{kept}/reset") == {"ok": True}  # the next removal
+    assert _queued(services) == 0 and set(_collected(services, website).values()) == {0}

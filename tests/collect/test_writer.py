@@ -27,8 +27,12 @@ def writer(request, app, services, tmp_path):
     """The writer both ways: answering once a group of hits is committed (PostgreSQL,
     ClickHouse), or once it is in the journal, applied to the store behind it (DuckDB)."""
     writer = Writer(services.db, journal_dir=tmp_path / "journal" if request.param == "journal" else None)
+    server_sync = services.db.before_connect
+    if writer.journaled:  # as the server does: reads wait for this writer's acknowledged hits
+        services.db.before_connect = writer.sync
     yield writer
     writer.close()
+    services.db.before_connect = server_sync
 
 
 def test_hooks_see_the_batch_inside_the_transaction(writer, services):

@@ -15,7 +15,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 
 from katsuo.analytics import sql as Q
-from katsuo.analytics import website_stats as W
+from katsuo.analytics.channels import channel_expr
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports import output
 from katsuo.analytics.reports.params import Parameters
@@ -201,7 +201,7 @@ def _first_touch(reader: Reader, query: Query, currency: str) -> tuple[list[dict
         .having(sa.func.min(stream.c.is_event) == 0, sa.func.max(stream.c.is_event) == 1)
         .cte("touch")
     )
-    channel = W._channel_expr(reader.dialect, touch.c, revenue=True).label("channel")
+    channel = channel_expr(reader.dialect, touch.c, revenue=True).label("channel")
     both = sa.select(
         touch.c.referrer_domain, channel, sa.func.sum(touch.c.value).label("value")
     ).group_by(touch.c.referrer_domain, channel)

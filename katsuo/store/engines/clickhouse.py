@@ -18,6 +18,7 @@ import clickhouse_connect
 import sqlalchemy as sa
 from clickhouse_connect.dbapi.connection import Connection
 
+from katsuo.analytics import dialects
 from katsuo.config import Settings
 from katsuo.store import schema
 
@@ -27,6 +28,11 @@ NAME = "clickhouse"
 ONE_WRITER_PROCESS = False
 # ClickHouse takes large inserts already (CLICKHOUSE_BATCH_ROWS): no collect journal.
 COLLECT_JOURNAL = False
+# No visit slices: queries read the events, whose layout ClickHouse scans fast.
+DERIVED_TABLES = False
+# No rollups of Katsuo's yet.
+ROLLUPS = False
+DIALECT = dialects.ClickHouse()
 # Connections per process: the analytics requests' ceiling stays below it (api/admission.py).
 POOL_SIZE, MAX_OVERFLOW = 8, 8
 

@@ -10,6 +10,7 @@ import duckdb
 import orjson
 import sqlalchemy as sa
 
+from katsuo.analytics import dialects
 from katsuo.config import Settings
 from katsuo.store import schema
 
@@ -19,6 +20,10 @@ ONE_WRITER_PROCESS = True
 # Each INSERT costs milliseconds whatever its size: hits are made durable in the collect journal
 # and applied in large transactions behind it (collect/writer.py).
 COLLECT_JOURNAL = True
+# The visit slices live beside the events (analytics/slices.py).
+DERIVED_TABLES = True
+ROLLUPS = False
+DIALECT = dialects.DuckDB()
 # Connections (cursors of the one database) per process: the analytics requests' ceiling stays
 # below it (api/admission.py).
 POOL_SIZE, MAX_OVERFLOW = 8, 8

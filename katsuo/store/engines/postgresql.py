@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
+from katsuo.analytics import dialects
 from katsuo.config import Settings
 from katsuo.store import schema
 
@@ -16,6 +17,10 @@ NAME = "postgresql"
 ONE_WRITER_PROCESS = False
 # A transaction per group of requests is cheap here: no collect journal in front of it.
 COLLECT_JOURNAL = False
+# The visit slices live beside the events (analytics/slices.py).
+DERIVED_TABLES = True
+ROLLUPS = False
+DIALECT = dialects.PostgreSQL()
 # Connections per server process: the analytics requests' ceiling stays below it (api/admission.py).
 POOL_SIZE, MAX_OVERFLOW = 10, 10
 

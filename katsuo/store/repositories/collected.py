@@ -23,16 +23,19 @@ from katsuo.store.repositories.common import now
 
 log = logging.getLogger("katsuo.store")
 
-# Every table of the management store holding collected data, keyed by website_id. Derived
-# tables of the read path register themselves here (analytics/slices.py).
-TABLES: list[sa.Table] = [
+# Every table of the management store holding collected data, keyed by website_id: Umami's, and
+# the read path's visit slices derived from them (analytics/slices.py), emptied with them.
+TABLES: tuple[sa.Table, ...] = (
+    schema.visit_slice,
+    schema.slice_pending,
+    schema.slice_session,
     schema.session_replay,
     schema.revenue,
     schema.event_data,
     schema.session_data,
     schema.website_event,
     schema.session,
-]
+)
 
 
 def _empty(conn: sa.Connection, entity_id: UUID, before: datetime | None) -> None:

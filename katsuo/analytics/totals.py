@@ -1,0 +1,130 @@
+"""The totals and series of a website's views: `/stats` and `/pageviews` (queries.md §5-§6).
+
+Where the visit slices can answer (`Reader.from_slices`), they do; otherwise the query Umami runs
+over the raw events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from katsuo.analytics import sql as Q
+from katsuo.analytics import timeframe as T
+from katsuo.analytics.query import Query
+from katsuo.analytics.runner import Reader, as_int
+from katsuo.analytics.slices import DIM_VIEW
+from katsuo.store import schema
+from katsuo.store.records import iso_ms
+
+e = schema.website_event
+
+
+def _totals(reader: Reader, query: Query) -> dict[str, int]:
+    if query.empty:
+        return {"pageviews": 0, "visitors": 0, "visits": 0, "bounces": 0, "totaltime": 0}
+    if reader.from_slices(query):
+        # The visit totals and distinct sessions in one statement, with no key: one row.
+        row = reader.one(reader.plan(query, DIM_VIEW).expanded([]), query)
+    else:
+        events = Q.Events(query, reader.dialect, types="views", exclude_bounce=True)
+        per_visit = (
+            events.select(
+                e.c.session_id,
+                e.c.visit_id,
+                sa.func.count().label("c"),
+                sa.func.min(events.us()).label("f"),
+                sa.func.max(events.us()).label("l"),
+            )
+            .group_by(e.c.session_id, e.c.visit_id)
+            .subquery("t")
+        )
+        t = per_visit.c
+        row = reader.one(
+            sa.select(
+                sa.func.coalesce(sa.func.sum(t.c), 0).label("pageviews"),
+                sa.func.count(sa.distinct(t.session_id)).label("visitors"),
+                sa.func.count(sa.distinct(t.visit_id)).label("visits"),
+                sa.func.coalesce(sa.func.sum(sa.case((t.c == 1, 1), else_=0)), 0).label("bounces"),
+                sa.func.coalesce(sa.func.sum(Q.seconds_between(reader.dialect, t.f, t.l)), 0).label(
+                    "totaltime"
+                ),
+            ),
+            query,
+        )
+    result = {
+        k: as_int(row.get(k)) for k in ("pageviews", "visitors", "visits", "bounces", "totaltime")
+    }
+    if query.exclude_bounce:
+        result["bounces"] = 0
+    return result
+
+
+def stats(reader: Reader, query: Query) -> dict:
+    """`/stats`: totals of the range and of the comparison window (default `prev`)."""
+    return {**_totals(reader, query), "comparison": _totals(reader, query.compared("prev"))}
+
+
+# --- pageviews ----------------------------------------------------------------------------------
+
+
+def series(reader: Reader, query: Query) -> tuple[list[dict], list[dict]]:
+    """Views and distinct sessions per bucket, each `[{x, y}]` in bucket order."""
+    if query.empty:
+        return [], []
+    offsets = query.offsets
+    if reader.from_slices(query, bucketed=True):
+        plan = reader.plan(query, DIM_VIEW)
+
+        def bucket(us):
+            return Q.bucket(reader.dialect, us, query.unit, offsets)
+
+        # Both series in one statement (buckets with views are the buckets with sessions).
+        counts = plan.counts([], bucket).subquery("views")
+        distinct = plan.distinct_sessions([], bucket).subquery("sessions")
+        both = reader.rows(
+            sa.select(counts.c.b, counts.c.n, distinct.c.n.label("sessions")).select_from(
+                counts.join(distinct, distinct.c.b == counts.c.b)
+            ),
+            query,
+        )
+        views = [{"b": r["b"], "n": r["n"]} for r in both]
+        sessions = [{"b": r["b"], "n": r["sessions"]} for r in both]
+    else:
+        events = Q.Events(query, reader.dialect, types="views", exclude_bounce=True)
+        b = events.bucket().label("b")
+        views = reader.rows(events.select(b, sa.func.count().label("n")).group_by(b), query)
+        sessions = reader.rows(
+            events.select(b, sa.func.count(sa.distinct(e.c.session_id)).label("n")).group_by(b),
+            query,
+        )
+
+    def points(found: list[dict]) -> list[dict]:
+        return [
+            {"x": T.bucket_label(r["b"], query.unit, query.timezone), "y": as_int(r["n"])}
+            for r in sorted(found, key=lambda r: r["b"])
+            if r["n"]
+        ]
+
+    return points(views), points(sessions)
+
+
+def pageviews(reader: Reader, query: Query) -> dict:
+    """`/pageviews`: views and distinct sessions per bucket; with `compare`, the same for the
+    comparison window and both windows' dates."""
+    views, sessions = series(reader, query)
+    body: dict[str, Any] = {"pageviews": views, "sessions": sessions}
+    compared = query.compared()
+    if compared is not None:
+        compare_views, compare_sessions = series(reader, compared)
+        body.update(
+            startDate=iso_ms(T.from_us(query.start_us)),
+            endDate=iso_ms(T.from_us(query.end_us)),
+            compare={
+                "pageviews": compare_views,
+                "sessions": compare_sessions,
+                "startDate": iso_ms(T.from_us(compared.start_us)),
+                "endDate": iso_ms(T.from_us(compared.end_us)),
+            },
+        )
+    return body

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from katsuo.auth.passwords import hash_password
-from katsuo.store import schema
+from katsuo.store import schema, umami
 from katsuo.store.database import Database
 
 log = logging.getLogger("katsuo.migrations")
@@ -36,7 +36,10 @@ def seed_default_admin(conn: sa.Connection) -> None:
 
 
 def _umami_schema(db: Database, conn: sa.Connection) -> None:
-    db.engines.create_tables(conn, list(schema.UMAMI_TABLES))
+    # An adopted Umami database keeps its tables as its own migrations left them: creating a
+    # table of a later Umami release here would make that release's migration fail.
+    if not umami.detect(conn).adopted:
+        db.engines.create_tables(conn, list(schema.UMAMI_TABLES))
     seed_default_admin(conn)
 
 
@@ -103,6 +106,11 @@ def migrate(db: Database) -> list[str]:
             conn.execute(schema.schema_version.insert().values(version=version, name=name))
         log.info("migration %d applied: %s", version, name)
         applied.append(name)
+    umami.forget(db.engine)
+    level = umami.level_of(db)
+    if level.adopted:
+        missing = sorted(set(umami.RELEASES) - level.applied)
+        log.info("adopted Umami database; Umami migrations it lacks: %s", ", ".join(missing) or "none")
     if db.separate_events:
         # ClickHouse's tables: CREATE … IF NOT EXISTS at every start (no transactions there).
         with db.events.connect() as conn:

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from katsuo.store import ids, schema
+from katsuo.store import ids, schema, umami
 from katsuo.store.database import Database
 from katsuo.store.repositories.common import now
 
@@ -36,8 +36,10 @@ TABLES: list[sa.Table] = [
 
 
 def _empty(conn: sa.Connection, entity_id: UUID, before: datetime | None) -> None:
+    level = umami.level(conn)
     for table in TABLES:
-        conn.execute(table.delete().where(table.c.website_id == entity_id))
+        if level.has_table(table.name):
+            conn.execute(table.delete().where(table.c.website_id == entity_id))
     conn.execute(schema.purge.insert().values(
         purge_id=ids.new_id(), entity_id=entity_id, before=before, created_at=now()
     ))

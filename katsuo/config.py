@@ -137,6 +137,9 @@ class Settings:
     # Read path: how often pending events are folded into the visit slices (0: no background
     # upkeep; the slices are then only rebuilt by `katsuo slices rebuild`).
     slice_settle_seconds: int = 2
+    # How often the whole history of website_event is compared with the visit slices (rows with
+    # old timestamps or deleted by another writer); the recent hours are compared every round.
+    slice_audit_seconds: int = 600
     # The budget of every analytics request: its queries stop after `query_timeout` seconds;
     # each user and each share runs at most `query_concurrency` requests at once, and the server
     # at most `query_concurrency_total` (kept below the database pools, see api/admission.py).
@@ -232,6 +235,7 @@ class Settings:
             log_query=_flag(env, "LOG_QUERY"),
             debug=env.get("DEBUG", "").strip(),
             slice_settle_seconds=_int(env, "KATSUO_SLICE_SETTLE_SECONDS", 2, 0, 3600),
+            slice_audit_seconds=_int(env, "KATSUO_SLICE_AUDIT_SECONDS", 600, 1, 86400),
             query_timeout=_seconds(env, "KATSUO_QUERY_TIMEOUT", 30.0, 0.01, 3600),
             query_concurrency=_int(env, "KATSUO_QUERY_CONCURRENCY", 6, 1, 1000),
             query_concurrency_total=_int(env, "KATSUO_QUERY_CONCURRENCY_TOTAL", 12, 1, 1000),

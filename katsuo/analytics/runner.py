@@ -33,6 +33,8 @@ class Reader:
     slices_ready: bool
     engine: ModuleType  # the store's engine module (store/engines): budgets, error kinds
     budget: Budget | None = None
+    # Websites whose slices are incomplete (being rebuilt or repaired): they read raw tables.
+    stale: frozenset = frozenset()
 
     @classmethod
     def open(
@@ -44,7 +46,8 @@ class Reader:
         budget: Budget | None = None,
     ) -> Reader:
         ready = use_slices and slices.is_built(conn)
-        return cls(conn, for_engine(engine), ready, engines.named(engine), budget)
+        stale = frozenset(slices.stale_websites(conn)) if ready else frozenset()
+        return cls(conn, for_engine(engine), ready, engines.named(engine), budget, stale)
 
     @classmethod
     @contextmanager
@@ -105,9 +108,10 @@ class Reader:
         """The optimizer: visit slices when they are built and can answer exactly. The journey
         rows hold whole visits (visits.py): any range, but only filters on the session, which
         keep every event of a visit or none."""
+        ready = self.slices_ready and query.website_id not in self.stale
         if dim == slices.DIM_JOURNEY:
-            return self.slices_ready and all(f.is_session for f in query.filters.items)
-        return self.slices_ready and summary.plannable(query, bucketed=bucketed, dim=dim)
+            return ready and all(f.is_session for f in query.filters.items)
+        return ready and summary.plannable(query, bucketed=bucketed, dim=dim)
 
     def plan(self, query: Query, dim: int, *, session_attrs: bool = False) -> summary.Plan:
         """A visit-slice plan, told which sessions have pending events in its range."""

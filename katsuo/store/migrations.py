@@ -72,6 +72,12 @@ def _deletions(db: Database, conn: sa.Connection) -> None:
     db.engines.create_tables(conn, [schema.deleted_id, schema.purge])
 
 
+def _slice_catch_up(db: Database, conn: sa.Connection) -> None:
+    # The catch-up's per-hour counts start from a rebuild: the next start rebuilds the slices.
+    db.engines.create_tables(conn, [schema.slice_count, schema.slice_stale])
+    conn.execute(schema.slice_state.delete())
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (1, "Umami v3 schema and default account", _umami_schema),
     (2, "API keys", _api_keys),
@@ -80,6 +86,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (5, "collect journal position", _collect_journal),
     (6, "login generations", _login_generations),
     (7, "deleted entity ids and pending purges", _deletions),
+    (8, "visit slices follow the events whoever writes them", _slice_catch_up),
 ]
 
 

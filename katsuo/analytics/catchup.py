@@ -49,7 +49,9 @@ def audit(db: Database, since_us: int | None = None) -> int:
 
 
 def _figures(rows) -> Figures:
-    return {(website, hour): (events, int(fingerprint)) for website, hour, events, fingerprint in rows}
+    return {
+        (website, hour): (events, int(fingerprint)) for website, hour, events, fingerprint in rows
+    }
 
 
 def _audit(db: Database, since_us: int | None) -> int:
@@ -179,9 +181,7 @@ def _repair(db: Database, website_id, start_us: int, end_us: int) -> None:
             conn.execute(slices.insert_slices(dialect, select, ordered=False))
             conn.execute(span.delete().where(theirs(span.c.website_id, span.c.session_id)))
             conn.execute(
-                span.insert().from_select(
-                    slices.SPAN_COLUMNS, slices.spans_from_events(db, theirs)
-                )
+                span.insert().from_select(slices.SPAN_COLUMNS, slices.spans_from_events(db, theirs))
             )
             c = slices.count_t
             conn.execute(

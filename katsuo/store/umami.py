@@ -24,8 +24,12 @@ REPLAYS = "19_add_session_replay"  # session_replay, session_replay_saved, websi
 
 RELEASES = {SHARES: "3.1", BOARDS: "3.1", PERFORMANCE: "3.1", REPLAYS: "3.1"}
 PERFORMANCE_COLUMNS = ("lcp", "inp", "fcp", "ttfb", "cls")
-TABLES = {"share": SHARES, "board": BOARDS, "session_replay": REPLAYS,
-          "session_replay_saved": REPLAYS}
+TABLES = {
+    "share": SHARES,
+    "board": BOARDS,
+    "session_replay": REPLAYS,
+    "session_replay_saved": REPLAYS,
+}
 HISTORY = "_prisma_migrations"
 
 
@@ -61,8 +65,9 @@ def detect(conn: sa.Connection) -> Level:
     runs on PostgreSQL only: another engine's database is always Katsuo's own."""
     if conn.dialect.name != "postgresql" or not sa.inspect(conn).has_table(HISTORY):
         return FRESH
-    history = sa.table(HISTORY, sa.column("migration_name"), sa.column("finished_at"),
-                       sa.column("rolled_back_at"))
+    history = sa.table(
+        HISTORY, sa.column("migration_name"), sa.column("finished_at"), sa.column("rolled_back_at")
+    )
     names = conn.execute(
         sa.select(history.c.migration_name).where(
             history.c.finished_at.is_not(None), history.c.rolled_back_at.is_(None)

@@ -49,13 +49,15 @@ UMAMI_31_CHANGES = (
 
 def _objects(conn) -> set[tuple[str, str]]:
     """Every table, column and index of the public schema that is not Katsuo's."""
-    columns = conn.execute(sa.text(
-        "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema = 'public'"
-    )).all()
-    indexes = conn.execute(sa.text(
-        "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'public'"
-    )).all()
+    columns = conn.execute(
+        sa.text(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public'"
+        )
+    ).all()
+    indexes = conn.execute(
+        sa.text("SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'public'")
+    ).all()
     return {(t, n) for t, n in [*columns, *indexes] if not t.startswith("katsuo_")}
 
 
@@ -67,10 +69,13 @@ def umami_30(postgres_databases):
         conn.exec_driver_sql(DDL)
         conn.exec_driver_sql(TO_UMAMI_30)
         for number, name in enumerate(UMAMI_30_MIGRATIONS):
-            conn.execute(sa.text(
-                "INSERT INTO _prisma_migrations (id, checksum, migration_name, finished_at, "
-                "applied_steps_count) VALUES (:id, 'c', :name, now(), 1)"
-            ), {"id": f"m{number}", "name": name})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO _prisma_migrations (id, checksum, migration_name, finished_at, "
+                    "applied_steps_count) VALUES (:id, 'c', :name, now(), 1)"
+                ),
+                {"id": f"m{number}", "name": name},
+            )
         before = _objects(conn)
     yield url, engine, before
     engine.dispose()
@@ -78,9 +83,13 @@ def umami_30(postgres_databases):
 
 def test_katsuo_on_an_umami_30_database(umami_30, tmp_path):
     url, engine, before = umami_30
-    settings = Settings.from_env({
-        "DATABASE_URL": url, "APP_SECRET": APP_SECRET, "KATSUO_DATA_DIR": str(tmp_path),
-    })
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": url,
+            "APP_SECRET": APP_SECRET,
+            "KATSUO_DATA_DIR": str(tmp_path),
+        }
+    )
     services = Services.start(settings)
     try:
         with TestClient(create_app(settings, services)) as client:
@@ -90,12 +99,16 @@ def test_katsuo_on_an_umami_30_database(umami_30, tmp_path):
             sent = []
             for payload, kind in (
                 ({"url": "https://example.com/", "referrer": "https://other.org/"}, "event"),
-                ({"url": "https://example.com/b", "name": "signup", "data": {"plan": "x"}}, "event"),
+                (
+                    {"url": "https://example.com/b", "name": "signup", "data": {"plan": "x"}},
+                    "event",
+                ),
                 ({"url": "https://example.com/b", "lcp": 1200.5, "cls": 0.05}, "performance"),
                 ({"id": "user-1", "data": {"plan": "free"}}, "identify"),
             ):
                 response = client.post(
-                    "/api/send", json={"type": kind, "payload": {"website": website, **payload}},
+                    "/api/send",
+                    json={"type": kind, "payload": {"website": website, **payload}},
                     headers={"User-Agent": UA},
                 )
                 assert response.status_code == 200, response.text
@@ -103,24 +116,34 @@ def test_katsuo_on_an_umami_30_database(umami_30, tmp_path):
             session = sent[0]["sessionId"]
 
             now_ms = int(time.time() * 1000)
-            window = {"startAt": now_ms - 86_400_000, "endAt": now_ms + 3_600_000,
-                      "unit": "hour", "timezone": "UTC"}
+            window = {
+                "startAt": now_ms - 86_400_000,
+                "endAt": now_ms + 3_600_000,
+                "unit": "hour",
+                "timezone": "UTC",
+            }
             stats = admin.ok("GET", f"/api/websites/{website}/stats", params=window)
             assert stats["pageviews"] == 1  # the named event is a custom event
             for tail, (_, extra) in ANALYTICS.items():
                 response = admin.get(f"/api/websites/{website}/{tail}", params={**window, **extra})
                 assert response.status_code == 200, (tail, response.text)
             for tail in ("", "/activity", "/properties"):
-                response = admin.get(f"/api/websites/{website}/sessions/{session}{tail}",
-                                     params=window)
+                response = admin.get(
+                    f"/api/websites/{website}/sessions/{session}{tail}", params=window
+                )
                 assert response.status_code == 200, (tail, response.text)
 
             dates = {"startDate": window["startAt"], "endDate": window["endAt"]}
             for kind, parameters in REPORT_PARAMETERS.items():
-                response = admin.post(f"/api/reports/{kind}", {
-                    "websiteId": website, "type": kind.removesuffix("s"), "filters": {},
-                    "parameters": {**dates, **parameters},
-                })
+                response = admin.post(
+                    f"/api/reports/{kind}",
+                    {
+                        "websiteId": website,
+                        "type": kind.removesuffix("s"),
+                        "filters": {},
+                        "parameters": {**dates, **parameters},
+                    },
+                )
                 if kind == "performance":
                     assert response.status_code == 400, response.text
                     assert "Umami 3.1" in response.json()["error"]["message"]
@@ -133,7 +156,9 @@ def test_katsuo_on_an_umami_30_database(umami_30, tmp_path):
             response = admin.post(f"/api/websites/{website}/shares", {"name": "Public"})
             assert response.status_code == 400 and "Umami 3.1" in response.text
             assert admin.post(f"/api/websites/{website}/reset").status_code == 200
-            assert admin.ok("GET", f"/api/websites/{website}/stats", params=window)["pageviews"] == 0
+            assert (
+                admin.ok("GET", f"/api/websites/{website}/stats", params=window)["pageviews"] == 0
+            )
             assert admin.delete(f"/api/websites/{website}").status_code == 200
     finally:
         services.close()
@@ -153,8 +178,11 @@ def test_the_umami_level_is_read_from_the_migration_history(umami_30):
         level = umami.detect(conn)
         assert level.adopted and not level.has(umami.PERFORMANCE)
         assert not level.has_table("share") and level.has_table("website")
-        conn.execute(sa.text(
-            "INSERT INTO _prisma_migrations (id, checksum, migration_name, finished_at, "
-            "applied_steps_count) VALUES (:id, 'c', '18_add_performance', now(), 1)"
-        ), {"id": str(uuid.uuid4())})
+        conn.execute(
+            sa.text(
+                "INSERT INTO _prisma_migrations (id, checksum, migration_name, finished_at, "
+                "applied_steps_count) VALUES (:id, 'c', '18_add_performance', now(), 1)"
+            ),
+            {"id": str(uuid.uuid4())},
+        )
         assert umami.detect(conn).has(umami.PERFORMANCE)

@@ -1,4 +1,5 @@
-"""Command line: `katsuo serve | migrate | user create|set-password|set-role|list | slices rebuild|settle`."""
+"""Command line: `katsuo serve | migrate | user create|set-password|set-role|list |
+slices rebuild|settle|check`."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def migrate(args: argparse.Namespace) -> None:
 
 
 def slices_command(args: argparse.Namespace) -> None:
-    from katsuo.analytics import slices
+    from katsuo.analytics import catchup, slices
     from katsuo.store import migrations
     from katsuo.store.database import Database
 
@@ -66,7 +67,19 @@ def slices_command(args: argparse.Namespace) -> None:
             sys.exit("katsuo: with CLICKHOUSE_URL there are no visit slices (ClickHouse reads the events)")
         migrations.migrate(db)
         if args.action == "rebuild":
-            print(f"visit slices rebuilt from the events: {slices.rebuild(db)} rows")
+            from tqdm import tqdm
+
+            with tqdm(desc="visit slices", unit="part") as bar:
+
+                def progress(done: int, total: int) -> None:
+                    bar.total = total
+                    bar.update(done - bar.n)
+
+                rows = slices.rebuild(db, progress, resuming=args.resume)
+            print(f"visit slices rebuilt from the events: {rows} rows")
+        elif args.action == "check":
+            repaired = catchup.audit(db)
+            print(f"hours that differed from the events and were repaired: {repaired}")
         else:
             print(f"pending events folded into the visit slices: {slices.settle(db)}")
     finally:
@@ -150,10 +163,23 @@ def main(argv: list[str] | None = None) -> None:
     actions.add_parser("list", help="list users")
     p.set_defaults(func=user_command)
 
-    p = commands.add_parser("slices", help="the read path's derived tables (visit slices)")
+    p = commands.add_parser(
+        "slices",
+        help="the read path's derived tables (visit slices)",
+        description="The visit slices follow the events by themselves while the server runs; "
+        "these commands do it now.",
+        epilog="examples:\n  katsuo slices rebuild           recompute all, part by part\n"
+        "  katsuo slices rebuild --resume  finish a rebuild that was stopped\n"
+        "  katsuo slices check             compare with the events and repair what differs",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     actions = p.add_subparsers(dest="action", required=True)
-    actions.add_parser("rebuild", help="recompute them from the events (after an import or a restore)")
-    actions.add_parser("settle", help="fold pending events in now")
+    a = actions.add_parser("rebuild", help="recompute them from the events, part by part")
+    a.add_argument("--resume", action="store_true", help="finish a rebuild that was stopped")
+    actions.add_parser("settle", help="fold the server's pending events in now")
+    actions.add_parser(
+        "check", help="compare every hour with the events and repair what another writer changed"
+    )
     p.set_defaults(func=slices_command)
 
     args = parser.parse_args(argv)

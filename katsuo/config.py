@@ -176,6 +176,9 @@ class Settings(BaseSettings):
     # Read path: how often pending events are folded into the visit slices (0: no background
     # upkeep; the slices are then only rebuilt by `katsuo slices rebuild`).
     slice_settle_seconds: int = Field(2, ge=0, le=3600, alias="KATSUO_SLICE_SETTLE_SECONDS")
+    # How often the whole history of website_event is compared with the visit slices (rows with
+    # old timestamps or deleted by another writer); the recent hours are compared every round.
+    slice_audit_seconds: int = Field(600, ge=1, le=86400, alias="KATSUO_SLICE_AUDIT_SECONDS")
     # The budget of every analytics request: its queries stop after `query_timeout` seconds;
     # each user and each share runs at most `query_concurrency` requests at once, and the server
     # at most `query_concurrency_total` (kept below the database pools, see api/admission.py).

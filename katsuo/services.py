@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from katsuo.analytics.slices import Maintainer
+from katsuo.analytics.catchup import Maintainer
 from katsuo.api.admission import Admission
 from katsuo.auth.logins import LoginStore
 from katsuo.auth.ratelimit import LoginRateLimiter
@@ -70,7 +70,7 @@ class Services:
             slices = Maintainer(db, 0)
             writer = Writer(db, max_batch_rows=CLICKHOUSE_BATCH_ROWS)
         else:
-            slices = Maintainer(db, settings.slice_settle_seconds)
+            slices = Maintainer(db, settings.slice_settle_seconds, settings.slice_audit_seconds)
             journal = settings.data_dir / "journal" if db.engines.COLLECT_JOURNAL else None
             writer = Writer(db, hooks=[slices.write_hook], journal_dir=journal)
             if writer.journaled:  # reads wait for the acknowledged hits to be applied

@@ -33,6 +33,8 @@ class Reader:
     slices_ready: bool
     engine: Engine  # the store's engine (store/engines): budgets, error kinds
     budget: Budget | None = None
+    # Websites whose slices are incomplete (being rebuilt or repaired): they read raw tables.
+    stale: frozenset = frozenset()
 
     @classmethod
     def open(
@@ -45,7 +47,8 @@ class Reader:
     ) -> Reader:
         store = engines.named(engine)
         ready = use_slices and store.DERIVED_TABLES and slices.is_built(conn)
-        return cls(conn, store.DIALECT, ready, store, budget)
+        stale = frozenset(slices.stale_websites(conn)) if ready else frozenset()
+        return cls(conn, store.DIALECT, ready, store, budget, stale)
 
     @classmethod
     @contextmanager
@@ -105,9 +108,10 @@ class Reader:
         """The optimizer: visit slices when they are built and can answer exactly. The journey
         rows hold whole visits (visits.py): any range, but only filters on the session, which
         keep every event of a visit or none."""
+        ready = self.slices_ready and query.website_id not in self.stale
         if dim == slices.DIM_JOURNEY:
-            return self.slices_ready and all(f.is_session for f in query.filters.items)
-        return self.slices_ready and summary.plannable(query, bucketed=bucketed, dim=dim)
+            return ready and all(f.is_session for f in query.filters.items)
+        return ready and summary.plannable(query, bucketed=bucketed, dim=dim)
 
     def plan(self, query: Query, dim: int, *, session_attrs: bool = False) -> summary.Plan:
         """A visit-slice plan, told which sessions have pending events in its range."""

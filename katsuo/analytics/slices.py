@@ -10,11 +10,13 @@ Each carries its count and first/last time, the time of the previous occurrence 
 occurrence lies before the range", a plain count — the whole visit's totals for the value, and
 the session's attributes. `summary.py` answers the dashboard's queries from it.
 
-Umami's tables stay the source of truth. The slices are rebuilt from them (at start-up when
-missing, and by `katsuo slices rebuild`), and maintained incrementally: the write path appends
-each committed event to `katsuo_slice_pending` in its own transaction (`Maintainer.write_hook`), reads
-add pending events to what the slices say, and `settle` folds them in every few seconds by
-recomputing the affected sessions' slices from the events.
+Umami's tables stay the source of truth. The slices are rebuilt from them part by part (at
+start-up when missing or unfinished, and by `katsuo slices rebuild`), and maintained
+incrementally: the write path appends each committed event to `katsuo_slice_pending` in its own
+transaction (`catchup.Maintainer.write_hook`), reads add pending events to what the slices say,
+and `settle` folds them in every few seconds by recomputing the affected sessions' slices from the
+events. What other writers change is found and repaired by catchup.py, from per-hour counts
+(`katsuo_slice_count`) that every step here keeps equal to the events it folded in.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -53,6 +55,8 @@ slice_t = schema.visit_slice
 pending_t = schema.slice_pending
 span_t = schema.slice_session
 state_t = schema.slice_state
+count_t = schema.slice_count
+stale_t = schema.slice_stale
 
 
 def _mapped(dialect: Dialect, events: sa.Subquery) -> sa.Select:
@@ -129,12 +133,21 @@ def _among(column: sa.ColumnElement, ids: list) -> sa.ColumnElement:
     return column.in_(sa.select(sa.func.unnest(sa.bindparam(None, ids, type_=sa.ARRAY(sa.Uuid)))))
 
 
-def _slices_select(
-    dialect: Dialect, sessions: list | None, since_us: int | None = None
+# Which sessions a computation covers: a clause over (website_id, session_id) columns.
+Scope = Callable[[sa.ColumnElement, sa.ColumnElement], sa.ColumnElement]
+
+
+def of_sessions(sessions: list) -> Scope:
+    """The sessions of the ids, bound as one list: engines then filter the scans with them,
+    where a subquery would have DuckDB hash the whole event or session table."""
+    return lambda website_id, session_id: _among(session_id, sessions)
+
+
+def slices_select(
+    dialect: Dialect, scope: Scope, since_us: int | None = None, *, few: bool
 ) -> sa.Select:
-    """Slices computed from Umami's tables: all of them, or those of the `sessions` ids. The ids
-    are bound as a list: engines then filter the scans with them, where a subquery would have
-    DuckDB hash the whole event or session table."""
+    """Slices computed from Umami's tables for the sessions of `scope` (`few`: a short list of
+    them), from their events since `since_us` (which must precede each session's first event)."""
     w = schema.website_event
     events = sa.select(
         w.c.website_id,
@@ -146,15 +159,11 @@ def _slices_select(
         w.c.referrer_domain,
         w.c.hostname,
         w.c.event_name,
-    )
-    if sessions is not None:
-        events = events.where(_among(w.c.session_id, sessions))
+    ).where(scope(w.c.website_id, w.c.session_id))
     if since_us is not None:
         events = events.where(w.c.created_at >= T.from_us(since_us))
     # Recomputing a few sessions: read their events once (a CTE), not once per dimension.
-    source = (
-        events.subquery("ev") if sessions is None else dialect.materialized(events, "ev")
-    )
+    source = dialect.materialized(events, "ev") if few else events.subquery("ev")
     mapped = _mapped(dialect, source).subquery("mapped")
     m = mapped.c
     slot = dialect.div(m.t, SLOT_US)
@@ -199,8 +208,7 @@ def _slices_select(
     chained = sa.union_all(chained, _journeys(dialect, source)).subquery("chained")
     c = chained.c
     s = schema.session
-    if sessions is not None:
-        s = sa.select(s).where(_among(s.c.session_id, sessions)).subquery("session")
+    s = sa.select(s).where(scope(s.c.website_id, s.c.session_id)).subquery("session")
     return sa.select(
         *(c[col.name] for col in slice_t.columns if col.name not in SESSION_ATTRS),
         *(s.c[name] for name in SESSION_ATTRS),
@@ -211,7 +219,7 @@ def _slices_select(
     )
 
 
-def _insert(dialect: Dialect, select: sa.Select, *, ordered: bool) -> sa.Insert:
+def insert_slices(dialect: Dialect, select: sa.Select, *, ordered: bool) -> sa.Insert:
     if ordered:
         sub = select.subquery("slices")
         select = sa.select(*sub.c).order_by(sub.c.website_id, sub.c.dim, sub.c.first_us)
@@ -223,10 +231,11 @@ _LOCK_KEY = 4715  # the slices' upkeep, across processes where the engine needs 
 
 
 @contextmanager
-def _upkeep(db: Database, *, wait: bool) -> Iterator[bool]:
-    """One upkeep step at a time: a rebuild and a settle, or two settles, must not interleave
-    (in this process, and with PostgreSQL across processes, e.g. the CLI beside a server). The
-    lock is held outside the step's transaction, so its snapshot is taken after the wait."""
+def upkeep(db: Database, *, wait: bool) -> Iterator[bool]:
+    """One upkeep step at a time: a rebuild, a settle or a repair must not interleave with
+    another (in this process, and with PostgreSQL across processes, e.g. two servers or the CLI
+    beside a server). The lock is held outside the steps' transactions, so their snapshots are
+    taken after the wait."""
     if not _process_lock.acquire(blocking=wait):
         yield False
         return
@@ -237,29 +246,185 @@ def _upkeep(db: Database, *, wait: bool) -> Iterator[bool]:
         _process_lock.release()
 
 
-def rebuild(db: Database) -> int:
-    """Recompute every slice from Umami's tables. Pending events visible to this transaction are
-    included, so they are removed; events committed meanwhile stay pending. Returns the count."""
-    with _upkeep(db, wait=True):
-        return _rebuild(db)
+# --- what the slices reflect: per website and hour, a count and fingerprint of the events ------
 
 
-def _rebuild(db: Database) -> int:
-    dialect = db.engines.DIALECT
+def hour_us(dialect: Dialect, us: sa.ColumnElement) -> sa.ColumnElement:
+    return dialect.div(us, T.US_PER_HOUR) * T.US_PER_HOUR
+
+
+def event_counts(db: Database, where: sa.ColumnElement) -> sa.Select:
+    """(website_id, hour_us, events, fingerprint) of website_event's rows matching `where`."""
+    w = schema.website_event
+    hour = hour_us(db.engines.DIALECT, db.engines.DIALECT.epoch_us(w.c.created_at)).label("h")
+    return (
+        sa.select(
+            w.c.website_id, hour, sa.func.count(), sa.func.sum(db.engines.id_hash(w.c.event_id))
+        )
+        .where(where)
+        .group_by(w.c.website_id, hour)
+    )
+
+
+def pending_counts(db: Database, where: sa.ColumnElement) -> sa.Select:
+    """The same figures for the pending events matching `where`."""
+    p = pending_t
+    hour = hour_us(db.engines.DIALECT, p.c.created_us).label("h")
+    return (
+        sa.select(
+            p.c.website_id, hour, sa.func.count(), sa.func.sum(db.engines.id_hash(p.c.event_id))
+        )
+        .where(where)
+        .group_by(p.c.website_id, hour)
+    )
+
+
+def add_counts(conn: sa.Connection, db: Database, counts: sa.Select) -> None:
+    """Add `counts` (rows of event_counts or pending_counts) to what the slices reflect."""
+    added = conn.execute(counts).all()
+    by_website: dict = {}
+    for website_id, hour, events, fingerprint in added:
+        by_website.setdefault(website_id, {})[hour] = (events, int(fingerprint))
+    c = count_t
+    for website_id, hours in by_website.items():
+        mine = sa.and_(c.c.website_id == website_id, c.c.hour_us.in_(list(hours)))
+        for hour, events, fingerprint in conn.execute(
+            sa.select(c.c.hour_us, c.c.events, c.c.fingerprint).where(mine)
+        ):
+            more, extra = hours[hour]
+            hours[hour] = (more + events, extra + fingerprint)
+        conn.execute(c.delete().where(mine))
+        rows = [(website_id, hour, n, f) for hour, (n, f) in hours.items() if n]
+        if rows:
+            db.engines.insert_rows(conn, c.name, COUNT_COLUMNS, rows)
+
+
+def spans_from_events(db: Database, scope: Scope) -> sa.Select:
+    """Each session's first and last event (the span of its slices), for the sessions of scope."""
+    w = schema.website_event
+    us = db.engines.DIALECT.epoch_us(w.c.created_at)
+    return (
+        sa.select(w.c.website_id, w.c.session_id, sa.func.min(us), sa.func.max(us))
+        .where(scope(w.c.website_id, w.c.session_id))
+        .group_by(w.c.website_id, w.c.session_id)
+    )
+
+
+# --- the full rebuild, part by part ------------------------------------------------------------
+
+# Events per part of a rebuild: a part is a website's sessions whose id hashes to one remainder,
+# so each holds whole sessions (a session's slices chain its visits over its whole life) and
+# takes memory and temporary disk in proportion to this, not to the database.
+PART_EVENTS = 1_000_000
+
+
+Progress = Callable[[int, int], None]
+
+
+def rebuild(
+    db: Database,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+    *,
+    resuming: bool = False,
+) -> int:
+    """Recompute every slice from Umami's tables, part by part (each its own transaction), and
+    return the number of slices. `resuming`: finish a rebuild that was stopped instead of
+    starting over. `progress(done, total)` is told after each part; `stop` ends the rebuild
+    after the current part. A website's queries read the raw tables until its last part is in."""
+    with upkeep(db, wait=True):
+        with db.connect() as conn:
+            resuming = resuming and is_built(conn) and _parts_left(conn)
+        if not resuming:
+            _start_rebuild(db)
+        return _rebuild_parts(db, progress, stop)
+
+
+def resume(db: Database, stop: threading.Event | None = None) -> None:
+    """Finish a rebuild that a stop interrupted; start one when the slices were never built."""
+    with db.connect() as conn:
+        built = is_built(conn)
+        unfinished = built and _parts_left(conn)
+    if not built or unfinished:
+        rebuild(db, _log_progress, stop, resuming=unfinished)
+
+
+def _parts_left(conn: sa.Connection) -> bool:
+    stmt = sa.select(stale_t.c.website_id).where(stale_t.c.parts.is_not(None)).limit(1)
+    return conn.execute(stmt).first() is not None
+
+
+def _start_rebuild(db: Database) -> None:
+    """Empty the derived tables and list every website with events as stale, with its parts."""
+    w = schema.website_event
+    with db.begin() as conn:
+        for table in (slice_t, span_t, pending_t, count_t, stale_t):
+            conn.execute(table.delete())
+        sizes = conn.execute(sa.select(w.c.website_id, sa.func.count()).group_by(w.c.website_id))
+        rows = [(website, -(-events // PART_EVENTS), 0) for website, events in sizes]
+        if rows:
+            db.engines.insert_rows(conn, stale_t.name, STALE_COLUMNS, rows)
+        _mark_built(conn)
+    log.info(
+        "visit slices: rebuilding %d websites in %d parts", len(rows), sum(r[1] for r in rows)
+    )
+
+
+def _rebuild_parts(db: Database, progress: Progress | None, stop: threading.Event | None) -> int:
     started = time.monotonic()
     with db.connect() as conn:
-        db.engines.snapshot(conn)
-        with db.engines.stored_in_order(conn), conn.begin():
-            conn.execute(slice_t.delete())
-            conn.execute(_insert(dialect, _slices_select(dialect, None), ordered=True))
-            conn.execute(span_t.delete())
-            conn.execute(_insert_spans())
-            conn.execute(pending_t.delete())
-            _mark_built(conn)
+        todo = conn.execute(
+            sa.select(stale_t.c.website_id, stale_t.c.parts, stale_t.c.done).where(
+                stale_t.c.parts.is_not(None)
+            )
+        ).all()
+    total = sum(parts for _, parts, _ in todo)
+    done = sum(finished for _, _, finished in todo)
+    for website_id, parts, finished in todo:
+        for part in range(finished, parts):
+            if stop is not None and stop.is_set():
+                log.info("visit slices: rebuild stopped after %d of %d parts", done, total)
+                return 0
+            _rebuild_part(db, website_id, parts, part)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    with db.connect() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(slice_t)).scalar_one()
         db.engines.analyze(conn, ["session", "website_event", slice_t.name, pending_t.name])
     log.info("visit slices rebuilt: %d rows in %.1f s", count, time.monotonic() - started)
     return count
+
+
+def _log_progress(done: int, total: int) -> None:
+    log.info("visit slices: rebuilt %d of %d parts", done, total)
+
+
+def _rebuild_part(db: Database, website_id, parts: int, part: int) -> None:
+    """One part in one transaction: its slices, spans and counts from one snapshot; pending
+    events of the part visible to it are in the events it reads, so they are removed."""
+    dialect = db.engines.DIALECT
+
+    def scope(website, session):
+        return sa.and_(website == website_id, db.engines.id_hash(session) % parts == part)
+
+    p = pending_t
+    with db.connect() as conn:
+        db.engines.snapshot(conn)
+        with db.engines.stored_in_order(conn), conn.begin():
+            conn.execute(insert_slices(dialect, slices_select(dialect, scope, few=False), ordered=True))
+            conn.execute(span_t.insert().from_select(SPAN_COLUMNS, spans_from_events(db, scope)))
+            add_counts(conn, db, event_counts(db, scope(schema.website_event.c.website_id,
+                                                        schema.website_event.c.session_id)))
+            conn.execute(p.delete().where(scope(p.c.website_id, p.c.session_id)))
+            if part + 1 == parts:
+                conn.execute(stale_t.delete().where(stale_t.c.website_id == website_id))
+            else:
+                conn.execute(
+                    stale_t.update()
+                    .where(stale_t.c.website_id == website_id)
+                    .values(done=part + 1)
+                )
 
 
 def _mark_built(conn: sa.Connection) -> None:
@@ -274,18 +439,17 @@ def is_built(conn: sa.Connection) -> bool:
     )
 
 
+def stale_websites(conn: sa.Connection) -> set:
+    """Websites whose slices are incomplete (being rebuilt or repaired): read their raw tables."""
+    return set(conn.execute(sa.select(stale_t.c.website_id)).scalars())
+
+
 def mark_stale(conn: sa.Connection) -> None:
     """Make the read path ignore the slices until the next rebuild (after an import, say)."""
     conn.execute(state_t.delete().where(state_t.c.name == STATE_NAME))
 
 
-def _insert_spans() -> sa.Insert:
-    """Every session's first and last slice, from the slices (a full rebuild)."""
-    s = slice_t
-    select = sa.select(
-        s.c.website_id, s.c.session_id, sa.func.min(s.c.first_us), sa.func.max(s.c.last_us)
-    ).group_by(s.c.website_id, s.c.session_id)
-    return span_t.insert().from_select(SPAN_COLUMNS, select)
+# --- folding in the writer's pending events ------------------------------------------------------
 
 
 def _widened_spans(sessions: list) -> sa.Select:
@@ -317,7 +481,7 @@ def settle(db: Database) -> int:
     pending event, from its events since the earliest start among those sessions (so only
     recent data is read when the sessions are recent). Returns the number of events folded in;
     0 too when another upkeep step is running (the events stay pending for the next round)."""
-    with _upkeep(db, wait=False) as mine:
+    with upkeep(db, wait=False) as mine:
         return _settle(db) if mine else 0
 
 
@@ -360,21 +524,28 @@ def _settle_sessions(db: Database) -> int:
                 sa.select(sa.func.count(), sa.func.min(p.c.created_us)).where(theirs)
             ).one()
             known = conn.execute(
-                sa.select(sa.func.min(span_t.c.first_us)).where(_among(span_t.c.session_id, sessions))
+                sa.select(sa.func.min(span_t.c.first_us)).where(
+                    _among(span_t.c.session_id, sessions)
+                )
             ).scalar()
             since = min(earliest, known if known is not None else earliest) // SLOT_US * SLOT_US
             mine = sa.and_(_among(slice_t.c.session_id, sessions), slice_t.c.first_us >= since)
             conn.execute(slice_t.delete().where(mine))
-            conn.execute(_insert(dialect, _slices_select(dialect, sessions, since), ordered=False))
+            select = slices_select(dialect, of_sessions(sessions), since, few=True)
+            conn.execute(insert_slices(dialect, select, ordered=False))
             spans = conn.execute(_widened_spans(sessions)).all()
             conn.execute(span_t.delete().where(_among(span_t.c.session_id, sessions)))
-            db.engines.insert_rows(conn, span_t.name, SPAN_COLUMNS, spans)
+            if spans:
+                db.engines.insert_rows(conn, span_t.name, SPAN_COLUMNS, spans)
+            add_counts(conn, db, pending_counts(db, theirs))
             conn.execute(p.delete().where(theirs))
     return count
 
 
 PENDING_COLUMNS = tuple(c.name for c in pending_t.columns)
 SPAN_COLUMNS = tuple(c.name for c in span_t.columns)
+COUNT_COLUMNS = tuple(c.name for c in count_t.columns)
+STALE_COLUMNS = tuple(c.name for c in stale_t.columns)
 
 
 def pending_rows(events: Iterable) -> list[tuple]:
@@ -400,53 +571,3 @@ def pending_rows(events: Iterable) -> list[tuple]:
     return rows
 
 
-class Maintainer:
-    """Background upkeep in the server process: rebuild when missing, then settle periodically
-    (with PostgreSQL and several server processes, whichever gets the lock)."""
-
-    def __init__(self, db: Database, interval: float):
-        self.db = db
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def write_hook(self, conn: sa.Connection, batch) -> None:
-        """The writer's hook: the batch's events become pending, in the writer's transaction."""
-        rows = pending_rows(batch.events)
-        if rows:
-            self.db.engines.insert_rows(conn, pending_t.name, PENDING_COLUMNS, rows)
-
-    def start(self) -> None:
-        if self.interval <= 0:
-            return
-        self._thread = threading.Thread(target=self._run, name="katsuo-slices", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Let a settle in progress finish; a long rebuild is abandoned (its transaction rolls
-        back, and the next start builds the slices again)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def ensure_built(self) -> None:
-        with self.db.connect() as conn:
-            built = is_built(conn)
-        if not built:
-            rebuild(self.db)
-
-    def _run(self) -> None:
-        try:
-            self.ensure_built()
-        except Exception:
-            log.exception("visit slices: rebuild failed; queries read the raw tables")
-        wait = self.interval
-        while not self._stop.wait(wait):
-            started = time.monotonic()
-            try:
-                settle(self.db)
-            except Exception:  # a conflict or an outage: try again next round
-                log.warning("visit slices: settle failed, retrying", exc_info=True)
-            # Settling costs time in proportion to the data it scans; keep it to about a tenth
-            # of the time (reads add the pending events meanwhile, so answers never lag).
-            wait = max(self.interval, 9 * (time.monotonic() - started))

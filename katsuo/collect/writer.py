@@ -56,7 +56,7 @@ from katsuo.collect.rows import (
     SessionDataRow,
     SessionRow,
 )
-from katsuo.store import schema
+from katsuo.store import schema, umami
 from katsuo.store.database import Database
 
 log = logging.getLogger("katsuo.collect")
@@ -114,6 +114,12 @@ class Writer:
         # Whether _known_sessions holds every stored session id; (re)loaded by the committing thread.
         self._all_sessions_known = False
         self._reload_sessions = True
+        # An Umami 3.0 database has no performance columns: beacons are stored without values.
+        self._event_fields = EventRow._fields
+        if not db.separate_events and not umami.level_of(db).has(umami.PERFORMANCE):
+            self._event_fields = tuple(
+                f for f in EventRow._fields if f not in umami.PERFORMANCE_COLUMNS
+            )
         self._journal = Journal(journal_dir) if journal_dir is not None else None
         if self._journal is None:
             self._threads = [threading.Thread(target=self._run, name="katsuo-writer", daemon=True)]
@@ -398,7 +404,7 @@ class Writer:
                 insert(conn, "session", SessionRow._fields, sessions,
                        skip_existing=careful or not self._all_sessions_known)
             if batch.events:
-                insert(conn, "website_event", EventRow._fields, batch.events)
+                insert(conn, "website_event", *self._event_rows(batch.events))
             if batch.event_data:
                 insert(conn, "event_data", EventDataRow._fields, batch.event_data)
             if batch.revenue:
@@ -415,6 +421,13 @@ class Writer:
             known = self._known_sessions = {}
             self._all_sessions_known = False
         known.update(dict.fromkeys(row.session_id for row in sessions))
+
+    def _event_rows(self, events: list[EventRow]) -> tuple[tuple[str, ...], list[tuple]]:
+        """The events' columns that the database has, and the rows with just those."""
+        if self._event_fields is EventRow._fields:
+            return EventRow._fields, events
+        keep = [EventRow._fields.index(f) for f in self._event_fields]
+        return self._event_fields, [tuple(row[i] for i in keep) for row in events]
 
     @staticmethod
     def _save_position(conn: sa.Connection, position: Position) -> None:

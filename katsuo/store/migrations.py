@@ -14,7 +14,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from katsuo.auth.passwords import hash_password
-from katsuo.store import schema
+from katsuo.store import schema, umami
 from katsuo.store.database import Database
 
 log = logging.getLogger("katsuo.migrations")
@@ -37,7 +37,10 @@ def seed_default_admin(conn: sa.Connection) -> None:
 
 
 def _umami_schema(db: Database, conn: sa.Connection) -> None:
-    db.engines.create_tables(conn, list(schema.UMAMI_TABLES))
+    # An adopted Umami database keeps its tables as its own migrations left them: creating a
+    # table of a later Umami release here would make that release's migration fail.
+    if not umami.detect(conn).adopted:
+        db.engines.create_tables(conn, list(schema.UMAMI_TABLES))
     seed_default_admin(conn)
 
 
@@ -70,6 +73,12 @@ def _deletions(db: Database, conn: sa.Connection) -> None:
     db.engines.create_tables(conn, [schema.deleted_id, schema.purge])
 
 
+def _slice_catch_up(db: Database, conn: sa.Connection) -> None:
+    # The catch-up's per-hour counts start from a rebuild: the next start rebuilds the slices.
+    db.engines.create_tables(conn, [schema.slice_count, schema.slice_stale])
+    conn.execute(schema.slice_state.delete())
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (1, "Umami v3 schema and default account", _umami_schema),
     (2, "API keys", _api_keys),
@@ -78,6 +87,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (5, "collect journal position", _collect_journal),
     (6, "login generations", _login_generations),
     (7, "deleted entity ids and pending purges", _deletions),
+    (8, "visit slices follow the events whoever writes them", _slice_catch_up),
 ]
 
 
@@ -104,6 +114,11 @@ def migrate(db: Database) -> list[str]:
             conn.execute(schema.schema_version.insert().values(version=version, name=name))
         log.info("migration %d applied: %s", version, name)
         applied.append(name)
+    umami.forget(db.engine)
+    level = umami.level_of(db)
+    if level.adopted:
+        missing = sorted(set(umami.RELEASES) - level.applied)
+        log.info("adopted Umami database; Umami migrations it lacks: %s", ", ".join(missing) or "none")
     if db.separate_events:
         # ClickHouse's tables: CREATE … IF NOT EXISTS at every start (no transactions there).
         with db.events.connect() as conn:

@@ -408,7 +408,7 @@ purge = sa.Table(
 # Append-only analytics tables: on DuckDB they carry no primary key or index (ART indexes cost
 # memory and insert speed, and nothing looks these rows up one by one).
 EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue", "katsuo_visit_slice",
-                "katsuo_slice_pending", "katsuo_slice_session")
+                "katsuo_slice_pending", "katsuo_slice_session", "katsuo_slice_count")
 
 SESSION_ATTRIBUTES = _SESSION_ATTRS
 
@@ -486,4 +486,28 @@ slice_state = sa.Table(
     metadata,
     sa.Column("name", sa.String(50), primary_key=True),
     sa.Column("built_at", Timestamp),
+)
+
+# Per website and UTC hour: how many rows of website_event the slices reflect, and the sum of a
+# hash of their ids. The catch-up compares these with the same figures over website_event to find
+# what another writer added or deleted, at any time in the past (analytics/catchup.py).
+slice_count = sa.Table(
+    "katsuo_slice_count",
+    metadata,
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("hour_us", sa.BigInteger, nullable=False),
+    sa.Column("events", sa.BigInteger, nullable=False),
+    sa.Column("fingerprint", sa.BigInteger, nullable=False),
+    sa.Index("katsuo_slice_count_website_idx", "website_id", "hour_us"),
+)
+
+# Websites whose slices are incomplete: their queries read the raw tables. `parts` is set while
+# the website's slices are rebuilt part by part (`done` of them so far, so a stopped rebuild
+# resumes); it is empty while a repair of what another writer changed is under way.
+slice_stale = sa.Table(
+    "katsuo_slice_stale",
+    metadata,
+    sa.Column("website_id", Uuid, primary_key=True),
+    sa.Column("parts", sa.Integer),
+    sa.Column("done", sa.Integer, nullable=False),
 )

@@ -20,6 +20,14 @@ from tests.conftest import APP_SECRET
 from tests.helpers import Api
 
 DDL = Path(__file__).with_name("umami_v3.sql").read_text()
+# The migration history of an Umami 3.1 database, the shape umami_v3.sql builds.
+UMAMI_31_MIGRATIONS = [
+    "01_init", "02_report_schema_session_data", "03_metric_performance_index",
+    "04_team_redesign", "05_add_visit_id", "06_session_data", "07_add_tag", "08_add_utm_clid",
+    "09_update_hostname_region", "10_add_distinct_id", "11_add_segment",
+    "12_update_report_parameter", "13_add_revenue", "14_add_link_and_pixel", "15_add_share",
+    "16_boards", "17_remove_duplicate_key", "18_add_performance", "19_add_session_replay",
+]
 
 
 def _bcryptjs_hash(password: str) -> str:
@@ -52,8 +60,9 @@ def umami_database(postgres_databases):
         conn.exec_driver_sql(DDL)
         conn.execute(sa.text(
             "INSERT INTO _prisma_migrations (id, checksum, migration_name, finished_at, applied_steps_count) "
-            "VALUES ('m1', 'c1', '01_init', now(), 1), ('m2', 'c2', '15_add_share', now(), 1)"
-        ))
+            "SELECT 'm' || n, 'c', name, now(), 1 FROM unnest(CAST(:names AS text[])) "
+            "WITH ORDINALITY AS m(name, n)"
+        ), {"names": UMAMI_31_MIGRATIONS})
         conn.execute(sa.text(
             'INSERT INTO "user" (user_id, username, password, role, created_at) VALUES '
             "(:alice, 'alice', :alice_pw, 'user', now()), (:bob, 'bob', :bob_pw, 'admin', now())"

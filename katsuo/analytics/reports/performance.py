@@ -13,7 +13,7 @@ from katsuo.analytics.query import Query
 from katsuo.analytics.reports import output
 from katsuo.analytics.reports.params import Parameters
 from katsuo.analytics.runner import Reader
-from katsuo.store import schema
+from katsuo.store import schema, umami
 
 METRICS = ("lcp", "inp", "cls", "fcp", "ttfb")
 PERCENTILES = (("p50", 0.5), ("p75", 0.75), ("p95", 0.95))
@@ -44,6 +44,7 @@ def _value(raw) -> float | int:
 
 
 def run(reader: Reader, query: Query, params: Parameters) -> dict:
+    umami.level(reader.conn).require(umami.PERFORMANCE, "The performance report")
     metric = params.choice("metric", METRICS, default="lcp")
     empty = {name: {p: 0 for p, _ in PERCENTILES} for name in METRICS}
     result: dict = {

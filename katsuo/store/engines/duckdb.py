@@ -171,3 +171,7 @@ def stored_in_order(conn: sa.Connection) -> Iterator[None]:
 def analyze(conn: sa.Connection, tables: list[str]) -> None:
     """DuckDB keeps its statistics up to date by itself."""
 
+
+def id_hash(column: sa.ColumnElement) -> sa.ColumnElement:
+    """A well-spread hash of an id in [0, 2**31): sums of millions stay within a BIGINT."""
+    return sa.cast(sa.func.hash(column) % 2147483648, sa.BigInteger)

@@ -150,3 +150,7 @@ def analyze(conn: sa.Connection, tables: list[str]) -> None:
     conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
     conn.commit()
 
+
+def id_hash(column: sa.ColumnElement) -> sa.ColumnElement:
+    """A well-spread hash of an id in [0, 2**31): sums of millions stay within a BIGINT."""
+    return sa.cast(sa.func.hashtext(sa.cast(column, sa.Text)), sa.BigInteger).op("&")(2147483647)

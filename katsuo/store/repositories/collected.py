@@ -17,7 +17,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from katsuo.store import ids, schema
+from katsuo.store import ids, schema, umami
 from katsuo.store.database import Database
 from katsuo.store.repositories.common import now
 
@@ -29,6 +29,8 @@ TABLES: tuple[sa.Table, ...] = (
     schema.visit_slice,
     schema.slice_pending,
     schema.slice_session,
+    schema.slice_count,
+    schema.slice_stale,
     schema.session_replay,
     schema.revenue,
     schema.event_data,
@@ -39,8 +41,10 @@ TABLES: tuple[sa.Table, ...] = (
 
 
 def _empty(conn: sa.Connection, entity_id: UUID, before: datetime | None) -> None:
+    level = umami.level(conn)
     for table in TABLES:
-        conn.execute(table.delete().where(table.c.website_id == entity_id))
+        if level.has_table(table.name):
+            conn.execute(table.delete().where(table.c.website_id == entity_id))
     conn.execute(schema.purge.insert().values(
         purge_id=ids.new_id(), entity_id=entity_id, before=before, created_at=now()
     ))

@@ -1,4 +1,7 @@
-"""Shares: public, read-only links to a website's (or link's, pixel's, board's) dashboard."""
+"""Shares: public, read-only links to a website's (or link's, pixel's, board's) dashboard.
+
+An Umami 3.0 database has no `share` table: there are no shares to read, and creating one
+answers a 400 that says so (store/umami.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from katsuo.store import ids, schema
+from katsuo.store import ids, schema, umami
 from katsuo.store.records import Page, Share
 from katsuo.store.repositories.common import columns, now, one, paginate
 
@@ -21,7 +24,13 @@ def random_slug() -> str:
     return ids.random_chars(16)
 
 
+def _stored(conn: sa.Connection) -> bool:
+    return umami.level(conn).has(umami.SHARES)
+
+
 def slug_taken(conn: sa.Connection, slug: str, *, except_id: UUID | None = None) -> bool:
+    if not _stored(conn):
+        return False
     stmt = sa.select(t.c.share_id).where(t.c.slug == slug)
     if except_id is not None:
         stmt = stmt.where(t.c.share_id != except_id)
@@ -29,15 +38,21 @@ def slug_taken(conn: sa.Connection, slug: str, *, except_id: UUID | None = None)
 
 
 def get(conn: sa.Connection, share_id: UUID) -> Share | None:
+    if not _stored(conn):
+        return None
     return one(conn, _select.where(t.c.share_id == share_id), Share)
 
 
 def get_by_slug(conn: sa.Connection, slug: str) -> Share | None:
+    if not _stored(conn):
+        return None
     return one(conn, _select.where(t.c.slug == slug), Share)
 
 
 def list_for_entity(conn: sa.Connection, entity_id: UUID, *, page: int, page_size: int) -> Page:
     """An entity's shares, newest first (docs/permissions.md#lists-paging-order-and-search)."""
+    if not _stored(conn):
+        return Page(data=[], count=0, page=page, page_size=page_size, order_by="createdAt")
     stmt = _select.where(t.c.entity_id == entity_id).order_by(t.c.created_at.desc(), t.c.share_id)
     return paginate(conn, stmt, Share, page, page_size, order_by="createdAt")
 
@@ -46,6 +61,7 @@ def create(
     conn: sa.Connection, *, entity_id: UUID, share_type: int, name: str, slug: str | None = None,
     parameters: dict | None = None,
 ) -> Share:
+    umami.level(conn).require(umami.SHARES, "Sharing")
     share_id, created = ids.new_id(), now()
     conn.execute(
         t.insert().values(
@@ -75,4 +91,5 @@ def create_website_share(conn: sa.Connection, website_id: UUID, slug: str) -> Sh
 
 
 def delete_for_entity(conn: sa.Connection, entity_id: UUID) -> None:
-    conn.execute(t.delete().where(t.c.entity_id == entity_id))
+    if _stored(conn):
+        conn.execute(t.delete().where(t.c.entity_id == entity_id))

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from katsuo.store import ids, schema
 from katsuo.store.records import Page, Record
-from katsuo.store.repositories import collected
+from katsuo.store.repositories import collected, shares
 from katsuo.store.repositories.common import columns, now, one, paginate, search_any
 
 
@@ -58,7 +58,7 @@ class SluggedEntities:
         collected.delete(conn, entity_id, self.table.name)
         for table in (schema.report, schema.segment):
             conn.execute(table.delete().where(table.c.website_id == entity_id))
-        conn.execute(schema.share.delete().where(schema.share.c.entity_id == entity_id))
+        shares.delete_for_entity(conn, entity_id)
         conn.execute(self.table.delete().where(self.id_column == entity_id))
 
     def _page(self, conn, where, search: str | None, page: int, page_size: int) -> Page:

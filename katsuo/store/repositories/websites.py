@@ -7,9 +7,9 @@ from uuid import UUID
 import sqlalchemy as sa
 from pydantic import model_validator
 
-from katsuo.store import ids, schema
+from katsuo.store import ids, schema, umami
 from katsuo.store.records import Page, UserRef, Website
-from katsuo.store.repositories import collected, teams
+from katsuo.store.repositories import collected, shares, teams
 from katsuo.store.repositories.common import columns, now, one, paginate, search_any
 
 t = schema.website
@@ -26,6 +26,15 @@ _share_slug = (
     .label("share_id")
 )
 _select = sa.select(*columns(t, exclude=["replay_enabled", "replay_config"]), _share_slug)
+# Umami 3.0 kept the share slug on the website row itself (Umami 3.1 moved it to `share`).
+_select_umami_30 = sa.select(
+    *columns(t, exclude=["replay_enabled", "replay_config"]),
+    sa.literal_column('"website".share_id', sa.String).label("share_id"),
+)
+
+
+def _selected(conn: sa.Connection) -> sa.Select:
+    return _select if umami.level(conn).has(umami.SHARES) else _select_umami_30
 
 class WebsiteWithUser(Website):
     """A row of a website list: the website and its owning user's id and name."""
@@ -62,13 +71,13 @@ class AdminWebsite(WebsiteWithUser):
 
 
 def get(conn: sa.Connection, website_id: UUID) -> Website | None:
-    return one(conn, _select.where(t.c.website_id == website_id, _live), Website)
+    return one(conn, _selected(conn).where(t.c.website_id == website_id, _live), Website)
 
 
-def _listing(where: sa.ColumnElement, search: str | None) -> sa.Select:
+def _listing(conn: sa.Connection, where: sa.ColumnElement, search: str | None) -> sa.Select:
     u = schema.user
     stmt = (
-        _select.add_columns(u.c.username.label("user_username"))
+        _selected(conn).add_columns(u.c.username.label("user_username"))
         .outerjoin(u, u.c.user_id == t.c.user_id)
         .where(where, _live)
         .order_by(t.c.name, t.c.website_id)
@@ -89,13 +98,13 @@ def list_for_user(
             schema.team_user.c.user_id == user_id, schema.team_user.c.role == "team-owner"
         )
         where = sa.or_(where, t.c.team_id.in_(owned_teams))
-    return paginate(conn, _listing(where, search), WebsiteWithUser, page, page_size)
+    return paginate(conn, _listing(conn, where, search), WebsiteWithUser, page, page_size)
 
 
 def list_for_team(conn: sa.Connection, team_id: UUID, *, search: str | None, page: int, page_size: int) -> Page:
     u = schema.user
     stmt = (
-        _select.add_columns(u.c.username.label("creator_username"))
+        _selected(conn).add_columns(u.c.username.label("creator_username"))
         .outerjoin(u, u.c.user_id == t.c.created_by)
         .where(t.c.team_id == team_id, _live)
         .order_by(t.c.name, t.c.website_id)
@@ -107,7 +116,7 @@ def list_for_team(conn: sa.Connection, team_id: UUID, *, search: str | None, pag
 
 def list_all(conn: sa.Connection, *, search: str | None, page: int, page_size: int) -> Page:
     """Every live website, newest first, with its owning user or team (GET /api/admin/websites)."""
-    stmt = _listing(sa.true(), search).order_by(None).order_by(t.c.created_at.desc(), t.c.website_id)
+    stmt = _listing(conn, sa.true(), search).order_by(None).order_by(t.c.created_at.desc(), t.c.website_id)
     result = paginate(conn, stmt, AdminWebsite, page, page_size, order_by="createdAt")
     owners = teams.with_owners(conn, {w.team_id for w in result.data if w.team_id})
     for website in result.data:
@@ -154,10 +163,12 @@ def delete(conn: sa.Connection, website_id: UUID) -> None:
     """Delete the website with its collected data (in ClickHouse once this committed: see
     `collected`), reports, segments and shares; its id is never used again."""
     collected.delete(conn, website_id, "website")
-    conn.execute(schema.session_replay_saved.delete().where(schema.session_replay_saved.c.website_id == website_id))
+    if umami.level(conn).has(umami.REPLAYS):
+        saved = schema.session_replay_saved
+        conn.execute(saved.delete().where(saved.c.website_id == website_id))
     conn.execute(schema.report.delete().where(schema.report.c.website_id == website_id))
     conn.execute(schema.segment.delete().where(schema.segment.c.website_id == website_id))
-    conn.execute(schema.share.delete().where(schema.share.c.entity_id == website_id))
+    shares.delete_for_entity(conn, website_id)
     conn.execute(t.delete().where(t.c.website_id == website_id))
 
 

@@ -1,4 +1,4 @@
-"""Command line: `katsuo serve | migrate | user create|set-password|set-role|list | slices rebuild|settle`."""
+"""Command line: `katsuo serve | migrate | user … | slices rebuild|settle | copy`."""
 
 from __future__ import annotations
 
@@ -73,6 +73,23 @@ def slices_command(args: argparse.Namespace) -> None:
         db.close()
 
 
+def copy_command(args: argparse.Namespace) -> None:
+    from katsuo.ops import copy
+    from katsuo.ops.stores import OperatorError, store_settings
+
+    try:
+        source = store_settings(args.source, args.from_clickhouse, option="--from")
+        target = store_settings(args.target, args.to_clickhouse, option="--to")
+        counts = copy.copy(source, target, force=args.force, resume=args.resume,
+                           batch_rows=args.batch_rows)
+    except OperatorError as error:
+        sys.exit(f"katsuo: {error}")
+    print(copy.report(counts, source, target))
+    if not all(count.matches for count in counts):
+        sys.exit("katsuo: row counts differ (was the source written to meanwhile?); "
+                 "run the copy again with --force")
+
+
 def _password(args: argparse.Namespace) -> str:
     password = args.password or getpass.getpass("Password: ")
     if not 8 <= len(password) <= 255:
@@ -123,6 +140,19 @@ def user_command(args: argparse.Namespace) -> None:
         svc.close()
 
 
+COPY_EXAMPLES = """examples:
+  # the embedded database (server stopped) into PostgreSQL
+  katsuo copy --from duckdb:///srv/katsuo/data --to postgresql://katsuo:secret@db/katsuo
+  # keep the management tables in PostgreSQL, the collected data in ClickHouse
+  katsuo copy --from duckdb:data --to postgresql://katsuo@db/katsuo \\
+      --to-clickhouse http://default:secret@clickhouse:8123/katsuo
+  # back from PostgreSQL to an embedded database
+  katsuo copy --from postgresql://katsuo@db/katsuo --to duckdb:///srv/katsuo/new-data
+  # after an interruption
+  katsuo copy --from duckdb:data --to postgresql://katsuo@db/katsuo --resume
+"""
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="katsuo", description="Katsuo web analytics server")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +185,28 @@ def main(argv: list[str] | None = None) -> None:
     actions.add_parser("rebuild", help="recompute them from the events (after an import or a restore)")
     actions.add_parser("settle", help="fold pending events in now")
     p.set_defaults(func=slices_command)
+
+    p = commands.add_parser(
+        "copy", help="copy everything from one store to another (DuckDB, PostgreSQL, ClickHouse)",
+        description="Copy users, teams, websites, reports, links, pixels, shares, API keys and all "
+        "collected data from one store to another, in batches, resumable. The target's visit "
+        "slices are rebuilt from the copied events. Stop the server of an embedded source first.",
+        epilog=COPY_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--from", dest="source", required=True, metavar="URL",
+                   help="postgresql://… or duckdb:DATA_DIRECTORY")
+    p.add_argument("--to", dest="target", required=True, metavar="URL",
+                   help="postgresql://… or duckdb:DATA_DIRECTORY")
+    p.add_argument("--from-clickhouse", default="", metavar="URL",
+                   help="the source's events store (its CLICKHOUSE_URL), if it has one")
+    p.add_argument("--to-clickhouse", default="", metavar="URL",
+                   help="put the target's collected data in this ClickHouse (its CLICKHOUSE_URL)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--force", action="store_true", help="replace whatever the target holds")
+    mode.add_argument("--resume", action="store_true", help="finish an interrupted copy")
+    p.add_argument("--batch-rows", type=int, default=20_000, metavar="N",
+                   help="rows per batch (default 20000)")
+    p.set_defaults(func=copy_command)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -1,4 +1,4 @@
-"""Command line: `katsuo serve | migrate | user … | slices rebuild|settle | copy`."""
+"""Command line: `katsuo serve | migrate | user … | slices rebuild|settle | copy | backup | restore`."""
 
 from __future__ import annotations
 
@@ -88,6 +88,35 @@ def copy_command(args: argparse.Namespace) -> None:
     if not all(count.matches for count in counts):
         sys.exit("katsuo: row counts differ (was the source written to meanwhile?); "
                  "run the copy again with --force")
+
+
+def backup_command(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from katsuo.ops import backup
+    from katsuo.ops.stores import OperatorError
+
+    try:
+        size, seconds, by_server = backup.backup(_settings(), Path(args.path))
+    except OperatorError as error:
+        sys.exit(f"katsuo: {error}")
+    who = "the running server wrote" if by_server else "wrote"
+    print(f"{who} {args.path}: {size / 1e6:,.1f} MB in {seconds:.1f} s")
+
+
+def restore_command(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from katsuo.ops import backup
+    from katsuo.ops.stores import OperatorError
+
+    settings = _settings()
+    try:
+        counts = backup.restore(settings, Path(args.path), force=args.force)
+    except OperatorError as error:
+        sys.exit(f"katsuo: {error}")
+    events = counts.get("website_event", 0)
+    print(f"restored {args.path} to {settings.duckdb_path}: {len(counts)} tables, {events:,} events")
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -207,6 +236,30 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch-rows", type=int, default=20_000, metavar="N",
                    help="rows per batch (default 20000)")
     p.set_defaults(func=copy_command)
+
+    p = commands.add_parser(
+        "backup", help="copy the embedded database to a file, while the server runs",
+        description="Write a consistent copy of the embedded DuckDB database to PATH. A running "
+        "server (same KATSUO_DATA_DIR) makes it through its control socket, with every "
+        "acknowledged hit included; otherwise the database is opened directly.",
+        epilog="examples:\n  katsuo backup /backups/katsuo-$(date +%F).duckdb\n"
+        "  KATSUO_DATA_DIR=/srv/katsuo/data katsuo backup /backups/nightly.duckdb",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("path", help="the new backup file (must not exist)")
+    p.set_defaults(func=backup_command)
+
+    p = commands.add_parser(
+        "restore", help="put a backup in place of the embedded database (server stopped)",
+        description="Check the backup file and make it the embedded database of KATSUO_DATA_DIR. "
+        "The server must be stopped. A database already there is kept, renamed, with --force.",
+        epilog="examples:\n  katsuo restore /backups/katsuo-2026-01-31.duckdb\n"
+        "  KATSUO_DATA_DIR=/srv/katsuo/data katsuo restore --force /backups/nightly.duckdb",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("path", help="a file written by `katsuo backup`")
+    p.add_argument("--force", action="store_true", help="replace the database there (kept, renamed)")
+    p.set_defaults(func=restore_command)
 
     args = parser.parse_args(argv)
     args.func(args)

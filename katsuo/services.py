@@ -15,6 +15,7 @@ from katsuo.collect.slugs import SlugCache
 from katsuo.collect.websites import WebsiteCache
 from katsuo.collect.writer import CLICKHOUSE_BATCH_ROWS, Writer
 from katsuo.config import Settings
+from katsuo.ops.backup import ControlSocket
 from katsuo.store import engines, ids, migrations
 from katsuo.store.database import Database
 from katsuo.store.repositories import collected
@@ -39,6 +40,8 @@ class Services:
     slugs: SlugCache | None = None
     # How many analytics requests run at once (api/admission.py).
     admission: Admission | None = None
+    # The local control path of an embedded database (`katsuo backup` asks it; ops/backup.py).
+    control: ControlSocket | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
@@ -73,7 +76,7 @@ class Services:
             writer = Writer(db, hooks=[slices.write_hook], journal_dir=journal)
         slices.start()
         geo = GeoLocator(settings.geolite_db_path or None, use_headers=not settings.skip_location_headers)
-        return cls(
+        svc = cls(
             settings=settings,
             db=db,
             logins=LoginStore(settings.secret, redis_client),
@@ -86,8 +89,14 @@ class Services:
             slugs=SlugCache(db),
             admission=admission,
         )
+        if db.kind == "duckdb":
+            svc.control = ControlSocket(svc)
+            svc.control.start()
+        return svc
 
     def close(self) -> None:
+        if self.control is not None:
+            self.control.close()
         # The writer first: whatever was accepted is committed before the database closes.
         if self.writer is not None:
             self.writer.close()

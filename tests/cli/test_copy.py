@@ -22,8 +22,9 @@ from tests.collect.conftest import UA
 from tests.conftest import make_env
 from tests.helpers import Api
 
-BROWSERS = [UA, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-            "Version/17.0 Safari/605.1.15"]
+SAFARI = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+          "Version/17.0 Safari/605.1.15")
+BROWSERS = [UA, SAFARI]
 
 
 def _send(client, website: str, visitor: int, payload: dict) -> None:
@@ -75,6 +76,7 @@ def source(request, tmp_path_factory):
                 _send(client, website, visitor, {"url": "/buy", "name": "purchase",
                                                  "data": {"revenue": 12.5, "currency": "USD"}})
         expected = answers(client, website)
+    assert len(expected["sessions"]) == 6 and expected["browser"]
     svc.close()
     return {"env": env, "website": website, "expected": expected}
 

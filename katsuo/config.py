@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+# The longest retention limit, in days (100 years), for KATSUO_RETENTION_DAYS and per website.
+MAX_RETENTION_DAYS = 36500
+
 
 class ConfigError(ValueError):
     """An environment variable has a value Katsuo cannot use; the message names it."""
@@ -143,6 +146,9 @@ class Settings:
     query_timeout: float = 30.0
     query_concurrency: int = 6
     query_concurrency_total: int = 12
+    # Collected data older than this many days is deleted daily (0: kept for ever); a website's
+    # own setting overrides it (ops/retention.py).
+    retention_days: int = 0
     # Security and identity
     app_secret: str = ""
     salt_rotation: str = "month"
@@ -232,6 +238,7 @@ class Settings:
             log_query=_flag(env, "LOG_QUERY"),
             debug=env.get("DEBUG", "").strip(),
             slice_settle_seconds=_int(env, "KATSUO_SLICE_SETTLE_SECONDS", 2, 0, 3600),
+            retention_days=_int(env, "KATSUO_RETENTION_DAYS", 0, 0, MAX_RETENTION_DAYS),
             query_timeout=_seconds(env, "KATSUO_QUERY_TIMEOUT", 30.0, 0.01, 3600),
             query_concurrency=_int(env, "KATSUO_QUERY_CONCURRENCY", 6, 1, 1000),
             query_concurrency_total=_int(env, "KATSUO_QUERY_CONCURRENCY_TOTAL", 12, 1, 1000),

@@ -16,6 +16,7 @@ from katsuo.collect.websites import WebsiteCache
 from katsuo.collect.writer import CLICKHOUSE_BATCH_ROWS, Writer
 from katsuo.config import Settings
 from katsuo.ops.backup import ControlSocket
+from katsuo.ops.retention import RetentionJob
 from katsuo.store import engines, ids, migrations
 from katsuo.store.database import Database
 from katsuo.store.repositories import collected
@@ -42,6 +43,8 @@ class Services:
     admission: Admission | None = None
     # The local control path of an embedded database (`katsuo backup` asks it; ops/backup.py).
     control: ControlSocket | None = None
+    # The daily deletion of collected data past its retention limit (ops/retention.py).
+    retention: RetentionJob | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
@@ -89,6 +92,8 @@ class Services:
             slugs=SlugCache(db),
             admission=admission,
         )
+        svc.retention = RetentionJob(db, on_deleted=writer.forget_sessions)
+        svc.retention.start()
         if db.kind == "duckdb":
             svc.control = ControlSocket(svc)
             svc.control.start()
@@ -97,6 +102,8 @@ class Services:
     def close(self) -> None:
         if self.control is not None:
             self.control.close()
+        if self.retention is not None:
+            self.retention.stop()
         # The writer first: whatever was accepted is committed before the database closes.
         if self.writer is not None:
             self.writer.close()

@@ -69,6 +69,10 @@ def _deletions(db: Database, conn: sa.Connection) -> None:
     db.engines.create_tables(conn, [schema.deleted_id, schema.purge])
 
 
+def _website_retention(db: Database, conn: sa.Connection) -> None:
+    db.engines.create_tables(conn, [schema.website_retention])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (1, "Umami v3 schema and default account", _umami_schema),
     (2, "API keys", _api_keys),
@@ -77,6 +81,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (5, "collect journal position", _collect_journal),
     (6, "login generations", _login_generations),
     (7, "deleted entity ids and pending purges", _deletions),
+    (8, "per-website retention", _website_retention),
 ]
 
 

@@ -70,8 +70,11 @@ def _home(db: Database, table: sa.Table) -> Database:
 
 
 def _key(table: sa.Table) -> sa.Column:
-    (column,) = table.primary_key.columns
-    return column
+    """The column batches are paged by: every copied table has a one-column primary key."""
+    columns = list(table.primary_key.columns)
+    if len(columns) != 1:
+        raise AssertionError(f"{table.name} needs a one-column primary key to be copied")
+    return columns[0]
 
 
 def _exists(db: Database, table: sa.Table) -> bool:
@@ -126,6 +129,8 @@ def copy(source: Settings, target: Settings, *, force: bool = False, resume: boo
          batch_rows: int = BATCH_ROWS, progress: bool = True) -> list[TableCount]:
     """Copy every table; returns the per-table row counts of both sides (all matching, else
     OperatorError after the copy)."""
+    if describe(source) == describe(target):
+        raise OperatorError("the source and the target are the same store")
     src = open_store(source, role="source")
     try:
         dst = open_store(target, role="target")

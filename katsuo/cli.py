@@ -1,5 +1,5 @@
-"""Command line: `katsuo serve | migrate | user create|set-password|set-role|list |
-slices rebuild|settle|check`."""
+"""Command line: `katsuo serve | migrate | user … | slices rebuild|settle|check | copy | backup |
+restore`."""
 
 from __future__ import annotations
 
@@ -86,6 +86,52 @@ def slices_command(args: argparse.Namespace) -> None:
         db.close()
 
 
+def copy_command(args: argparse.Namespace) -> None:
+    from katsuo.ops import copy
+    from katsuo.ops.stores import OperatorError, store_settings
+
+    try:
+        source = store_settings(args.source, args.from_clickhouse, option="--from")
+        target = store_settings(args.target, args.to_clickhouse, option="--to")
+        counts = copy.copy(source, target, force=args.force, resume=args.resume,
+                           batch_rows=args.batch_rows)
+    except OperatorError as error:
+        sys.exit(f"katsuo: {error}")
+    print(copy.report(counts, source, target))
+    if not all(count.matches for count in counts):
+        sys.exit("katsuo: row counts differ (was the source written to meanwhile?); "
+                 "run the copy again with --force")
+
+
+def backup_command(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from katsuo.ops import backup
+    from katsuo.ops.stores import OperatorError
+
+    try:
+        size, seconds, by_server = backup.backup(_settings(), Path(args.path))
+    except OperatorError as error:
+        sys.exit(f"katsuo: {error}")
+    who = "the running server wrote" if by_server else "wrote"
+    print(f"{who} {args.path}: {size / 1e6:,.1f} MB in {seconds:.1f} s")
+
+
+def restore_command(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from katsuo.ops import backup
+    from katsuo.ops.stores import OperatorError
+
+    settings = _settings()
+    try:
+        counts = backup.restore(settings, Path(args.path), force=args.force)
+    except OperatorError as error:
+        sys.exit(f"katsuo: {error}")
+    events = counts.get("website_event", 0)
+    print(f"restored {args.path} to {settings.duckdb_path}: {len(counts)} tables, {events:,} events")
+
+
 def _password(args: argparse.Namespace) -> str:
     password = args.password or getpass.getpass("Password: ")
     if not 8 <= len(password) <= 255:
@@ -136,6 +182,19 @@ def user_command(args: argparse.Namespace) -> None:
         svc.close()
 
 
+COPY_EXAMPLES = """examples:
+  # the embedded database (server stopped) into PostgreSQL
+  katsuo copy --from duckdb:///srv/katsuo/data --to postgresql://katsuo:secret@db/katsuo
+  # keep the management tables in PostgreSQL, the collected data in ClickHouse
+  katsuo copy --from duckdb:data --to postgresql://katsuo@db/katsuo \\
+      --to-clickhouse http://default:secret@clickhouse:8123/katsuo
+  # back from PostgreSQL to an embedded database
+  katsuo copy --from postgresql://katsuo@db/katsuo --to duckdb:///srv/katsuo/new-data
+  # after an interruption
+  katsuo copy --from duckdb:data --to postgresql://katsuo@db/katsuo --resume
+"""
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="katsuo", description="Katsuo web analytics server")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -181,6 +240,52 @@ def main(argv: list[str] | None = None) -> None:
         "check", help="compare every hour with the events and repair what another writer changed"
     )
     p.set_defaults(func=slices_command)
+
+    p = commands.add_parser(
+        "copy", help="copy everything from one store to another (DuckDB, PostgreSQL, ClickHouse)",
+        description="Copy users, teams, websites, reports, links, pixels, shares, API keys and all "
+        "collected data from one store to another, in batches, resumable. The target's visit "
+        "slices are rebuilt from the copied events. Stop the server of an embedded source first.",
+        epilog=COPY_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--from", dest="source", required=True, metavar="URL",
+                   help="postgresql://… or duckdb:DATA_DIRECTORY")
+    p.add_argument("--to", dest="target", required=True, metavar="URL",
+                   help="postgresql://… or duckdb:DATA_DIRECTORY")
+    p.add_argument("--from-clickhouse", default="", metavar="URL",
+                   help="the source's events store (its CLICKHOUSE_URL), if it has one")
+    p.add_argument("--to-clickhouse", default="", metavar="URL",
+                   help="put the target's collected data in this ClickHouse (its CLICKHOUSE_URL)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--force", action="store_true", help="replace whatever the target holds")
+    mode.add_argument("--resume", action="store_true", help="finish an interrupted copy")
+    p.add_argument("--batch-rows", type=int, default=20_000, metavar="N",
+                   help="rows per batch (default 20000)")
+    p.set_defaults(func=copy_command)
+
+    p = commands.add_parser(
+        "backup", help="copy the embedded database to a file, while the server runs",
+        description="Write a consistent copy of the embedded DuckDB database to PATH. A running "
+        "server (same KATSUO_DATA_DIR) makes it through its control socket, with every "
+        "acknowledged hit included; otherwise the database is opened directly.",
+        epilog="examples:\n  katsuo backup /backups/katsuo-$(date +%F).duckdb\n"
+        "  KATSUO_DATA_DIR=/srv/katsuo/data katsuo backup /backups/nightly.duckdb",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("path", help="the new backup file (must not exist)")
+    p.set_defaults(func=backup_command)
+
+    p = commands.add_parser(
+        "restore", help="put a backup in place of the embedded database (server stopped)",
+        description="Check the backup file and make it the embedded database of KATSUO_DATA_DIR. "
+        "The server must be stopped. A database already there is kept, renamed, with --force.",
+        epilog="examples:\n  katsuo restore /backups/katsuo-2026-01-31.duckdb\n"
+        "  KATSUO_DATA_DIR=/srv/katsuo/data katsuo restore --force /backups/nightly.duckdb",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("path", help="a file written by `katsuo backup`")
+    p.add_argument("--force", action="store_true", help="replace the database there (kept, renamed)")
+    p.set_defaults(func=restore_command)
 
     args = parser.parse_args(argv)
     args.func(args)

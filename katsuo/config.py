@@ -22,6 +22,8 @@ from pydantic import BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# The longest retention limit, in days (100 years), for KATSUO_RETENTION_DAYS and per website.
+MAX_RETENTION_DAYS = 36500
 
 
 class ConfigError(ValueError):
@@ -185,6 +187,9 @@ class Settings(BaseSettings):
     query_timeout: float = _seconds(30.0, 0, 3600, alias="KATSUO_QUERY_TIMEOUT")
     query_concurrency: int = Field(6, ge=1, le=1000, alias="KATSUO_QUERY_CONCURRENCY")
     query_concurrency_total: int = Field(12, ge=1, le=1000, alias="KATSUO_QUERY_CONCURRENCY_TOTAL")
+    # Collected data older than this many days is deleted daily (0: kept for ever); a website's
+    # own setting overrides it (ops/retention.py).
+    retention_days: int = Field(0, ge=0, le=MAX_RETENTION_DAYS, alias="KATSUO_RETENTION_DAYS")
     # Security and identity. APP_SECRET falls back to DATABASE_URL as in Umami, then to a random
     # secret kept beside the embedded database (from_env).
     app_secret: Text = Field("", alias="APP_SECRET")

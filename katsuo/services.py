@@ -16,6 +16,8 @@ from katsuo.collect.slugs import SlugCache
 from katsuo.collect.websites import WebsiteCache
 from katsuo.collect.writer import CLICKHOUSE_BATCH_ROWS, Writer
 from katsuo.config import Settings
+from katsuo.ops.backup import ControlSocket
+from katsuo.ops.retention import RetentionJob
 from katsuo.store import engines, ids, migrations
 from katsuo.store.database import Database
 from katsuo.store.repositories import collected
@@ -40,6 +42,10 @@ class Services:
     slugs: SlugCache | None = None
     # How many analytics requests run at once (api/admission.py).
     admission: Admission | None = None
+    # The local control path of an embedded database (`katsuo backup` asks it; ops/backup.py).
+    control: ControlSocket | None = None
+    # The daily deletion of collected data past its retention limit (ops/retention.py).
+    retention: RetentionJob | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
@@ -77,7 +83,7 @@ class Services:
                 db.before_connect = writer.sync
         slices.start()
         geo = GeoLocator(settings.geolite_db_path or None, use_headers=not settings.skip_location_headers)
-        return cls(
+        svc = cls(
             settings=settings,
             db=db,
             logins=LoginStore(settings.secret, redis_client),
@@ -90,8 +96,18 @@ class Services:
             slugs=SlugCache(db),
             admission=admission,
         )
+        svc.retention = RetentionJob(db, on_deleted=writer.forget_sessions)
+        svc.retention.start()
+        if db.kind == "duckdb":
+            svc.control = ControlSocket(svc)
+            svc.control.start()
+        return svc
 
     def close(self) -> None:
+        if self.control is not None:
+            self.control.close()
+        if self.retention is not None:
+            self.retention.stop()
         # The writer first: whatever was accepted is committed before the database closes.
         if self.writer is not None:
             self.writer.close()

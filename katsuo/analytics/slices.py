@@ -425,6 +425,31 @@ def _rebuild_part(db: Database, website_id, parts: int, part: int) -> None:
                     .where(stale_t.c.website_id == website_id)
                     .values(done=part + 1)
                 )
+def forget_before(conn: sa.Connection, dialect: Dialect, website_id, before: datetime) -> None:
+    """Retention: the website's slices and pending events from before `before` go. Sessions with
+    events on both sides are recomputed from the events they keep: those become pending (and
+    their slices go), so reads count them from the events until a settle folds them in."""
+    cutoff = T.to_us(before)
+    s, p, e = span_t, pending_t, schema.website_event
+    straddling = sa.select(s.c.session_id).where(
+        s.c.website_id == website_id, s.c.first_us < cutoff, s.c.last_us >= cutoff
+    )
+    conn.execute(p.delete().where(
+        p.c.website_id == website_id, sa.or_(p.c.created_us < cutoff, p.c.session_id.in_(straddling))
+    ))
+    kept = sa.select(
+        e.c.event_id, e.c.website_id, e.c.session_id, e.c.visit_id,
+        dialect.epoch_us(e.c.created_at), e.c.event_type, e.c.url_path,
+        e.c.referrer_domain, e.c.hostname, e.c.event_name,
+    ).where(e.c.website_id == website_id, e.c.created_at >= before, e.c.session_id.in_(straddling))
+    conn.execute(p.insert().from_select(PENDING_COLUMNS, kept))
+    conn.execute(slice_t.delete().where(
+        slice_t.c.website_id == website_id,
+        sa.or_(slice_t.c.first_us < cutoff, slice_t.c.session_id.in_(straddling)),
+    ))
+    conn.execute(s.delete().where(s.c.website_id == website_id, s.c.first_us < cutoff))
+    # The catch-up's per-hour counts of the deleted hours go too, so it sees nothing to repair.
+    conn.execute(count_t.delete().where(count_t.c.website_id == website_id, count_t.c.hour_us < cutoff))
 
 
 def _mark_built(conn: sa.Connection) -> None:

@@ -6,13 +6,14 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from katsuo import removals
 from katsuo.api.auth import Ok
 from katsuo.api.deps import AnyActor, AppServices, Conn, PagingParams, UserActor
 from katsuo.api.inputs import Body
 from katsuo.auth.permissions import authorize
+from katsuo.config import MAX_RETENTION_DAYS
 from katsuo.errors import BadRequest, NotFound
 from katsuo.store.records import Page, Website
 from katsuo.store.repositories import entities, shares, teams, users, websites
@@ -32,6 +33,10 @@ class UpdateWebsiteBody(Body):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     domain: str | None = Field(default=None, max_length=500)
     share_id: str | None = Field(default=None, alias="shareId", min_length=1, max_length=100)
+    # Katsuo's: days to keep collected data; null follows KATSUO_RETENTION_DAYS.
+    retention_days: StrictInt | None = Field(
+        default=None, alias="retentionDays", ge=1, le=MAX_RETENTION_DAYS
+    )
 
 
 class TransferBody(Body):
@@ -106,6 +111,8 @@ def update_website(website_id: UUID, body: UpdateWebsiteBody, actor: UserActor, 
             if shares.slug_taken(conn, body.share_id):
                 raise BadRequest("That share ID is already taken.")
             shares.create_website_share(conn, website.id, body.share_id)
+    if "retention_days" in body.model_fields_set:
+        websites.set_retention(conn, website.id, body.retention_days)
     return websites.get(conn, website.id)
 
 

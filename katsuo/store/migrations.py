@@ -79,6 +79,10 @@ def _slice_catch_up(db: Database, conn: sa.Connection) -> None:
     conn.execute(schema.slice_state.delete())
 
 
+def _website_retention(db: Database, conn: sa.Connection) -> None:
+    db.engines.create_tables(conn, [schema.website_retention])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (1, "Umami v3 schema and default account", _umami_schema),
     (2, "API keys", _api_keys),
@@ -88,6 +92,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (6, "login generations", _login_generations),
     (7, "deleted entity ids and pending purges", _deletions),
     (8, "visit slices follow the events whoever writes them", _slice_catch_up),
+    (9, "per-website retention", _website_retention),
 ]
 
 

@@ -87,6 +87,8 @@ class Website(Record):
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
     deleted_at: Timestamp | None = None
+    # Katsuo's: collected data older than this many days is deleted (ops/retention.py).
+    retention_days: int | None = None
 
 
 class Link(Record):

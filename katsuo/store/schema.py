@@ -405,6 +405,15 @@ purge = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
 )
 
+# A website's retention limit (ops/retention.py): its collected data older than `days` is
+# deleted daily. No row: KATSUO_RETENTION_DAYS applies (unset: kept for ever).
+website_retention = sa.Table(
+    "katsuo_website_retention",
+    metadata,
+    sa.Column("website_id", Uuid, primary_key=True),
+    sa.Column("days", sa.Integer, nullable=False),
+)
+
 # Append-only analytics tables: on DuckDB they carry no primary key or index (ART indexes cost
 # memory and insert speed, and nothing looks these rows up one by one).
 EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue", "katsuo_visit_slice",

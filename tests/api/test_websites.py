@@ -137,3 +137,17 @@ def test_export_neutralises_spreadsheet_formulas_sent_through_send(api, client):
     rows = list(csv.reader(io.StringIO(archive.read("events.csv").decode(), newline="")))
     names = sorted(row[0] for row in rows[1:])
     assert names == sorted(["'" + name for name in hostile] + ["signup"])
+
+
+def test_retention_days_must_be_a_positive_integer_or_null(api):
+    """Katsuo's `retentionDays` (tests/api/test_retention.py has what it does)."""
+    admin = api.admin()
+    website = admin.new_website("Checked")["id"]
+    for value in (0, -3, "5", 1.5, True, 40000, [7]):
+        response = admin.post(f"/api/websites/{website}", {"retentionDays": value})
+        assert response.status_code == 400, (value, response.text)
+        assert "retentionDays" in response.text
+    assert admin.ok("GET", f"/api/websites/{website}")["retentionDays"] is None
+    assert admin.ok("POST", f"/api/websites/{website}", {"retentionDays": 7})["retentionDays"] == 7
+    assert admin.ok("POST", f"/api/websites/{website}", {"name": "Renamed"})["retentionDays"] == 7
+    assert admin.ok("POST", f"/api/websites/{website}", {"retentionDays": None})["retentionDays"] is None

@@ -95,6 +95,17 @@ def test_tracking_code_uses_the_tracker_script_name(make_client):
     assert f'&lt;script defer src="/lib/t.js" data-website-id="{website["id"]}"&gt;&lt;/script&gt;' in html
 
 
+def test_website_settings_show_and_send_the_retention_limit(make_client):
+    client = make_client(retention_days=90)
+    cookie_login(client)
+    website = client.post("/api/websites", json={"name": "R", "domain": "r.example"}, headers=CSRF).json()
+    html = client.get(f"/websites/{website['id']}/settings").text
+    assert 'name="retentionDays"' in html and 'data-type="number"' in html
+    assert 'placeholder="90"' in html and "the server's limit, 90 days" in html
+    client.post(f"/api/websites/{website['id']}", json={"retentionDays": 30}, headers=CSRF)
+    assert 'value="30"' in client.get(f"/websites/{website['id']}/settings").text
+
+
 def test_view_only_users_see_no_edit_controls_and_the_api_refuses(api, make_client):
     viewer = api.new_user(role="view-only", password="viewonly-pass")
     client = make_client()

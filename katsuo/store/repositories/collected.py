@@ -63,6 +63,41 @@ def delete(conn: sa.Connection, entity_id: UUID, kind: str) -> None:
     conn.execute(retired)
 
 
+# What a retention limit deletes (ops/retention.py), in this order: the rows stamped with their
+# time, then the sessions left without any event.
+DATED: list[sa.Table] = [
+    schema.session_replay,
+    schema.revenue,
+    schema.event_data,
+    schema.session_data,
+    schema.website_event,
+]
+
+
+def delete_before(conn: sa.Connection, store: Database, website_id: UUID, before: datetime,
+                  tables: set[str]) -> dict[str, int]:
+    """Delete, of the `tables` that `store` holds, the website's rows collected before `before`,
+    and its sessions that no event is left for; returns the rows deleted per table."""
+    deleted = {}
+    for table in DATED:
+        if table.name in tables:
+            where = sa.and_(table.c.website_id == website_id, table.c.created_at < before)
+            deleted[table.name] = _delete_counted(conn, store, table, where)
+    if schema.session.name in tables:
+        s, e = schema.session, schema.website_event
+        kept = sa.select(e.c.session_id).where(e.c.website_id == website_id)
+        where = sa.and_(s.c.website_id == website_id, s.c.created_at < before, s.c.session_id.not_in(kept))
+        deleted[s.name] = _delete_counted(conn, store, s, where)
+    return deleted
+
+
+def _delete_counted(conn: sa.Connection, store: Database, table: sa.Table, where) -> int:
+    count = conn.execute(sa.select(sa.func.count()).select_from(table).where(where)).scalar_one()
+    if count:
+        store.engines.delete_rows(conn, table, where, store.settings)
+    return count
+
+
 def purge(db: Database) -> int:
     """Run the queued deletions in the events store (none to run there when it is the management
     store itself); returns how many are still queued because they failed (logged)."""

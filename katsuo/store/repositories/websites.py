@@ -25,11 +25,21 @@ _share_slug = (
     .scalar_subquery()
     .label("share_id")
 )
-_select = sa.select(*columns(t, exclude=["replay_enabled", "replay_config"]), _share_slug)
+_retention = schema.website_retention
+_retention_days = (
+    sa.select(_retention.c.days)
+    .where(_retention.c.website_id == t.c.website_id)
+    .scalar_subquery()
+    .label("retention_days")
+)
+_select = sa.select(
+    *columns(t, exclude=["replay_enabled", "replay_config"]), _share_slug, _retention_days
+)
 # Umami 3.0 kept the share slug on the website row itself (Umami 3.1 moved it to `share`).
 _select_umami_30 = sa.select(
     *columns(t, exclude=["replay_enabled", "replay_config"]),
     sa.literal_column('"website".share_id', sa.String).label("share_id"),
+    _retention_days,
 )
 
 
@@ -150,6 +160,13 @@ def update(conn: sa.Connection, website_id: UUID, **values) -> Website | None:
     return get(conn, website_id)
 
 
+def set_retention(conn: sa.Connection, website_id: UUID, days: int | None) -> None:
+    """Keep the website's collected data `days` days (None: as KATSUO_RETENTION_DAYS says)."""
+    conn.execute(_retention.delete().where(_retention.c.website_id == website_id))
+    if days is not None:
+        conn.execute(_retention.insert().values(website_id=website_id, days=days))
+
+
 def reset(conn: sa.Connection, website_id: UUID) -> None:
     """Delete the collected data, keep the website, its reports, segments and shares. With the
     events in ClickHouse, `collected.purge` deletes them there once this committed; the new
@@ -169,6 +186,7 @@ def delete(conn: sa.Connection, website_id: UUID) -> None:
     conn.execute(schema.report.delete().where(schema.report.c.website_id == website_id))
     conn.execute(schema.segment.delete().where(schema.segment.c.website_id == website_id))
     shares.delete_for_entity(conn, website_id)
+    conn.execute(_retention.delete().where(_retention.c.website_id == website_id))
     conn.execute(t.delete().where(t.c.website_id == website_id))
 
 

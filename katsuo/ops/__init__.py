@@ -1,0 +1,1 @@
+"""Operator commands' work: copying between stores, backups, retention."""

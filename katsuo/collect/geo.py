@@ -96,7 +96,7 @@ class GeoLocator:
                     self._reader = maxminddb.open_database(str(self.path))
                 else:
                     log.warning("no geo database at %s: locations come from CDN headers only "
-                                "(run scripts/setup.sh or set GEOLITE_DB_PATH)", self.path)
+                                "(run `katsuo geo install`, or set GEOLITE_DB_PATH)", self.path)
         return self._reader
 
     def _lookup_uncached(self, ip: str) -> Place:

@@ -1,8 +1,10 @@
 """Builds the tracker script as served: minified by terser, with the collect settings baked in.
 
-`scripts/setup.sh` runs `python -m katsuo.web.tracker.build` to write script.min.js (git-ignored).
-When the server starts without a current script.min.js it minifies in memory if terser is
-installed, and otherwise serves the readable source: the same behaviour, about twice the bytes.
+The asset build (scripts/build-assets.sh, run by setup and by a wheel build) runs this file to
+write script.min.js (git-ignored, shipped in the wheel): it imports only the standard library at
+module level, since a wheel build has none of Katsuo's dependencies. When the server starts
+without a current script.min.js it minifies in memory if terser is installed, and otherwise
+serves the readable source: the same behaviour, about twice the bytes.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import logging
 import re
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from katsuo.config import Settings
+if TYPE_CHECKING:
+    from katsuo.config import Settings
 
 log = logging.getLogger("katsuo.tracker")
 
@@ -65,8 +69,10 @@ def write_minified() -> str:
 
 def template() -> str:
     """The script with its placeholders: the current minified build, else a fresh one, else the
-    source."""
-    if MINIFIED.exists() and MINIFIED.stat().st_mtime >= SOURCE.stat().st_mtime:
+    source. An installed wheel has no terser: its shipped build is current by construction."""
+    if MINIFIED.exists() and (
+        MINIFIED.stat().st_mtime >= SOURCE.stat().st_mtime or not TERSER.exists()
+    ):
         try:
             return _checked(MINIFIED.read_text())
         except ValueError as error:
@@ -100,12 +106,8 @@ def bake(text: str, settings: Settings, served_path: str) -> str:
 
 
 def main() -> None:
-    text = write_minified()
-    baked = bake(text, Settings(), "/script.js").encode()
-    print(
-        f"tracker: wrote {MINIFIED.relative_to(HERE.parents[2])}: {len(baked)} bytes, "
-        f"{len(gzip.compress(baked, 9))} gzipped"
-    )
+    text = write_minified().encode()
+    print(f"tracker: wrote {MINIFIED}: {len(text)} bytes, {len(gzip.compress(text, 9))} gzipped")
 
 
 if __name__ == "__main__":

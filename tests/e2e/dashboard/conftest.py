@@ -14,7 +14,8 @@ from typing import Self
 
 import pytest
 
-from katsuo.web.assets import STATIC_DIR, VENDOR_FILES
+from katsuo.web.assets import STATIC_DIR
+from katsuo.web.vendor import VENDOR_FILES
 
 SCREENSHOTS = Path(os.environ.get("KATSUO_TEST_OUTPUT", "test-output")) / "screenshots"
 

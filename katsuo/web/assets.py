@@ -24,6 +24,8 @@ VENDOR_FILES = {
     # alpha-2 codes the API reports countries by.
     "world-atlas/countries-110m.json": "countries-110m.json",
     "i18n-iso-countries/codes.json": "country-codes.json",
+    # English country names: what the pages show for a country code and what filters accept.
+    "i18n-iso-countries/langs/en.json": "country-names.json",
     # The API's documentation page (/api/docs), served from here rather than a CDN.
     "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui-bundle.js",
     "swagger-ui-dist/swagger-ui.css": "swagger-ui.css",
@@ -33,11 +35,12 @@ log = logging.getLogger("katsuo.web")
 
 
 class CachedStatic(StaticFiles):
-    """Static files with a long cache lifetime: every URL we emit is versioned by content."""
+    """Static files with a long cache lifetime when the URL is versioned by content (every URL a
+    page emits); a module's own imports carry no version and are revalidated instead."""
 
     async def get_response(self, path, scope):
         response = await super().get_response(path, scope)
-        if response.status_code == 200:
+        if response.status_code == 200 and b"v=" in scope.get("query_string", b""):
             response.headers["cache-control"] = "public, max-age=31536000, immutable"
         return response
 

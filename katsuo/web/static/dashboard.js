@@ -1,19 +1,11 @@
 // The website dashboard: one state (date range, unit, comparison, filters, segment or cohort)
 // kept in the URL, and panels that each ask the JSON API for their numbers, so the page paints at
 // once and every number shown is exactly what the API answers. Used logged in and on share URLs.
+import * as format from "./js/format.js";
+
 (() => {
-  const FILTER_FIELDS = [
-    ["path", "Path"], ["referrer", "Referrer"], ["title", "Title"], ["query", "Query"],
-    ["browser", "Browser"], ["os", "OS"], ["device", "Device"], ["country", "Country"],
-    ["region", "Region"], ["city", "City"], ["language", "Language"], ["hostname", "Hostname"],
-    ["tag", "Tag"], ["event", "Event"], ["distinctId", "Distinct ID"],
-    ["utmSource", "UTM source"], ["utmMedium", "UTM medium"], ["utmCampaign", "UTM campaign"],
-    ["utmContent", "UTM content"], ["utmTerm", "UTM term"],
-  ];
-  const OPERATORS = [
-    ["eq", "is"], ["neq", "is not"], ["c", "contains"], ["dnc", "does not contain"],
-    ["re", "matches"], ["nre", "does not match"],
-  ];
+  const FILTER_FIELDS = format.FIELDS;
+  const OPERATORS = format.OPERATORS;
   // Metric tables, grouped as tabs; the second item is the filter a click on a row adds.
   const METRIC_GROUPS = [
     { id: "pages", tabs: [["path", "Pages", "path"], ["entry", "Entry", "path"], ["exit", "Exit", "path"], ["title", "Titles", "title"], ["query", "Query", "query"]] },
@@ -29,9 +21,7 @@
   ];
   const FILTER_KEYS = new Set(FILTER_FIELDS.map(([key]) => key));
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-  const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
-  const languageNames = new Intl.DisplayNames(["en"], { type: "language" });
-  const number = new Intl.NumberFormat("en-US");
+  const number = { format: format.number };
 
   const DAY = 86400000;
   const startOfDay = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
@@ -92,43 +82,21 @@
   }
 
   function label(d, unit) {
-    if (unit === "minute" || unit === "hour") return d.toLocaleTimeString("en-US", { hour: "numeric", minute: unit === "minute" ? "2-digit" : undefined });
-    if (unit === "day") return d.toLocaleDateString("en-US", { month: "short", day: "numeric" });
-    if (unit === "month") return d.toLocaleDateString("en-US", { month: "short", year: "numeric" });
+    if (unit === "minute" || unit === "hour") return d.toLocaleTimeString(undefined, { hour: "numeric", minute: unit === "minute" ? "2-digit" : undefined });
+    if (unit === "day") return d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+    if (unit === "month") return d.toLocaleDateString(undefined, { month: "short", year: "numeric" });
     return String(d.getFullYear());
   }
-
-  function duration(seconds) {
-    seconds = Math.round(seconds || 0);
-    const m = Math.floor(seconds / 60), s = seconds % 60;
-    return m ? `${m}m ${s}s` : `${s}s`;
-  }
-
-  // Umami's names of browsers, systems and devices, as people write them.
-  const NAMES = {
-    browser: { chrome: "Chrome", crios: "Chrome (iOS)", firefox: "Firefox", fxios: "Firefox (iOS)", safari: "Safari",
-      ios: "iOS Safari", "ios-webview": "iOS WebView", "edge-chromium": "Edge", edge: "Edge (legacy)", "edge-ios": "Edge (iOS)",
-      opera: "Opera", samsung: "Samsung Internet", yandexbrowser: "Yandex", facebook: "Facebook", instagram: "Instagram",
-      "chromium-webview": "Chrome WebView", brave: "Brave", silk: "Silk", ie: "Internet Explorer" },
-    os: { "Mac OS": "macOS", "Chrome OS": "ChromeOS" },
-    device: { desktop: "Desktop", laptop: "Laptop", mobile: "Mobile", tablet: "Tablet" },
+  /** A bucket label of the server ("YYYY-MM-DD HH:MI:SS", wall-clock time) as a local Date. */
+  const bucketDate = (t) => {
+    const [y, m, d, hh, mi] = t.split(/[-T :]/).map(Number);
+    return new Date(y, m - 1, d, hh || 0, mi || 0);
   };
 
+  const duration = format.duration;
+
   /** What a metric value looks like to a person (countries and languages by name). */
-  function display(type, row) {
-    const value = row.x ?? row.name;
-    if (NAMES[type] && NAMES[type][value]) return NAMES[type][value];
-    if (value === null || value === undefined || value === "") return "(none)";
-    try {
-      if (type === "country") return regionNames.of(String(value).toUpperCase()) || value;
-      if (type === "language") return languageNames.of(String(value)) || value;
-      if (type === "region" && row.country) return `${value}, ${regionNames.of(String(row.country).toUpperCase())}`;
-      if (type === "city" && row.country) return `${value}, ${regionNames.of(String(row.country).toUpperCase())}`;
-    } catch (_) {
-      return value;
-    }
-    return String(value);
-  }
+  const display = (type, row) => format.name(type, row.x ?? row.name, row.country);
 
   /** A theme colour as the browser resolved it (the variables hold light-dark() pairs). */
   function css(name) {
@@ -186,6 +154,9 @@
   /** A metric value as people name it: katsuoName("browser", "chrome") → "Chrome". */
   window.katsuoName = (type, value, country) => display(type, { x: value, country });
 
+  // The chart's answer under way: the metric tables' comparison waits for its window.
+  let pendingChart = null;
+
   // A share URL's slug resolution under way, kept out of Alpine's state (a Promise behind its
   // reactive proxy cannot be awaited).
   let pendingShare = null;
@@ -204,6 +175,8 @@
       customStart: "",
       customEnd: "",
       unit: "",
+      units: ["hour", "day", "month"],
+      unitNames: { minute: "Minutes", hour: "Hours", day: "Days", month: "Months", year: "Years" },
       compare: "",
       filters: [],
       segment: "",
@@ -391,29 +364,28 @@
           this.statsError = error.message;
         }
       },
-      async loadSeries() {
+      /** The chart as the server answers it: its unit, the units it honours for the range,
+       *  every bucket and the comparison window. */
+      loadSeries() {
         this.loadingSeries = true;
         this.seriesError = "";
-        try {
-          const data = await this.get("/pageviews", { compare: this.compare });
-          this.draw(data);
-        } catch (error) {
-          this.seriesError = error.message;
-        } finally {
-          this.loadingSeries = false;
-        }
-      },
-      /** The window compare mode sets against ours: the period just before, or a year before. */
-      get previousWindow() {
-        const { start, end } = this.window;
-        if (this.compare === "yoy") {
-          const s = new Date(start), e = new Date(end);
-          s.setFullYear(s.getFullYear() - 1);
-          e.setFullYear(e.getFullYear() - 1);
-          return { startAt: s.getTime(), endAt: e.getTime() };
-        }
-        const span = end.getTime() - start.getTime() + 1;
-        return { startAt: start.getTime() - span, endAt: end.getTime() - span };
+        pendingChart = this.get("/chart", { compare: this.compare });
+        return pendingChart
+          .then((data) => {
+            this.units = data.units;
+            // A unit the range does not allow is not offered; the server chose the next one up.
+            if (this.unit && !data.units.includes(this.unit)) {
+              this.unit = "";
+              this.writeUrl();
+            }
+            this.draw(data);
+            return data;
+          })
+          .catch((error) => {
+            this.seriesError = error.message;
+            return null;
+          })
+          .finally(() => { this.loadingSeries = false; });
       },
       async loadMetric(type, more = false) {
         const current = this.metrics[type] || {};
@@ -423,8 +395,10 @@
           const rows = await this.get("/metrics", { type, limit, search: current.search || "" });
           // Compare mode: each row's value in the previous window, for its change.
           let previous = null;
-          if (this.compare) {
-            const before = await this.get("/metrics", { type, limit: 500, ...this.previousWindow });
+          // The server's comparison window (the same as the chart's and the cards').
+          const compared = this.compare ? (await pendingChart)?.compare : null;
+          if (compared) {
+            const before = await this.get("/metrics", { type, limit: 500, startAt: compared.startAt, endAt: compared.endAt });
             previous = Object.fromEntries(before.map((row) => [String(row.x), +row.y]));
           }
           this.metrics[type] = { ...this.metrics[type], rows, previous, loading: false };
@@ -455,23 +429,18 @@
 
       // --- chart --------------------------------------------------------------------------------
       draw(data) {
-        const { start, end, unit } = this.window;
-        const slots = buckets(start, end, unit);
-        const index = (series) => Object.fromEntries((series || []).map((p) => [normalizeBucket(p.x), +p.y]));
-        const views = index(data.pageviews), visitors = index(data.sessions);
+        const unit = data.unit, slots = data.buckets;
         const datasets = [
-          { label: "Visitors", data: slots.map((d) => visitors[bucketKey(d, unit)] || 0), backgroundColor: css("--primary"), borderRadius: 4, order: 1 },
-          { label: "Views", data: slots.map((d) => views[bucketKey(d, unit)] || 0), backgroundColor: css("--primary-soft"), borderColor: css("--primary"), borderWidth: 1, borderRadius: 4, order: 2 },
+          { label: "Visitors", data: slots.map((b) => b.visitors), backgroundColor: css("--primary"), borderRadius: 4, order: 1 },
+          { label: "Views", data: slots.map((b) => b.views), backgroundColor: css("--primary-soft"), borderColor: css("--primary"), borderWidth: 1, borderRadius: 4, order: 2 },
         ];
         if (data.compare) {
           // The previous window's buckets line up with ours by position.
-          const prevStart = new Date(data.compare.startDate), prevEnd = new Date(data.compare.endDate);
-          const prevSlots = buckets(prevStart, prevEnd, unit);
-          const pv = index(data.compare.pageviews), ps = index(data.compare.sessions);
-          const line = (values, name, color) => ({ type: "line", label: name, data: slots.map((_, i) => (prevSlots[i] ? values[bucketKey(prevSlots[i], unit)] || 0 : null)), borderColor: color, borderDash: [5, 4], pointRadius: 0, borderWidth: 2, tension: 0.3, order: 0 });
-          datasets.push(line(ps, "Previous visitors", css("--muted")), line(pv, "Previous views", css("--border-strong")));
+          const before = data.compare.buckets;
+          const line = (key, name, color) => ({ type: "line", label: name, data: slots.map((_, i) => before[i]?.[key] ?? null), borderColor: color, borderDash: [5, 4], pointRadius: 0, borderWidth: 2, tension: 0.3, order: 0 });
+          datasets.push(line("visitors", "Previous visitors", css("--muted")), line("views", "Previous views", css("--border-strong")));
         }
-        const labels = slots.map((d) => label(d, unit));
+        const labels = slots.map((b) => label(bucketDate(b.t), unit));
         const canvas = this.$refs.chart;
         if (!canvas) return;
         const existing = Chart.getChart(canvas);
@@ -489,7 +458,7 @@
             },
           },
         });
-        this.chartTotals = { views: Object.values(views).reduce((a, b) => a + b, 0), visitors: Object.values(visitors).reduce((a, b) => a + b, 0) };
+        this.chartTotals = { views: slots.reduce((a, b) => a + b.views, 0), visitors: slots.reduce((a, b) => a + b.visitors, 0) };
       },
       chartTotals: null,
 
@@ -572,18 +541,23 @@
       },
 
       // --- filters, segments, cohorts -----------------------------------------------------------
-      fieldLabel(name) {
-        return (FILTER_FIELDS.find(([key]) => key === name) || [name, name])[1];
-      },
-      operatorLabel(op) {
-        return (OPERATORS.find(([key]) => key === op) || [op, op])[1];
+      fieldLabel: format.fieldLabel,
+      operatorLabel: format.operatorLabel,
+      /** A filter's value as the chips show it ("United States" for country US). */
+      valueLabel(f) {
+        return f.operator === "eq" || f.operator === "neq"
+          ? f.value.split(",").map((v) => format.name(f.name, v)).join(", ") : f.value;
       },
       /** Values the chosen field took in this range, offered while typing a filter's value. */
       async suggest() {
         const field = this.draft.name;
         try {
           const rows = await this.get("/values", { type: field, search: this.draft.value || "" });
-          if (field === this.draft.name) this.suggestions = rows.map((row) => String(row.value ?? "")).filter(Boolean).slice(0, 50);
+          // Offered by the names people read; a chosen name is turned back into its value.
+          if (field === this.draft.name) {
+            this.suggestions = rows.map((row) => String(row.value ?? "")).filter(Boolean).slice(0, 50)
+              .map((value) => ({ value, label: format.name(field, value) }));
+          }
         } catch (_) {
           this.suggestions = [];
         }
@@ -591,7 +565,9 @@
       suggestions: [],
       addFilter() {
         if (!this.draft.value) return;
-        this.filters.push({ ...this.draft });
+        const picked = this.suggestions.find((s) => s.label === this.draft.value);
+        const value = picked ? picked.value : format.codeOf(this.draft.name, this.draft.value);
+        this.filters.push({ ...this.draft, value });
         this.draft = { name: this.draft.name, operator: "eq", value: "" };
         this.$refs.filterDialog?.close();
         this.load();
@@ -637,7 +613,6 @@
 // The realtime page: the last 30 minutes, refreshed every few seconds.
 (() => {
   const REFRESH_MS = 5000;
-  const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
   const ranked = (counts) =>
     Object.entries(counts || {}).map(([x, y]) => ({ x, y: +y })).sort((a, b) => b.y - a.y).slice(0, 10);
 
@@ -669,14 +644,15 @@
       get urls() { return ranked(this.data?.urls); },
       get referrers() { return ranked(this.data?.referrers); },
       get countries() {
-        return ranked(this.data?.countries).map((row) => ({ ...row, x: regionNames.of(row.x.toUpperCase()) || row.x }));
+        return ranked(this.data?.countries).map((row) => ({ ...row, x: format.name("country", row.x) }));
       },
       get events() {
         return (this.data?.events || []).slice(0, 50).map((e) => ({
           ...e,
-          time: new Date(e.createdAt).toLocaleTimeString(),
+          time: format.time(e.createdAt),
           what: e.__type === "session" ? "A new visitor arrived" : e.__type === "pageview" ? `Viewed ${e.urlPath}` : `Triggered ${e.eventName}`,
-          where: [e.country && (regionNames.of(e.country.toUpperCase()) || e.country), e.browser, e.os, e.device].filter(Boolean).join(" · "),
+          where: [["country", e.country], ["browser", e.browser], ["os", e.os], ["device", e.device]]
+            .filter(([, value]) => value).map(([field, value]) => format.name(field, value)).join(" · "),
         }));
       },
     }));
@@ -687,9 +663,8 @@
 // properties tab (which properties the events or sessions carried, and each one's values), and on
 // the sessions page the weekly traffic heatmap.
 (() => {
-  const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
-  const country = (code) => { try { return code ? regionNames.of(code.toUpperCase()) : ""; } catch (_) { return code; } };
-  const number = new Intl.NumberFormat("en-US");
+  const country = (code) => (code ? format.name("country", code) : "");
+  const number = { format: format.number };
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
@@ -735,7 +710,7 @@
           ...row,
           place: [row.city, country(row.country)].filter(Boolean).join(", "),
           browserName: katsuoName("browser", row.browser), osName: katsuoName("os", row.os), deviceName: katsuoName("device", row.device),
-          when: new Date(row.lastAt || row.createdAt).toLocaleString(),
+          when: format.dateTime(row.lastAt || row.createdAt),
           what: row.eventType === 2 ? row.eventName : row.urlPath,
         }));
       },
@@ -840,7 +815,7 @@
           ["Country", [s.city, country(s.country)].filter(Boolean).join(", ") || "—"], ["Browser", katsuoName("browser", s.browser)],
           ["OS", katsuoName("os", s.os)], ["Device", katsuoName("device", s.device)], ["Screen", s.screen],
           ["Language", s.language ? katsuoName("language", s.language) : "—"], ["Distinct ID", s.distinctId || "—"],
-          ["First seen", new Date(s.firstAt).toLocaleString()], ["Last seen", new Date(s.lastAt).toLocaleString()],
+          ["First seen", format.dateTime(s.firstAt)], ["Last seen", format.dateTime(s.lastAt)],
           ["Visits", number.format(s.visits)], ["Views", number.format(s.views)], ["Events", number.format(s.events)],
         ];
       },
@@ -850,7 +825,7 @@
         for (const item of this.activity) {
           let group = groups.find((g) => g.id === item.visitId);
           if (!group) groups.push((group = { id: item.visitId, items: [] }));
-          group.items.push({ ...item, time: new Date(item.createdAt).toLocaleTimeString(), date: new Date(item.createdAt).toLocaleDateString(),
+          group.items.push({ ...item, time: format.time(item.createdAt), date: format.date(item.createdAt),
             what: item.eventType === 2 ? item.eventName : item.urlPath + (item.urlQuery ? `?${item.urlQuery}` : "") });
         }
         return groups;
@@ -865,7 +840,7 @@
 // Segments and cohorts: the create/edit dialog (saved filters; a cohort adds an action and a
 // date range). The API validates; this only shapes the body.
 (() => {
-  const COHORT_RANGES = [["7day", "Last 7 days"], ["30day", "Last 30 days"], ["90day", "Last 90 days"], ["12month", "Last 12 months"]];
+  const COHORT_RANGES = format.COHORT_RANGES;
   document.addEventListener("alpine:init", () => {
     Alpine.data("segmentEditor", (websiteId, type) => ({
       fields: katsuoFilters.FILTER_FIELDS,

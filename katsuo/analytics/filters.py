@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from katsuo import checks
+from katsuo.analytics import names
 from katsuo.errors import BadRequest
 
 EVENT, SESSION = "event", "session"
@@ -113,7 +114,11 @@ def parse_value(param: str, name: str, raw: str) -> Filter:
         )
     if name == "eventType":
         return _event_type_filter(param, field_, operator, value)
-    values = tuple(value.split(",")) if operator in (EQ, NEQ) else (value,)
+    if operator in (EQ, NEQ):
+        # A value may be the name the pages show ("United States", "iOS Safari") or the code.
+        values = names.to_codes(name, tuple(value.split(",")))
+    else:
+        values = (value,)
     return Filter(field_, operator, values, param)
 
 

@@ -27,6 +27,10 @@ def _increment(counts: dict, key) -> None:
         counts[key] = counts.get(key, 0) + 1
 
 
+def _bare(domain: str | None) -> str:
+    return (domain or "").removeprefix("www.")
+
+
 def realtime(reader: Reader, query: Query, now_ms: int) -> dict:
     """`query` spans `window()` with unit minute."""
     events = Q.Events(query, reader.dialect, types=None, join_session=True)
@@ -60,7 +64,9 @@ def realtime(reader: Reader, query: Query, now_ms: int) -> dict:
             _increment(countries, event["country"])
             listed.append({"__type": "session", **event})
         _increment(urls, event["urlPath"])
-        _increment(referrers, event["referrerDomain"])
+        # A move within the site is no referral (as in the metrics' referrers).
+        if _bare(event["referrerDomain"]) != _bare(event["hostname"]):
+            _increment(referrers, event["referrerDomain"])
         listed.append({"__type": "event" if event["eventName"] else "pageview", **event})
     views, visitors = series(reader, query)
     return {

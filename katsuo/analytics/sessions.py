@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from katsuo.analytics import names
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
 from katsuo.analytics.events import iso_or_none, page, relabel_dates, rendered_value
@@ -28,12 +29,20 @@ def session_list(
     events = Q.Events(query, reader.dialect, types=None, join_session=True)
     clauses = []
     if search:
+        # A search also finds the sessions whose country, browser, system or device it names
+        # ("Germany", "DE", "iOS Safari"), as the list shows them by name.
+        named = [
+            s.c[c] == code
+            for c in ("country", "browser", "os", "device")
+            if (code := names.code_of(c, search) or (search.upper() if c == "country" else None))
+        ]
         clauses.append(
             sa.or_(
                 *(
                     reader.dialect.contains(s.c[c], search)
                     for c in ("distinct_id", "city", "browser", "os", "device")
-                )
+                ),
+                *named,
             )
         )
     # The page's (session, hostname) groups first, grouping on those two columns only, with the

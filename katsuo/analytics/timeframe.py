@@ -268,3 +268,60 @@ def bucket_label(local_us: int, unit: str, zone: str | None) -> str:
 def hour_label_utc(us: int) -> str:
     """Date values of event and session data are shown as their UTC hour (queries.md §11)."""
     return (EPOCH + timedelta(microseconds=us)).strftime(_UTC_FORMATS["hour"])
+
+
+# --- every bucket of a range (the dashboard's chart) ----------------------------------------------
+
+MAX_BUCKETS = 400
+
+
+def _truncate(value: datetime, unit: str) -> datetime:
+    if unit == "minute":
+        return value.replace(second=0, microsecond=0)
+    if unit == "hour":
+        return value.replace(minute=0, second=0, microsecond=0)
+    day = value.replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == "day":
+        return day
+    return day.replace(day=1) if unit == "month" else day.replace(month=1, day=1)
+
+
+def _next(value: datetime, unit: str) -> datetime:
+    if unit in FIXED_UNITS:
+        return value + timedelta(microseconds=FIXED_UNITS[unit])
+    return _add_months(value, 1 if unit == "month" else 12)
+
+
+def bucket_count(start_us: int, end_us: int, unit: str) -> int:
+    """About how many buckets of `unit` the range spans (to keep a chart readable)."""
+    span = max(0, end_us - start_us)
+    per = FIXED_UNITS.get(unit) or (30 if unit == "month" else 365) * US_PER_DAY
+    return span // per + 1
+
+
+def every_bucket(start_us: int, end_us: int, unit: str, offsets: ZoneOffsets, zone: str | None):
+    """The labels of every bucket from start to end (empty ones included), as `bucket_label`
+    writes them, in the zone's wall-clock time; at most MAX_BUCKETS."""
+    if unit in ("minute", "hour"):
+        # Walked in UTC, a quarter of an hour at a time: an hour the clocks skip has no bucket,
+        # one they repeat is one bucket (as the queries group by wall-clock time).
+        step = US_PER_MINUTE if unit == "minute" else 15 * US_PER_MINUTE
+        labels: list[str] = []
+        for us in [*range(start_us, end_us, step), end_us]:
+            local = _truncate(EPOCH + timedelta(microseconds=offsets.local(us)), unit)
+            label = bucket_label(to_us(local.replace(tzinfo=UTC)), unit, zone)
+            if label not in labels[-2:]:
+                labels.append(label)
+            if len(labels) == MAX_BUCKETS:
+                break
+        return labels
+    local_end = EPOCH + timedelta(microseconds=offsets.local(end_us))
+    value = _truncate(EPOCH + timedelta(microseconds=offsets.local(start_us)), unit)
+    labels = []
+    while value <= local_end and len(labels) < MAX_BUCKETS:
+        labels.append(bucket_label(to_us(value.replace(tzinfo=UTC)), unit, zone))
+        try:
+            value = _next(value, unit)
+        except (OverflowError, ValueError):  # past year 9999
+            break
+    return labels

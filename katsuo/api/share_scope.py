@@ -36,7 +36,7 @@ ROUTE_SECTIONS: dict[tuple[str, str], str] = {
     **_reads(
         OVERVIEW, _W, "/api/links/{entity_id}", "/api/pixels/{entity_id}", f"{_W}/active", f"{_W}/stats",
         f"{_W}/pageviews", f"{_W}/metrics", f"{_W}/metrics/expanded", f"{_W}/daterange", f"{_W}/values",
-        f"{_W}/export",
+        f"{_W}/export", f"{_W}/chart",
     ),
     **_reads(
         "events", f"{_W}/events", f"{_W}/events/series", f"{_W}/events/stats", f"{_W}/event-data",

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
+from katsuo.analytics import chart as C
 from katsuo.analytics import expanded as expanded_stats
 from katsuo.analytics import export as exports
 from katsuo.analytics import metric_types, totals
@@ -29,6 +30,12 @@ def stats(website_id: UUID, ctx: AnalyticsRequest) -> dict:
 @router.get("/{website_id}/pageviews")
 def pageviews(website_id: UUID, ctx: AnalyticsRequest) -> dict:
     return totals.pageviews(ctx.reader, ctx.query())
+
+
+@router.get("/{website_id}/chart", include_in_schema=False)
+def chart(website_id: UUID, ctx: AnalyticsRequest) -> dict:
+    """Katsuo's own, for the dashboard: every bucket of the range and the comparison window."""
+    return C.chart(ctx.reader, ctx.query())
 
 
 def _metrics_args(ctx):

@@ -20,11 +20,12 @@ log = logging.getLogger("katsuo.web")
 
 
 class CachedStatic(StaticFiles):
-    """Static files with a long cache lifetime: every URL we emit is versioned by content."""
+    """Static files with a long cache lifetime when the URL is versioned by content (every URL a
+    page emits); a module's own imports carry no version and are revalidated instead."""
 
     async def get_response(self, path, scope):
         response = await super().get_response(path, scope)
-        if response.status_code == 200:
+        if response.status_code == 200 and b"v=" in scope.get("query_string", b""):
             response.headers["cache-control"] = "public, max-age=31536000, immutable"
         return response
 

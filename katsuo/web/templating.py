@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from katsuo import __version__
+from katsuo.analytics import names
 from katsuo.api.deps import Conn, current_actor
 from katsuo.api.inputs import SafeText
 from katsuo.api.paging import MAX_PAGE
@@ -48,6 +49,20 @@ ROLE_LABELS = {
     "team-view-only": "View only",
 }
 env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+env.globals["page_lists"] = names.page_lists
+env.filters["field_label"] = lambda field: names.FIELD_LABELS.get(field, field)
+env.filters["operator_label"] = lambda op: names.OPERATOR_LABELS.get(op, op)
+env.filters["cohort_range"] = lambda key: names.COHORT_RANGES.get(key, key)
+
+
+def _value_name(value: object, field: str, operator: str = "eq") -> str:
+    """A saved filter's value as people read it: country "US" -> "United States"."""
+    if operator not in ("eq", "neq") or not isinstance(value, str):
+        return str(value)
+    return ", ".join(names.display(field, v) for v in value.split(","))
+
+
+env.filters["value_name"] = _value_name
 
 
 class PageError(Exception):

@@ -19,6 +19,8 @@ VENDOR_FILES = {
     # alpha-2 codes the API reports countries by.
     "world-atlas/countries-110m.json": "countries-110m.json",
     "i18n-iso-countries/codes.json": "country-codes.json",
+    # English country names: what the pages show for a country code and what filters accept.
+    "i18n-iso-countries/langs/en.json": "country-names.json",
     # The API's documentation page (/api/docs), served from here rather than a CDN.
     "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui-bundle.js",
     "swagger-ui-dist/swagger-ui.css": "swagger-ui.css",

@@ -73,3 +73,35 @@ def test_timezones_and_labels():
     assert T.bucket_label(local, "day", None) == "2026-03-08T00:00:00Z"
     assert T.bucket_label(local, "month", "Europe/Paris") == "2026-03-01 00:00:00"
     assert T.bucket_label(local, "hour", "utc") == "2026-03-08T00:00:00Z"
+
+
+def test_every_bucket_of_a_range_in_wall_clock_time():
+    # a Paris day in March with the clocks going forward: 23 hours, each labelled as /pageviews
+    # labels them, the skipped 02:00 absent
+    start, end = us("2026-03-28T23:00:00"), us("2026-03-29T21:59:59")
+    zone = "Europe/Paris"
+    hours = T.every_bucket(start, end, "hour", T.zone_offsets(zone, start, end), zone)
+    assert len(hours) == 23 and hours[0] == "2026-03-29 00:00:00"
+    assert "2026-03-29 02:00:00" not in hours and hours[-1] == "2026-03-29 23:00:00"
+    # days and months in UTC labels, empty ones included; long ranges stop at MAX_BUCKETS
+    utc = T.zone_offsets(None, 0, 1)
+    days = T.every_bucket(us("2026-02-27T10:00:00"), us("2026-03-02T10:00:00"), "day", utc, None)
+    assert days == [f"2026-0{m}-{d}T00:00:00Z" for m, d in ((2, 27), (2, 28), (3, "01"), (3, "02"))]
+    months = T.every_bucket(
+        us("2025-11-15T00:00:00"), us("2026-02-01T00:00:00"), "month", utc, None
+    )
+    assert months == [
+        "2025-11-01T00:00:00Z",
+        "2025-12-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+        "2026-02-01T00:00:00Z",
+    ]
+    many = T.every_bucket(us("2000-01-01T00:00:00"), us("2099-01-01T00:00:00"), "month", utc, None)
+    assert len(many) == T.MAX_BUCKETS
+    # the hour the range ends in is always there
+    assert T.every_bucket(
+        us("2026-03-01T10:50:00"), us("2026-03-01T11:04:00"), "hour", utc, None
+    ) == [
+        "2026-03-01T10:00:00Z",
+        "2026-03-01T11:00:00Z",
+    ]

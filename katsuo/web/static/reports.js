@@ -154,7 +154,7 @@
 
       // --- named lists (UTM, attribution, revenue) ---------------------------------------------
       listRows(key) {
-        const named = (value) => (value === null || value === undefined || value === "" ? "(none)" : key === "country" ? katsuoName("country", value) : String(value));
+        const named = (value) => (value === null || value === undefined || value === "" ? "(none)" : katsuoName(key, value));
         const rows = (this.result?.[key] || []).map((row) => ({ label: named(row.name ?? row.utm ?? row.x), value: +(row.value ?? row.views ?? row.y ?? 0) }));
         const total = rows.reduce((sum, row) => sum + row.value, 0) || 1;
         const money = this.type === "revenue";

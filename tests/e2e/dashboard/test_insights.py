@@ -136,14 +136,14 @@ def test_every_report_type_shows_the_traffic(shop_browser, shop):
     expect(table.locator("tbody tr")).to_have_count(
         5
     )  # four countries and the tracked visitor's none
-    expect(table.locator("tbody tr", has_text="DE").locator("td").nth(1)).to_have_text("1")
+    expect(table.locator("tbody tr", has_text="Germany").locator("td").nth(1)).to_have_text("1")
     b.shot("report-breakdown")
     page.get_by_role("button", name="Add filter").click()
     page.get_by_label("Field of filter 1").select_option("browser")
     page.get_by_label("Value of filter 1").fill("firefox")
     run(page)
     expect(table.locator("tbody tr")).to_have_count(1)
-    expect(table.locator("tbody tr td").first).to_have_text("US")
+    expect(table.locator("tbody tr td").first).to_have_text("United States")
 
     b.goto(new + "utm")
     run(page)

@@ -83,7 +83,7 @@ def test_segments_and_cohorts(open_browser, api):
     dialog.get_by_label("Field").select_option("browser")
     dialog.get_by_label("Value").fill("firefox")
     dialog.get_by_role("button", name="Apply").click()
-    expect(page.get_by_test_id("filters")).to_contain_text("Browser is firefox")
+    expect(page.get_by_test_id("filters")).to_contain_text("Browser is Firefox")
     assert "browser=eq.firefox" in page.url
     page.get_by_role("button", name="Save as segment").click()
     page.locator("dialog[open]").get_by_label("Name").fill("Firefox")
@@ -109,7 +109,7 @@ def test_view_only_team_member_cannot_change_segments(open_browser, api):
     b = open_browser()
     b.login(viewer.user["username"], "viewer-pass-3")
     b.goto(f"/websites/{website['id']}/segments")
-    expect(b.page.locator("tbody tr")).to_contain_text("device eq mobile")
+    expect(b.page.locator("tbody tr")).to_contain_text("Device is Mobile")
     for control in ("Add segment", "Edit", "Delete"):
         expect(b.page.get_by_role("button", name=control)).to_have_count(0)
     b.goto(f"/websites/{website['id']}")

@@ -289,7 +289,7 @@ def _truncate(value: datetime, unit: str) -> datetime:
 def _next(value: datetime, unit: str) -> datetime:
     if unit in FIXED_UNITS:
         return value + timedelta(microseconds=FIXED_UNITS[unit])
-    return _add_months(value, 1 if unit == "month" else 12)
+    return add_months(value, 1 if unit == "month" else 12)
 
 
 def bucket_count(start_us: int, end_us: int, unit: str) -> int:

@@ -1,11 +1,12 @@
-"""The rules that name a hit's channel and group referrer domains into brands (queries.md §8-§9):
+"""The rules that name a hit's channel and group referrer domains into brands
+(docs/query-formulas.md#channels):
 SQL expressions for the channel metrics, expanded metrics and the revenue report."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-# Brand groups of referrer domains for expanded `domain` metrics (queries.md §8).
+# Brand groups of referrer domains for expanded `domain` metrics (docs/query-formulas.md#expanded-metrics).
 GROUPED_DOMAINS = [
     ("baidu.com", ["baidu."]),
     ("bing.com", ["bing."]),
@@ -26,7 +27,7 @@ GROUPED_DOMAINS = [
     ("yandex.ru", ["yandex."]),
 ]
 
-# Channel rules (queries.md §9), first match wins. `None` prefix: fixed name.
+# Channel rules (docs/query-formulas.md#channels), first match wins. `None` prefix: fixed name.
 PAID_AD_PARAMS = [
     "ad_id=",
     "aid=",
@@ -97,13 +98,13 @@ def _contains_any(dialect, column, needles: list[str]) -> sa.ColumnElement:
 
 
 def channel_expr(dialect, c, *, revenue: bool = False) -> sa.ColumnElement:
-    """The channel of a row (queries.md §9). A missing referrer or query counts as empty:
+    """The channel of a row (docs/query-formulas.md#channels). A missing referrer or query counts as empty:
     PostgreSQL stores a missing referrer as NULL, which makes Umami's `referrer_domain = ''`
     test fail so `direct` never appears there (upstream bug #3789); the documented intent —
     and ClickHouse's behaviour — is `direct` for such traffic, which Katsuo follows.
 
     `revenue`: the revenue report's variant — a case-insensitive paid test (`cp`, `ppc`,
-    `retargeting`, `paid`) and `Unknown` for rows no rule matches (queries.md §15.6)."""
+    `retargeting`, `paid`) and `Unknown` for rows no rule matches (docs/query-formulas.md#channels)."""
     referrer = sa.func.coalesce(c.referrer_domain, "")
     query = sa.func.coalesce(c.url_query, "")
     medium, source = c.utm_medium, c.utm_source

@@ -1,6 +1,6 @@
 """Events and event data (docs: API › Events, Website statistics › events/series):
 the event list, the custom-event series and stats, and the event-data breakdowns
-(queries.md §10–§11)."""
+(docs/query-formulas.md#events, #event-data)."""
 
 from __future__ import annotations
 
@@ -180,7 +180,7 @@ def _data_source(reader: Reader, query: Query) -> tuple[sa.FromClause, list[sa.C
 
 
 def rendered_value(reader: Reader, table: sa.Table) -> sa.ColumnElement:
-    """Numbers without their `.0000`, dates as their UTC hour label, others as stored (§11)."""
+    """Numbers without their `.0000`, dates as their UTC hour label, others as stored (docs/query-formulas.md#rendered-values)."""
     hour = T.US_PER_HOUR
     hour_start = reader.dialect.div(reader.dialect.epoch_us(table.c.date_value), hour) * hour
     return sa.case(
@@ -285,7 +285,7 @@ def event_data_by_id(reader: Reader, website_id, event_id) -> list[dict]:
 def event_data_events(reader: Reader, query: Query, event: str | None) -> list[dict]:
     """`/event-data/events`: rows per (event, property, type) — and value when `event` is given.
 
-    Umami's PostgreSQL query without `event` lacks its GROUP BY and fails (queries.md §11);
+    Umami's PostgreSQL query without `event` lacks its GROUP BY and fails (docs/query-formulas.md#event-data);
     Katsuo returns the intended grouping."""
     if query.empty:
         return []

@@ -1,5 +1,5 @@
 """`/metrics/expanded`: per value of a metric type, the views, visitors, visits, bounces and
-total time of its visits (queries.md §8)."""
+total time of its visits (docs/query-formulas.md#expanded-metrics)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ s = schema.session
 
 def expanded(reader: Reader, query: Query, metric_type: str, limit: int, offset: int) -> list[dict]:
     """`/metrics/expanded`: per value, pageviews, visitors, visits, bounces and total time of the
-    (value, session, visit) groups (queries.md §8)."""
+    (value, session, visit) groups (docs/query-formulas.md#expanded-metrics)."""
     if query.empty:
         return []
     dialect = reader.dialect
@@ -30,7 +30,7 @@ def expanded(reader: Reader, query: Query, metric_type: str, limit: int, offset:
         events = Q.Events(query, dialect, types="views", exclude_bounce=True)
         name = channel_expr(dialect, e.c)
         # Umami groups by the rule inputs before classifying, so one visit can count as
-        # several bounces when its views differ in query (queries.md §9).
+        # several bounces when its views differ in query (docs/query-formulas.md#channels).
         group_extra = [
             sa.func.coalesce(e.c.referrer_domain, ""),
             sa.func.coalesce(e.c.url_query, ""),

@@ -1,6 +1,6 @@
 """Filters: the filterable fields, the operators, and how a request's filter parameters parse.
 
-Defined once here and applied the same way by every endpoint and report (queries.md §1.2). A
+Defined once here and applied the same way by every endpoint and report (docs/query-formulas.md#filters). A
 filter names a field and carries an operator and its value(s); turning it into SQL is the
 builder's job (`sql.py`), since the same filter lands on different tables (raw events, the
 session table, visit slices).
@@ -60,7 +60,7 @@ FIELDS: dict[str, Field] = _fields(
 )
 
 # Names accepted without a numeric suffix (the endpoints' schema); `entry`, `exit` and `domain`
-# only arrive with a suffix or through a metrics search (queries.md §1.2).
+# only arrive with a suffix or through a metrics search (docs/query-formulas.md#filters).
 PLAIN_NAMES = frozenset(FIELDS) - {"entry", "exit", "domain"}
 
 EQ, NEQ, CONTAINS, NOT_CONTAINS, REGEX, NOT_REGEX = "eq", "neq", "c", "dnc", "re", "nre"
@@ -104,7 +104,7 @@ class Filters:
 
 
 def parse_value(param: str, name: str, raw: str) -> Filter:
-    """`value` means equals; `op.value` carries an operator (queries.md §1.2)."""
+    """`value` means equals; `op.value` carries an operator (docs/query-formulas.md#filters)."""
     field_ = FIELDS[name]
     match = _OPERATOR_PREFIX.match(checks.text(param, raw))
     operator, value = (match.group(1), match.group(2)) if match else (EQ, raw)
@@ -145,7 +145,7 @@ def from_params(params: Mapping[str, str]) -> list[Filter]:
 
 def object_to_params(filters: object, where: str) -> dict[str, str]:
     """Saved `[{name, operator, value}]` (segments, cohorts) as query-style keys: `name`, then
-    `name1`, `name2` … for repeats, value `op.value` (queries.md §1.3). Entries without a name
+    `name1`, `name2` … for repeats, value `op.value` (docs/query-formulas.md#segments-and-cohorts). Entries without a name
     or operator are skipped; anything else malformed is a 400 naming `where`."""
     if filters is None:
         return {}

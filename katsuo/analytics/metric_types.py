@@ -1,5 +1,5 @@
 """What a statistics request may ask for: the metric types and the columns they read, `limit`
-and `offset`, and a metrics search (queries.md §7)."""
+and `offset`, and a metrics search (docs/query-formulas.md#metrics)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`/metrics`: the distinct sessions (or events) per value of one metric type, by count
-(queries.md §7, §9).
+(docs/query-formulas.md#metrics).
 
 Where the visit slices can answer (`Reader.from_slices`), they do; otherwise the query Umami runs
 over the raw events."""
@@ -28,7 +28,7 @@ def ranked(rows: list[dict], limit: int | None, offset: int, key: str = "y") -> 
 
 
 def metrics(reader: Reader, query: Query, metric_type: str, limit: int, offset: int) -> list[dict]:
-    """`/metrics`: `[{x, y}]` by y desc (queries.md §7)."""
+    """`/metrics`: `[{x, y}]` by y desc (docs/query-formulas.md#metrics)."""
     if query.empty:
         return []
     if metric_type == "channel":
@@ -85,7 +85,7 @@ def _session_metrics(
 
 def _entry_exit(dialect, query: Query, first: bool) -> sa.Subquery:
     """The url_path of each visit's first (entry) or last (exit) view in range, over the
-    website's views ignoring the filters (queries.md §7)."""
+    website's views ignoring the filters (docs/query-formulas.md#metrics)."""
     x = schema.website_event.alias("x_event")
     order = x.c.created_at.asc() if first else x.c.created_at.desc()
     first_views = (

@@ -3,7 +3,7 @@
 `parse` turns a request's parameters (a plain mapping, never an HTTP object) into a Query:
 validated dates, the unit after the documented auto-upgrade, the zone, the filters with a
 segment's saved filters applied, a cohort resolved to its own range and criteria, and the
-start clamped to the website's `reset_at` (queries.md §1). Reports build Queries the same way.
+start clamped to the website's `reset_at` (docs/query-formulas.md#date-range). Reports build Queries the same way.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Target:
 
 @dataclass(frozen=True)
 class Cohort:
-    """Sessions that did `action` (with `filters`) inside [start, end] (queries.md §1.3)."""
+    """Sessions that did `action` (with `filters`) inside [start, end] (docs/query-formulas.md#segments-and-cohorts)."""
 
     start_us: int
     end_us: int

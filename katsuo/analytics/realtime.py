@@ -1,5 +1,5 @@
 """Realtime (docs: API › Realtime): the last 30 minutes by minute, and the latest 100 events
-with the countries, pages and referrers they show (queries.md §13)."""
+with the countries, pages and referrers they show (docs/query-formulas.md#realtime)."""
 
 from __future__ import annotations
 

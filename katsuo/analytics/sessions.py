@@ -1,6 +1,6 @@
 """Sessions and session data (docs: API › Sessions): the session list, session stats, the weekly
 heat map, one session's profile, activity and properties, and the session-data breakdowns
-(queries.md §12)."""
+(docs/query-formulas.md#sessions)."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def session_list(
 
 
 def session_stats(reader: Reader, query: Query) -> dict:
-    """`/sessions/stats`: here `pageviews` counts events of every type (queries.md §12)."""
+    """`/sessions/stats`: here `pageviews` counts events of every type (docs/query-formulas.md#sessions)."""
     names = ("pageviews", "visitors", "visits", "countries", "events")
     if query.empty:
         return {name: {"value": 0} for name in names}

@@ -1,7 +1,7 @@
 """The SQL vocabulary shared by every query: event sources over Umami's tables, filters, time.
 
 `Events` is the FROM/WHERE every raw query starts from, written the way Umami writes it
-(queries.md §1.2): website_event in the range, the session table inner-joined when a filter
+(docs/query-formulas.md#filters): website_event in the range, the session table inner-joined when a filter
 needs it, the cohort and `excludeBounce` restrictions, the filters combined by `match`. The
 visit-slice plans (`summary.py`) reuse the filter and time pieces.
 """
@@ -53,7 +53,7 @@ def filters_clauses(
     referrer_side_effect: Callable[[], sa.ColumnElement] | None = None,
 ) -> list[sa.ColumnElement]:
     """The WHERE clauses of a filter set: ANDed, or ORed with `match=any` (eventType and
-    `always_and` stay ANDed). A `referrer` filter also drops self-referrals (queries.md §1.2)."""
+    `always_and` stay ANDed). A `referrer` filter also drops self-referrals (docs/query-formulas.md#filters)."""
     anded: list[sa.ColumnElement] = []
     ored: list[sa.ColumnElement] = []
     for f in filters.items:
@@ -194,7 +194,7 @@ class Events:
 
 def cohort_sessions(dialect: Dialect, website_id, cohort: Cohort) -> sa.Select:
     """Sessions with an event matching the cohort's action and filters in its own range; the
-    cohort query always inner-joins the session table (queries.md §1.3)."""
+    cohort query always inner-joins the session table (docs/query-formulas.md#segments-and-cohorts)."""
     e = schema.website_event.alias("cohort_event")
     s = schema.session.alias("cohort_session")
 

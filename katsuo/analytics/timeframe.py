@@ -76,7 +76,7 @@ def _zone_names() -> dict[str, str]:
 
 def parse_timezone(raw: str | None, *, required: bool = False) -> str | None:
     """A validated IANA zone name. Lower-case `utc` is kept as is: it selects Umami's UTC label
-    format (`…Z`); any other zone, `UTC` included, gets local labels (queries.md §3.2)."""
+    format (`…Z`); any other zone, `UTC` included, gets local labels (docs/query-formulas.md#bucket-labels)."""
     if raw is None or raw == "":
         if required:
             raise BadRequest("timezone: required (an IANA time zone such as Europe/Paris)")
@@ -179,7 +179,7 @@ def allowed_units(start_us: int, end_us: int) -> tuple[str, ...]:
 
     The docs ("Website statistics" › Unit parameter) give the limits: minute up to 60 minutes,
     hour up to 48 hours, day up to 12 months, month and year unlimited. (Umami 3.1's server
-    allows hours up to 30 days and days up to 7 calendar months, queries.md §3.1; where the two
+    allows hours up to 30 days and days up to 7 calendar months (docs/query-formulas.md#units); where the two
     disagree we follow the docs.)
     """
     span = end_us - start_us
@@ -266,7 +266,7 @@ def bucket_label(local_us: int, unit: str, zone: str | None) -> str:
 
 
 def hour_label_utc(us: int) -> str:
-    """Date values of event and session data are shown as their UTC hour (queries.md §11)."""
+    """Date values of event and session data are shown as their UTC hour (docs/query-formulas.md#rendered-values)."""
     return (EPOCH + timedelta(microseconds=us)).strftime(_UTC_FORMATS["hour"])
 
 

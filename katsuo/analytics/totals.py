@@ -1,4 +1,5 @@
-"""The totals and series of a website's views: `/stats` and `/pageviews` (queries.md §5-§6).
+"""The totals and series of a website's views: `/stats` and `/pageviews`
+(docs/query-formulas.md#stats, #pageviews).
 
 Where the visit slices can answer (`Reader.from_slices`), they do; otherwise the query Umami runs
 over the raw events."""

@@ -1,6 +1,6 @@
 """Attribution (docs: Attribution; API › Reports › attribution): what brought the visitors who
 converted — the referrer, paid-ad click id and campaign of one "touch" event per converting
-session (queries.md §15.7).
+session (docs/query-formulas.md#attribution).
 
 Converting sessions did the conversion step (a page view of a path, or a custom event) in the
 range under the filters. The touch is, for first-click, the session's earliest event of the

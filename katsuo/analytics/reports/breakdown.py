@@ -1,5 +1,5 @@
 """Breakdown (docs: Breakdown; API › Reports › breakdown): views, visitors, visits, bounces and
-visit time per combination of the chosen fields, top 500 by visitors (queries.md §15.8).
+visit time per combination of the chosen fields, top 500 by visitors (docs/query-formulas.md#breakdown).
 
 As in Umami, rows are first grouped by (fields, session, visit) — a bounce is a visit with one
 matching view — but the distinct counts are taken by aggregating twice more instead of counting

@@ -1,5 +1,5 @@
 """Funnel (docs: Funnel; API › Reports › funnel): how many visitors reach each step in order,
-each step within `window` minutes of the previous one (queries.md §15.2).
+each step within `window` minutes of the previous one (docs/query-formulas.md#funnel).
 
 Level 1 is the step-1 events of the range that pass the request's filters; level k is the
 step-k events of the same sessions at or after a level k−1 time and at most `window` after it.

@@ -1,5 +1,5 @@
 """Goal (docs: Goals; API › Reports › goals): how many of the range's visitors viewed a page or
-triggered an event (queries.md §15.3). `num` counts sessions with a matching page view (`path`)
+triggered an event (docs/query-formulas.md#goal). `num` counts sessions with a matching page view (`path`)
 or custom event (`event`), `total` every session with any event, both under the filters."""
 
 from __future__ import annotations

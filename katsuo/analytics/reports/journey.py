@@ -1,6 +1,6 @@
 """Journey (docs: Journey; API › Reports › journey): the most common paths through the site —
 each visit's first `steps` events in time order, labelled by event name or else page path,
-counted per sequence (queries.md §15.4).
+counted per sequence (docs/query-formulas.md#journey).
 
 A visit's first events come from a bounded top-n aggregate per visit (`Dialect.first_values`)
 rather than numbering every event of the range; `startStep` must be the first item, `endStep`

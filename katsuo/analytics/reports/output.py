@@ -29,7 +29,7 @@ def bucket_instant(local_us: int, zone: str | None) -> str:
 
     The report docs show buckets this way (retention `date`, revenue `t`: the Los Angeles day
     2025-10-01 is "2025-10-01T07:00:00Z"), while Umami 3.1 on PostgreSQL writes the wall-clock
-    time without offset for named zones (queries.md §3.2, §15.5); Katsuo follows the docs. In
+    time without offset for named zones (docs/query-formulas.md#bucket-labels); Katsuo follows the docs. In
     UTC both are the same string."""
     wall = T.EPOCH + timedelta(microseconds=local_us)
     if not T.is_utc_labels(zone):

@@ -1,5 +1,5 @@
 """A report request: the documented envelope `{websiteId, type, filters, parameters}` turned into
-one Query, and each report's own parameters read with a 400 that names them (queries.md §15.1).
+one Query, and each report's own parameters read with a 400 that names them (docs/query-formulas.md#reports).
 
 The envelope's dates (`parameters.startDate`/`endDate`, ISO strings or epoch milliseconds), zone,
 unit and comparison become the same request mapping every analytics endpoint parses, so reports

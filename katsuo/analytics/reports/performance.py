@@ -1,4 +1,4 @@
-"""Performance (Umami's `performance` report, queries.md §15.10): Web Vitals percentiles from the
+"""Performance (Umami's `performance` report, docs/query-formulas.md#performance): Web Vitals percentiles from the
 tracker's performance beacons (event type 5) — a chart of one metric over time, a summary of all
 five, and the chosen metric by page, page title, device and browser."""
 

@@ -1,5 +1,5 @@
 """Retention (docs: Retention; API › Reports › retention): of the visitors first seen on a day,
-how many come back 1, 2, … 31 days later (queries.md §15.5).
+how many come back 1, 2, … 31 days later (docs/query-formulas.md#retention).
 
 A session's cohort is the first day, in the request's zone, on which it has an event passing
 the filters; its activity is every day with any event of the range. Both come from rows of
@@ -126,7 +126,7 @@ def _counted_by_join(reader: Reader, query: Query, rows: sa.Subquery) -> tuple[C
         sa.select(c.cohort, day, sa.func.count().label("returning"))
         .select_from(active.join(cohorts, c.session_id == a.session_id))
         # Days before the cohort day (activity outside the filters) are not "returns": the
-        # spec counts later days only, though Umami 3.1 lists them with negative numbers.
+        # report's definition (docs/query-formulas.md#retention) counts later days only, though Umami 3.1 lists them with negative numbers.
         .where(day.between(0, MAX_DAY))
         .group_by(c.cohort, day)
         .subquery("returns")

@@ -1,6 +1,6 @@
 """Revenue (docs: Revenue; API › Reports › revenue): the revenue recorded in one currency — by
 event and time bucket, totals with a comparison window, by country and region, and credited to
-the referrer and channel of each paying session's first event (queries.md §15.6).
+the referrer and channel of each paying session's first event (docs/query-formulas.md#revenue).
 
 Revenue rows come from the `revenue` table (one per event whose data carried `revenue` and
 `currency`); there is no conversion between currencies. Filters, a segment or a cohort keep the

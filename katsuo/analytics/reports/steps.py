@@ -1,6 +1,6 @@
 """Steps: what reports match events against — a page path or an event name, the `*` wildcard
-rule of funnel and goal steps and event-data conditions of funnel steps (queries.md §15.2–§15.3,
-§15.7). The journey's label of an event is `slices.journey_label`, shared with the visit slices."""
+rule of funnel and goal steps and event-data conditions of funnel steps (docs/query-formulas.md#step-matching,
+#funnel). The journey's label of an event is `slices.journey_label`, shared with the visit slices."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def with_event_type(query: Query, event_type: F.Filter | None = None) -> Query:
 
 def data_clause(dialect: Dialect, query: Query, condition: DataCondition) -> sa.ColumnElement:
     """The event has event data `property` whose rendered value (numbers without a trailing
-    `.0000`, queries.md §11) satisfies the condition; data rows are looked at inside the range."""
+    `.0000`, docs/query-formulas.md#rendered-values) satisfies the condition; data rows are looked at inside the range."""
     rendered = sa.case(
         (d.c.data_type == 2, sa.func.replace(d.c.string_value, ".0000", "")), else_=d.c.string_value
     )

@@ -1,5 +1,5 @@
 """UTM (docs: UTM; API › Reports › utm): page views per value of each of the five campaign
-parameters, top 50 each (queries.md §15.9). One scan of the range's campaign page views feeds
+parameters, top 50 each (docs/query-formulas.md#utm). One scan of the range's campaign page views feeds
 all five lists."""
 
 from __future__ import annotations

@@ -61,4 +61,3 @@ def integer(name: str, raw: str | None, *, low: int, high: int, default: int | N
     if not _INTEGER.fullmatch(digits) or not low <= int(digits) <= high:
         raise BadRequest(f"{name}: must be an integer from {low} to {high}")
     return int(digits)
-

@@ -64,7 +64,9 @@ def slices_command(args: argparse.Namespace) -> None:
     db = Database(_settings())
     try:
         if db.separate_events:
-            sys.exit("katsuo: with CLICKHOUSE_URL there are no visit slices (ClickHouse reads the events)")
+            sys.exit(
+                "katsuo: with CLICKHOUSE_URL there are no visit slices (ClickHouse reads the events)"
+            )
         migrations.migrate(db)
         if args.action == "rebuild":
             from tqdm import tqdm
@@ -93,14 +95,17 @@ def copy_command(args: argparse.Namespace) -> None:
     try:
         source = store_settings(args.source, args.from_clickhouse, option="--from")
         target = store_settings(args.target, args.to_clickhouse, option="--to")
-        counts = copy.copy(source, target, force=args.force, resume=args.resume,
-                           batch_rows=args.batch_rows)
+        counts = copy.copy(
+            source, target, force=args.force, resume=args.resume, batch_rows=args.batch_rows
+        )
     except OperatorError as error:
         sys.exit(f"katsuo: {error}")
     print(copy.report(counts, source, target))
     if not all(count.matches for count in counts):
-        sys.exit("katsuo: row counts differ (was the source written to meanwhile?); "
-                 "run the copy again with --force")
+        sys.exit(
+            "katsuo: row counts differ (was the source written to meanwhile?); "
+            "run the copy again with --force"
+        )
 
 
 def backup_command(args: argparse.Namespace) -> None:
@@ -129,7 +134,9 @@ def restore_command(args: argparse.Namespace) -> None:
     except OperatorError as error:
         sys.exit(f"katsuo: {error}")
     events = counts.get("website_event", 0)
-    print(f"restored {args.path} to {settings.duckdb_path}: {len(counts)} tables, {events:,} events")
+    print(
+        f"restored {args.path} to {settings.duckdb_path}: {len(counts)} tables, {events:,} events"
+    )
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -157,7 +164,10 @@ def user_command(args: argparse.Namespace) -> None:
                 if users.username_taken(conn, args.username):
                     sys.exit(f"katsuo: user {args.username!r} already exists")
                 user = users.create(
-                    conn, username=args.username, password_hash=hash_password(_password(args)), role=args.role
+                    conn,
+                    username=args.username,
+                    password_hash=hash_password(_password(args)),
+                    role=args.role,
                 )
                 print(f"created {user.role} {user.username} ({user.id})")
             elif args.action == "set-password":
@@ -321,29 +331,51 @@ Settings come from the environment or ./.env (DATABASE_URL, REDIS_URL, PORT, ...
     p.set_defaults(func=slices_command)
 
     p = commands.add_parser(
-        "copy", help="copy everything from one store to another (DuckDB, PostgreSQL, ClickHouse)",
+        "copy",
+        help="copy everything from one store to another (DuckDB, PostgreSQL, ClickHouse)",
         description="Copy users, teams, websites, reports, links, pixels, shares, API keys and all "
         "collected data from one store to another, in batches, resumable. The target's visit "
         "slices are rebuilt from the copied events. Stop the server of an embedded source first.",
-        epilog=COPY_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=COPY_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--from", dest="source", required=True, metavar="URL",
-                   help="postgresql://… or duckdb:DATA_DIRECTORY")
-    p.add_argument("--to", dest="target", required=True, metavar="URL",
-                   help="postgresql://… or duckdb:DATA_DIRECTORY")
-    p.add_argument("--from-clickhouse", default="", metavar="URL",
-                   help="the source's events store (its CLICKHOUSE_URL), if it has one")
-    p.add_argument("--to-clickhouse", default="", metavar="URL",
-                   help="put the target's collected data in this ClickHouse (its CLICKHOUSE_URL)")
+    p.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="URL",
+        help="postgresql://… or duckdb:DATA_DIRECTORY",
+    )
+    p.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="URL",
+        help="postgresql://… or duckdb:DATA_DIRECTORY",
+    )
+    p.add_argument(
+        "--from-clickhouse",
+        default="",
+        metavar="URL",
+        help="the source's events store (its CLICKHOUSE_URL), if it has one",
+    )
+    p.add_argument(
+        "--to-clickhouse",
+        default="",
+        metavar="URL",
+        help="put the target's collected data in this ClickHouse (its CLICKHOUSE_URL)",
+    )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--force", action="store_true", help="replace whatever the target holds")
     mode.add_argument("--resume", action="store_true", help="finish an interrupted copy")
-    p.add_argument("--batch-rows", type=int, default=20_000, metavar="N",
-                   help="rows per batch (default 20000)")
+    p.add_argument(
+        "--batch-rows", type=int, default=20_000, metavar="N", help="rows per batch (default 20000)"
+    )
     p.set_defaults(func=copy_command)
 
     p = commands.add_parser(
-        "backup", help="copy the embedded database to a file, while the server runs",
+        "backup",
+        help="copy the embedded database to a file, while the server runs",
         description="Write a consistent copy of the embedded DuckDB database to PATH. A running "
         "server (same KATSUO_DATA_DIR) makes it through its control socket, with every "
         "acknowledged hit included; otherwise the database is opened directly.",
@@ -355,7 +387,8 @@ Settings come from the environment or ./.env (DATABASE_URL, REDIS_URL, PORT, ...
     p.set_defaults(func=backup_command)
 
     p = commands.add_parser(
-        "restore", help="put a backup in place of the embedded database (server stopped)",
+        "restore",
+        help="put a backup in place of the embedded database (server stopped)",
         description="Check the backup file and make it the embedded database of KATSUO_DATA_DIR. "
         "The server must be stopped. A database already there is kept, renamed, with --force.",
         epilog="examples:\n  katsuo restore /backups/katsuo-2026-01-31.duckdb\n"
@@ -363,7 +396,9 @@ Settings come from the environment or ./.env (DATABASE_URL, REDIS_URL, PORT, ...
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("path", help="a file written by `katsuo backup`")
-    p.add_argument("--force", action="store_true", help="replace the database there (kept, renamed)")
+    p.add_argument(
+        "--force", action="store_true", help="replace the database there (kept, renamed)"
+    )
     p.set_defaults(func=restore_command)
 
     p = _command(

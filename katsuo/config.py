@@ -222,8 +222,8 @@ class Settings(BaseSettings):
     collect_api_host: Annotated[str, BeforeValidator(lambda raw: str(raw).strip().rstrip("/"))] = (
         Field("", alias="COLLECT_API_HOST")
     )
-    tracker_script_names: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_script_names)] = Field(
-        (), alias="TRACKER_SCRIPT_NAME"
+    tracker_script_names: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_script_names)] = (
+        Field((), alias="TRACKER_SCRIPT_NAME")
     )
     tracker_script_url: Annotated[str, BeforeValidator(_url_of("http", "https"))] = Field(
         "", alias="TRACKER_SCRIPT_URL"
@@ -236,12 +236,14 @@ class Settings(BaseSettings):
     disable_updates: Switch = Field(False, alias="DISABLE_UPDATES")
     disable_ui: Switch = Field(False, alias="DISABLE_UI")
     enable_test_console: Switch = Field(False, alias="ENABLE_TEST_CONSOLE")
-    favicon_url: Text = Field("https://icons.duckduckgo.com/ip3/{{domain}}.ico", alias="FAVICON_URL")
+    favicon_url: Text = Field(
+        "https://icons.duckduckgo.com/ip3/{{domain}}.ico", alias="FAVICON_URL"
+    )
     links_url: Text = Field("", alias="LINKS_URL")
     pixels_url: Text = Field("", alias="PIXELS_URL")
     default_locale: Text = Field("en-US", alias="DEFAULT_LOCALE")
-    default_currency: Annotated[str, BeforeValidator(lambda raw: str(raw).strip().upper())] = (
-        Field("USD", alias="DEFAULT_CURRENCY")
+    default_currency: Annotated[str, BeforeValidator(lambda raw: str(raw).strip().upper())] = Field(
+        "USD", alias="DEFAULT_CURRENCY"
     )
     # Process
     hostname: Text = Field("0.0.0.0", alias="HOSTNAME")

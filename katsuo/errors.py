@@ -21,7 +21,14 @@ class ApiError(Exception):
         self.extra = extra
 
     def body(self) -> dict:
-        return {"error": {"message": self.message, "code": self.code, "status": self.status, **self.extra}}
+        return {
+            "error": {
+                "message": self.message,
+                "code": self.code,
+                "status": self.status,
+                **self.extra,
+            }
+        }
 
 
 class BadRequest(ApiError):

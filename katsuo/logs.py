@@ -38,8 +38,12 @@ def logs_queries(settings: Settings) -> bool:
 
 
 def configure(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for name in debug_loggers(settings.debug):
         logging.getLogger(name).setLevel(logging.DEBUG)
     # Statements are logged at INFO, so LOG_QUERY shows them without the rest of DEBUG's output.
-    logging.getLogger("katsuo.sql").setLevel(logging.INFO if logs_queries(settings) else logging.WARNING)
+    logging.getLogger("katsuo.sql").setLevel(
+        logging.INFO if logs_queries(settings) else logging.WARNING
+    )

@@ -11,7 +11,9 @@ from katsuo.config import Settings
 # 'unsafe-eval' is for Alpine.js, which compiles its x-* attribute expressions with Function()
 # (docs/http-hardening.md says why its CSP build is not used yet). No plugins, no <base> moving
 # relative URLs elsewhere, no form posting off the site.
-PAGE_POLICY = "script-src 'self' 'unsafe-eval'; object-src 'none'; base-uri 'self'; form-action 'self'"
+PAGE_POLICY = (
+    "script-src 'self' 'unsafe-eval'; object-src 'none'; base-uri 'self'; form-action 'self'"
+)
 
 
 class HeadersMiddleware:
@@ -44,10 +46,16 @@ class HeadersMiddleware:
         path = scope.get("path", "")
         for prefix in (scope.get("root_path", ""), self.base_path):
             if prefix and path.startswith(prefix):
-                path = path[len(prefix):]
+                path = path[len(prefix) :]
         is_api = path.startswith(self.api_prefixes)
         if is_api and scope["method"] == "OPTIONS":
-            await send({"type": "http.response.start", "status": 204, "headers": self.api_headers + self.common_headers})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 204,
+                    "headers": self.api_headers + self.common_headers,
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return
         extra = (self.api_headers if is_api else []) + self.common_headers
@@ -70,4 +78,7 @@ class HeadersMiddleware:
 
 
 def _is_html(headers: list) -> bool:
-    return any(name.lower() == b"content-type" and value.startswith(b"text/html") for name, value in headers)
+    return any(
+        name.lower() == b"content-type" and value.startswith(b"text/html")
+        for name, value in headers
+    )

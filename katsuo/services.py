@@ -82,7 +82,9 @@ class Services:
             if writer.journaled:  # reads wait for the acknowledged hits to be applied
                 db.before_connect = writer.sync
         slices.start()
-        geo = GeoLocator(settings.geolite_db_path or None, use_headers=not settings.skip_location_headers)
+        geo = GeoLocator(
+            settings.geolite_db_path or None, use_headers=not settings.skip_location_headers
+        )
         svc = cls(
             settings=settings,
             db=db,

@@ -19,7 +19,9 @@ from katsuo.services import Services
 from katsuo.store import migrations, schema
 
 REQUIRE_SERVICES = os.environ.get("KATSUO_REQUIRE_SERVICES") == "1"
-POSTGRES_ADMIN_URL = os.environ.get("KATSUO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "KATSUO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 # pytest-xdist runs the suite in worker processes (gw0, gw1, ...): each flushes and uses a Redis
 # database of its own, counting down from 15.
 _WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
@@ -55,7 +57,10 @@ class PostgresDatabases:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         engine.dispose()
         self.created.append(name)
-        return self.admin_url.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://") + f"/{name}"
+        return (
+            self.admin_url.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://")
+            + f"/{name}"
+        )
 
     def drop_all(self) -> None:
         engine = self._admin()
@@ -115,8 +120,11 @@ def redis_url():
 def make_env(engine: str, request, tmp_path_factory, **extra: str) -> dict[str, str]:
     # No background upkeep of the visit slices: tests settle or rebuild them explicitly, so what
     # a read sees does not depend on timing.
-    env = {"APP_SECRET": APP_SECRET, "KATSUO_DATA_DIR": str(tmp_path_factory.mktemp("data")),
-           "KATSUO_SLICE_SETTLE_SECONDS": "0"}
+    env = {
+        "APP_SECRET": APP_SECRET,
+        "KATSUO_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+        "KATSUO_SLICE_SETTLE_SECONDS": "0",
+    }
     if engine == "postgresql":
         env["DATABASE_URL"] = request.getfixturevalue("postgres_databases").create()
     if engine == "clickhouse":
@@ -150,7 +158,9 @@ def started_services(request, tmp_path_factory):
 
     def get(engine: str) -> Services:
         if engine not in started:
-            started[engine] = Services.start(Settings.from_env(make_env(engine, request, tmp_path_factory)))
+            started[engine] = Services.start(
+                Settings.from_env(make_env(engine, request, tmp_path_factory))
+            )
         return started[engine]
 
     yield get
@@ -188,7 +198,9 @@ def app(services):
     from katsuo.auth.ratelimit import LoginRateLimiter
 
     empty_database(services)
-    services.login_limiter = LoginRateLimiter()  # failed logins of one test must not lock out the next
+    services.login_limiter = (
+        LoginRateLimiter()
+    )  # failed logins of one test must not lock out the next
     return create_app(services.settings, services)
 
 
@@ -235,7 +247,9 @@ def _not_on_clickhouse(item: pytest.Item) -> bool:
 def _only_on_clickhouse(item: pytest.Item) -> bool:
     """Tests of a separate events store (the `events_store` marker) exist only with ClickHouse."""
     params = item.callspec.params if hasattr(item, "callspec") else {}
-    return item.get_closest_marker("events_store") is not None and params.get("engine") != "clickhouse"
+    return (
+        item.get_closest_marker("events_store") is not None and params.get("engine") != "clickhouse"
+    )
 
 
 def pytest_collection_modifyitems(config, items):

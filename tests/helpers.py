@@ -14,7 +14,13 @@ class Api:
     """A client of the running app, optionally acting as a logged-in user or with a share token
     (sent with the share-context header, as Umami's UI does)."""
 
-    def __init__(self, client, token: str | None = None, user: dict | None = None, share_token: str | None = None):
+    def __init__(
+        self,
+        client,
+        token: str | None = None,
+        user: dict | None = None,
+        share_token: str | None = None,
+    ):
         self.client = client
         self.token = token
         self.user = user or {}
@@ -27,8 +33,18 @@ class Api:
             headers.update({"x-umami-share-token": self.share_token, "x-umami-share-context": "1"})
         return headers
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None, headers: dict | None = None):
-        return self.client.request(method, path, json=json, params=params, headers={**self.headers, **(headers or {})})
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict | None = None,
+        headers: dict | None = None,
+    ):
+        return self.client.request(
+            method, path, json=json, params=params, headers={**self.headers, **(headers or {})}
+        )
 
     def get(self, path: str, **kwargs):
         return self.request("GET", path, **kwargs)
@@ -42,11 +58,15 @@ class Api:
     def ok(self, method: str, path: str, json: Any = None, **kwargs) -> Any:
         """Send and insist on a 200, returning the JSON body."""
         response = self.request(method, path, json=json, **kwargs)
-        assert response.status_code == 200, f"{method} {path} -> {response.status_code} {response.text}"
+        assert response.status_code == 200, (
+            f"{method} {path} -> {response.status_code} {response.text}"
+        )
         return response.json()
 
     def login(self, username: str = "admin", password: str = "umami") -> Api:
-        body = Api(self.client).ok("POST", "/api/auth/login", {"username": username, "password": password})
+        body = Api(self.client).ok(
+            "POST", "/api/auth/login", {"username": username, "password": password}
+        )
         return Api(self.client, body["token"], body["user"])
 
     def admin(self) -> Api:
@@ -59,7 +79,9 @@ class Api:
     def new_user(self, role: str = "user", password: str = "password123") -> Api:
         """Create a user through the admin API and return a client logged in as them."""
         username = f"{role}-{next(_names)}"
-        self.admin().ok("POST", "/api/users", {"username": username, "password": password, "role": role})
+        self.admin().ok(
+            "POST", "/api/users", {"username": username, "password": password, "role": role}
+        )
         return self.login(username, password)
 
     def new_website(self, name: str = "Site", domain: str = "example.com", **extra) -> dict:
@@ -70,7 +92,9 @@ class Api:
         return self.ok("POST", "/api/teams", {"name": name, **extra})[0]
 
     def add_member(self, team_id: str, user: Api, role: str) -> dict:
-        return self.ok("POST", f"/api/teams/{team_id}/users", {"userId": user.user["id"], "role": role})
+        return self.ok(
+            "POST", f"/api/teams/{team_id}/users", {"userId": user.user["id"], "role": role}
+        )
 
 
 def admin_with_website(client, name: str, domain: str = "example.com") -> tuple[str, str]:
@@ -89,8 +113,9 @@ def report_body(website: str, report_type: str, start, end, filters=None, **para
     }
 
 
-def post_report(client, token: str, website: str, report_type: str, start, end, filters=None,
-                **parameters) -> Any:
+def post_report(
+    client, token: str, website: str, report_type: str, start, end, filters=None, **parameters
+) -> Any:
     """POST /api/reports/<type> for the range as `token`'s user; the answer must be a 200."""
     response = client.post(
         f"/api/reports/{report_type}",

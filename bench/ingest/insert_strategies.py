@@ -23,10 +23,42 @@ COLUMNS = EventRow._fields
 def make_rows(n: int) -> list[tuple]:
     now = datetime.now(UTC)
     website = str(uuid.uuid4())
-    return [EventRow(str(uuid.uuid4()), website, str(uuid.uuid4()), str(uuid.uuid4()), now, f"/page/{i % 50}",
-                     "utm_source=x", "x", None, None, None, None, "/", "", "google.com", "Title", None, None,
-                     None, None, None, None, 1, None, None, "example.com", None, None, None, None, None)
-            for i in range(n)]
+    return [
+        EventRow(
+            str(uuid.uuid4()),
+            website,
+            str(uuid.uuid4()),
+            str(uuid.uuid4()),
+            now,
+            f"/page/{i % 50}",
+            "utm_source=x",
+            "x",
+            None,
+            None,
+            None,
+            None,
+            "/",
+            "",
+            "google.com",
+            "Title",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            1,
+            None,
+            None,
+            "example.com",
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+        for i in range(n)
+    ]
 
 
 def duckdb_strategies(conn):
@@ -39,8 +71,10 @@ def duckdb_strategies(conn):
     def values(rows, chunk=256):
         one = "(" + ",".join("?" * len(COLUMNS)) + ")"
         for start in range(0, len(rows), chunk):
-            part = rows[start:start + chunk]
-            raw.execute(head + "VALUES " + ",".join([one] * len(part)), [v for r in part for v in r])
+            part = rows[start : start + chunk]
+            raw.execute(
+                head + "VALUES " + ",".join([one] * len(part)), [v for r in part for v in r]
+            )
 
     def arrow(rows):
         import pyarrow as pa
@@ -55,7 +89,12 @@ def duckdb_strategies(conn):
 
         arrays = {c: np.array(col, dtype=object) for c, col in zip(COLUMNS, zip(*rows))}
         raw.register("incoming", arrays)
-        raw.execute(head + "SELECT " + ", ".join(f"CAST({c} AS VARCHAR)" if False else c for c in COLUMNS) + " FROM incoming")
+        raw.execute(
+            head
+            + "SELECT "
+            + ", ".join(f"CAST({c} AS VARCHAR)" if False else c for c in COLUMNS)
+            + " FROM incoming"
+        )
         raw.unregister("incoming")
 
     def unnest(rows):
@@ -71,8 +110,14 @@ def duckdb_strategies(conn):
 
         engine.insert_rows(conn, "website_event", COLUMNS, rows)
 
-    return {"executemany": executemany, "multi-row VALUES": values, "arrow scan": arrow,
-            "numpy scan": numpy, "unnest(lists)": unnest, "json document (Katsuo)": json_document}
+    return {
+        "executemany": executemany,
+        "multi-row VALUES": values,
+        "arrow scan": arrow,
+        "numpy scan": numpy,
+        "unnest(lists)": unnest,
+        "json document (Katsuo)": json_document,
+    }
 
 
 def postgres_strategies(raw):
@@ -86,11 +131,16 @@ def postgres_strategies(raw):
         one = "(" + ",".join(["%s"] * len(COLUMNS)) + ")"
         with raw.cursor() as cur:
             for start in range(0, len(rows), chunk):
-                part = rows[start:start + chunk]
-                cur.execute(head + "VALUES " + ",".join([one] * len(part)), [v for r in part for v in r])
+                part = rows[start : start + chunk]
+                cur.execute(
+                    head + "VALUES " + ",".join([one] * len(part)), [v for r in part for v in r]
+                )
 
     def copy(rows):
-        with raw.cursor() as cur, cur.copy(f"COPY website_event ({', '.join(COLUMNS)}) FROM STDIN") as cp:
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY website_event ({', '.join(COLUMNS)}) FROM STDIN") as cp,
+        ):
             for row in rows:
                 cp.write_row(row)
 
@@ -116,7 +166,7 @@ def main() -> None:
                     start = time.perf_counter()
                     for i in range(0, total, batch):
                         with conn.begin():
-                            insert(rows[i:i + batch])
+                            insert(rows[i : i + batch])
                     elapsed = time.perf_counter() - start
                 except ImportError as missing:
                     print(f"{name:<24} skipped ({missing.name} not installed)")

@@ -39,7 +39,7 @@ IN_FLIGHT = 64
 def lua_strings(name: str) -> list[str]:
     """The strings of send.lua's `local NAME = { ... }` table, so both loads draw from one list."""
     source = (HERE / "send.lua").read_text()
-    table = re.search(rf"local {name} = \{{(.*?)\n?\}}", source, re.S).group(1)
+    table = re.search(rf"local {name} = \{{(.*?)\n?\}}", source, re.DOTALL).group(1)
     return re.findall(r'"([^"]*)"', table)
 
 
@@ -49,9 +49,15 @@ def make_hits(website: str, count: int) -> list[tuple[dict, dict]]:
     hits = []
     for _ in range(count):
         visitor = rng.randint(1, VISITORS)
-        payload = {"website": website, "hostname": "example.com", "url": rng.choice(paths),
-                   "referrer": rng.choice(refs), "language": "en-US", "screen": "1920x1080",
-                   "title": "Example page"}
+        payload = {
+            "website": website,
+            "hostname": "example.com",
+            "url": rng.choice(paths),
+            "referrer": rng.choice(refs),
+            "language": "en-US",
+            "screen": "1920x1080",
+            "title": "Example page",
+        }
         if rng.random() < 0.10:
             payload.update(name="cta-click", data={"plan": "pro", "value": rng.randint(1, 500)})
         first = 1 + visitor * 7919 % 222  # send.lua's ip_for: a public-looking IPv4 per visitor
@@ -59,8 +65,12 @@ def make_hits(website: str, count: int) -> list[tuple[dict, dict]]:
             first += 1
         address = f"{first}.{visitor * 104729 % 256}.{visitor * 1299709 % 256}.{1 + visitor % 254}"
         user_agent = uas[visitor % len(uas)].replace("%d", str(100 + visitor // len(uas) % 25))
-        hits.append(({"type": "event", "payload": payload},
-                     {"user-agent": user_agent, "x-forwarded-for": address}))
+        hits.append(
+            (
+                {"type": "event", "payload": payload},
+                {"user-agent": user_agent, "x-forwarded-for": address},
+            )
+        )
     return hits
 
 
@@ -91,12 +101,20 @@ async def send_all(services: Services, hits: list) -> tuple[float, float, float]
 async def measure(services: Services, website: str, count: int) -> None:
     hits = make_hits(website, count)
     half = hits[: count // 2]
-    print(f"prepare, mostly new visitors   {await prepare_only(services, half):8.1f} us/hit", flush=True)
-    print(f"prepare, the same hits again   {await prepare_only(services, half):8.1f} us/hit", flush=True)
+    print(
+        f"prepare, mostly new visitors   {await prepare_only(services, half):8.1f} us/hit",
+        flush=True,
+    )
+    print(
+        f"prepare, the same hits again   {await prepare_only(services, half):8.1f} us/hit",
+        flush=True,
+    )
     for label in ("send, mostly new visitors", "send, returning visitors"):
         rate, cpu, loop_cpu = await send_all(services, hits)
-        print(f"{label:<30} {rate:8.0f} hits/s  {cpu:6.1f} CPU us/hit  {loop_cpu:6.1f} loop us/hit",
-              flush=True)
+        print(
+            f"{label:<30} {rate:8.0f} hits/s  {cpu:6.1f} CPU us/hit  {loop_cpu:6.1f} loop us/hit",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -105,18 +123,29 @@ def main() -> None:
     if engine not in ("duckdb", "postgresql") or not count.isdigit() or int(count) < 2:
         raise SystemExit("usage: python -m bench.ingest.pipeline [duckdb|postgresql] [hits >= 2]")
     count = int(count)
-    env = {**os.environ, "APP_SECRET": "bench", "TZ": "UTC",
-           "KATSUO_DATA_DIR": tempfile.mkdtemp(prefix="katsuo-pipeline-")}
+    env = {
+        **os.environ,
+        "APP_SECRET": "bench",
+        "TZ": "UTC",
+        "KATSUO_DATA_DIR": tempfile.mkdtemp(prefix="katsuo-pipeline-"),
+    }
     drop = None
     if engine == "postgresql":
         env["DATABASE_URL"], drop = postgres_database()
     services = Services.start(Settings.from_env(env))
     try:
         with services.db.begin() as conn:
-            website = websites.create(conn, name="Bench", domain="example.com",
-                                      created_by=migrations.DEFAULT_ADMIN_ID,
-                                      user_id=migrations.DEFAULT_ADMIN_ID, team_id=None)
-        print(f"engine={engine} hits={count} in_flight={IN_FLIGHT} load_before={os.getloadavg()[0]:.2f}")
+            website = websites.create(
+                conn,
+                name="Bench",
+                domain="example.com",
+                created_by=migrations.DEFAULT_ADMIN_ID,
+                user_id=migrations.DEFAULT_ADMIN_ID,
+                team_id=None,
+            )
+        print(
+            f"engine={engine} hits={count} in_flight={IN_FLIGHT} load_before={os.getloadavg()[0]:.2f}"
+        )
         uvloop.run(measure(services, str(website.id), count))
     finally:
         services.close()

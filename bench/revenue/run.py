@@ -44,46 +44,102 @@ def _rows(events: int, paying: float, website: uuid.UUID, seed: int = 7):
         session_id = uuid.UUID(int=rng.getrandbits(128))
         visit_id = uuid.UUID(int=rng.getrandbits(128))
         at = START + timedelta(seconds=rng.randrange(DAYS * 86400 - 3600))
-        sessions.append((session_id, website, "chrome", "Linux", "desktop", rng.choice(["US", "DE", "FR"]), at))
+        sessions.append(
+            (session_id, website, "chrome", "Linux", "desktop", rng.choice(["US", "DE", "FR"]), at)
+        )
         referrer = rng.choice([None, "google.com", "github.com", "news.ycombinator.com"])
         for step in range(EVENTS_PER_SESSION):
             event_id = uuid.UUID(int=rng.getrandbits(128))
             created = at + timedelta(seconds=30 * step)
             last = step == EVENTS_PER_SESSION - 1
             pays = last and rng.random() < paying
-            website_events.append((
-                event_id, website, session_id, visit_id, created, f"/page/{step}",
-                referrer if step == 0 else None, "example.com", 2 if pays else 1,
-                "checkout" if pays else None,
-            ))
+            website_events.append(
+                (
+                    event_id,
+                    website,
+                    session_id,
+                    visit_id,
+                    created,
+                    f"/page/{step}",
+                    referrer if step == 0 else None,
+                    "example.com",
+                    2 if pays else 1,
+                    "checkout" if pays else None,
+                )
+            )
             if pays:
-                revenue.append((uuid.UUID(int=rng.getrandbits(128)), website, session_id, event_id,
-                                "checkout", "USD", round(rng.uniform(1, 200), 2), created))
+                revenue.append(
+                    (
+                        uuid.UUID(int=rng.getrandbits(128)),
+                        website,
+                        session_id,
+                        event_id,
+                        "checkout",
+                        "USD",
+                        round(rng.uniform(1, 200), 2),
+                        created,
+                    )
+                )
     return sessions, website_events, revenue
 
 
 def _load(db: Database, events: int, paying: float, analyze: bool) -> uuid.UUID:
     website = uuid.uuid4()
     with db.begin() as conn:
-        conn.execute(schema.website.insert().values(website_id=website, name="bench", domain="example.com"))
+        conn.execute(
+            schema.website.insert().values(website_id=website, name="bench", domain="example.com")
+        )
     sessions, website_events, revenue = _rows(events, paying, website)
     store = db.events
     with store.begin() as conn:
-        store.engines.insert_rows(conn, "session", ("session_id", "website_id", "browser", "os", "device", "country", "created_at"), sessions)
-        store.engines.insert_rows(conn, "website_event", (
-            "event_id", "website_id", "session_id", "visit_id", "created_at", "url_path",
-            "referrer_domain", "hostname", "event_type", "event_name"), website_events)
+        store.engines.insert_rows(
+            conn,
+            "session",
+            ("session_id", "website_id", "browser", "os", "device", "country", "created_at"),
+            sessions,
+        )
+        store.engines.insert_rows(
+            conn,
+            "website_event",
+            (
+                "event_id",
+                "website_id",
+                "session_id",
+                "visit_id",
+                "created_at",
+                "url_path",
+                "referrer_domain",
+                "hostname",
+                "event_type",
+                "event_name",
+            ),
+            website_events,
+        )
         if revenue:
-            store.engines.insert_rows(conn, "revenue", (
-                "revenue_id", "website_id", "session_id", "event_id", "event_name", "currency",
-                "revenue", "created_at"), revenue)
+            store.engines.insert_rows(
+                conn,
+                "revenue",
+                (
+                    "revenue_id",
+                    "website_id",
+                    "session_id",
+                    "event_id",
+                    "event_name",
+                    "currency",
+                    "revenue",
+                    "created_at",
+                ),
+                revenue,
+            )
     if analyze and store.kind == "postgresql":
         with store.connect() as conn:
             store.engines.analyze(conn, ["session", "website_event", "revenue"])
     return website
 
 
-def _measure(settings: Settings, events: int, paying: float, runs: int, analyze: bool) -> tuple[dict, object]:
+def _measure(
+    settings: Settings, events: int, paying: float, runs: int, analyze: bool
+) -> tuple[dict, object]:
     db = Database(settings)
     migrations.migrate(db)
     try:
@@ -94,7 +150,12 @@ def _measure(settings: Settings, events: int, paying: float, runs: int, analyze:
         def report():
             with db.begin() as conn:
                 query, values = report_params.parse(
-                    "revenue", "revenue", {}, parameters, Target(website), conn,
+                    "revenue",
+                    "revenue",
+                    {},
+                    parameters,
+                    Target(website),
+                    conn,
                     now_us=int(end.timestamp() * 1e6),
                 )
                 with Reader.of(db, conn, use_slices=False) as reader:
@@ -103,8 +164,11 @@ def _measure(settings: Settings, events: int, paying: float, runs: int, analyze:
         def baseline():
             e = schema.website_event
             with db.events.connect() as conn:
-                return conn.execute(sa.select(sa.func.count(sa.distinct(e.c.session_id))).where(
-                    e.c.website_id == website, e.c.created_at.between(START, end))).scalar()
+                return conn.execute(
+                    sa.select(sa.func.count(sa.distinct(e.c.session_id))).where(
+                        e.c.website_id == website, e.c.created_at.between(START, end)
+                    )
+                ).scalar()
 
         report_ms, answer = timed(report, runs)
         baseline_ms, _ = timed(baseline, runs)
@@ -114,10 +178,17 @@ def _measure(settings: Settings, events: int, paying: float, runs: int, analyze:
 
 
 def _settings(engine: str, postgres: str, folder: str) -> Settings:
-    env = {"APP_SECRET": "bench", "KATSUO_DATA_DIR": f"{folder}/{engine}", "KATSUO_SLICE_SETTLE_SECONDS": "0"}
+    env = {
+        "APP_SECRET": "bench",
+        "KATSUO_DATA_DIR": f"{folder}/{engine}",
+        "KATSUO_SLICE_SETTLE_SECONDS": "0",
+    }
     if engine == "postgresql":
         name = f"katsuo_bench_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(postgres.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+        admin = sa.create_engine(
+            postgres.replace("postgresql://", "postgresql+psycopg://", 1),
+            isolation_level="AUTOCOMMIT",
+        )
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         admin.dispose()
@@ -130,36 +201,54 @@ def _settings(engine: str, postgres: str, folder: str) -> Settings:
 def _drop(postgres: str, settings: Settings) -> None:
     if settings.engine != "postgresql":
         return
-    admin = sa.create_engine(postgres.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        postgres.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{settings.database_url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        conn.exec_driver_sql(
+            f'DROP DATABASE IF EXISTS "{settings.database_url.rsplit("/", 1)[1]}" WITH (FORCE)'
+        )
     admin.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--paying", type=float, default=0.0, help="share of sessions with revenue (0 to 1)")
+    parser.add_argument(
+        "--paying", type=float, default=0.0, help="share of sessions with revenue (0 to 1)"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--analyze", action="store_true",
-                        help="ANALYZE the PostgreSQL tables after loading (a live server's autovacuum does it sometime)")
-    parser.add_argument("--engines", default="duckdb,postgresql",
-                        help="comma-separated: duckdb, postgresql, clickhouse (embedded, chdb)")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="ANALYZE the PostgreSQL tables after loading (a live server's autovacuum does it sometime)",
+    )
+    parser.add_argument(
+        "--engines",
+        default="duckdb,postgresql",
+        help="comma-separated: duckdb, postgresql, clickhouse (embedded, chdb)",
+    )
     args = parser.parse_args(argv)
     engines = args.engines.split(",")
     answers = {}
-    print(f"{args.events} events, {args.paying:.0%} of sessions paying; median (min–max) of {args.runs} runs, ms")
+    print(
+        f"{args.events} events, {args.paying:.0%} of sessions paying; median (min–max) of {args.runs} runs, ms"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for engine in engines:
             settings = _settings(engine, args.postgres, folder)
             try:
-                times, answers[engine] = _measure(settings, args.events, args.paying, args.runs, args.analyze)
+                times, answers[engine] = _measure(
+                    settings, args.events, args.paying, args.runs, args.analyze
+                )
             finally:
                 _drop(args.postgres, settings)
             report, baseline = times["report"], times["baseline"]
-            print(f"{engine:>10}: revenue {statistics.median(report):9.1f} ({min(report):.1f}–{max(report):.1f})"
-                  f"   baseline {statistics.median(baseline):7.1f}   ×{statistics.median(report) / max(statistics.median(baseline), 0.001):.0f}")
+            print(
+                f"{engine:>10}: revenue {statistics.median(report):9.1f} ({min(report):.1f}–{max(report):.1f})"
+                f"   baseline {statistics.median(baseline):7.1f}   ×{statistics.median(report) / max(statistics.median(baseline), 0.001):.0f}"
+            )
     first = next(iter(answers.values()))
     different = [engine for engine, answer in answers.items() if answer != first]
     print("answers equal on every engine" if not different else f"ANSWERS DIFFER: {different}")

@@ -78,12 +78,21 @@ class Tally:
 
 def start_server(args, folder: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "HOSTNAME": HOST, "PORT": str(port), "APP_SECRET": "soak",
-           "KATSUO_DATA_DIR": args.data_dir or folder}
+    env = {
+        **os.environ,
+        "HOSTNAME": HOST,
+        "PORT": str(port),
+        "APP_SECRET": "soak",
+        "KATSUO_DATA_DIR": args.data_dir or folder,
+    }
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
-    server = subprocess.Popen([sys.executable, "-m", "katsuo", "serve"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "katsuo", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://{HOST}:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -100,19 +109,55 @@ def start_server(args, folder: str) -> tuple[subprocess.Popen, str]:
 def requests(base: str, token: str, website: str, read_share: float):
     """An endless cycle of request makers, `read_share` of them reads."""
     stats_params = {"startAt": 0, "endAt": 4102444800000, "unit": "day", "timezone": "UTC"}
-    report = {"websiteId": website, "filters": {},
-              "parameters": {"startDate": "2020-01-01T00:00:00.000Z", "endDate": "2099-12-31T00:00:00.000Z"}}
+    report = {
+        "websiteId": website,
+        "filters": {},
+        "parameters": {
+            "startDate": "2020-01-01T00:00:00.000Z",
+            "endDate": "2099-12-31T00:00:00.000Z",
+        },
+    }
     auth = {"Authorization": f"Bearer {token}"}
-    reads = itertools.cycle([
-        ("GET", f"/api/websites/{website}/stats", {"params": stats_params}),
-        ("GET", f"/api/websites/{website}/pageviews", {"params": stats_params}),
-        ("GET", f"/api/websites/{website}/metrics", {"params": {**stats_params, "type": "path"}}),
-        ("POST", "/api/reports/revenue", {"json": {**report, "type": "revenue",
-                                                  "parameters": {**report["parameters"], "currency": "USD"}}}),
-        ("POST", "/api/reports/funnel", {"json": {**report, "type": "funnel", "parameters": {
-            **report["parameters"], "window": 60,
-            "steps": [{"type": "path", "value": "/"}, {"type": "path", "value": "/signup"}]}}}),
-    ])
+    reads = itertools.cycle(
+        [
+            ("GET", f"/api/websites/{website}/stats", {"params": stats_params}),
+            ("GET", f"/api/websites/{website}/pageviews", {"params": stats_params}),
+            (
+                "GET",
+                f"/api/websites/{website}/metrics",
+                {"params": {**stats_params, "type": "path"}},
+            ),
+            (
+                "POST",
+                "/api/reports/revenue",
+                {
+                    "json": {
+                        **report,
+                        "type": "revenue",
+                        "parameters": {**report["parameters"], "currency": "USD"},
+                    }
+                },
+            ),
+            (
+                "POST",
+                "/api/reports/funnel",
+                {
+                    "json": {
+                        **report,
+                        "type": "funnel",
+                        "parameters": {
+                            **report["parameters"],
+                            "window": 60,
+                            "steps": [
+                                {"type": "path", "value": "/"},
+                                {"type": "path", "value": "/signup"},
+                            ],
+                        },
+                    }
+                },
+            ),
+        ]
+    )
     visitors = itertools.count()
     every = max(1, round(1 / read_share)) if read_share > 0 else 0
     for n in itertools.count():
@@ -121,12 +166,27 @@ def requests(base: str, token: str, website: str, read_share: float):
             yield method, path, {**kwargs, "headers": auth}
         else:
             visitor = next(visitors) % 500
-            payload = {"website": website, "url": PATHS[n % len(PATHS)], "hostname": "example.com",
-                       "title": "Soak", "language": "en-US", "screen": "1920x1080"}
+            payload = {
+                "website": website,
+                "url": PATHS[n % len(PATHS)],
+                "hostname": "example.com",
+                "title": "Soak",
+                "language": "en-US",
+                "screen": "1920x1080",
+            }
             if n % 7 == 0:
                 payload.update(name="purchase", data={"revenue": 9.5, "currency": "USD"})
-            yield "POST", "/api/send", {"json": {"type": "event", "payload": payload}, "headers": {
-                "User-Agent": USER_AGENT, "X-Forwarded-For": f"198.51.{visitor // 250}.{visitor % 250 + 1}"}}
+            yield (
+                "POST",
+                "/api/send",
+                {
+                    "json": {"type": "event", "payload": payload},
+                    "headers": {
+                        "User-Agent": USER_AGENT,
+                        "X-Forwarded-For": f"198.51.{visitor // 250}.{visitor % 250 + 1}",
+                    },
+                },
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -151,14 +211,21 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(args, server: subprocess.Popen, base: str) -> None:
     with httpx.Client(base_url=base, timeout=60) as http:
-        token = http.post("/api/auth/login", json={"username": "admin", "password": "umami"}).json()["token"]
-        website = http.post("/api/websites", json={"name": "Soak", "domain": "example.com"},
-                            headers={"Authorization": f"Bearer {token}"}).json()["id"]
+        token = http.post(
+            "/api/auth/login", json={"username": "admin", "password": "umami"}
+        ).json()["token"]
+        website = http.post(
+            "/api/websites",
+            json={"name": "Soak", "domain": "example.com"},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()["id"]
     tally = Tally()
     total = int(args.minutes * 60 * args.rate)
     started = time.monotonic()
-    print(f"soak: {args.minutes:g} min, {args.rate:g} req/s, {args.read_share:.0%} reads, "
-          f"server pid {server.pid}, {'PostgreSQL' if args.database_url else 'embedded DuckDB'}")
+    print(
+        f"soak: {args.minutes:g} min, {args.rate:g} req/s, {args.read_share:.0%} reads, "
+        f"server pid {server.pid}, {'PostgreSQL' if args.database_url else 'embedded DuckDB'}"
+    )
     print(f"{'t (s)':>7} {'RSS MB':>8} {'requests':>9} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8}")
     print(f"{0:7.0f} {rss_mb(server.pid):8.1f} {0:9d} {0:7d} {'-':>8} {'-':>8}", flush=True)
     next_sample = started + args.sample
@@ -180,7 +247,9 @@ def run(args, server: subprocess.Popen, base: str) -> None:
         return local.http
 
     with ThreadPoolExecutor(16) as pool:
-        for n, (method, path, kwargs) in zip(range(total), requests(base, token, website, args.read_share)):
+        for n, (method, path, kwargs) in zip(
+            range(total), requests(base, token, website, args.read_share)
+        ):
             due = started + n / args.rate
             while (now := time.monotonic()) < due:
                 time.sleep(min(due - now, max(0.0, next_sample - now), 0.05) or 0.001)
@@ -195,8 +264,11 @@ def run(args, server: subprocess.Popen, base: str) -> None:
 
 def _line(tally: Tally, server: subprocess.Popen, started: float, at: float, step: float) -> float:
     count, errors, latencies = tally.interval()
-    print(f"{at - started:7.0f} {rss_mb(server.pid):8.1f} {count:9d} {errors:7d} "
-          f"{percentile(latencies, 0.5):8.1f} {percentile(latencies, 0.99):8.1f}", flush=True)
+    print(
+        f"{at - started:7.0f} {rss_mb(server.pid):8.1f} {count:9d} {errors:7d} "
+        f"{percentile(latencies, 0.5):8.1f} {percentile(latencies, 0.99):8.1f}",
+        flush=True,
+    )
     return at + step
 
 

@@ -39,8 +39,12 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def call(base: str, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
-    request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body is not None else None)
+def call(
+    base: str, method: str, path: str, body: dict | None = None, token: str | None = None
+) -> dict:
+    request = urllib.request.Request(
+        base + path, method=method, data=json.dumps(body).encode() if body is not None else None
+    )
     request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
@@ -49,13 +53,29 @@ def call(base: str, method: str, path: str, body: dict | None = None, token: str
 
 
 def some_requests(base: str) -> None:
-    token = call(base, "POST", "/api/auth/login", {"username": "admin", "password": "umami"})["token"]
+    token = call(base, "POST", "/api/auth/login", {"username": "admin", "password": "umami"})[
+        "token"
+    ]
     for i in range(5):
-        website = call(base, "POST", "/api/websites", {"name": f"Site {i}", "domain": f"s{i}.example"}, token)
+        website = call(
+            base, "POST", "/api/websites", {"name": f"Site {i}", "domain": f"s{i}.example"}, token
+        )
         call(base, "GET", f"/api/websites/{website['id']}", token=token)
-        call(base, "POST", "/api/reports", {"websiteId": website["id"], "type": "goal", "name": "g", "parameters": {}}, token)
+        call(
+            base,
+            "POST",
+            "/api/reports",
+            {"websiteId": website["id"], "type": "goal", "name": "g", "parameters": {}},
+            token,
+        )
     team = call(base, "POST", "/api/teams", {"name": "Bench"}, token)[0]
-    for path in ("/api/websites", "/api/teams", f"/api/teams/{team['id']}/users", "/api/admin/users", "/api/me"):
+    for path in (
+        "/api/websites",
+        "/api/teams",
+        f"/api/teams/{team['id']}/users",
+        "/api/admin/users",
+        "/api/me",
+    ):
         call(base, "GET", path, token=token)
 
 
@@ -65,7 +85,9 @@ def one_run(env: dict[str, str]) -> tuple[float, float, float]:
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "katsuo", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         while True:
@@ -91,8 +113,10 @@ def one_run(env: dict[str, str]) -> tuple[float, float, float]:
 
 def baseline() -> tuple[float, float]:
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", "import sys, time; print(1, flush=True); time.sleep(2)"],
-                               stdout=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; print(1, flush=True); time.sleep(2)"],
+        stdout=subprocess.PIPE,
+    )
     process.stdout.readline()
     elapsed = time.perf_counter() - started
     rss = rss_mb(process.pid)
@@ -103,7 +127,9 @@ def baseline() -> tuple[float, float]:
 def postgres_database(admin_url: str):
     import sqlalchemy as sa
 
-    engine = sa.create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(
+        admin_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
     name = f"katsuo_bench_{uuid.uuid4().hex[:10]}"
     with engine.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -119,16 +145,29 @@ def postgres_database(admin_url: str):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--postgres", default=os.environ.get("KATSUO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "KATSUO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
     args = parser.parse_args()
-    base_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "LOG_QUERY")}
+    base_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "LOG_QUERY")
+    }
     base_env["APP_SECRET"] = "bench"
 
     base_times, base_rss = zip(*(baseline() for _ in range(args.runs)))
     base_t, base_m = statistics.median(base_times), statistics.median(base_rss)
-    print(f"{args.runs} runs each: median (max). Baseline: a bare `python -c` of the same run, "
-          f"{base_t:.2f} s to first output, {base_m:.0f} MB RSS.\n")
-    print(f"{'':26} {'first 200 s':>13} {'x base':>7} {'idle RSS MB':>12} {'x base':>7} {'after requests MB':>18}")
+    print(
+        f"{args.runs} runs each: median (max). Baseline: a bare `python -c` of the same run, "
+        f"{base_t:.2f} s to first output, {base_m:.0f} MB RSS.\n"
+    )
+    print(
+        f"{'':26} {'first 200 s':>13} {'x base':>7} {'idle RSS MB':>12} {'x base':>7} {'after requests MB':>18}"
+    )
     worst_idle = 0.0
     for engine in ("duckdb", "postgresql"):
         results = []

@@ -289,4 +289,3 @@ def _parametric(element, compiler, **kw):
 def _distinct_on(element, compiler, **kw):
     # ClickHouse spells PostgreSQL's DISTINCT ON the same way (the first row by ORDER BY).
     return "ON (" + ", ".join(compiler.process(c, **kw) for c in element._distinct_on) + ")"
-

@@ -20,6 +20,7 @@ s = schema.session
 sd = schema.session_data
 d = schema.event_data
 
+
 def session_list(
     reader: Reader, query: Query, search: str | None, page_number: int, page_size: int
 ) -> dict:
@@ -65,7 +66,12 @@ def session_list(
     if not keys:
         total = reader.one(sa.select(sa.func.count().label("n")).select_from(groups), query)
         return page([], as_int(total.get("n")), page_number, page_size)
-    group = [s.c.session_id, s.c.website_id, e.c.hostname, *(s.c[c] for c in schema.SESSION_ATTRIBUTES)]
+    group = [
+        s.c.session_id,
+        s.c.website_id,
+        e.c.hostname,
+        *(s.c[c] for c in schema.SESSION_ATTRIBUTES),
+    ]
     stmt = (
         events.select(
             s.c.session_id.label("id"),

@@ -365,9 +365,7 @@ def _start_rebuild(db: Database) -> None:
         if rows:
             db.engines.insert_rows(conn, stale_t.name, STALE_COLUMNS, rows)
         _mark_built(conn)
-    log.info(
-        "visit slices: rebuilding %d websites in %d parts", len(rows), sum(r[1] for r in rows)
-    )
+    log.info("visit slices: rebuilding %d websites in %d parts", len(rows), sum(r[1] for r in rows))
 
 
 def _rebuild_parts(db: Database, progress: Progress | None, stop: threading.Event | None) -> int:
@@ -412,19 +410,26 @@ def _rebuild_part(db: Database, website_id, parts: int, part: int) -> None:
     with db.connect() as conn:
         db.engines.snapshot(conn)
         with db.engines.stored_in_order(conn), conn.begin():
-            conn.execute(insert_slices(dialect, slices_select(dialect, scope, few=False), ordered=True))
+            conn.execute(
+                insert_slices(dialect, slices_select(dialect, scope, few=False), ordered=True)
+            )
             conn.execute(span_t.insert().from_select(SPAN_COLUMNS, spans_from_events(db, scope)))
-            add_counts(conn, db, event_counts(db, scope(schema.website_event.c.website_id,
-                                                        schema.website_event.c.session_id)))
+            add_counts(
+                conn,
+                db,
+                event_counts(
+                    db, scope(schema.website_event.c.website_id, schema.website_event.c.session_id)
+                ),
+            )
             conn.execute(p.delete().where(scope(p.c.website_id, p.c.session_id)))
             if part + 1 == parts:
                 conn.execute(stale_t.delete().where(stale_t.c.website_id == website_id))
             else:
                 conn.execute(
-                    stale_t.update()
-                    .where(stale_t.c.website_id == website_id)
-                    .values(done=part + 1)
+                    stale_t.update().where(stale_t.c.website_id == website_id).values(done=part + 1)
                 )
+
+
 def forget_before(conn: sa.Connection, dialect: Dialect, website_id, before: datetime) -> None:
     """Retention: the website's slices and pending events from before `before` go. Sessions with
     events on both sides are recomputed from the events they keep: those become pending (and
@@ -434,22 +439,36 @@ def forget_before(conn: sa.Connection, dialect: Dialect, website_id, before: dat
     straddling = sa.select(s.c.session_id).where(
         s.c.website_id == website_id, s.c.first_us < cutoff, s.c.last_us >= cutoff
     )
-    conn.execute(p.delete().where(
-        p.c.website_id == website_id, sa.or_(p.c.created_us < cutoff, p.c.session_id.in_(straddling))
-    ))
+    conn.execute(
+        p.delete().where(
+            p.c.website_id == website_id,
+            sa.or_(p.c.created_us < cutoff, p.c.session_id.in_(straddling)),
+        )
+    )
     kept = sa.select(
-        e.c.event_id, e.c.website_id, e.c.session_id, e.c.visit_id,
-        dialect.epoch_us(e.c.created_at), e.c.event_type, e.c.url_path,
-        e.c.referrer_domain, e.c.hostname, e.c.event_name,
+        e.c.event_id,
+        e.c.website_id,
+        e.c.session_id,
+        e.c.visit_id,
+        dialect.epoch_us(e.c.created_at),
+        e.c.event_type,
+        e.c.url_path,
+        e.c.referrer_domain,
+        e.c.hostname,
+        e.c.event_name,
     ).where(e.c.website_id == website_id, e.c.created_at >= before, e.c.session_id.in_(straddling))
     conn.execute(p.insert().from_select(PENDING_COLUMNS, kept))
-    conn.execute(slice_t.delete().where(
-        slice_t.c.website_id == website_id,
-        sa.or_(slice_t.c.first_us < cutoff, slice_t.c.session_id.in_(straddling)),
-    ))
+    conn.execute(
+        slice_t.delete().where(
+            slice_t.c.website_id == website_id,
+            sa.or_(slice_t.c.first_us < cutoff, slice_t.c.session_id.in_(straddling)),
+        )
+    )
     conn.execute(s.delete().where(s.c.website_id == website_id, s.c.first_us < cutoff))
     # The catch-up's per-hour counts of the deleted hours go too, so it sees nothing to repair.
-    conn.execute(count_t.delete().where(count_t.c.website_id == website_id, count_t.c.hour_us < cutoff))
+    conn.execute(
+        count_t.delete().where(count_t.c.website_id == website_id, count_t.c.hour_us < cutoff)
+    )
 
 
 def _mark_built(conn: sa.Connection) -> None:
@@ -594,5 +613,3 @@ def pending_rows(events: Iterable) -> list[tuple]:
             )
         )
     return rows
-
-

@@ -21,11 +21,15 @@ def all_users(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[users.
 @router.get("/websites")
 def all_websites(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[websites.AdminWebsite]:
     authorize(actor, "list", ("admin", None))
-    return websites.list_all(conn, search=paging.search, page=paging.page, page_size=paging.page_size)
+    return websites.list_all(
+        conn, search=paging.search, page=paging.page, page_size=paging.page_size
+    )
 
 
 @router.get("/teams")
 def all_teams(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.TeamListing]:
     authorize(actor, "list", ("admin", None))
-    listed = teams.list_all(conn, search=paging.search, page=paging.page, page_size=paging.page_size)
+    listed = teams.list_all(
+        conn, search=paging.search, page=paging.page, page_size=paging.page_size
+    )
     return hide_access_codes(actor, listed)

@@ -35,7 +35,13 @@ class SessionUser(Record):
 
     @classmethod
     def of(cls, user: User) -> SessionUser:
-        return cls(id=user.id, username=user.username, role=user.role, created_at=user.created_at, is_admin=user.is_admin)
+        return cls(
+            id=user.id,
+            username=user.username,
+            role=user.role,
+            created_at=user.created_at,
+            is_admin=user.is_admin,
+        )
 
 
 class TeamSummary(Record):
@@ -51,7 +57,10 @@ class VerifiedUser(SessionUser):
     def load(cls, conn, user: User) -> VerifiedUser:
         return cls(
             **SessionUser.of(user).model_dump(),
-            teams=[TeamSummary.model_validate(team, from_attributes=True) for team in teams.teams_of(conn, user.id)],
+            teams=[
+                TeamSummary.model_validate(team, from_attributes=True)
+                for team in teams.teams_of(conn, user.id)
+            ],
         )
 
 

@@ -30,7 +30,11 @@ MAX_SEND_BYTES = 1 << 20
 MAX_BATCH_BYTES = 16 << 20
 # A transparent 1x1 GIF (43 bytes), the pixel's answer.
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
-_PIXEL_HEADERS = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache", "Expires": "0"}
+_PIXEL_HEADERS = {
+    "Cache-Control": "no-cache, no-store, must-revalidate",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
 
 
 def _json(status: int, body: dict) -> Response:
@@ -80,7 +84,9 @@ async def _answer(request: Request, limit: int, many: bool) -> Response:
     except ApiError as error:
         return _error(error)
     except WriterClosed:
-        return _json(503, {"error": {"message": "Shutting down", "code": "unavailable", "status": 503}})
+        return _json(
+            503, {"error": {"message": "Shutting down", "code": "unavailable", "status": 503}}
+        )
     return _json(status, answer)
 
 
@@ -150,8 +156,11 @@ def routes(settings: Settings) -> list[Route]:
 def hot_paths(table: list[Route]) -> dict:
     """Path → endpoint of the POST routes of `table` without path parameters: the app answers
     these ahead of its middleware stack (app.KatsuoApp)."""
-    return {route.path: route.endpoint for route in table
-            if "POST" in (route.methods or ()) and not route.param_convertors}
+    return {
+        route.path: route.endpoint
+        for route in table
+        if "POST" in (route.methods or ()) and not route.param_convertors
+    }
 
 
 async def answer_hot(scope, receive, send) -> None:

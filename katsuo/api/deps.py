@@ -61,10 +61,19 @@ def current_actor(request: Request, conn: Conn, svc: AppServices) -> Actor:
     if user is not None:
         actor.user = user
         actor.team_roles = teams.roles_of(conn, user.id)
-        log.debug("%s %s: user %s by %s", request.method, request.url.path, user.username,
-                  "API key" if api_key else "login token")
+        log.debug(
+            "%s %s: user %s by %s",
+            request.method,
+            request.url.path,
+            user.username,
+            "API key" if api_key else "login token",
+        )
     elif api_key or bearer:
-        log.debug("%s %s: credentials rejected (unknown, expired or logged out)", request.method, request.url.path)
+        log.debug(
+            "%s %s: credentials rejected (unknown, expired or logged out)",
+            request.method,
+            request.url.path,
+        )
     share_token = request.headers.get("x-umami-share-token", "")
     # A share token counts only together with the share-context header (docs/shares.md#the-token).
     if share_token and request.headers.get("x-umami-share-context"):
@@ -74,7 +83,9 @@ def current_actor(request: Request, conn: Conn, svc: AppServices) -> Actor:
             actor.share_id = str(share_id)
             actor.shared_ids = _shared_ids(request, conn, share_id, svc.settings.base_path)
         else:
-            log.debug("%s %s: share token rejected (forged or expired)", request.method, request.url.path)
+            log.debug(
+                "%s %s: share token rejected (forged or expired)", request.method, request.url.path
+            )
     return actor
 
 
@@ -88,7 +99,9 @@ def login_user(conn: sa.Connection, svc: Services, token: str) -> tuple[User | N
     return found[0], login.auth_key
 
 
-def _shared_ids(request: Request, conn: sa.Connection, share_id: UUID, base_path: str) -> frozenset[UUID]:
+def _shared_ids(
+    request: Request, conn: sa.Connection, share_id: UUID, base_path: str
+) -> frozenset[UUID]:
     """What a share token opens on this request, read again each time: its entity if this route
     belongs to a section the share publishes; nothing once the share or its entity is gone."""
     section = share_scope.section_of(request, base_path)

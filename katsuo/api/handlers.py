@@ -89,6 +89,8 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: HTTPException):
         code = _HTTP_CODES.get(exc.status_code, "error")
         body = {"error": {"message": str(exc.detail), "code": code, "status": exc.status_code}}
-        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            body, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
 
     app.add_middleware(UnexpectedErrors)

@@ -16,14 +16,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, create_model
 
 from katsuo.analytics import reports
+from katsuo.analytics.budget import Budget
 from katsuo.analytics.query import now_us
 from katsuo.analytics.reports import params as report_params
 from katsuo.analytics.runner import Reader
-from katsuo.api.deps import AnyActor, AppServices, Conn
 from katsuo.api.analytics_params import Text, optional
+from katsuo.api.deps import AnyActor, AppServices, Conn
 from katsuo.api.inputs import Body, SafeText
 from katsuo.api.reports import load_report, report_target
-from katsuo.analytics.budget import Budget
 from katsuo.api.targets import QueryBudget, load_target
 from katsuo.auth.permissions import Actor, authorize
 
@@ -120,6 +120,13 @@ def run_saved_report(
     saved = report.parameters if isinstance(report.parameters, dict) else {}
     parameters = {**saved, **(body.parameters or {})}
     return _run(
-        report.type, report.website_id, report.type, _filters(body.filters), parameters, actor, conn, svc,
+        report.type,
+        report.website_id,
+        report.type,
+        _filters(body.filters),
+        parameters,
+        actor,
+        conn,
+        svc,
         budget,
     )

@@ -56,7 +56,9 @@ class UpdateLinkBody(UpdatePixelBody):
     url: TargetUrl | None = None
 
 
-def _routes(kind: str, repository: ModuleType, record: type, create_body: type, update_body: type) -> APIRouter:
+def _routes(
+    kind: str, repository: ModuleType, record: type, create_body: type, update_body: type
+) -> APIRouter:
     router = APIRouter(prefix=f"/api/{kind}s", tags=[f"{kind}s"])
     not_found = f"{kind.capitalize()} not found"
 
@@ -82,7 +84,11 @@ def _routes(kind: str, repository: ModuleType, record: type, create_body: type, 
         values = body.model_dump(exclude={"id", "team_id"})
         after_commit(conn, svc.slugs.clear)  # a slug asked for before it existed was a 404
         return repository.create(
-            conn, entity_id=body.id, **values, user_id=None if team else actor.user.id, team_id=team.id if team else None
+            conn,
+            entity_id=body.id,
+            **values,
+            user_id=None if team else actor.user.id,
+            team_id=team.id if team else None,
         )
 
     @router.get("/{entity_id}", name=f"get_{kind}")

@@ -31,16 +31,27 @@ class MeResponse(Record):
 @router.get("")
 def me(actor: UserActor) -> MeResponse:
     return MeResponse(
-        token=actor.token, auth_key=actor.auth_key, share_token=actor.share_token, user=SessionUser.of(actor.user)
+        token=actor.token,
+        auth_key=actor.auth_key,
+        share_token=actor.share_token,
+        user=SessionUser.of(actor.user),
     )
 
 
 @router.get("/websites")
 def my_websites(
-    actor: UserActor, conn: Conn, paging: PagingParams, include_teams: Annotated[bool, Query(alias="includeTeams")] = False
+    actor: UserActor,
+    conn: Conn,
+    paging: PagingParams,
+    include_teams: Annotated[bool, Query(alias="includeTeams")] = False,
 ) -> Page[websites.WebsiteWithUser]:
     return websites.list_for_user(
-        conn, actor.user.id, include_teams=include_teams, search=paging.search, page=paging.page, page_size=paging.page_size
+        conn,
+        actor.user.id,
+        include_teams=include_teams,
+        search=paging.search,
+        page=paging.page,
+        page_size=paging.page_size,
     )
 
 
@@ -64,7 +75,12 @@ class PasswordChanged(Record):
 
 @router.post("/password")
 def change_password(
-    body: PasswordBody, actor: UserActor, conn: Conn, svc: AppServices, request: Request, response: Response
+    body: PasswordBody,
+    actor: UserActor,
+    conn: Conn,
+    svc: AppServices,
+    request: Request,
+    response: Response,
 ) -> PasswordChanged:
     check_current_password(conn, actor.user.id, body.current_password)
     user = users.update(conn, actor.user.id, password_hash=hash_password(body.new_password))
@@ -73,7 +89,9 @@ def change_password(
 
 
 def check_current_password(conn, user_id: UUID, current_password: str | None) -> None:
-    if not current_password or not verify_password(current_password, users.password_hash(conn, user_id) or ""):
+    if not current_password or not verify_password(
+        current_password, users.password_hash(conn, user_id) or ""
+    ):
         raise BadRequest("Current password is incorrect")
 
 
@@ -94,7 +112,11 @@ def list_api_keys(actor: UserActor, conn: Conn) -> list[ApiKey]:
 def create_api_key(body: ApiKeyBody, actor: UserActor, conn: Conn) -> NewApiKey:
     key = keys.generate()
     record = api_keys.create(
-        conn, user_id=actor.user.id, name=body.name, prefix=keys.display_prefix(key), key_hash=keys.digest(key)
+        conn,
+        user_id=actor.user.id,
+        name=body.name,
+        prefix=keys.display_prefix(key),
+        key_hash=keys.digest(key),
     )
     return NewApiKey(**record.model_dump(), key=key)
 

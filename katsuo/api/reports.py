@@ -19,7 +19,15 @@ from katsuo.store.repositories import entities, reports
 router = APIRouter(tags=["reports"])
 
 ReportType = Literal[
-    "attribution", "breakdown", "funnel", "goal", "journey", "performance", "retention", "revenue", "utm"
+    "attribution",
+    "breakdown",
+    "funnel",
+    "goal",
+    "journey",
+    "performance",
+    "retention",
+    "revenue",
+    "utm",
 ]
 TypeFilter = Annotated[ReportType | None, Query(alias="type")]
 
@@ -42,7 +50,9 @@ def report_target(conn, report: Report) -> tuple[str, tuple]:
     return "report", (report, website[1] if website else None)
 
 
-def _website_reports(conn, actor, website_id: UUID, report_type: str | None, paging) -> Page[Report]:
+def _website_reports(
+    conn, actor, website_id: UUID, report_type: str | None, paging
+) -> Page[Report]:
     kind, entity = load_entity(conn, website_id)
     authorize(actor, "view", (kind, entity))
     return reports.list_for_website(
@@ -63,7 +73,11 @@ def list_reports(
 
 @router.get("/api/websites/{website_id}/reports")
 def website_reports(
-    website_id: UUID, actor: AnyActor, conn: Conn, paging: PagingParams, report_type: TypeFilter = None
+    website_id: UUID,
+    actor: AnyActor,
+    conn: Conn,
+    paging: PagingParams,
+    report_type: TypeFilter = None,
 ) -> Page[Report]:
     return _website_reports(conn, actor, website_id, report_type, paging)
 
@@ -73,8 +87,13 @@ def create_report(body: ReportBody, actor: UserActor, conn: Conn) -> Report:
     kind, entity = load_entity(conn, body.website_id)
     authorize(actor, "update", (kind, entity))
     return reports.create(
-        conn, user_id=actor.user.id, website_id=entity.id, report_type=body.type, name=body.name,
-        description=body.description, parameters=body.parameters,
+        conn,
+        user_id=actor.user.id,
+        website_id=entity.id,
+        report_type=body.type,
+        name=body.name,
+        description=body.description,
+        parameters=body.parameters,
     )
 
 
@@ -95,8 +114,13 @@ def update_report(report_id: UUID, body: ReportBody, actor: UserActor, conn: Con
         kind, entity = load_entity(conn, body.website_id)
         authorize(actor, "update", (kind, entity))
     return reports.update(
-        conn, report.id, website_id=body.website_id, report_type=body.type, name=body.name,
-        description=body.description, parameters=body.parameters,
+        conn,
+        report.id,
+        website_id=body.website_id,
+        report_type=body.type,
+        name=body.name,
+        description=body.description,
+        parameters=body.parameters,
     )
 
 

@@ -20,7 +20,9 @@ from katsuo.store.repositories import segments
 router = APIRouter(prefix="/api/websites/{website_id}/segments", tags=["segments"])
 
 SegmentType = Literal["segment", "cohort"]
-Operator = Literal["eq", "neq", "s", "ns", "c", "dnc", "re", "nre", "t", "f", "gt", "lt", "gte", "lte", "bf", "af"]
+Operator = Literal[
+    "eq", "neq", "s", "ns", "c", "dnc", "re", "nre", "t", "f", "gt", "lt", "gte", "lte", "bf", "af"
+]
 
 
 class _Filter(BaseModel):
@@ -87,17 +89,27 @@ def list_segments(
 ) -> Page[Segment]:
     website = _website(conn, actor, website_id, "view")
     return segments.list_for_website(
-        conn, website.id, segment_type=segment_type, search=paging.search, page=paging.page,
+        conn,
+        website.id,
+        segment_type=segment_type,
+        search=paging.search,
+        page=paging.page,
         page_size=paging.page_size,
     )
 
 
 @router.post("")
-def create_segment(website_id: UUID, body: CreateSegmentBody, actor: UserActor, conn: Conn) -> Segment:
+def create_segment(
+    website_id: UUID, body: CreateSegmentBody, actor: UserActor, conn: Conn
+) -> Segment:
     website = _website(conn, actor, website_id, "update")
     body.check()
     return segments.create(
-        conn, website_id=website.id, segment_type=body.type, name=body.name, parameters=body.parameters
+        conn,
+        website_id=website.id,
+        segment_type=body.type,
+        name=body.name,
+        parameters=body.parameters,
     )
 
 
@@ -115,7 +127,12 @@ def update_segment(
     segment = _load(conn, website.id, segment_id)
     body.check()
     return segments.update(
-        conn, website.id, segment.id, segment_type=body.type, name=body.name, parameters=body.parameters
+        conn,
+        website.id,
+        segment.id,
+        segment_type=body.type,
+        name=body.name,
+        parameters=body.parameters,
     )
 
 

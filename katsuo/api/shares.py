@@ -50,12 +50,18 @@ def _entity_of(conn, share: Share):
 
 
 @router.get("/api/share/{slug}")
-def resolve_share(slug: Annotated[SafeText, Path(max_length=100)], conn: Conn, svc: AppServices) -> dict[str, Any]:
+def resolve_share(
+    slug: Annotated[SafeText, Path(max_length=100)], conn: Conn, svc: AppServices
+) -> dict[str, Any]:
     """Public: the share and a token granting view access to its entity. Unlike Umami's, the token
     expires after a day (the share page then resolves the slug again)."""
     share = found(shares.get_by_slug(conn, slug), NOT_FOUND)
     kind, entity = found(entities.of_share(conn, share), NOT_FOUND)
-    grant: dict[str, Any] = {"shareId": str(share.id), "shareType": share.share_type, "parameters": share.parameters}
+    grant: dict[str, Any] = {
+        "shareId": str(share.id),
+        "shareType": share.share_type,
+        "parameters": share.parameters,
+    }
     # Link and pixel analytics are served by the website routes, so their shares name the entity
     # as `websiteId` too (docs/shares.md#the-token).
     grant["websiteId"] = str(entity.id)
@@ -73,7 +79,11 @@ def create_share(body: CreateShareBody, actor: UserActor, conn: Conn) -> Share:
     if body.slug and shares.slug_taken(conn, body.slug):
         raise BadRequest(SLUG_TAKEN)
     return shares.create(
-        conn, entity_id=entity.id, share_type=body.share_type, name=body.name, slug=body.slug,
+        conn,
+        entity_id=entity.id,
+        share_type=body.share_type,
+        name=body.name,
+        slug=body.slug,
         parameters=body.parameters,
     )
 
@@ -113,17 +123,24 @@ def _entity_routes(kind: str) -> None:
         return found_kind, entity
 
     @router.get(f"/api/{kind}s/{{entity_id}}/shares", name=f"list_{kind}_shares")
-    def list_entity_shares(entity_id: UUID, actor: AnyActor, conn: Conn, paging: PagingParams) -> Page[Share]:
+    def list_entity_shares(
+        entity_id: UUID, actor: AnyActor, conn: Conn, paging: PagingParams
+    ) -> Page[Share]:
         found_kind, entity = load(conn, entity_id)
         authorize(actor, "view", (found_kind, entity))
         return shares.list_for_entity(conn, entity.id, page=paging.page, page_size=paging.page_size)
 
     @router.post(f"/api/{kind}s/{{entity_id}}/shares", name=f"create_{kind}_share")
-    def create_entity_share(entity_id: UUID, body: EntityShareBody, actor: UserActor, conn: Conn) -> Share:
+    def create_entity_share(
+        entity_id: UUID, body: EntityShareBody, actor: UserActor, conn: Conn
+    ) -> Share:
         found_kind, entity = load(conn, entity_id)
         authorize(actor, "update", (found_kind, entity))
         return shares.create(
-            conn, entity_id=entity.id, share_type=entities.SHARE_TYPES[found_kind], name=body.name,
+            conn,
+            entity_id=entity.id,
+            share_type=entities.SHARE_TYPES[found_kind],
+            name=body.name,
             parameters=body.parameters,
         )
 

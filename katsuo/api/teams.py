@@ -84,7 +84,9 @@ def create_team(body: CreateTeamBody, actor: UserActor, conn: Conn) -> list[Team
 
 @router.post("/join")
 def join_team(body: JoinBody, actor: UserActor, conn: Conn) -> TeamMember:
-    team = found(teams.find_by_access_code(conn, body.access_code), "Team not found.", code="team-not-found")
+    team = found(
+        teams.find_by_access_code(conn, body.access_code), "Team not found.", code="team-not-found"
+    )
     if teams.member(conn, team.id, actor.user.id) is not None:
         raise BadRequest("User is already a team member.")
     return teams.add_member(conn, team.id, actor.user.id, "team-member")
@@ -101,7 +103,9 @@ def update_team(team_id: UUID, body: UpdateTeamBody, actor: UserActor, conn: Con
     team = load_team(conn, team_id)
     authorize(actor, "update", ("team", team), NOT_MANAGER)
     changes = body.model_dump(include={"name", "access_code"}, exclude_none=True)
-    if "access_code" in changes and teams.access_code_taken(conn, changes["access_code"], except_id=team.id):
+    if "access_code" in changes and teams.access_code_taken(
+        conn, changes["access_code"], except_id=team.id
+    ):
         raise BadRequest("That access code is already taken.")
     return teams.update(conn, team.id, **changes)
 
@@ -115,10 +119,14 @@ def delete_team(team_id: UUID, actor: UserActor, conn: Conn) -> Ok:
 
 
 @router.get("/{team_id}/users")
-def list_members(team_id: UUID, actor: UserActor, conn: Conn, paging: PagingParams) -> Page[TeamMemberWithUser]:
+def list_members(
+    team_id: UUID, actor: UserActor, conn: Conn, paging: PagingParams
+) -> Page[TeamMemberWithUser]:
     team = load_team(conn, team_id)
     authorize(actor, "view", ("team", team), "You must be a member of this team.")
-    return teams.members(conn, team.id, search=paging.search, page=paging.page, page_size=paging.page_size)
+    return teams.members(
+        conn, team.id, search=paging.search, page=paging.page, page_size=paging.page_size
+    )
 
 
 @router.post("/{team_id}/users")
@@ -139,7 +147,9 @@ def get_member(team_id: UUID, user_id: UUID, actor: UserActor, conn: Conn) -> Te
 
 
 @router.post("/{team_id}/users/{user_id}")
-def update_member(team_id: UUID, user_id: UUID, body: RoleBody, actor: UserActor, conn: Conn) -> TeamMember:
+def update_member(
+    team_id: UUID, user_id: UUID, body: RoleBody, actor: UserActor, conn: Conn
+) -> TeamMember:
     team = load_team(conn, team_id)
     authorize(actor, "manage-members", ("team", team), NOT_MANAGER)
     _not_the_owner(_membership(conn, team.id, user_id))
@@ -170,18 +180,26 @@ def _not_the_owner(membership: TeamMember) -> None:
 
 
 @router.get("/{team_id}/websites")
-def team_websites(team_id: UUID, actor: UserActor, conn: Conn, paging: PagingParams) -> Page[websites.TeamWebsite]:
+def team_websites(
+    team_id: UUID, actor: UserActor, conn: Conn, paging: PagingParams
+) -> Page[websites.TeamWebsite]:
     team = _viewable_team(conn, actor, team_id)
-    return websites.list_for_team(conn, team.id, search=paging.search, page=paging.page, page_size=paging.page_size)
+    return websites.list_for_team(
+        conn, team.id, search=paging.search, page=paging.page, page_size=paging.page_size
+    )
 
 
 @router.get("/{team_id}/links")
 def team_links(team_id: UUID, actor: UserActor, conn: Conn, paging: PagingParams) -> Page[Link]:
     team = _viewable_team(conn, actor, team_id)
-    return links.list_for_team(conn, team.id, search=paging.search, page=paging.page, page_size=paging.page_size)
+    return links.list_for_team(
+        conn, team.id, search=paging.search, page=paging.page, page_size=paging.page_size
+    )
 
 
 @router.get("/{team_id}/pixels")
 def team_pixels(team_id: UUID, actor: UserActor, conn: Conn, paging: PagingParams) -> Page[Pixel]:
     team = _viewable_team(conn, actor, team_id)
-    return pixels.list_for_team(conn, team.id, search=paging.search, page=paging.page, page_size=paging.page_size)
+    return pixels.list_for_team(
+        conn, team.id, search=paging.search, page=paging.page, page_size=paging.page_size
+    )

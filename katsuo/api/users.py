@@ -64,7 +64,11 @@ def create_user(body: CreateUserBody, actor: UserActor, conn: Conn) -> CreatedUs
     if body.id is not None and users.get(conn, body.id) is not None:
         raise BadRequest("User already exists")
     user = users.create(
-        conn, user_id=body.id, username=body.username, password_hash=hash_password(body.password), role=body.role
+        conn,
+        user_id=body.id,
+        username=body.username,
+        password_hash=hash_password(body.password),
+        role=body.role,
     )
     return CreatedUser.model_validate(user, from_attributes=True)
 
@@ -78,8 +82,13 @@ def get_user(user_id: UUID, actor: UserActor, conn: Conn) -> UserDetails:
 
 @router.post("/{user_id}")
 def update_user(
-    user_id: UUID, body: UpdateUserBody, actor: UserActor, conn: Conn, svc: AppServices,
-    request: Request, response: Response,
+    user_id: UUID,
+    body: UpdateUserBody,
+    actor: UserActor,
+    conn: Conn,
+    svc: AppServices,
+    request: Request,
+    response: Response,
 ) -> UserDetails:
     user = _load(conn, user_id)
     authorize(actor, "update", ("user", user))
@@ -138,12 +147,19 @@ def user_websites(
     user = _load(conn, user_id)
     authorize(actor, "view", ("user", user))
     return websites.list_for_user(
-        conn, user.id, include_teams=include_teams, search=paging.search, page=paging.page, page_size=paging.page_size
+        conn,
+        user.id,
+        include_teams=include_teams,
+        search=paging.search,
+        page=paging.page,
+        page_size=paging.page_size,
     )
 
 
 @router.get("/{user_id}/teams")
-def user_teams(user_id: UUID, actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.TeamListing]:
+def user_teams(
+    user_id: UUID, actor: UserActor, conn: Conn, paging: PagingParams
+) -> Page[teams.TeamListing]:
     user = _load(conn, user_id)
     authorize(actor, "view", ("user", user))
     listed = teams.list_for_user(conn, user.id, page=paging.page, page_size=paging.page_size)

@@ -53,10 +53,18 @@ def load_website(conn, website_id: UUID) -> Website:
 
 @router.get("")
 def list_websites(
-    actor: UserActor, conn: Conn, paging: PagingParams, include_teams: Annotated[bool, Query(alias="includeTeams")] = False
+    actor: UserActor,
+    conn: Conn,
+    paging: PagingParams,
+    include_teams: Annotated[bool, Query(alias="includeTeams")] = False,
 ) -> Page[websites.WebsiteWithUser]:
     return websites.list_for_user(
-        conn, actor.user.id, include_teams=include_teams, search=paging.search, page=paging.page, page_size=paging.page_size
+        conn,
+        actor.user.id,
+        include_teams=include_teams,
+        search=paging.search,
+        page=paging.page,
+        page_size=paging.page_size,
     )
 
 
@@ -95,7 +103,9 @@ def get_website(website_id: UUID, actor: AnyActor, conn: Conn) -> Website:
 
 
 @router.post("/{website_id}")
-def update_website(website_id: UUID, body: UpdateWebsiteBody, actor: UserActor, conn: Conn) -> Website:
+def update_website(
+    website_id: UUID, body: UpdateWebsiteBody, actor: UserActor, conn: Conn
+) -> Website:
     website = load_website(conn, website_id)
     authorize(actor, "update", ("website", website))
     changes = body.model_dump(include={"name", "domain"}, exclude_unset=True)

@@ -38,7 +38,9 @@ def cookie_token(request: Request) -> str:
     that relies on the cookie without the CSRF header."""
     token = request.cookies.get(COOKIE, "").strip()
     if token and request.method not in SAFE_METHODS and not request.headers.get(CSRF_HEADER):
-        raise Forbidden(f"Cookie-authenticated requests that change data must send the {CSRF_HEADER} header")
+        raise Forbidden(
+            f"Cookie-authenticated requests that change data must send the {CSRF_HEADER} header"
+        )
     return token
 
 

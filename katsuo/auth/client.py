@@ -49,7 +49,11 @@ def resolve(headers: Mapping[str, str], peer: str, settings: Settings) -> str:
     if settings.client_ip_header:
         return str(_address(headers.get(settings.client_ip_header)) or _address(peer) or peer)
     current = _address(peer)
-    if current is None or not settings.trusted_proxies or not _trusted(current, settings.trusted_proxies):
+    if (
+        current is None
+        or not settings.trusted_proxies
+        or not _trusted(current, settings.trusted_proxies)
+    ):
         return str(current) if current is not None else peer
     chain = [hop.strip() for hop in headers.get("x-forwarded-for", "").split(",") if hop.strip()]
     if not chain:

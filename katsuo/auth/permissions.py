@@ -101,7 +101,11 @@ def _report_rule(action: str) -> Rule:
     def rule(actor: Actor, target: tuple) -> bool:
         report, website = target
         creator = actor.user is not None and report.user_id == actor.user.id
-        return actor.is_admin or creator or (website is not None and can(actor, action, ("website", website)))
+        return (
+            actor.is_admin
+            or creator
+            or (website is not None and can(actor, action, ("website", website)))
+        )
 
     return rule
 
@@ -125,13 +129,18 @@ POLICY: dict[tuple[str, str], Rule] = {
     **_owned_entity_rules("pixel"),
     **_owned_entity_rules("board"),
     # Transfers: admins get no special treatment (docs/permissions.md#transfers).
-    ("website", "transfer-to-team"): lambda actor, pair: _owner(actor, pair[0])
-    and actor.team_role(pair[1].id) in MANAGERS,
-    ("website", "transfer-to-user"): lambda actor, pair: pair[0].team_id is not None
-    and actor.user is not None
-    and pair[1].id == actor.user.id
-    and actor.team_role(pair[0].team_id) in OWNERS,
-    ("team", "create"): lambda actor, _: actor.user is not None and actor.user.role in ("admin", "user"),
+    ("website", "transfer-to-team"): lambda actor, pair: (
+        _owner(actor, pair[0]) and actor.team_role(pair[1].id) in MANAGERS
+    ),
+    ("website", "transfer-to-user"): lambda actor, pair: (
+        pair[0].team_id is not None
+        and actor.user is not None
+        and pair[1].id == actor.user.id
+        and actor.team_role(pair[0].team_id) in OWNERS
+    ),
+    ("team", "create"): lambda actor, _: (
+        actor.user is not None and actor.user.role in ("admin", "user")
+    ),
     ("team", "create-for-other"): _admin,  # a team whose owner is someone else (`ownerId`)
     # The access code lets anyone join as a member: only those who manage members may see it.
     ("team", "see-access-code"): _any(_admin, _member_of(MANAGERS)),
@@ -159,12 +168,16 @@ def can(actor: Actor, action: str, target: tuple[str, Any]) -> bool:
 def hide_access_codes(actor: Actor, teams: T) -> T:
     """A team, or a page or list of teams, with the access code set to null where the actor may
     not see it (the key stays, so the response keeps its shape)."""
-    for team in teams.data if isinstance(teams, Page) else teams if isinstance(teams, list) else [teams]:
+    for team in (
+        teams.data if isinstance(teams, Page) else teams if isinstance(teams, list) else [teams]
+    ):
         if not can(actor, "see-access-code", ("team", team)):
             team.access_code = None
     return teams
 
 
-def authorize(actor: Actor, action: str, target: tuple[str, Any], message: str | None = None) -> None:
+def authorize(
+    actor: Actor, action: str, target: tuple[str, Any], message: str | None = None
+) -> None:
     if not can(actor, action, target):
         raise Unauthorized(message)

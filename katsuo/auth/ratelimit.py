@@ -23,7 +23,9 @@ class LoginRateLimiter:
     def __init__(self, redis_url: str = "", namespace: str = "katsuo"):
         uri = redis_url or "memory://"
         options = {"key_prefix": f"{namespace}-ratelimit"} if redis_url else {}
-        self.limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(uri, **options))
+        self.limiter = strategies.MovingWindowRateLimiter(
+            storage.storage_from_string(uri, **options)
+        )
 
     def _limits(self, ip: str, username: str) -> list[tuple]:
         return [(PER_IP, "login-ip", ip), (PER_USERNAME_AND_IP, "login-ip-user", ip, username)]

@@ -114,8 +114,12 @@ class Collector:
             elif cache is None and "cache" in prepared.response:
                 cache = prepared.response["cache"]
         details.sort(key=lambda detail: detail["index"])
-        body = {"size": len(items), "processed": len(items) - len(details), "errors": len(details),
-                "details": details}
+        body = {
+            "size": len(items),
+            "processed": len(items) - len(details),
+            "errors": len(details),
+            "details": details,
+        }
         if cache is not None:
             body["cache"] = cache
         return 200, body
@@ -154,14 +158,21 @@ class Collector:
         moment = datetime.fromtimestamp(hit.timestamp or now, UTC)
         source = hit.source_id
         session_id = identity.session_id(
-            self.secret, source, distinct_id=hit.id, ip=ip, user_agent=user_agent,
-            moment=moment, rotation=settings.salt_rotation,
+            self.secret,
+            source,
+            distinct_id=hit.id,
+            ip=ip,
+            user_agent=user_agent,
+            moment=moment,
+            rotation=settings.salt_rotation,
         )
         batch = Batch()
         # A visitor without a cache token whose session row is stored already (the first
         # write wins) needs no new one: no User-Agent parsing or geo lookup for it.
         if not (claims and claims.get("sessionId")) and not self.writer.stores_session(session_id):
-            batch.sessions.append(self._session_row(hit, session_id, user_agent, ip, headers, moment))
+            batch.sessions.append(
+                self._session_row(hit, session_id, user_agent, ip, headers, moment)
+            )
 
         visit_id = claims.get("visitId") if claims else None
         issued = claims.get("iat") if claims else None
@@ -177,14 +188,27 @@ class Collector:
         else:
             self._performance_row(batch, hit, session_id, visit_id, moment)
 
-        claims_out: dict[str, Any] = {"sessionId": session_id, "visitId": visit_id, "iat": int(issued)}
+        claims_out: dict[str, Any] = {
+            "sessionId": session_id,
+            "visitId": visit_id,
+            "iat": int(issued),
+        }
         if hit.website:
             claims_out = {"websiteId": hit.website, **claims_out}
-        return Prepared(batch, {"cache": self.tokens.sign(claims_out),
-                                "sessionId": session_id, "visitId": visit_id})
+        return Prepared(
+            batch,
+            {"cache": self.tokens.sign(claims_out), "sessionId": session_id, "visitId": visit_id},
+        )
 
-    def _session_row(self, hit: Hit, session_id: str, user_agent: str, ip: str,
-                     headers: Mapping[str, str], moment: datetime) -> SessionRow:
+    def _session_row(
+        self,
+        hit: Hit,
+        session_id: str,
+        user_agent: str,
+        ip: str,
+        headers: Mapping[str, str],
+        moment: datetime,
+    ) -> SessionRow:
         browser, os_, device_type = useragent.describe(user_agent)
         place = self.geo.locate(ip, headers, ip_from_payload=bool(hit.ip))
         return SessionRow(
@@ -192,7 +216,9 @@ class Collector:
             website_id=hit.source_id,
             browser=hit.browser if hit.browser is not None else browser,
             os=hit.os if hit.os is not None else os_,
-            device=hit.device if hit.device is not None else useragent.device(device_type, hit.screen),
+            device=hit.device
+            if hit.device is not None
+            else useragent.device(device_type, hit.screen),
             screen=hit.screen,
             language=hit.language,
             country=place.country,
@@ -202,8 +228,9 @@ class Collector:
             created_at=moment,
         )
 
-    def _event_rows(self, batch: Batch, hit: Hit, session_id: str, visit_id: str,
-                    moment: datetime) -> None:
+    def _event_rows(
+        self, batch: Batch, hit: Hit, session_id: str, visit_id: str, moment: datetime
+    ) -> None:
         location = urls.resolve(hit.url, hit.hostname)
         referrer = urls.referrer(hit.referrer, hit.hostname)
         campaign = urls.campaign(location)
@@ -216,60 +243,122 @@ class Collector:
         event_id = self._new_id()
         source = hit.source_id
         name = hit.name or None
-        batch.events.append(EventRow(
-            event_id=event_id,
-            website_id=source,
-            session_id=session_id,
-            visit_id=visit_id,
-            created_at=moment,
-            url_path=urls.page_path(location, remove_trailing_slash=self.settings.remove_trailing_slash),
-            url_query=urls.truncate(location.query, urls.URL_LENGTH),
-            referrer_path=referrer.path,
-            referrer_query=referrer.query,
-            referrer_domain=referrer.domain,
-            page_title=urls.title(hit.title),
-            event_type=event_type,
-            event_name=name,
-            tag=hit.tag,
-            hostname=hit.hostname or urls.site_hostname(location)[:100],
-            lcp=None, inp=None, fcp=None, ttfb=None, cls=None,
-            **campaign,
-        ))
+        batch.events.append(
+            EventRow(
+                event_id=event_id,
+                website_id=source,
+                session_id=session_id,
+                visit_id=visit_id,
+                created_at=moment,
+                url_path=urls.page_path(
+                    location, remove_trailing_slash=self.settings.remove_trailing_slash
+                ),
+                url_query=urls.truncate(location.query, urls.URL_LENGTH),
+                referrer_path=referrer.path,
+                referrer_query=referrer.query,
+                referrer_domain=referrer.domain,
+                page_title=urls.title(hit.title),
+                event_type=event_type,
+                event_name=name,
+                tag=hit.tag,
+                hostname=hit.hostname or urls.site_hostname(location)[:100],
+                lcp=None,
+                inp=None,
+                fcp=None,
+                ttfb=None,
+                cls=None,
+                **campaign,
+            )
+        )
         if hit.data:
             for value in eventdata.flatten(hit.data):
-                batch.event_data.append(EventDataRow(
-                    self._new_id(), source, event_id, value.key, value.string_value,
-                    value.number_value, value.date_value, value.data_type, moment,
-                ))
+                batch.event_data.append(
+                    EventDataRow(
+                        self._new_id(),
+                        source,
+                        event_id,
+                        value.key,
+                        value.string_value,
+                        value.number_value,
+                        value.date_value,
+                        value.data_type,
+                        moment,
+                    )
+                )
             amount = eventdata.revenue(hit.data)
             # Umami's revenue row needs an event name (NOT NULL): a page view carrying revenue
             # data gets none.
             if amount is not None and name:
-                batch.revenue.append(RevenueRow(
-                    self._new_id(), source, session_id, event_id, name, amount[1], amount[0], moment,
-                ))
+                batch.revenue.append(
+                    RevenueRow(
+                        self._new_id(),
+                        source,
+                        session_id,
+                        event_id,
+                        name,
+                        amount[1],
+                        amount[0],
+                        moment,
+                    )
+                )
 
     def _identify_rows(self, batch: Batch, hit: Hit, session_id: str, moment: datetime) -> None:
         if not hit.data:
             return
         for value in eventdata.flatten(hit.data):
-            batch.session_data.append(SessionDataRow(
-                self._new_id(), hit.source_id, session_id, value.key, value.string_value,
-                value.number_value, value.date_value, value.data_type, hit.id or None, moment,
-            ))
+            batch.session_data.append(
+                SessionDataRow(
+                    self._new_id(),
+                    hit.source_id,
+                    session_id,
+                    value.key,
+                    value.string_value,
+                    value.number_value,
+                    value.date_value,
+                    value.data_type,
+                    hit.id or None,
+                    moment,
+                )
+            )
 
-    def _performance_row(self, batch: Batch, hit: Hit, session_id: str, visit_id: str,
-                         moment: datetime) -> None:
+    def _performance_row(
+        self, batch: Batch, hit: Hit, session_id: str, visit_id: str, moment: datetime
+    ) -> None:
         location = urls.resolve(hit.url, hit.hostname)
         path = "" if location.path == "/undefined" else location.path
         metrics = hit.metrics
-        batch.events.append(EventRow(
-            event_id=self._new_id(), website_id=hit.source_id, session_id=session_id,
-            visit_id=visit_id, created_at=moment, url_path=urls.truncate(path, urls.URL_LENGTH),
-            url_query=None, utm_source=None, utm_medium=None, utm_campaign=None, utm_content=None,
-            utm_term=None, referrer_path=None, referrer_query=None, referrer_domain=None,
-            page_title=urls.title(hit.title), gclid=None, fbclid=None, msclkid=None, ttclid=None,
-            li_fat_id=None, twclid=None, event_type=PERFORMANCE, event_name=None, tag=None,
-            hostname=None, lcp=metrics.get("lcp"), inp=metrics.get("inp"), fcp=metrics.get("fcp"),
-            ttfb=metrics.get("ttfb"), cls=metrics.get("cls"),
-        ))
+        batch.events.append(
+            EventRow(
+                event_id=self._new_id(),
+                website_id=hit.source_id,
+                session_id=session_id,
+                visit_id=visit_id,
+                created_at=moment,
+                url_path=urls.truncate(path, urls.URL_LENGTH),
+                url_query=None,
+                utm_source=None,
+                utm_medium=None,
+                utm_campaign=None,
+                utm_content=None,
+                utm_term=None,
+                referrer_path=None,
+                referrer_query=None,
+                referrer_domain=None,
+                page_title=urls.title(hit.title),
+                gclid=None,
+                fbclid=None,
+                msclkid=None,
+                ttclid=None,
+                li_fat_id=None,
+                twclid=None,
+                event_type=PERFORMANCE,
+                event_name=None,
+                tag=None,
+                hostname=None,
+                lcp=metrics.get("lcp"),
+                inp=metrics.get("inp"),
+                fcp=metrics.get("fcp"),
+                ttfb=metrics.get("ttfb"),
+                cls=metrics.get("cls"),
+            )
+        )

@@ -65,7 +65,12 @@ def js_number_text(value: float) -> str:
         text = "0." + "0" * -n + digits
     else:
         power = n - 1
-        text = digits[0] + ("." + digits[1:] if k > 1 else "") + ("e+" if power > 0 else "e-") + str(abs(power))
+        text = (
+            digits[0]
+            + ("." + digits[1:] if k > 1 else "")
+            + ("e+" if power > 0 else "e-")
+            + str(abs(power))
+        )
     return "-" + text if sign else text
 
 
@@ -105,7 +110,11 @@ def _value(key: str, value) -> DataValue:
     if isinstance(value, bool):
         return DataValue(key, BOOLEAN, "true" if value else "false")
     if isinstance(value, (int, float)):
-        number = Decimal(value).quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP) if abs(value) < _MAX_NUMBER else None
+        number = (
+            Decimal(value).quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP)
+            if abs(value) < _MAX_NUMBER
+            else None
+        )
         return DataValue(key, NUMBER, to_fixed4(value), number_value=number)
     if isinstance(value, str):
         if _DATE.match(value) and (moment := _parse_date(value)) is not None:
@@ -142,14 +151,20 @@ def _js_positive_number(value) -> Decimal | None:
     elif isinstance(value, str):
         text = value.strip()
         try:
-            number = float(text) if text and text.lower() not in ("nan", "inf", "infinity", "+inf") else 0.0
+            number = (
+                float(text)
+                if text and text.lower() not in ("nan", "inf", "infinity", "+inf")
+                else 0.0
+            )
         except ValueError:
             return None
     else:
         return None
     if not 0 < number < 1e15:  # decimal(19,4); larger amounts are not stored
         return None
-    return Decimal(str(value) if isinstance(value, str) else number).quantize(_FOUR_PLACES, ROUND_HALF_UP)
+    return Decimal(str(value) if isinstance(value, str) else number).quantize(
+        _FOUR_PLACES, ROUND_HALF_UP
+    )
 
 
 def revenue(data: dict | None) -> tuple[Decimal, str] | None:

@@ -81,8 +81,11 @@ class GeoLocator:
             for country_header, region_header, city_header in PROVIDER_HEADERS:
                 country = headers.get(country_header)
                 if country:
-                    return _place(_header(country), _header(headers.get(region_header)),
-                                  _header(headers.get(city_header)))
+                    return _place(
+                        _header(country),
+                        _header(headers.get(region_header)),
+                        _header(headers.get(city_header)),
+                    )
         return self._lookup(normalise(ip))
 
     def load(self):
@@ -95,8 +98,11 @@ class GeoLocator:
 
                     self._reader = maxminddb.open_database(str(self.path))
                 else:
-                    log.warning("no geo database at %s: locations come from CDN headers only "
-                                "(run `katsuo geo install`, or set GEOLITE_DB_PATH)", self.path)
+                    log.warning(
+                        "no geo database at %s: locations come from CDN headers only "
+                        "(run `katsuo geo install`, or set GEOLITE_DB_PATH)",
+                        self.path,
+                    )
         return self._reader
 
     def _lookup_uncached(self, ip: str) -> Place:
@@ -110,7 +116,8 @@ class GeoLocator:
         if not isinstance(record, dict):
             return NOWHERE
         country = (record.get("country") or {}).get("iso_code") or (
-            record.get("registered_country") or {}).get("iso_code")
+            record.get("registered_country") or {}
+        ).get("iso_code")
         subdivisions = record.get("subdivisions") or [{}]
         city = ((record.get("city") or {}).get("names") or {}).get("en")
         return _place(country, subdivisions[0].get("iso_code"), city)

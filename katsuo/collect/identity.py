@@ -88,8 +88,16 @@ def hour_salt(moment: datetime) -> str:
     return _salt(_hour(moment), "hour")
 
 
-def session_id(secret: str, source_id: str, *, distinct_id: str | None, ip: str, user_agent: str,
-               moment: datetime, rotation: str) -> str:
+def session_id(
+    secret: str,
+    source_id: str,
+    *,
+    distinct_id: str | None,
+    ip: str,
+    user_agent: str,
+    moment: datetime,
+    rotation: str,
+) -> str:
     """With a distinct id: one session per (website, id) forever; else per visitor and period."""
     if distinct_id:
         return derived_id(secret, source_id, distinct_id)

@@ -97,7 +97,14 @@ def is_ignored(ip: str, networks: tuple) -> bool:
 
 _LOCAL = tuple(
     ipaddress.ip_network(n)
-    for n in ("10.0.0.0/8", "127.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10")
+    for n in (
+        "10.0.0.0/8",
+        "127.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+    )
 )
 
 
@@ -110,14 +117,21 @@ def is_local(ip: str) -> bool:
     octets = _plain_ipv4(ip)
     if octets is not None:
         a, b, c = octets[0], octets[1], octets[2]
-        return (a in (10, 127) or octets == [0, 0, 0, 0] or (a == 172 and 16 <= b <= 31) or (a == 192 and b == 168)
-                or (a == 169 and b == 254 and 1 <= c <= 254))
+        return (
+            a in (10, 127)
+            or octets == [0, 0, 0, 0]
+            or (a == 172 and 16 <= b <= 31)
+            or (a == 192 and b == 168)
+            or (a == 169 and b == 254 and 1 <= c <= 254)
+        )
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return False
     if address.is_unspecified or address.is_loopback:
         return True
-    if isinstance(address, ipaddress.IPv4Address) and ipaddress.IPv4Address("169.254.1.0") <= address <= ipaddress.IPv4Address("169.254.254.255"):
+    if isinstance(address, ipaddress.IPv4Address) and ipaddress.IPv4Address(
+        "169.254.1.0"
+    ) <= address <= ipaddress.IPv4Address("169.254.254.255"):
         return True
     return any(address.version == network.version and address in network for network in _LOCAL)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import orjson
 
@@ -120,10 +120,12 @@ class _Version1(pickle.Unpickler):
     """Version 1 payloads: pickles of Batches, holding nothing but the row types, datetimes and
     decimals."""
 
-    ALLOWED = {
+    ALLOWED: ClassVar[set[tuple[str, str]]] = {
         ("katsuo.collect.rows", "Batch"),
         *(("katsuo.collect.rows", row_type.__name__) for row_type in TABLES.values()),
-        ("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta"),
+        ("datetime", "datetime"),
+        ("datetime", "timezone"),
+        ("datetime", "timedelta"),
         ("decimal", "Decimal"),
     }
 
@@ -156,7 +158,9 @@ class Journal:
         return self._segment
 
     def segments(self) -> list[int]:
-        return sorted(int(path.stem) for path in self.directory.glob(f"*{SUFFIX}") if path.stem.isdigit())
+        return sorted(
+            int(path.stem) for path in self.directory.glob(f"*{SUFFIX}") if path.stem.isdigit()
+        )
 
     def _path(self, segment: int) -> Path:
         return self.directory / f"{segment:08d}{SUFFIX}"
@@ -172,15 +176,19 @@ class Journal:
             offset = applied.offset if applied is not None and segment == applied.segment else start
             while offset + HEADER.size <= len(data):
                 length, checksum = HEADER.unpack_from(data, offset)
-                payload = data[offset + HEADER.size: offset + HEADER.size + length]
+                payload = data[offset + HEADER.size : offset + HEADER.size + length]
                 if len(payload) < length or zlib.crc32(payload) != checksum:
                     break  # cut short by a crash: never acknowledged
                 offset += HEADER.size + length
                 try:
                     batches = decode_payload(payload)
-                except Exception:  # noqa: BLE001 - one unreadable record must not stop the rest
-                    log.exception("collect: the journal record ending at %s:%d cannot be read; "
-                                  "its hits are lost", segment, offset)
+                except Exception:
+                    log.exception(
+                        "collect: the journal record ending at %s:%d cannot be read; "
+                        "its hits are lost",
+                        segment,
+                        offset,
+                    )
                     continue
                 yield batches, Position(segment, offset)
 
@@ -192,7 +200,7 @@ class Journal:
     def _start_segment(self, segment: int) -> None:
         self.close()
         self._segment = segment
-        self._file = open(self._path(segment), "ab", buffering=0)
+        self._file = open(self._path(segment), "ab", buffering=0)  # noqa: SIM115 (kept open: the live segment)
         self._file.write(FORMAT_HEADER)
         os.fdatasync(self._file.fileno())
         self._size = len(FORMAT_HEADER)

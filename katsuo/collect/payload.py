@@ -28,11 +28,30 @@ _UUID = re.compile(
 # browser/os/device overrides get their varchar(20) limit here so an over-long one is a 400, not a
 # failed insert.
 _MAX_LENGTH = {
-    "hostname": 100, "language": 35, "screen": 11, "name": 50, "tag": 50, "id": 50,
-    "browser": 20, "os": 20, "device": 20,
+    "hostname": 100,
+    "language": 35,
+    "screen": 11,
+    "name": 50,
+    "tag": 50,
+    "id": 50,
+    "browser": 20,
+    "os": 20,
+    "device": 20,
 }
-_STRINGS = ("hostname", "language", "screen", "title", "name", "tag", "id", "ip", "userAgent",
-            "browser", "os", "device")
+_STRINGS = (
+    "hostname",
+    "language",
+    "screen",
+    "title",
+    "name",
+    "tag",
+    "id",
+    "ip",
+    "userAgent",
+    "browser",
+    "os",
+    "device",
+)
 _METRICS = {"lcp": 60000, "inp": 60000, "fcp": 60000, "ttfb": 60000, "cls": 100}
 # Unix seconds a datetime (and every engine's timestamp type) can hold: years 1970 to 9999.
 _MAX_TIMESTAMP = 253402300799
@@ -49,7 +68,9 @@ def _depth(value: Any) -> int:
     deepest, stack = 0, [(value, 1)]
     while stack:
         node, level = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
         for child in children:
             if isinstance(child, (dict, list)):
                 if level + 1 > MAX_DATA_DEPTH:

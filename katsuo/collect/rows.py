@@ -129,5 +129,10 @@ class Batch:
         self.revenue.extend(other.revenue)
 
     def __len__(self) -> int:
-        return (len(self.sessions) + len(self.events) + len(self.event_data)
-                + len(self.session_data) + len(self.revenue))
+        return (
+            len(self.sessions)
+            + len(self.events)
+            + len(self.event_data)
+            + len(self.session_data)
+            + len(self.revenue)
+        )

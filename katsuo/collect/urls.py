@@ -10,8 +10,19 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urljoin, urlsplit
 
 URL_LENGTH = 500
-CAMPAIGN_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term",
-                       "gclid", "fbclid", "msclkid", "ttclid", "li_fat_id", "twclid")
+CAMPAIGN_PARAMETERS = (
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "gclid",
+    "fbclid",
+    "msclkid",
+    "ttclid",
+    "li_fat_id",
+    "twclid",
+)
 # Campaign and click-id columns are varchar(255); Umami does not truncate them and its insert
 # fails on a longer value, Katsuo truncates instead of failing the hit.
 CAMPAIGN_LENGTH = 255
@@ -37,7 +48,7 @@ def is_web_url(url: str) -> bool:
     except ValueError:
         return False
     scheme = parts.scheme.lower()
-    return scheme in ("http", "https") and bool(host) and url[len(scheme):].startswith("://")
+    return scheme in ("http", "https") and bool(host) and url[len(scheme) :].startswith("://")
 
 
 def truncate(value: str | None, limit: int) -> str | None:
@@ -64,7 +75,7 @@ def decode_uri(value: str) -> str:
         out, position = [], 0
         for char in text:
             width = len(char.encode("utf-8")) * 3
-            out.append(raw[position:position + width] if char in _RESERVED else char)
+            out.append(raw[position : position + width] if char in _RESERVED else char)
             position += width
         return "".join(out)
 
@@ -79,7 +90,9 @@ def decode_uri_component(value: str) -> str:
     if "%" not in value or _BROKEN_ESCAPE.search(value):
         return value
     try:
-        return _ESCAPES.sub(lambda m: bytes.fromhex(m.group(0).replace("%", "")).decode("utf-8"), value)
+        return _ESCAPES.sub(
+            lambda m: bytes.fromhex(m.group(0).replace("%", "")).decode("utf-8"), value
+        )
     except UnicodeDecodeError:
         return value
 
@@ -112,7 +125,13 @@ def resolve(url: str | None, hostname: str | None) -> Location:
         urlsplit(base).port  # noqa: B018 - a hostname that is no host falls back to localhost
     except ValueError:
         base = "https://localhost/"
-    text = "undefined" if url is None else url.strip().replace("\\", "/") if _special(url) else url.strip()
+    text = (
+        "undefined"
+        if url is None
+        else url.strip().replace("\\", "/")
+        if _special(url)
+        else url.strip()
+    )
     try:
         parts = urlsplit(urljoin(base, text))
         host = parts.hostname

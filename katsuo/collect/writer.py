@@ -100,8 +100,13 @@ class _Pending:
 
 
 class Writer:
-    def __init__(self, db: Database, hooks: list[Hook] | None = None,
-                 max_batch_rows: int = MAX_BATCH_ROWS, journal_dir: Path | None = None):
+    def __init__(
+        self,
+        db: Database,
+        hooks: list[Hook] | None = None,
+        max_batch_rows: int = MAX_BATCH_ROWS,
+        journal_dir: Path | None = None,
+    ):
         self.db = db
         self.hooks: list[Hook] = list(hooks or [])
         self.max_batch_rows = max_batch_rows
@@ -127,7 +132,9 @@ class Writer:
             self._applies: queue.SimpleQueue = queue.SimpleQueue()
             self._journaled = self._applied = 0  # records handed to / applied by the applier
             self._caught_up = threading.Condition()
-            self._applier = threading.Thread(target=self._run_applier, name="katsuo-applier", daemon=True)
+            self._applier = threading.Thread(
+                target=self._run_applier, name="katsuo-applier", daemon=True
+            )
             self._applier.start()
             # Before any request: what an unclean stop left in the journal goes in first.
             self._journal.open(self._recover())
@@ -180,8 +187,12 @@ class Writer:
             if not self._caught_up.wait_for(
                 lambda: self._applied >= target or not self._applier.is_alive(), timeout
             ):
-                log.error("collect: reading without the last %d journal records: the applier "
-                          "did not catch up in %.0f s", target - self._applied, timeout)
+                log.error(
+                    "collect: reading without the last %d journal records: the applier "
+                    "did not catch up in %.0f s",
+                    target - self._applied,
+                    timeout,
+                )
 
     def forget_sessions(self) -> None:
         """Call after deleting session rows, so returning visitors get theirs written again."""
@@ -243,7 +254,9 @@ class Writer:
             try:
                 position = self._journal.append(batches)
             except Exception as error:  # noqa: BLE001 - e.g. a full disk: nothing acknowledged
-                log.error("collect: could not write %d hits to the journal: %s", len(pending), error)
+                log.error(
+                    "collect: could not write %d hits to the journal: %s", len(pending), error
+                )
                 _settle([(item, error) for item in pending])
                 continue
             # Counted once handed over, and answered after that: a sync() that sees the count
@@ -273,7 +286,7 @@ class Writer:
             if batches:
                 try:
                     self._apply(batches, position)
-                except Exception:  # noqa: BLE001 - e.g. the store is unreachable: keep them
+                except Exception:
                     log.exception("collect: applying %d journal records failed", records)
                     if item is _STOP:
                         return  # they stay in the journal: the next start applies them
@@ -304,8 +317,11 @@ class Writer:
         else:
             errors = [error for error in outcomes if error is not None]
             if errors:
-                log.error("collect: %d acknowledged hits could not be stored and are dropped, e.g.: %s",
-                          len(errors), errors[0])
+                log.error(
+                    "collect: %d acknowledged hits could not be stored and are dropped, e.g.: %s",
+                    len(errors),
+                    errors[0],
+                )
         self._journal.discard_before(position.segment)
 
     def _recover(self) -> Position | None:
@@ -314,12 +330,15 @@ class Writer:
         with self.db.events.connect() as conn:
             stored = conn.execute(sa.select(schema.collect_journal)).first()
         position = Position(stored.segment, stored.offset) if stored else None
-        for record, position in self._journal.replay(position):
-            self._applies.put((record, position))
+        for record, at in self._journal.replay(position):
+            self._applies.put((record, at))
             self._journaled += 1
+            position = at
         if self._journaled:
             self.sync(timeout=None)
-            log.warning("collect: applied %d journal records left by an unclean stop", self._journaled)
+            log.warning(
+                "collect: applied %d journal records left by an unclean stop", self._journaled
+            )
         return position
 
     def _connection(self) -> sa.Connection:
@@ -328,7 +347,9 @@ class Writer:
             conn = self._conn = self.db.events.engine.connect()
         return conn
 
-    def _commit_all(self, batches: list[Batch], position: Position | None = None) -> list[BaseException | None]:
+    def _commit_all(
+        self, batches: list[Batch], position: Position | None = None
+    ) -> list[BaseException | None]:
         """Commit the hits' rows (and the journal position) in one transaction; on failure, each
         hit alone. Returns each hit's outcome."""
         batch = Batch()
@@ -340,7 +361,7 @@ class Writer:
                 self._load_known_sessions(conn)
             try:
                 self._commit(conn, batch, position, careful=False)
-            except Exception:  # noqa: BLE001 - perhaps a session stored behind the writer's back
+            except Exception:
                 if not self._all_sessions_known:
                     raise
                 self._reset()
@@ -353,7 +374,9 @@ class Writer:
             if len(batches) == 1:
                 log.error("collect: could not store a hit: %s", error)
                 return [error]
-            log.warning("collect: batch of %d hits failed (%s); retrying one by one", len(batches), error)
+            log.warning(
+                "collect: batch of %d hits failed (%s); retrying one by one", len(batches), error
+            )
             outcomes = [self._commit_one(item) for item in batches]
             if position is not None:
                 with self._connection().begin():
@@ -393,7 +416,9 @@ class Writer:
         self._known_sessions = dict.fromkeys(map(str, ids))
         self._all_sessions_known = True
 
-    def _commit(self, conn: sa.Connection, batch: Batch, position: Position | None, *, careful: bool) -> None:
+    def _commit(
+        self, conn: sa.Connection, batch: Batch, position: Position | None, *, careful: bool
+    ) -> None:
         """One transaction for the batch (and the journal position it reaches); `careful`:
         session rows through ON CONFLICT whatever the writer believes is stored."""
         insert = self.db.events.engines.insert_rows
@@ -401,8 +426,13 @@ class Writer:
         sessions = [row for row in _first_per_key(batch.sessions) if row.session_id not in known]
         with conn.begin():
             if sessions:
-                insert(conn, "session", SessionRow._fields, sessions,
-                       skip_existing=careful or not self._all_sessions_known)
+                insert(
+                    conn,
+                    "session",
+                    SessionRow._fields,
+                    sessions,
+                    skip_existing=careful or not self._all_sessions_known,
+                )
             if batch.events:
                 insert(conn, "website_event", *self._event_rows(batch.events))
             if batch.event_data:
@@ -432,7 +462,9 @@ class Writer:
     @staticmethod
     def _save_position(conn: sa.Connection, position: Position) -> None:
         conn.execute(schema.collect_journal.delete())
-        conn.execute(schema.collect_journal.insert().values(segment=position.segment, offset=position.offset))
+        conn.execute(
+            schema.collect_journal.insert().values(segment=position.segment, offset=position.offset)
+        )
 
 
 def _first_per_key(sessions: list[SessionRow]) -> list[SessionRow]:

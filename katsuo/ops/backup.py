@@ -91,8 +91,11 @@ class ControlSocket:
 
     def start(self) -> None:
         if len(os.fsencode(self.path)) >= 108:  # the kernel's limit on a socket's path
-            log.warning("no control socket (its path is too long): %s; `katsuo backup` cannot "
-                        "reach this server", self.path)
+            log.warning(
+                "no control socket (its path is too long): %s; `katsuo backup` cannot "
+                "reach this server",
+                self.path,
+            )
             return
         self.path.unlink(missing_ok=True)  # left by a server that stopped uncleanly
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -166,7 +169,9 @@ def ask_server(settings: Settings, request: dict) -> dict | None:
     with client:
         client.settimeout(ANSWER_SECONDS)
         client.sendall(json.dumps(request).encode() + b"\n")
-        return json.loads(client.makefile("rb").readline() or b'{"ok": false, "error": "no answer"}')
+        return json.loads(
+            client.makefile("rb").readline() or b'{"ok": false, "error": "no answer"}'
+        )
 
 
 def _embedded(settings: Settings) -> None:
@@ -217,12 +222,17 @@ def check_backup(path: Path) -> dict[str, int]:
         raise OperatorError(f"{path} is not a file")
     try:
         with duckdb.connect(str(path), read_only=True) as conn:
-            tables = [row[0] for row in conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-            ).fetchall()]
+            tables = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+                ).fetchall()
+            ]
             missing = REQUIRED_TABLES - set(tables)
             if missing:
-                raise OperatorError(f"{path} is not a Katsuo database (no {', '.join(sorted(missing))})")
+                raise OperatorError(
+                    f"{path} is not a Katsuo database (no {', '.join(sorted(missing))})"
+                )
             return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
     except duckdb.Error as error:
         raise OperatorError(f"{path} cannot be read as a DuckDB database: {error}") from None

@@ -97,7 +97,11 @@ def open_store(settings: Settings, *, role: str) -> Database:
     the hits its collect journal holds, as a server start would."""
     if settings.engine == "duckdb" and role == "source" and not settings.duckdb_path.exists():
         raise OperatorError(f"there is no database at {settings.duckdb_path}")
-    if settings.engine == "duckdb" and role == "source" and (settings.data_dir / "journal").exists():
+    if (
+        settings.engine == "duckdb"
+        and role == "source"
+        and (settings.data_dir / "journal").exists()
+    ):
         from katsuo.services import Services
 
         _in_use(settings, lambda: Services.start(settings).close())
@@ -125,8 +129,15 @@ def _in_use(settings: Settings, action: Callable):
         raise
 
 
-def copy(source: Settings, target: Settings, *, force: bool = False, resume: bool = False,
-         batch_rows: int = BATCH_ROWS, progress: bool = True) -> list[TableCount]:
+def copy(
+    source: Settings,
+    target: Settings,
+    *,
+    force: bool = False,
+    resume: bool = False,
+    batch_rows: int = BATCH_ROWS,
+    progress: bool = True,
+) -> list[TableCount]:
     """Copy every table; returns the per-table row counts of both sides (all matching, else
     OperatorError after the copy)."""
     if describe(source) == describe(target):
@@ -135,8 +146,9 @@ def copy(source: Settings, target: Settings, *, force: bool = False, resume: boo
     try:
         dst = open_store(target, role="target")
         try:
-            counts = _copy(src, dst, force=force, resume=resume, batch_rows=batch_rows,
-                           progress=progress)
+            counts = _copy(
+                src, dst, force=force, resume=resume, batch_rows=batch_rows, progress=progress
+            )
         finally:
             dst.close()
     finally:
@@ -145,8 +157,9 @@ def copy(source: Settings, target: Settings, *, force: bool = False, resume: boo
     return counts
 
 
-def _copy(src: Database, dst: Database, *, force: bool, resume: bool, batch_rows: int,
-          progress: bool) -> list[TableCount]:
+def _copy(
+    src: Database, dst: Database, *, force: bool, resume: bool, batch_rows: int, progress: bool
+) -> list[TableCount]:
     migrations.migrate(dst)
     tables = [table for table in copied_tables() if _exists(_home(src, table), table)]
     _prepare_target(dst, force=force, resume=resume)
@@ -175,7 +188,9 @@ def _prepare_target(dst: Database, *, force: bool, resume: bool) -> None:
         if not started:
             raise OperatorError("nothing to resume: no copy was started into this target")
         return
-    held = {name: rows for name, rows in ((t.name, _count(dst, t)) for t in copied_tables()) if rows}
+    held = {
+        name: rows for name, rows in ((t.name, _count(dst, t)) for t in copied_tables()) if rows
+    }
     if _only_the_first_account(dst, held):
         held = {}
     if (held or started) and not force:
@@ -204,8 +219,9 @@ def _only_the_first_account(dst: Database, held: dict[str, int]) -> bool:
     return str(only.user_id) == migrations.DEFAULT_ADMIN_ID and only.username == "admin"
 
 
-def _copy_table(src: Database, dst: Database, table: sa.Table, recorded, batch_rows: int,
-                bar: tqdm) -> None:
+def _copy_table(
+    src: Database, dst: Database, table: sa.Table, recorded, batch_rows: int, bar: tqdm
+) -> None:
     if recorded is not None and recorded.done:
         bar.update(recorded.copied)
         return
@@ -251,11 +267,14 @@ def _unique(rows: list, key: str) -> list:
     return kept
 
 
-def _insert(db: Database, conn: sa.Connection, table: sa.Table, rows: list, skip_existing: bool) -> None:
+def _insert(
+    db: Database, conn: sa.Connection, table: sa.Table, rows: list, skip_existing: bool
+) -> None:
     if table.name in EVENT_TABLE_NAMES:
         columns = tuple(rows[0]._fields)
-        db.engines.insert_rows(conn, table.name, columns, [tuple(row) for row in rows],
-                               skip_existing=skip_existing)
+        db.engines.insert_rows(
+            conn, table.name, columns, [tuple(row) for row in rows], skip_existing=skip_existing
+        )
     elif skip_existing:
         raise AssertionError("only collected data lives outside the progress's store")
     else:
@@ -264,7 +283,9 @@ def _insert(db: Database, conn: sa.Connection, table: sa.Table, rows: list, skip
 
 def _record(conn: sa.Connection, table: str, last: str | None, copied: int, *, done: bool) -> None:
     conn.execute(progress_t.delete().where(progress_t.c.table_name == table))
-    conn.execute(progress_t.insert().values(table_name=table, last_key=last, copied=copied, done=done))
+    conn.execute(
+        progress_t.insert().values(table_name=table, last_key=last, copied=copied, done=done)
+    )
 
 
 def _carry_secret(source: Settings, target: Settings) -> None:

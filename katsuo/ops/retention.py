@@ -51,8 +51,12 @@ def apply(db: Database, now: datetime | None = None) -> dict[UUID, dict[str, int
         counts = _apply_one(db, website_id, now - timedelta(days=days))
         if any(counts.values()):
             deleted[website_id] = counts
-            log.info("retention: deleted what website %s collected more than %d days ago: %s",
-                     website_id, days, ", ".join(f"{n} {t}" for t, n in counts.items() if n))
+            log.info(
+                "retention: deleted what website %s collected more than %d days ago: %s",
+                website_id,
+                days,
+                ", ".join(f"{n} {t}" for t, n in counts.items() if n),
+            )
     return deleted
 
 

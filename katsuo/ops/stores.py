@@ -24,7 +24,9 @@ def store_settings(url: str, clickhouse_url: str = "", *, option: str = "--from"
         path = url.removeprefix("duckdb:")
         path = path.removeprefix("//")
         if not path:
-            raise OperatorError(f"{option} duckdb: needs a data directory, e.g. duckdb:///srv/katsuo/data")
+            raise OperatorError(
+                f"{option} duckdb: needs a data directory, e.g. duckdb:///srv/katsuo/data"
+            )
         directory = Path(path)
         if directory.name.endswith(".duckdb"):
             if directory.name != "katsuo.duckdb":
@@ -45,7 +47,9 @@ def store_settings(url: str, clickhouse_url: str = "", *, option: str = "--from"
     try:
         return Settings.from_env(env, load_dotenv=False)
     except ConfigError as error:
-        raise OperatorError(f"{option}-clickhouse: {error}" if clickhouse_url else f"{option}: {error}") from None
+        raise OperatorError(
+            f"{option}-clickhouse: {error}" if clickhouse_url else f"{option}: {error}"
+        ) from None
 
 
 def describe(settings: Settings) -> str:

@@ -54,7 +54,7 @@ class Database:
         for action in actions:
             try:
                 action()
-            except Exception:  # noqa: BLE001 - committed already: report, do not fail the caller
+            except Exception:
                 log.exception("an action after a commit failed")
 
     @contextmanager

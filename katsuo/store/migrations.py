@@ -29,7 +29,10 @@ def seed_default_admin(conn: sa.Connection) -> None:
     if conn.execute(sa.select(sa.func.count()).select_from(schema.user)).scalar() == 0:
         conn.execute(
             schema.user.insert().values(
-                user_id=DEFAULT_ADMIN_ID, username="admin", password=hash_password("umami"), role="admin",
+                user_id=DEFAULT_ADMIN_ID,
+                username="admin",
+                password=hash_password("umami"),
+                role="admin",
                 created_at=sa.func.current_timestamp(),
             )
         )
@@ -123,7 +126,9 @@ def migrate(db: Database) -> list[str]:
     level = umami.level_of(db)
     if level.adopted:
         missing = sorted(set(umami.RELEASES) - level.applied)
-        log.info("adopted Umami database; Umami migrations it lacks: %s", ", ".join(missing) or "none")
+        log.info(
+            "adopted Umami database; Umami migrations it lacks: %s", ", ".join(missing) or "none"
+        )
     if db.separate_events:
         # ClickHouse's tables: CREATE … IF NOT EXISTS at every start (no transactions there).
         with db.events.connect() as conn:

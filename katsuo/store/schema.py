@@ -120,10 +120,21 @@ session = sa.Table(
     sa.Index("session_created_at_idx", "created_at"),
     sa.Index("session_website_id_idx", "website_id"),
     sa.Index("session_website_id_created_at_idx", "website_id", "created_at"),
-    *(sa.Index(f"session_website_id_created_at_{c}_idx", "website_id", "created_at", c) for c in _SESSION_ATTRS),
+    *(
+        sa.Index(f"session_website_id_created_at_{c}_idx", "website_id", "created_at", c)
+        for c in _SESSION_ATTRS
+    ),
 )
 
-_EVENT_INDEXED = ("url_path", "url_query", "referrer_domain", "page_title", "event_name", "tag", "hostname")
+_EVENT_INDEXED = (
+    "url_path",
+    "url_query",
+    "referrer_domain",
+    "page_title",
+    "event_name",
+    "tag",
+    "hostname",
+)
 
 website_event = sa.Table(
     "website_event",
@@ -168,8 +179,15 @@ website_event = sa.Table(
         sa.Index(f"website_event_website_id_created_at_{c}_idx", "website_id", "created_at", c)
         for c in _EVENT_INDEXED
     ),
-    sa.Index("website_event_website_id_session_id_created_at_idx", "website_id", "session_id", "created_at"),
-    sa.Index("website_event_website_id_visit_id_created_at_idx", "website_id", "visit_id", "created_at"),
+    sa.Index(
+        "website_event_website_id_session_id_created_at_idx",
+        "website_id",
+        "session_id",
+        "created_at",
+    ),
+    sa.Index(
+        "website_event_website_id_visit_id_created_at_idx", "website_id", "visit_id", "created_at"
+    ),
 )
 
 
@@ -195,7 +213,9 @@ event_data = sa.Table(
     sa.Index("event_data_website_id_idx", "website_id"),
     sa.Index("event_data_website_event_id_idx", "website_event_id"),
     sa.Index("event_data_website_id_created_at_idx", "website_id", "created_at"),
-    sa.Index("event_data_website_id_created_at_data_key_idx", "website_id", "created_at", "data_key"),
+    sa.Index(
+        "event_data_website_id_created_at_data_key_idx", "website_id", "created_at", "data_key"
+    ),
 )
 
 session_data = sa.Table(
@@ -211,7 +231,9 @@ session_data = sa.Table(
     sa.Index("session_data_website_id_idx", "website_id"),
     sa.Index("session_data_session_id_idx", "session_id"),
     sa.Index("session_data_session_id_created_at_idx", "session_id", "created_at"),
-    sa.Index("session_data_website_id_created_at_data_key_idx", "website_id", "created_at", "data_key"),
+    sa.Index(
+        "session_data_website_id_created_at_data_key_idx", "website_id", "created_at", "data_key"
+    ),
 )
 
 revenue = sa.Table(
@@ -228,7 +250,9 @@ revenue = sa.Table(
     sa.Index("revenue_website_id_idx", "website_id"),
     sa.Index("revenue_session_id_idx", "session_id"),
     sa.Index("revenue_website_id_created_at_idx", "website_id", "created_at"),
-    sa.Index("revenue_website_id_session_id_created_at_idx", "website_id", "session_id", "created_at"),
+    sa.Index(
+        "revenue_website_id_session_id_created_at_idx", "website_id", "session_id", "created_at"
+    ),
 )
 
 report = sa.Table(
@@ -416,8 +440,16 @@ website_retention = sa.Table(
 
 # Append-only analytics tables: on DuckDB they carry no primary key or index (ART indexes cost
 # memory and insert speed, and nothing looks these rows up one by one).
-EVENT_TABLES = ("website_event", "event_data", "session_data", "revenue", "katsuo_visit_slice",
-                "katsuo_slice_pending", "katsuo_slice_session", "katsuo_slice_count")
+EVENT_TABLES = (
+    "website_event",
+    "event_data",
+    "session_data",
+    "revenue",
+    "katsuo_visit_slice",
+    "katsuo_slice_pending",
+    "katsuo_slice_session",
+    "katsuo_slice_count",
+)
 
 SESSION_ATTRIBUTES = _SESSION_ATTRS
 

@@ -37,7 +37,9 @@ def mount(app: FastAPI, prefix: str) -> None:
             "front-end libraries missing (%s): run scripts/setup.sh, or install a built wheel",
             ", ".join(missing),
         )
-    app.mount(f"{prefix}/static", CachedStatic(directory=STATIC_DIR, check_dir=False), name="static")
+    app.mount(
+        f"{prefix}/static", CachedStatic(directory=STATIC_DIR, check_dir=False), name="static"
+    )
 
 
 @cache
@@ -47,4 +49,3 @@ def version(relative: str) -> str:
         return hashlib.sha256((STATIC_DIR / relative).read_bytes()).hexdigest()[:10]
     except OSError:
         return ""
-

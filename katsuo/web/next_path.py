@@ -13,7 +13,12 @@ _UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")
 
 def safe_next(value: str, base: str) -> str | None:
     """`value` if it is a same-origin path under `base` (BASE_PATH, "" for the root), else None."""
-    if not value or _UNSAFE.search(value) or not value.startswith(base + "/") or value.startswith("//"):
+    if (
+        not value
+        or _UNSAFE.search(value)
+        or not value.startswith(base + "/")
+        or value.startswith("//")
+    ):
         return None
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:

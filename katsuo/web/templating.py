@@ -105,7 +105,9 @@ class Page:
     """What every page handler needs: the request, a database connection in one transaction, the
     acting identity and the settings; renders templates with the shared context."""
 
-    def __init__(self, request: Request, conn: Conn, actor: Annotated[Actor, Depends(current_actor)]):
+    def __init__(
+        self, request: Request, conn: Conn, actor: Annotated[Actor, Depends(current_actor)]
+    ):
         self.request = request
         self.conn = conn
         self.actor = actor
@@ -120,7 +122,9 @@ class Page:
     def url(self, path: str, **query: Any) -> str:
         """An absolute path under BASE_PATH, with an optional query string."""
         url = self.base + path
-        pairs = [f"{key}={quote(str(value))}" for key, value in query.items() if value not in (None, "")]
+        pairs = [
+            f"{key}={quote(str(value))}" for key, value in query.items() if value not in (None, "")
+        ]
         return url + ("?" + "&".join(pairs) if pairs else "")
 
     def scoped(self, path: str) -> str:
@@ -147,7 +151,11 @@ class Page:
         return team
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        my_teams = hide_access_codes(self.actor, teams.teams_of(self.conn, self.user.id)) if self.user else []
+        my_teams = (
+            hide_access_codes(self.actor, teams.teams_of(self.conn, self.user.id))
+            if self.user
+            else []
+        )
         html = env.get_template(template).render(
             page=self,
             actor=self.actor,
@@ -166,7 +174,9 @@ class Page:
     def render_part(self, template: str, part: str, **context: Any) -> HTMLResponse:
         """The whole page, or only `part` when htmx asks to refresh a panel (search, paging, or
         after a change made through the API)."""
-        wants_part = self.request.headers.get("hx-request") and not self.request.headers.get("hx-boosted")
+        wants_part = self.request.headers.get("hx-request") and not self.request.headers.get(
+            "hx-boosted"
+        )
         return self.render(part if wants_part else template, **context)
 
 
@@ -202,7 +212,9 @@ def install_handlers(app: FastAPI) -> None:
     async def _error(request: Request, exc: PageError) -> Response:
         base = request.app.state.settings.base_path
         html = env.get_template("error.html").render(
-            status=exc.status, message=exc.message, url=lambda path: base + path,
+            status=exc.status,
+            message=exc.message,
+            url=lambda path: base + path,
             static=lambda rel: f"{base}/static/{rel}?v={assets.version(rel)}",
         )
         return HTMLResponse(html, status_code=exc.status)

@@ -153,8 +153,10 @@ def loaded(services, generated):
     """The generated rows in the engine under test: three quarters settled, the rest pending."""
     events, sessions = generated
     empty_database(services)
+
     def stringify(rows):
         return [tuple(str(v) if isinstance(v, uuid.UUID) else v for v in r) for r in rows]
+
     if services.db.separate_events:  # ClickHouse: no slices, everything is read from the events
         with services.db.events.connect() as conn:
             insert = services.db.events.engines.insert_rows

@@ -15,14 +15,26 @@ EVENTS = ["50%", "50x"]
 
 
 def _send(client, website_id: str, url: str, *, distinct_id: str, name: str | None = None) -> None:
-    payload = {"website": website_id, "url": url, "hostname": "literal.example", "language": "en",
-               "title": TITLES[PATHS.index(url)],
-               "screen": "1x1", "timestamp": (START + 86_400_000) // 1000, "id": distinct_id}
+    payload = {
+        "website": website_id,
+        "url": url,
+        "hostname": "literal.example",
+        "language": "en",
+        "title": TITLES[PATHS.index(url)],
+        "screen": "1x1",
+        "timestamp": (START + 86_400_000) // 1000,
+        "id": distinct_id,
+    }
     if name:
         payload["name"] = name
-    response = client.post("/api/send", json={"type": "event", "payload": payload},
-                           headers={"User-Agent": f"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0 {distinct_id}",
-                                    "X-Forwarded-For": f"203.0.113.{len(distinct_id)}"})
+    response = client.post(
+        "/api/send",
+        json={"type": "event", "payload": payload},
+        headers={
+            "User-Agent": f"Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0 {distinct_id}",
+            "X-Forwarded-For": f"203.0.113.{len(distinct_id)}",
+        },
+    )
     assert response.status_code == 200, response.text
 
 
@@ -36,7 +48,10 @@ def test_wildcard_characters_match_literally(client):
     base = f"/api/websites/{website}"
 
     def paths(metric: str = "path", **params) -> set[str]:
-        return {r["x"] for r in admin.ok("GET", f"{base}/metrics", params={**RANGE, "type": metric, **params})}
+        return {
+            r["x"]
+            for r in admin.ok("GET", f"{base}/metrics", params={**RANGE, "type": metric, **params})
+        }
 
     assert paths(path="c.50%") == {"/50%off"}
     assert paths(path="c.A_B") == {"/a_b"}
@@ -47,7 +62,9 @@ def test_wildcard_characters_match_literally(client):
 
     values = admin.ok("GET", f"{base}/values", params={**RANGE, "type": "title", "search": "\\"})
     assert [v["value"] for v in values] == ["back\\slash"]
-    values = admin.ok("GET", f"{base}/values", params={**RANGE, "type": "path", "search": "/A_B,/50%OFF"})
+    values = admin.ok(
+        "GET", f"{base}/values", params={**RANGE, "type": "path", "search": "/A_B,/50%OFF"}
+    )
     assert {v["value"] for v in values} == {"/a_b", "/50%off"}
 
     def sessions(search: str) -> int:  # one session per distinct id (its own User-Agent)
@@ -56,4 +73,7 @@ def test_wildcard_characters_match_literally(client):
     assert (sessions("u_1"), sessions("1")) == (1, 2)
     # Custom events by name, page views by path.
     events = admin.ok("GET", f"{base}/events", params={**RANGE, "search": "50%"})["data"]
-    assert sorted((e["eventType"], e["eventName"] or e["urlPath"]) for e in events) == [(1, "/50%off"), (2, "50%")]
+    assert sorted((e["eventType"], e["eventName"] or e["urlPath"]) for e in events) == [
+        (1, "/50%off"),
+        (2, "50%"),
+    ]

@@ -223,8 +223,10 @@ def test_channels(dataset):
             if medium.startswith("p") or any(p in medium for p in ("ppc", "retargeting", "paid"))
             else "organic"
         )
+
         def has(text, needles):
             return any(n.lower() in text.lower() for n in needles)
+
         if ref == "" and query == "":
             return "direct"
         if has(

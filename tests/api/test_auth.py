@@ -31,29 +31,50 @@ def test_missing_fields_are_400_naming_the_field(api):
 def test_verify_and_me(api):
     admin = api.admin()
     verified = admin.ok("POST", "/api/auth/verify")
-    assert verified["username"] == "admin" and verified["isAdmin"] is True and verified["teams"] == []
+    assert (
+        verified["username"] == "admin" and verified["isAdmin"] is True and verified["teams"] == []
+    )
     me = admin.ok("GET", "/api/me")
-    assert me["user"]["username"] == "admin" and me["token"] == admin.token and me["shareToken"] is None
+    assert (
+        me["user"]["username"] == "admin"
+        and me["token"] == admin.token
+        and me["shareToken"] is None
+    )
 
 
 def test_requests_without_token_are_401(api):
     for path in ("/api/me", "/api/websites"):
         response = api.get(path)
         assert response.status_code == 401
-        assert response.json() == {"error": {"message": "Unauthorized", "code": "unauthorized", "status": 401}}
+        assert response.json() == {
+            "error": {"message": "Unauthorized", "code": "unauthorized", "status": 401}
+        }
     garbage = api.get("/api/me", headers={"Authorization": "Bearer not-a-token"})
     assert garbage.status_code == 401
 
 
 def test_change_password(api):
     user = api.new_user()
-    wrong = user.post("/api/me/password", {"currentPassword": "bad-password", "newPassword": "another-pass"})
+    wrong = user.post(
+        "/api/me/password", {"currentPassword": "bad-password", "newPassword": "another-pass"}
+    )
     assert wrong.status_code == 400
-    short = user.post("/api/me/password", {"currentPassword": "password123", "newPassword": "short"})
+    short = user.post(
+        "/api/me/password", {"currentPassword": "password123", "newPassword": "short"}
+    )
     assert short.status_code == 400 and "newPassword" in short.json()["error"]["message"]
-    changed = user.ok("POST", "/api/me/password", {"currentPassword": "password123", "newPassword": "another-pass"})
+    changed = user.ok(
+        "POST",
+        "/api/me/password",
+        {"currentPassword": "password123", "newPassword": "another-pass"},
+    )
     assert changed["username"] == user.user["username"]
-    assert api.post("/api/auth/login", {"username": user.user["username"], "password": "password123"}).status_code == 401
+    assert (
+        api.post(
+            "/api/auth/login", {"username": user.user["username"], "password": "password123"}
+        ).status_code
+        == 401
+    )
     api.login(user.user["username"], "another-pass")
 
 
@@ -64,16 +85,33 @@ def test_a_password_change_ends_the_users_other_logins(api):
     phone, laptop = api.login(name, "password123"), api.login(name, "password123")
     key = user.ok("POST", "/api/me/api-keys", {"name": "k"})["key"]
     bystander = api.new_user()
-    phone.ok("POST", "/api/me/password", {"currentPassword": "password123", "newPassword": "changed-pass"})
-    for login in (user, laptop, phone):  # a bearer client logs in again (the browser gets a new cookie)
-        for method, path in (("GET", "/api/me"), ("POST", "/api/auth/verify"), ("GET", "/api/websites")):
+    phone.ok(
+        "POST",
+        "/api/me/password",
+        {"currentPassword": "password123", "newPassword": "changed-pass"},
+    )
+    for login in (
+        user,
+        laptop,
+        phone,
+    ):  # a bearer client logs in again (the browser gets a new cookie)
+        for method, path in (
+            ("GET", "/api/me"),
+            ("POST", "/api/auth/verify"),
+            ("GET", "/api/websites"),
+        ):
             assert login.request(method, path).status_code == 401, path
     assert api.get("/api/me", headers={"x-umami-api-key": key}).status_code == 200  # API keys stay
     bystander.ok("GET", "/api/me")  # other users' logins are not touched
     again = api.login(name, "changed-pass")
     again.ok("GET", "/api/me")
     # a refused change ends nothing
-    assert again.post("/api/me/password", {"currentPassword": "wrong", "newPassword": "whatever-1"}).status_code == 400
+    assert (
+        again.post(
+            "/api/me/password", {"currentPassword": "wrong", "newPassword": "whatever-1"}
+        ).status_code
+        == 400
+    )
     again.ok("GET", "/api/me")
 
 
@@ -82,9 +120,16 @@ def test_tokens_from_before_login_generations_last_until_the_first_change(api, s
     from katsuo.auth import tokens
 
     user = api.new_user()
-    old = Api(api.client, tokens.sign({"userId": user.user["id"], "role": "user"}, services.settings.secret))
+    old = Api(
+        api.client,
+        tokens.sign({"userId": user.user["id"], "role": "user"}, services.settings.secret),
+    )
     assert old.ok("GET", "/api/me")["user"]["id"] == user.user["id"]
-    user.ok("POST", "/api/me/password", {"currentPassword": "password123", "newPassword": "changed-pass"})
+    user.ok(
+        "POST",
+        "/api/me/password",
+        {"currentPassword": "password123", "newPassword": "changed-pass"},
+    )
     assert old.get("/api/me").status_code == 401
 
 
@@ -115,7 +160,10 @@ def test_api_keys_are_shown_once_and_act_as_their_owner(api):
 def test_failed_logins_are_rate_limited_per_username_and_address(api):
     other = api.new_user()
     for _ in range(10):
-        assert api.post("/api/auth/login", {"username": "admin", "password": "wrong"}).status_code == 401
+        assert (
+            api.post("/api/auth/login", {"username": "admin", "password": "wrong"}).status_code
+            == 401
+        )
     blocked = api.post("/api/auth/login", {"username": "admin", "password": "umami"})
     assert blocked.status_code == 429
     # another account from the same address is not locked out

@@ -40,20 +40,38 @@ ANY_KIND = frozenset({"website", "link", "pixel"})
 TEAM_MEMBERS = {"T": frozenset(TEAM_ROLES), "OT": frozenset({"other"})}
 TEAM_OWNERS = {"T": "team-owner", "OT": "other"}
 NOW_MS = int(time.time() * 1000)
-RANGE = {"startAt": NOW_MS - 86_400_000, "endAt": NOW_MS + 3_600_000, "unit": "hour", "timezone": "UTC"}
+RANGE = {
+    "startAt": NOW_MS - 86_400_000,
+    "endAt": NOW_MS + 3_600_000,
+    "unit": "hour",
+    "timezone": "UTC",
+}
 # Share sections (docs/permissions.md): which one publishes each analytics route.
 OVERVIEW = "overview"
-REPORT_SECTIONS = {"funnel": "funnels", "goal": "goals", "goals": "goals", "journey": "journeys",
-                   "retention": "retention", "utm": "utm", "revenue": "revenue", "attribution": "attribution",
-                   "breakdown": "breakdown", "performance": "performance"}
+REPORT_SECTIONS = {
+    "funnel": "funnels",
+    "goal": "goals",
+    "goals": "goals",
+    "journey": "journeys",
+    "retention": "retention",
+    "utm": "utm",
+    "revenue": "revenue",
+    "attribution": "attribution",
+    "breakdown": "breakdown",
+    "performance": "performance",
+}
 
 
 # ---- who may do what (the policy, restated) --------------------------------------------------
 
+
 def tenant_users(key: str) -> frozenset[str]:
     """The callers with an owner's rights on the fixture entity `key` (besides the admin)."""
-    return {"": frozenset({"owner", "api-key"}), "T": frozenset(TEAM_ROLES), "O": frozenset({"other"})}[
-        tenant_prefix(key)]
+    return {
+        "": frozenset({"owner", "api-key"}),
+        "T": frozenset(TEAM_ROLES),
+        "O": frozenset({"other"}),
+    }[tenant_prefix(key)]
 
 
 def may_view(actor: str, key: str) -> bool:
@@ -88,8 +106,11 @@ class Target:
         parts = [f"{k}={v}" for k, v in self.params.items()]
         parts += [f"?{k}={v}" for k, v in self.query.items() if k not in RANGE]
         if isinstance(self.body, dict):  # the body's fields that name a target or a role
-            parts += [f"{k}={v}" for k, v in self.body.items() if k in ("websiteId", "entityId", "teamId", "userId",
-                                                                          "ownerId", "role")]
+            parts += [
+                f"{k}={v}"
+                for k, v in self.body.items()
+                if k in ("websiteId", "entityId", "teamId", "userId", "ownerId", "role")
+            ]
         return " ".join(parts)
 
 
@@ -112,10 +133,12 @@ def either(*codes: int) -> frozenset:
 
 def needs_user(rule: Rule) -> Rule:
     """Anonymous callers and share tokens alone get 401 before anything is looked up."""
+
     def wrapped(w: World, actor: str, t: Target):
         if actor == "anonymous" or actor in SHARES:
             return DENIED
         return rule(w, actor, t)
+
     return wrapped
 
 
@@ -146,6 +169,7 @@ def kind_of(w: World, key: str) -> str | None:
 def entity(param: str, action: str, kinds=ANY_KIND, section: str | None = None) -> Rule:
     """A website/link/pixel route: view (a share token of the entity may read `section`), read
     its definitions (shares, saved reports, segments: never a share token), edit."""
+
     def rule(w: World, actor: str, t: Target):
         key = entity_key(t, param)
         if actor == "anonymous":
@@ -159,22 +183,30 @@ def entity(param: str, action: str, kinds=ANY_KIND, section: str | None = None) 
         else:
             allowed = may_edit(actor, key) and actor not in SHARES
         return OK if allowed else DENIED
+
     return rule
 
 
 def creating_in(team_param: str) -> Rule:
     """Creating inside a team: a creating user role and an editor's role in that team."""
+
     @needs_user
     def rule(w: World, actor: str, t: Target):
         team = t.body[team_param]
         if actor == "viewer":
             return DENIED
-        return OK if actor == "admin" or (actor in TEAM_MEMBERS[team] and actor != "team-view-only") else DENIED
+        return (
+            OK
+            if actor == "admin" or (actor in TEAM_MEMBERS[team] and actor != "team-view-only")
+            else DENIED
+        )
+
     return rule
 
 
 def saved(param: str, action: str) -> Rule:
     """A saved report by id: the right on its website (never a share token)."""
+
     def rule(w: World, actor: str, t: Target):
         key = t.params[param]
         if actor == "anonymous" or (actor in SHARES and action != "view"):
@@ -182,8 +214,11 @@ def saved(param: str, action: str) -> Rule:
         if key not in w.entity_of or not key.lstrip("TO").startswith("R"):
             return either(DENIED, NOT_FOUND) if actor in SHARES else NOT_FOUND
         website = w.entity_of[key]
-        allowed = (may_view if action == "view" else may_edit)(actor, website) and actor not in SHARES
+        allowed = (may_view if action == "view" else may_edit)(
+            actor, website
+        ) and actor not in SHARES
         return OK if allowed else DENIED
+
     return rule
 
 
@@ -201,6 +236,7 @@ def segment(action: str) -> Rule:
             return NOT_FOUND
         allowed = (may_view if action == "view" else may_edit)(actor, website)
         return OK if allowed else DENIED
+
     return rule
 
 
@@ -212,6 +248,7 @@ def share_by_id(action: str) -> Rule:
             return NOT_FOUND
         entity_of = w.entity_of[key]
         return OK if (may_view if action == "read" else may_edit)(actor, entity_of) else DENIED
+
     return rule
 
 
@@ -222,12 +259,16 @@ def team(action: str) -> Rule:
         if key not in TEAM_MEMBERS:
             return NOT_FOUND
         role = w_role(actor, key)
-        allowed = actor == "admin" or {
-            "view": role is not None,
-            "update": role in ("team-owner", "team-manager"),
-            "delete": role == "team-owner",
-        }[action]
+        allowed = (
+            actor == "admin"
+            or {
+                "view": role is not None,
+                "update": role in ("team-owner", "team-manager"),
+                "delete": role == "team-owner",
+            }[action]
+        )
         return OK if allowed else DENIED
+
     return rule
 
 
@@ -240,6 +281,7 @@ def w_role(actor: str, team_key: str) -> str | None:
 def member(action: str) -> Rule:
     """One membership: read or change a role (admin, owner, manager; never the owner's own
     membership: 400), or remove it (also any member leaving; never the owner: 400)."""
+
     @needs_user
     def rule(w: World, actor: str, t: Target):
         team_key, user_key = t.params["team_id"], t.params["user_id"]
@@ -258,6 +300,7 @@ def member(action: str) -> Rule:
         if action == "change" and isinstance(t.body, dict) and t.body.get("role") == "team-owner":
             return BAD
         return OK
+
     return rule
 
 
@@ -278,6 +321,7 @@ def user_self_or_admin(param: str = "user_id") -> Rule:
         if actor == "admin" or key == f"{user_of(actor)}_id":
             return OK if key.endswith("_id") else NOT_FOUND
         return DENIED if key.endswith("_id") else either(DENIED, NOT_FOUND)
+
     return rule
 
 
@@ -314,20 +358,35 @@ def transfer(w: World, actor: str, t: Target):
     if kind_of(w, key) != "website":
         return NOT_FOUND
     if "teamId" in t.body:
-        personal = tenant_prefix(key) == "" and user_of(actor) == "owner" or \
-            tenant_prefix(key) == "O" and actor == "other"
-        return OK if personal and w_role(actor, t.body["teamId"]) in ("team-owner", "team-manager") else DENIED
-    return OK if tenant_prefix(key) == "T" and actor == "team-owner" and t.body["userId"] == "team-owner_id" \
+        personal = (
+            tenant_prefix(key) == ""
+            and user_of(actor) == "owner"
+            or tenant_prefix(key) == "O"
+            and actor == "other"
+        )
+        return (
+            OK
+            if personal and w_role(actor, t.body["teamId"]) in ("team-owner", "team-manager")
+            else DENIED
+        )
+    return (
+        OK
+        if tenant_prefix(key) == "T"
+        and actor == "team-owner"
+        and t.body["userId"] == "team-owner_id"
         else DENIED
+    )
 
 
 def foreign_item_hidden(rule: Rule, param: str) -> Rule:
     """A session or event of another website under a website one may read: found nowhere (404),
     or an answer without any of it (the leak search checks that)."""
+
     def wrapped(w: World, actor: str, t: Target):
         expected = rule(w, actor, t)
         same = tenant_prefix(t.params[param]) == tenant_prefix(t.params["website_id"])
         return expected if same or expected != OK else either(OK, NOT_FOUND)
+
     return wrapped
 
 
@@ -340,6 +399,7 @@ def share_resolution(w: World, actor: str, t: Target):
 
 
 # ---- the table: every route of the API ---------------------------------------------------------
+
 
 def T(**params: str) -> Target:
     return Target(params=params)
@@ -361,180 +421,360 @@ def on(param: str, keys: tuple[str, ...], body=None, query=None) -> tuple[Target
 
 
 ANALYTICS = {  # path tail -> (share section, extra query)
-    "active": (OVERVIEW, {}), "stats": (OVERVIEW, {}), "pageviews": (OVERVIEW, {}),
-    "metrics": (OVERVIEW, {"type": "path"}), "metrics/expanded": (OVERVIEW, {"type": "path"}),
-    "daterange": (OVERVIEW, {}), "values": (OVERVIEW, {"type": "path"}),
+    "active": (OVERVIEW, {}),
+    "stats": (OVERVIEW, {}),
+    "pageviews": (OVERVIEW, {}),
+    "metrics": (OVERVIEW, {"type": "path"}),
+    "metrics/expanded": (OVERVIEW, {"type": "path"}),
+    "daterange": (OVERVIEW, {}),
+    "values": (OVERVIEW, {"type": "path"}),
     "export": (OVERVIEW, {}),  # a zip of the overview's metric lists
-    "events": ("events", {}), "events/series": ("events", {}), "events/stats": ("events", {}),
-    "event-data": ("events", {}), "event-data/events": ("events", {}), "event-data/fields": ("events", {}),
-    "event-data/properties": ("events", {}), "event-data/values": ("events", {"event": "e", "propertyName": "plan"}),
+    "events": ("events", {}),
+    "events/series": ("events", {}),
+    "events/stats": ("events", {}),
+    "event-data": ("events", {}),
+    "event-data/events": ("events", {}),
+    "event-data/fields": ("events", {}),
+    "event-data/properties": ("events", {}),
+    "event-data/values": ("events", {"event": "e", "propertyName": "plan"}),
     "event-data/stats": ("events", {}),
-    "sessions": ("sessions", {}), "sessions/stats": ("sessions", {}), "sessions/weekly": ("sessions", {}),
-    "session-data/properties": ("sessions", {}), "session-data/values": ("sessions", {"propertyName": "plan"}),
+    "sessions": ("sessions", {}),
+    "sessions/stats": ("sessions", {}),
+    "sessions/weekly": ("sessions", {}),
+    "session-data/properties": ("sessions", {}),
+    "session-data/values": ("sessions", {"propertyName": "plan"}),
 }
 REPORT_PARAMETERS = {
-    "funnel": {"window": 60, "steps": [{"type": "path", "value": "/"}, {"type": "path", "value": "/b"}]},
-    "goal": {"type": "path", "value": "/"}, "goals": {"type": "path", "value": "/"},
-    "journey": {"steps": 3}, "retention": {}, "revenue": {"currency": "USD"}, "utm": {},
+    "funnel": {
+        "window": 60,
+        "steps": [{"type": "path", "value": "/"}, {"type": "path", "value": "/b"}],
+    },
+    "goal": {"type": "path", "value": "/"},
+    "goals": {"type": "path", "value": "/"},
+    "journey": {"steps": 3},
+    "retention": {},
+    "revenue": {"currency": "USD"},
+    "utm": {},
     "attribution": {"model": "first-click", "type": "path", "step": "/"},
-    "breakdown": {"fields": ["os"]}, "performance": {"metric": "lcp"},
+    "breakdown": {"fields": ["os"]},
+    "performance": {"metric": "lcp"},
 }
 REPORT = {"type": "goal", "name": "matrix report", "parameters": {"type": "path", "value": "/"}}
 
 
 def report_run_body(report_type: str):
-    return {"type": report_type.removesuffix("s"), "filters": {},
-            "parameters": {"startDate": RANGE["startAt"], "endDate": RANGE["endAt"], **REPORT_PARAMETERS[report_type]}}
+    return {
+        "type": report_type.removesuffix("s"),
+        "filters": {},
+        "parameters": {
+            "startDate": RANGE["startAt"],
+            "endDate": RANGE["endAt"],
+            **REPORT_PARAMETERS[report_type],
+        },
+    }
 
 
 def build_table() -> dict[str, Row]:
     table: dict[str, Row] = {
         "GET /api/heartbeat": Row(public),
         "GET /api/config": Row(public),
-        "POST /api/auth/login": Row(lambda w, a, t: either(DENIED, TOO_MANY),
-                                     (B({"username": "=fresh", "password": "wrong-password"}),)),
+        "POST /api/auth/login": Row(
+            lambda w, a, t: either(DENIED, TOO_MANY),
+            (B({"username": "=fresh", "password": "wrong-password"}),),
+        ),
         "POST /api/auth/verify": Row(needs_user(any_user)),
         "GET /api/me": Row(needs_user(any_user)),
         "GET /api/me/websites": Row(needs_user(any_user)),
         "GET /api/me/teams": Row(needs_user(any_user)),
         "GET /api/me/api-keys": Row(needs_user(any_user)),
         "POST /api/me/api-keys": Row(needs_user(any_user), (B({"name": "matrix key"}),)),
-        "DELETE /api/me/api-keys/{key_id}": Row(own_api_key, (T(key_id="KEY"), T(key_id="OKEY"), T(key_id="MISSING")),
-                                                fresh=("key_id",)),
-        "POST /api/me/password": Row(wrong_password, (B({"currentPassword": "not-the-password", "newPassword": "x" * 12}),)),
-        "POST /api/users": Row(needs_user(admin_only), (B({"username": "=fresh", "password": PASSWORD, "role": "user"}),)),
-        "GET /api/users/{user_id}": Row(user_self_or_admin(), on("user_id", ("owner_id", "other_id", "team-member_id",
-                                                                              "admin_id", "W", "MISSING"))),
-        "POST /api/users/{user_id}": Row(user_self_or_admin(), on("user_id", ("owner_id", "other_id", "W", "MISSING"),
-                                                                  body={})),
-        "DELETE /api/users/{user_id}": Row(delete_user, on("user_id", ("owner_id", "admin_id", "W", "MISSING")),
-                                           fresh=("user_id",)),
-        "GET /api/users/{user_id}/websites": Row(user_self_or_admin(), on("user_id", ("owner_id", "other_id", "MISSING"))),
-        "GET /api/users/{user_id}/teams": Row(user_self_or_admin(), on("user_id", ("owner_id", "team-member_id", "MISSING"))),
+        "DELETE /api/me/api-keys/{key_id}": Row(
+            own_api_key, (T(key_id="KEY"), T(key_id="OKEY"), T(key_id="MISSING")), fresh=("key_id",)
+        ),
+        "POST /api/me/password": Row(
+            wrong_password, (B({"currentPassword": "not-the-password", "newPassword": "x" * 12}),)
+        ),
+        "POST /api/users": Row(
+            needs_user(admin_only),
+            (B({"username": "=fresh", "password": PASSWORD, "role": "user"}),),
+        ),
+        "GET /api/users/{user_id}": Row(
+            user_self_or_admin(),
+            on("user_id", ("owner_id", "other_id", "team-member_id", "admin_id", "W", "MISSING")),
+        ),
+        "POST /api/users/{user_id}": Row(
+            user_self_or_admin(), on("user_id", ("owner_id", "other_id", "W", "MISSING"), body={})
+        ),
+        "DELETE /api/users/{user_id}": Row(
+            delete_user, on("user_id", ("owner_id", "admin_id", "W", "MISSING")), fresh=("user_id",)
+        ),
+        "GET /api/users/{user_id}/websites": Row(
+            user_self_or_admin(), on("user_id", ("owner_id", "other_id", "MISSING"))
+        ),
+        "GET /api/users/{user_id}/teams": Row(
+            user_self_or_admin(), on("user_id", ("owner_id", "team-member_id", "MISSING"))
+        ),
         "GET /api/admin/users": Row(needs_user(admin_only)),
         "GET /api/admin/websites": Row(needs_user(admin_only)),
         "GET /api/admin/teams": Row(needs_user(admin_only)),
         # websites
         "GET /api/websites": Row(needs_user(any_user)),
-        "POST /api/websites": Row(needs_user(creators), (B({"name": "matrix site", "domain": "example.com"}),)),
-        "GET /api/websites/{website_id}": Row(entity("website_id", "view", {"website"}, OVERVIEW),
-                                              on("website_id", WEBSITE_IDS), actors=ACTORS),
-        "POST /api/websites/{website_id}": Row(entity("website_id", "edit", {"website"}),
-                                               on("website_id", WEBSITE_IDS, body={"name": "renamed"}),
-                                               fresh=("website_id",)),
-        "DELETE /api/websites/{website_id}": Row(entity("website_id", "edit", {"website"}), on("website_id", WEBSITE_IDS),
-                                                 fresh=("website_id",)),
-        "POST /api/websites/{website_id}/reset": Row(entity("website_id", "edit", {"website"}),
-                                                     on("website_id", WEBSITE_IDS), fresh=("website_id",)),
-        "POST /api/websites/{website_id}/transfer": Row(transfer, (
-            B({"teamId": "T"}, website_id="W"), B({"teamId": "OT"}, website_id="OW"), B({"teamId": "OT"}, website_id="W"),
-            B({"userId": "team-owner_id"}, website_id="TW"), B({"teamId": "T"}, website_id="L"),
-            B({"teamId": "T"}, website_id="MISSING")), fresh=("website_id",)),
+        "POST /api/websites": Row(
+            needs_user(creators), (B({"name": "matrix site", "domain": "example.com"}),)
+        ),
+        "GET /api/websites/{website_id}": Row(
+            entity("website_id", "view", {"website"}, OVERVIEW),
+            on("website_id", WEBSITE_IDS),
+            actors=ACTORS,
+        ),
+        "POST /api/websites/{website_id}": Row(
+            entity("website_id", "edit", {"website"}),
+            on("website_id", WEBSITE_IDS, body={"name": "renamed"}),
+            fresh=("website_id",),
+        ),
+        "DELETE /api/websites/{website_id}": Row(
+            entity("website_id", "edit", {"website"}),
+            on("website_id", WEBSITE_IDS),
+            fresh=("website_id",),
+        ),
+        "POST /api/websites/{website_id}/reset": Row(
+            entity("website_id", "edit", {"website"}),
+            on("website_id", WEBSITE_IDS),
+            fresh=("website_id",),
+        ),
+        "POST /api/websites/{website_id}/transfer": Row(
+            transfer,
+            (
+                B({"teamId": "T"}, website_id="W"),
+                B({"teamId": "OT"}, website_id="OW"),
+                B({"teamId": "OT"}, website_id="W"),
+                B({"userId": "team-owner_id"}, website_id="TW"),
+                B({"teamId": "T"}, website_id="L"),
+                B({"teamId": "T"}, website_id="MISSING"),
+            ),
+            fresh=("website_id",),
+        ),
         # teams
         "GET /api/teams": Row(needs_user(any_user)),
-        "POST /api/teams": Row(new_team, (B({"name": "matrix team"}), B({"name": "matrix team", "ownerId": "other_id"}))),
+        "POST /api/teams": Row(
+            new_team,
+            (B({"name": "matrix team"}), B({"name": "matrix team", "ownerId": "other_id"})),
+        ),
         "POST /api/teams/join": Row(needs_user(any_user), (B({"accessCode": "=fresh-code"}),)),
         "GET /api/teams/{team_id}": Row(team("view"), on("team_id", ("T", "OT", "W", "MISSING"))),
-        "POST /api/teams/{team_id}": Row(team("update"), on("team_id", ("T", "OT", "W", "MISSING"), body={"name": "renamed"}),
-                                         fresh=("team_id",)),
-        "DELETE /api/teams/{team_id}": Row(team("delete"), on("team_id", ("T", "OT", "W", "MISSING")), fresh=("team_id",)),
+        "POST /api/teams/{team_id}": Row(
+            team("update"),
+            on("team_id", ("T", "OT", "W", "MISSING"), body={"name": "renamed"}),
+            fresh=("team_id",),
+        ),
+        "DELETE /api/teams/{team_id}": Row(
+            team("delete"), on("team_id", ("T", "OT", "W", "MISSING")), fresh=("team_id",)
+        ),
         "GET /api/teams/{team_id}/users": Row(team("view"), on("team_id", ("T", "OT", "MISSING"))),
-        "POST /api/teams/{team_id}/users": Row(add_member, (
-            B({"userId": "=new-user", "role": "team-member"}, team_id="T"),
-            B({"userId": "=new-user", "role": "team-owner"}, team_id="T"),
-            B({"userId": "=new-user", "role": "team-member"}, team_id="OT"))),
-        "GET /api/teams/{team_id}/users/{user_id}": Row(member("read"), (
-            T(team_id="T", user_id="team-member_id"), T(team_id="T", user_id="other_id"),
-            T(team_id="OT", user_id="other_id"), T(team_id="MISSING", user_id="owner_id"))),
-        "POST /api/teams/{team_id}/users/{user_id}": Row(member("change"), (
-            B({"role": "team-view-only"}, team_id="T", user_id="team-member_id"),
-            B({"role": "team-member"}, team_id="T", user_id="team-owner_id"),
-            B({"role": "team-member"}, team_id="OT", user_id="other_id"),
-            B({"role": "team-member"}, team_id="T", user_id="other_id")), fresh=("team_id",)),
-        "DELETE /api/teams/{team_id}/users/{user_id}": Row(member("remove"), (
-            T(team_id="T", user_id="team-member_id"), T(team_id="T", user_id="team-view-only_id"),
-            T(team_id="T", user_id="team-owner_id"), T(team_id="OT", user_id="other_id"),
-            T(team_id="T", user_id="other_id")), fresh=("team_id",)),
+        "POST /api/teams/{team_id}/users": Row(
+            add_member,
+            (
+                B({"userId": "=new-user", "role": "team-member"}, team_id="T"),
+                B({"userId": "=new-user", "role": "team-owner"}, team_id="T"),
+                B({"userId": "=new-user", "role": "team-member"}, team_id="OT"),
+            ),
+        ),
+        "GET /api/teams/{team_id}/users/{user_id}": Row(
+            member("read"),
+            (
+                T(team_id="T", user_id="team-member_id"),
+                T(team_id="T", user_id="other_id"),
+                T(team_id="OT", user_id="other_id"),
+                T(team_id="MISSING", user_id="owner_id"),
+            ),
+        ),
+        "POST /api/teams/{team_id}/users/{user_id}": Row(
+            member("change"),
+            (
+                B({"role": "team-view-only"}, team_id="T", user_id="team-member_id"),
+                B({"role": "team-member"}, team_id="T", user_id="team-owner_id"),
+                B({"role": "team-member"}, team_id="OT", user_id="other_id"),
+                B({"role": "team-member"}, team_id="T", user_id="other_id"),
+            ),
+            fresh=("team_id",),
+        ),
+        "DELETE /api/teams/{team_id}/users/{user_id}": Row(
+            member("remove"),
+            (
+                T(team_id="T", user_id="team-member_id"),
+                T(team_id="T", user_id="team-view-only_id"),
+                T(team_id="T", user_id="team-owner_id"),
+                T(team_id="OT", user_id="other_id"),
+                T(team_id="T", user_id="other_id"),
+            ),
+            fresh=("team_id",),
+        ),
         # links and pixels
         "GET /api/links": Row(needs_user(any_user)),
         "GET /api/pixels": Row(needs_user(any_user)),
-        "POST /api/links": Row(needs_user(creators), (B({"name": "l", "url": "https://example.com/", "slug": "=slug"}),)),
+        "POST /api/links": Row(
+            needs_user(creators),
+            (B({"name": "l", "url": "https://example.com/", "slug": "=slug"}),),
+        ),
         "POST /api/pixels": Row(needs_user(creators), (B({"name": "p", "slug": "=slug"}),)),
         # saved reports
-        "GET /api/reports": Row(entity("websiteId", "read"), tuple(Target(query={"websiteId": k}) for k in ANALYTICS_IDS)),
-        "GET /api/websites/{website_id}/reports": Row(entity("website_id", "read"), on("website_id", ENTITY_IDS)),
-        "POST /api/reports": Row(entity("websiteId", "edit"), tuple(B({**REPORT, "websiteId": k}) for k in ENTITY_IDS)),
-        "GET /api/reports/{report_id}": Row(saved("report_id", "view"), on("report_id", ("R", "TR", "OR", "W", "MISSING"))),
-        "POST /api/reports/{report_id}": Row(saved("report_id", "edit"), tuple(
-            B({**REPORT, "websiteId": w}, report_id=r) for r, w in (("R", "W"), ("TR", "TW"), ("OR", "OW"), ("MISSING", "W")))
-            , fresh=("report_id",)),
-        "DELETE /api/reports/{report_id}": Row(saved("report_id", "edit"), on("report_id", ("R", "TR", "OR", "W", "MISSING")),
-                                               fresh=("report_id",)),
-        "POST /api/reports/{report_id}/run": Row(saved("report_id", "view"), on(
-            "report_id", ("R", "TR", "OR", "MISSING"),
-            body={"parameters": {"startDate": RANGE["startAt"], "endDate": RANGE["endAt"]}})),
+        "GET /api/reports": Row(
+            entity("websiteId", "read"),
+            tuple(Target(query={"websiteId": k}) for k in ANALYTICS_IDS),
+        ),
+        "GET /api/websites/{website_id}/reports": Row(
+            entity("website_id", "read"), on("website_id", ENTITY_IDS)
+        ),
+        "POST /api/reports": Row(
+            entity("websiteId", "edit"), tuple(B({**REPORT, "websiteId": k}) for k in ENTITY_IDS)
+        ),
+        "GET /api/reports/{report_id}": Row(
+            saved("report_id", "view"), on("report_id", ("R", "TR", "OR", "W", "MISSING"))
+        ),
+        "POST /api/reports/{report_id}": Row(
+            saved("report_id", "edit"),
+            tuple(
+                B({**REPORT, "websiteId": w}, report_id=r)
+                for r, w in (("R", "W"), ("TR", "TW"), ("OR", "OW"), ("MISSING", "W"))
+            ),
+            fresh=("report_id",),
+        ),
+        "DELETE /api/reports/{report_id}": Row(
+            saved("report_id", "edit"),
+            on("report_id", ("R", "TR", "OR", "W", "MISSING")),
+            fresh=("report_id",),
+        ),
+        "POST /api/reports/{report_id}/run": Row(
+            saved("report_id", "view"),
+            on(
+                "report_id",
+                ("R", "TR", "OR", "MISSING"),
+                body={"parameters": {"startDate": RANGE["startAt"], "endDate": RANGE["endAt"]}},
+            ),
+        ),
         # segments and cohorts
-        "GET /api/websites/{website_id}/segments": Row(entity("website_id", "read"), on("website_id", ENTITY_IDS,
-                                                                                     query={"type": "segment"})),
-        "POST /api/websites/{website_id}/segments": Row(entity("website_id", "edit"), on(
-            "website_id", ENTITY_IDS, body={"type": "cohort", "name": "matrix cohort", "parameters": {}})),
+        "GET /api/websites/{website_id}/segments": Row(
+            entity("website_id", "read"), on("website_id", ENTITY_IDS, query={"type": "segment"})
+        ),
+        "POST /api/websites/{website_id}/segments": Row(
+            entity("website_id", "edit"),
+            on(
+                "website_id",
+                ENTITY_IDS,
+                body={"type": "cohort", "name": "matrix cohort", "parameters": {}},
+            ),
+        ),
         "GET /api/websites/{website_id}/segments/{segment_id}": Row(segment("view"), SEGMENT_PAIRS),
-        "POST /api/websites/{website_id}/segments/{segment_id}": Row(segment("edit"), tuple(
-            B({"type": "segment", "name": "renamed", "parameters": {}}, **t.params) for t in SEGMENT_PAIRS),
-            fresh=("segment_id",)),
-        "DELETE /api/websites/{website_id}/segments/{segment_id}": Row(segment("edit"), SEGMENT_PAIRS,
-                                                                       fresh=("segment_id",)),
+        "POST /api/websites/{website_id}/segments/{segment_id}": Row(
+            segment("edit"),
+            tuple(
+                B({"type": "segment", "name": "renamed", "parameters": {}}, **t.params)
+                for t in SEGMENT_PAIRS
+            ),
+            fresh=("segment_id",),
+        ),
+        "DELETE /api/websites/{website_id}/segments/{segment_id}": Row(
+            segment("edit"), SEGMENT_PAIRS, fresh=("segment_id",)
+        ),
         # shares
-        "GET /api/share/{slug}": Row(share_resolution, on("slug", ("SH_W_slug", "SH_OW_slug", "SH_TL_slug", "MISSING")),
-                                     opens=lambda t: t.params["slug"].removeprefix("SH_").removesuffix("_slug")),
-        "POST /api/share": Row(entity("entityId", "edit"), tuple(
-            B({"entityId": k, "shareType": 1, "name": "matrix share", "parameters": {}}) for k in WEBSITE_IDS if k != "L")),
+        "GET /api/share/{slug}": Row(
+            share_resolution,
+            on("slug", ("SH_W_slug", "SH_OW_slug", "SH_TL_slug", "MISSING")),
+            opens=lambda t: t.params["slug"].removeprefix("SH_").removesuffix("_slug"),
+        ),
+        "POST /api/share": Row(
+            entity("entityId", "edit"),
+            tuple(
+                B({"entityId": k, "shareType": 1, "name": "matrix share", "parameters": {}})
+                for k in WEBSITE_IDS
+                if k != "L"
+            ),
+        ),
         "GET /api/share/id/{share_id}": Row(share_by_id("read"), on("share_id", SHARE_IDS)),
-        "POST /api/share/id/{share_id}": Row(share_by_id("edit"), on(
-            "share_id", SHARE_IDS, body={"name": "renamed", "slug": "=slug", "parameters": {}}), fresh=("share_id",)),
-        "DELETE /api/share/id/{share_id}": Row(share_by_id("edit"), on("share_id", SHARE_IDS), fresh=("share_id",)),
-        "GET /api/realtime/{website_id}": Row(entity("website_id", "view", section="realtime"),
-                                              on("website_id", ANALYTICS_IDS), actors=ACTORS),
+        "POST /api/share/id/{share_id}": Row(
+            share_by_id("edit"),
+            on("share_id", SHARE_IDS, body={"name": "renamed", "slug": "=slug", "parameters": {}}),
+            fresh=("share_id",),
+        ),
+        "DELETE /api/share/id/{share_id}": Row(
+            share_by_id("edit"), on("share_id", SHARE_IDS), fresh=("share_id",)
+        ),
+        "GET /api/realtime/{website_id}": Row(
+            entity("website_id", "view", section="realtime"),
+            on("website_id", ANALYTICS_IDS),
+            actors=ACTORS,
+        ),
     }
     for kind, ids in (("link", LINK_IDS), ("pixel", PIXEL_IDS)):
         own = {kind}
         table |= {
-            f"GET /api/{kind}s/{{entity_id}}": Row(entity("entity_id", "view", own, OVERVIEW), on("entity_id", ids)),
-            f"POST /api/{kind}s/{{entity_id}}": Row(entity("entity_id", "edit", own), on("entity_id", ids, body={"name": "x"}),
-                                                   fresh=("entity_id",)),
-            f"DELETE /api/{kind}s/{{entity_id}}": Row(entity("entity_id", "edit", own), on("entity_id", ids),
-                                                     fresh=("entity_id",)),
+            f"GET /api/{kind}s/{{entity_id}}": Row(
+                entity("entity_id", "view", own, OVERVIEW), on("entity_id", ids)
+            ),
+            f"POST /api/{kind}s/{{entity_id}}": Row(
+                entity("entity_id", "edit", own),
+                on("entity_id", ids, body={"name": "x"}),
+                fresh=("entity_id",),
+            ),
+            f"DELETE /api/{kind}s/{{entity_id}}": Row(
+                entity("entity_id", "edit", own), on("entity_id", ids), fresh=("entity_id",)
+            ),
         }
-    for kind, ids, kinds in (("website", ENTITY_IDS, ANY_KIND), ("link", LINK_IDS, {"link"}), ("pixel", PIXEL_IDS, {"pixel"})):
-        table[f"GET /api/{kind}s/{{entity_id}}/shares"] = Row(entity("entity_id", "read", kinds), on("entity_id", ids))
-        table[f"POST /api/{kind}s/{{entity_id}}/shares"] = Row(entity("entity_id", "edit", kinds),
-                                                              on("entity_id", ids, body={"name": "matrix share"}))
+    for kind, ids, kinds in (
+        ("website", ENTITY_IDS, ANY_KIND),
+        ("link", LINK_IDS, {"link"}),
+        ("pixel", PIXEL_IDS, {"pixel"}),
+    ):
+        table[f"GET /api/{kind}s/{{entity_id}}/shares"] = Row(
+            entity("entity_id", "read", kinds), on("entity_id", ids)
+        )
+        table[f"POST /api/{kind}s/{{entity_id}}/shares"] = Row(
+            entity("entity_id", "edit", kinds), on("entity_id", ids, body={"name": "matrix share"})
+        )
     for team_list in ("websites", "links", "pixels"):
-        table[f"GET /api/teams/{{team_id}}/{team_list}"] = Row(team("view"), on("team_id", ("T", "OT", "W", "MISSING")))
+        table[f"GET /api/teams/{{team_id}}/{team_list}"] = Row(
+            team("view"), on("team_id", ("T", "OT", "W", "MISSING"))
+        )
     for tail, (section, query) in ANALYTICS.items():
-        table[f"GET /api/websites/{{website_id}}/{tail}"] = Row(entity("website_id", "view", section=section),
-                                                               on("website_id", ANALYTICS_IDS, query={**RANGE, **query}),
-                                                               actors=ACTORS)
-    for tail, param, section in (("sessions/{session_id}", "session_id", "sessions"),
-                                 ("sessions/{session_id}/activity", "session_id", "sessions"),
-                                 ("sessions/{session_id}/properties", "session_id", "sessions"),
-                                 ("event-data/{event_id}", "event_id", "events")):
+        table[f"GET /api/websites/{{website_id}}/{tail}"] = Row(
+            entity("website_id", "view", section=section),
+            on("website_id", ANALYTICS_IDS, query={**RANGE, **query}),
+            actors=ACTORS,
+        )
+    for tail, param, section in (
+        ("sessions/{session_id}", "session_id", "sessions"),
+        ("sessions/{session_id}/activity", "session_id", "sessions"),
+        ("sessions/{session_id}/properties", "session_id", "sessions"),
+        ("event-data/{event_id}", "event_id", "events"),
+    ):
         item = "SESSION" if param == "session_id" else "EVENT"
         table[f"GET /api/websites/{{website_id}}/{tail}"] = Row(
             foreign_item_hidden(entity("website_id", "view", section=section), param),
-            tuple(B(None, RANGE, website_id=w, **{param: p + item}) for w, p in (("W", ""), ("TW", "T"), ("OW", "O")))
+            tuple(
+                B(None, RANGE, website_id=w, **{param: p + item})
+                for w, p in (("W", ""), ("TW", "T"), ("OW", "O"))
+            )
             # a session or event of another tenant under one's own website: nothing of it may show
-            + (B(None, RANGE, website_id="W", **{param: "O" + item}),), actors=ACTORS)
+            + (B(None, RANGE, website_id="W", **{param: "O" + item}),),
+            actors=ACTORS,
+        )
     for report_type in REPORT_PARAMETERS:
         table[f"POST /api/reports/{report_type}"] = Row(
             entity("websiteId", "view", section=REPORT_SECTIONS[report_type]),
-            tuple(B({**report_run_body(report_type), "websiteId": k}) for k in ANALYTICS_IDS), actors=ACTORS)
+            tuple(B({**report_run_body(report_type), "websiteId": k}) for k in ANALYTICS_IDS),
+            actors=ACTORS,
+        )
     return table
 
 
-SEGMENT_PAIRS = (T(website_id="W", segment_id="S"), T(website_id="W", segment_id="C"),
-                 T(website_id="TW", segment_id="TS"), T(website_id="OW", segment_id="OS"),
-                 T(website_id="W", segment_id="OS"), T(website_id="W", segment_id="MISSING"))
+SEGMENT_PAIRS = (
+    T(website_id="W", segment_id="S"),
+    T(website_id="W", segment_id="C"),
+    T(website_id="TW", segment_id="TS"),
+    T(website_id="OW", segment_id="OS"),
+    T(website_id="W", segment_id="OS"),
+    T(website_id="W", segment_id="MISSING"),
+)
 SHARE_IDS = ("SH_W", "SH_L", "SH_TW", "SH_OW", "W", "MISSING")
 TABLE = build_table()
 
@@ -546,10 +786,12 @@ LOGIN = 303  # a page that needs a user sends everyone else to the login page
 
 def page(rule: Rule) -> Rule:
     """Pages need a logged-in user; one may not see answers 404, as if it did not exist."""
+
     def wrapped(w: World, actor: str, t: Target):
         if actor == "anonymous" or actor in SHARES:
             return LOGIN
         return {OK: OK, DENIED: NOT_FOUND}.get(rule(w, actor, t), rule(w, actor, t))
+
     return wrapped
 
 
@@ -576,32 +818,71 @@ def build_page_table() -> dict[str, Row]:
     table = {
         "GET /": Row(lambda w, a, t: LOGIN),
         "GET /login": Row(lambda w, a, t: either(OK, LOGIN)),
-        "GET /api/docs": Row(lambda w, a, t: OK),  # the API's description, public as in any FastAPI app
-        "GET /share/{slug}": Row(lambda w, a, t: OK if t.params["slug"] in ("SH_W_slug", "SH_OW_slug") else NOT_FOUND,
-                                 on("slug", ("SH_W_slug", "SH_OW_slug", "SH_L_slug", "MISSING")),
-                                 opens=lambda t: t.params["slug"].removeprefix("SH_").removesuffix("_slug")),
+        "GET /api/docs": Row(
+            lambda w, a, t: OK
+        ),  # the API's description, public as in any FastAPI app
+        "GET /share/{slug}": Row(
+            lambda w, a, t: OK if t.params["slug"] in ("SH_W_slug", "SH_OW_slug") else NOT_FOUND,
+            on("slug", ("SH_W_slug", "SH_OW_slug", "SH_L_slug", "MISSING")),
+            opens=lambda t: t.params["slug"].removeprefix("SH_").removesuffix("_slug"),
+        ),
         "GET /settings/users": Row(page(admin_page)),
         "GET /console": Row(page(console_page)),
         "GET /console/{website_id}": Row(page(console_page), on("website_id", ("W", "OW"))),
-        "GET /websites/{website_id}/reports/{report_id}": Row(page(page_report), (
-            T(website_id="W", report_id="R"), T(website_id="TW", report_id="TR"), T(website_id="OW", report_id="OR"),
-            T(website_id="W", report_id="OR"))),
-        "GET /websites/{website_id}/reports/new/{report_type}": Row(website_view, tuple(
-            T(website_id=k, report_type="funnel") for k in PAGE_WEBSITE_IDS)),
-        "GET /websites/{website_id}/sessions/{session_id}": Row(website_view, (
-            T(website_id="W", session_id="SESSION"), T(website_id="TW", session_id="TSESSION"),
-            T(website_id="OW", session_id="OSESSION"))),
+        "GET /websites/{website_id}/reports/{report_id}": Row(
+            page(page_report),
+            (
+                T(website_id="W", report_id="R"),
+                T(website_id="TW", report_id="TR"),
+                T(website_id="OW", report_id="OR"),
+                T(website_id="W", report_id="OR"),
+            ),
+        ),
+        "GET /websites/{website_id}/reports/new/{report_type}": Row(
+            website_view, tuple(T(website_id=k, report_type="funnel") for k in PAGE_WEBSITE_IDS)
+        ),
+        "GET /websites/{website_id}/sessions/{session_id}": Row(
+            website_view,
+            (
+                T(website_id="W", session_id="SESSION"),
+                T(website_id="TW", session_id="TSESSION"),
+                T(website_id="OW", session_id="OSESSION"),
+            ),
+        ),
     }
     table["GET /settings"] = Row(lambda w, a, t: LOGIN)  # to the profile page, or to the login
-    for path in ("/settings/profile", "/settings/api-keys", "/settings/teams", "/websites", "/links",
-                 "/pixels"):
+    for path in (
+        "/settings/profile",
+        "/settings/api-keys",
+        "/settings/teams",
+        "/websites",
+        "/links",
+        "/pixels",
+    ):
         table[f"GET {path}"] = Row(page(any_user))
-    for tail in ("", "/settings", "/realtime", "/sessions", "/events", "/segments", "/cohorts", "/reports"):
-        table[f"GET /websites/{{website_id}}{tail}"] = Row(website_view, on("website_id", PAGE_WEBSITE_IDS))
+    for tail in (
+        "",
+        "/settings",
+        "/realtime",
+        "/sessions",
+        "/events",
+        "/segments",
+        "/cohorts",
+        "/reports",
+    ):
+        table[f"GET /websites/{{website_id}}{tail}"] = Row(
+            website_view, on("website_id", PAGE_WEBSITE_IDS)
+        )
     for kind, ids in (("link", LINK_IDS), ("pixel", PIXEL_IDS)):
-        table[f"GET /{kind}s/{{entity_id}}"] = Row(page(entity("entity_id", "view", {kind})), on("entity_id", ids))
-    for path in ("/settings/teams/{team_id}", "/teams/{team_id}/websites", "/teams/{team_id}/links",
-                 "/teams/{team_id}/pixels"):
+        table[f"GET /{kind}s/{{entity_id}}"] = Row(
+            page(entity("entity_id", "view", {kind})), on("entity_id", ids)
+        )
+    for path in (
+        "/settings/teams/{team_id}",
+        "/teams/{team_id}/websites",
+        "/teams/{team_id}/links",
+        "/teams/{team_id}/pixels",
+    ):
         table[f"GET {path}"] = Row(page(team("view")), on("team_id", ("T", "OT", "W", "MISSING")))
     return table
 
@@ -610,6 +891,7 @@ PAGE_TABLE = build_page_table()
 
 
 # ---- running a call ---------------------------------------------------------------------------
+
 
 def resolve(w: World, value: Any, fresh: bool = False) -> Any:
     """Fixture keys to ids, '=…' literals to values made for this call."""
@@ -625,7 +907,9 @@ def resolve(w: World, value: Any, fresh: bool = False) -> Any:
         return w.new_user()
     if value == "=fresh-code":
         host = w.new_user()
-        return w.clients["admin"].ok("POST", "/api/teams", {"name": tag("join"), "ownerId": host})[0]["accessCode"]
+        return w.clients["admin"].ok("POST", "/api/teams", {"name": tag("join"), "ownerId": host})[
+            0
+        ]["accessCode"]
     if value == "MISSING":
         return MISSING
     if fresh:
@@ -658,8 +942,14 @@ def call(w: World, route: str, actor: str, target: Target, params: dict[str, str
     if method == "POST" and body is None:
         body = {}
     api = w.clients[actor]
-    return api.client.request(method, path, json=body if method == "POST" else None, params=query,
-                              headers=api.headers, follow_redirects=False)
+    return api.client.request(
+        method,
+        path,
+        json=body if method == "POST" else None,
+        params=query,
+        headers=api.headers,
+        follow_redirects=False,
+    )
 
 
 def expected_codes(expected) -> frozenset:
@@ -682,7 +972,9 @@ def leaks(w: World, actor: str, text: str, known: str, opens: str | None) -> lis
     return found
 
 
-def check_route(w: World, route: str, mutating: bool, table: dict[str, Row] | None = None) -> list[str]:
+def check_route(
+    w: World, route: str, mutating: bool, table: dict[str, Row] | None = None
+) -> list[str]:
     row = (table or TABLE)[route]
     problems = []
     for target in row.targets:
@@ -697,21 +989,28 @@ def check_route(w: World, route: str, mutating: bool, table: dict[str, Row] | No
             got = status_class(response.status_code)
             where = f"{actor:>16} {route} [{target.label}]"
             if got not in expected:
-                problems.append(f"{where}: expected {'/'.join(map(str, sorted(expected)))}, got "
-                                f"{response.status_code} {response.text[:160]}")
+                problems.append(
+                    f"{where}: expected {'/'.join(map(str, sorted(expected)))}, got "
+                    f"{response.status_code} {response.text[:160]}"
+                )
             elif got == OK:
                 known = str(response.request.url) + (response.request.content or b"").decode()
                 leaked = leaks(w, actor, response.text, known, row.opens(target))
                 if leaked:
                     problems.append(f"{where}: 2xx answer shows {', '.join(sorted(set(leaked)))}")
-            if got in (DENIED, NOT_FOUND, BAD) and response.headers.get("content-type", "").startswith("application/json"):
+            if got in (DENIED, NOT_FOUND, BAD) and response.headers.get(
+                "content-type", ""
+            ).startswith("application/json"):
                 error = response.json().get("error", {})
                 if error.get("status") != response.status_code:
-                    problems.append(f"{where}: {response.status_code} without Umami's error shape: {response.text[:160]}")
+                    problems.append(
+                        f"{where}: {response.status_code} without Umami's error shape: {response.text[:160]}"
+                    )
     return problems
 
 
 # ---- the tests ----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def world(module_client) -> World:
@@ -720,7 +1019,11 @@ def world(module_client) -> World:
 
 def schema_routes(client) -> list[str]:
     schema = client.get("/api/openapi.json").json()
-    return [f"{method.upper()} {path}" for path, operations in schema["paths"].items() for method in operations]
+    return [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method in operations
+    ]
 
 
 MUTATING = frozenset(route for route, row in TABLE.items() if row.fresh)
@@ -731,12 +1034,18 @@ SEPARATE = frozenset({"POST /api/auth/logout"})
 def test_every_route_of_the_schema_has_a_row(module_client):
     missing = [r for r in schema_routes(module_client) if r not in TABLE and r not in SEPARATE]
     stale = [r for r in TABLE if r not in schema_routes(module_client)]
-    assert not missing and not stale, f"routes without a row: {missing}; rows without a route: {stale}"
+    assert not missing and not stale, (
+        f"routes without a row: {missing}; rows without a route: {stale}"
+    )
 
 
 def page_routes() -> list[str]:
-    return [f"{method} {route.path}" for router in pages.ROUTERS for route in router.routes
-            for method in sorted(route.methods - {"HEAD"})]
+    return [
+        f"{method} {route.path}"
+        for router in pages.ROUTERS
+        for route in router.routes
+        for method in sorted(route.methods - {"HEAD"})
+    ]
 
 
 # The login cookie's own endpoints (they take a login token, not an identity, and change no data).
@@ -751,36 +1060,54 @@ def test_every_page_has_a_row():
 @pytest.mark.parametrize("route", sorted(PAGE_TABLE))
 def test_page(world, route):
     problems = check_route(world, route, mutating=False, table=PAGE_TABLE)
-    assert not problems, f"{len(problems)} disagreement(s) with the permission table:\n" + "\n".join(problems)
+    assert not problems, (
+        f"{len(problems)} disagreement(s) with the permission table:\n" + "\n".join(problems)
+    )
 
 
 def test_the_world_has_traffic_to_hide(world):
     """The leak search means something only if each tenant's data is there to be found."""
     for prefix in ("", "T", "O"):
-        stats = world.clients["admin"].ok("GET", f"/api/websites/{world.ids[prefix + 'W']}/stats", params=RANGE)
+        stats = world.clients["admin"].ok(
+            "GET", f"/api/websites/{world.ids[prefix + 'W']}/stats", params=RANGE
+        )
         assert stats["pageviews"] >= 2, (prefix, stats)
-    paths = world.clients["admin"].get(f"/api/websites/{world.ids['OW']}/metrics", params={**RANGE, "type": "path"}).text
-    assert any(s.text in paths for s in world.forbidden_for("owner")), "the other tenant's page paths are searchable"
+    paths = (
+        world.clients["admin"]
+        .get(f"/api/websites/{world.ids['OW']}/metrics", params={**RANGE, "type": "path"})
+        .text
+    )
+    assert any(s.text in paths for s in world.forbidden_for("owner")), (
+        "the other tenant's page paths are searchable"
+    )
 
 
 @pytest.mark.parametrize("route", sorted(set(TABLE) - MUTATING))
 def test_reading_route(world, route):
     problems = check_route(world, route, mutating=False)
-    assert not problems, f"{len(problems)} disagreement(s) with the permission table:\n" + "\n".join(problems)
+    assert not problems, (
+        f"{len(problems)} disagreement(s) with the permission table:\n" + "\n".join(problems)
+    )
 
 
 @pytest.mark.parametrize("route", sorted(MUTATING))
 def test_changing_route(world, route):
     problems = check_route(world, route, mutating=True)
-    assert not problems, f"{len(problems)} disagreement(s) with the permission table:\n" + "\n".join(problems)
+    assert not problems, (
+        f"{len(problems)} disagreement(s) with the permission table:\n" + "\n".join(problems)
+    )
 
 
 # ---- the rules that need a sequence of calls ---------------------------------------------------
 
+
 def new_share_token(w: World, parameters: dict) -> tuple[dict, str]:
     """A new share of the owner's website, and a token resolved from its slug."""
-    share = w.clients["owner"].ok("POST", f"/api/websites/{w.ids['W']}/shares",
-                                  {"name": tag("follow"), "parameters": parameters})
+    share = w.clients["owner"].ok(
+        "POST",
+        f"/api/websites/{w.ids['W']}/shares",
+        {"name": tag("follow"), "parameters": parameters},
+    )
     return share, w.clients["anonymous"].ok("GET", f"/api/share/{share['slug']}")["token"]
 
 
@@ -791,10 +1118,17 @@ def with_token(w: World, token: str):
 def test_changed_share_parameters_apply_at_once(world):
     share, token = new_share_token(world, {})
     events = f"/api/websites/{world.ids['W']}/events"
-    assert with_token(world, token).get(events, params=RANGE).status_code == DENIED, "events are not published"
-    world.clients["owner"].ok("POST", f"/api/share/id/{share['id']}", {
-        "name": share["name"], "slug": share["slug"], "parameters": {"events": True}})
-    assert with_token(world, token).get(events, params=RANGE).status_code == OK, "the share now publishes events"
+    assert with_token(world, token).get(events, params=RANGE).status_code == DENIED, (
+        "events are not published"
+    )
+    world.clients["owner"].ok(
+        "POST",
+        f"/api/share/id/{share['id']}",
+        {"name": share["name"], "slug": share["slug"], "parameters": {"events": True}},
+    )
+    assert with_token(world, token).get(events, params=RANGE).status_code == OK, (
+        "the share now publishes events"
+    )
 
 
 def test_a_deleted_share_ends_its_tokens(world):
@@ -811,11 +1145,18 @@ def test_share_tokens_expire_after_a_day(world):
     _, token = new_share_token(world, {})
     claims = jwt.decode(token, options={"verify_signature": False})
     past = int(time.time()) - 25 * 3600
-    expired = jwt.encode({**claims, "iat": past, "exp": past + 24 * 3600},
-                         world.client.app.state.services.settings.secret, algorithm="HS256")
+    expired = jwt.encode(
+        {**claims, "iat": past, "exp": past + 24 * 3600},
+        world.client.app.state.services.settings.secret,
+        algorithm="HS256",
+    )
     stats = f"/api/websites/{world.ids['W']}/stats"
-    assert with_token(world, expired).get(stats, params=RANGE).status_code == DENIED, "an expired token is refused"
-    assert claims.get("exp") == claims["iat"] + 24 * 3600, f"tokens handed out expire 24 h after issue: {claims}"
+    assert with_token(world, expired).get(stats, params=RANGE).status_code == DENIED, (
+        "an expired token is refused"
+    )
+    assert claims.get("exp") == claims["iat"] + 24 * 3600, (
+        f"tokens handed out expire 24 h after issue: {claims}"
+    )
 
 
 def test_own_password_needs_the_current_one(world):
@@ -825,31 +1166,47 @@ def test_own_password_needs_the_current_one(world):
     new = "a-new-password-9"
     for role in ("user", "view-only", "admin"):
         username = tag("password")
-        user_id = admin.ok("POST", "/api/users", {"username": username, "password": PASSWORD, "role": role})["id"]
+        user_id = admin.ok(
+            "POST", "/api/users", {"username": username, "password": PASSWORD, "role": role}
+        )["id"]
         me = anonymous.login(username, PASSWORD)
         key = me.ok("POST", "/api/me/api-keys", {"name": "k"})["key"]
         for caller in (me, type(me)(me.client, token=key)):
             response = caller.post(f"/api/users/{user_id}", {"password": new})
-            assert response.status_code == BAD and "Current password is incorrect" in response.text, \
-                (role, response.status_code, response.text)
-            response = caller.post(f"/api/users/{user_id}", {"password": new, "currentPassword": "wrong-one-1"})
+            assert (
+                response.status_code == BAD and "Current password is incorrect" in response.text
+            ), (role, response.status_code, response.text)
+            response = caller.post(
+                f"/api/users/{user_id}", {"password": new, "currentPassword": "wrong-one-1"}
+            )
             assert response.status_code == BAD, (role, response.status_code, response.text)
         assert me.get("/api/me").status_code == OK, "nothing changed, the login still works"
     other = world.new_user()
-    admin.ok("POST", f"/api/users/{other}", {"password": new})  # another user's password: the admin may
-    assert anonymous.post("/api/auth/login", {"username": admin.ok("GET", f"/api/users/{other}")["username"],
-                                              "password": new}).status_code == OK
+    admin.ok(
+        "POST", f"/api/users/{other}", {"password": new}
+    )  # another user's password: the admin may
+    assert (
+        anonymous.post(
+            "/api/auth/login",
+            {"username": admin.ok("GET", f"/api/users/{other}")["username"], "password": new},
+        ).status_code
+        == OK
+    )
 
 
 def test_roles_change_only_by_admins_and_never_their_own(world):
     admin, anonymous = world.clients["admin"], world.clients["anonymous"]
     for role in ("user", "view-only", "admin"):
         username = tag("role")
-        user_id = admin.ok("POST", "/api/users", {"username": username, "password": PASSWORD, "role": role})["id"]
+        user_id = admin.ok(
+            "POST", "/api/users", {"username": username, "password": PASSWORD, "role": role}
+        )["id"]
         me = anonymous.login(username, PASSWORD)
         if role != "admin":
             me.ok("POST", f"/api/users/{user_id}", {"role": "admin"})  # ignored, as in Umami
             assert admin.ok("GET", f"/api/users/{user_id}")["role"] == role
         else:
-            assert me.post(f"/api/users/{user_id}", {"role": "user"}).status_code == BAD, "an admin keeps their own role"
+            assert me.post(f"/api/users/{user_id}", {"role": "user"}).status_code == BAD, (
+                "an admin keeps their own role"
+            )
             assert admin.ok("GET", f"/api/users/{user_id}")["role"] == "admin"

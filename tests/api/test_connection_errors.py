@@ -74,7 +74,9 @@ def test_a_500_keeps_the_connection_and_logs_once(live, app, caplog):
     conn.close()
 
 
-def test_a_500_on_the_collect_path_keeps_the_connection_and_logs_once(live, app, api, caplog, monkeypatch):
+def test_a_500_on_the_collect_path_keeps_the_connection_and_logs_once(
+    live, app, api, caplog, monkeypatch
+):
     website = api.admin().new_website()["id"]
 
     async def broken(body, headers):
@@ -112,5 +114,9 @@ def test_a_client_gone_mid_body_is_not_an_error(live, app, caplog, path):
         conn.close()
     assert _errors(caplog) == [], [r.getMessage() for r in _errors(caplog)]
     if path in ("/api/send", "/api/batch"):
-        debug = [r.getMessage() for r in caplog.records if r.name == "katsuo.api" and r.levelno == logging.DEBUG]
+        debug = [
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "katsuo.api" and r.levelno == logging.DEBUG
+        ]
         assert debug == [f"client disconnected during POST {path}"]

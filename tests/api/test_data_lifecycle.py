@@ -30,7 +30,9 @@ def _rows(services, table: str, entity_id: str) -> int:
     db = services.db.events if table in EVENT_TABLES + ("session_data", "revenue") else services.db
     t = schema.metadata.tables[table]
     with db.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(t).where(t.c.website_id == entity_id)).scalar()
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(t).where(t.c.website_id == entity_id)
+        ).scalar()
 
 
 def _collected(services, entity_id: str) -> dict[str, int]:
@@ -40,9 +42,17 @@ def _collected(services, entity_id: str) -> dict[str, int]:
 
 def _hits(client, website: str, count: int = 3) -> None:
     for index in range(count):
-        response = send(client, {"website": website, "url": f"/page-{index}", "hostname": "example.com",
-                                 "name": "signup", "data": {"plan": "pro"}},
-                        headers={"X-Forwarded-For": f"203.0.113.{index + 1}"})
+        response = send(
+            client,
+            {
+                "website": website,
+                "url": f"/page-{index}",
+                "hostname": "example.com",
+                "name": "signup",
+                "data": {"plan": "pro"},
+            },
+            headers={"X-Forwarded-For": f"203.0.113.{index + 1}"},
+        )
         assert response.status_code == 200, response.text
 
 
@@ -54,11 +64,16 @@ def _queued(services) -> int:
 @pytest.mark.parametrize("kind", ["links", "pixels"])
 def test_deleting_a_link_or_pixel_deletes_its_statistics(api, client, services, kind):
     owner = api.new_user()
-    body = {"name": "Spring", "slug": "spring-offer"} | ({"url": "https://example.com/x"} if kind == "links" else {})
+    body = {"name": "Spring", "slug": "spring-offer"} | (
+        {"url": "https://example.com/x"} if kind == "links" else {}
+    )
     entity = owner.ok("POST", f"/api/{kind}", body)
     for ip in ("203.0.113.7", "203.0.113.8"):
-        response = client.get(f"/{PATHS[kind]}/spring-offer", headers={"User-Agent": UA, "X-Forwarded-For": ip},
-                              follow_redirects=False)
+        response = client.get(
+            f"/{PATHS[kind]}/spring-offer",
+            headers={"User-Agent": UA, "X-Forwarded-For": ip},
+            follow_redirects=False,
+        )
         assert response.status_code in (200, 307)
     before = _collected(services, entity["id"])
     assert before["website_event"] == 2 and before["session"] == 2
@@ -72,7 +87,9 @@ def test_deleting_a_link_or_pixel_deletes_its_statistics(api, client, services, 
 
 
 @pytest.mark.events_store  # with one store the rows go in the management transaction itself
-def test_website_delete_empties_the_events_store_only_after_the_management_commit(api, client, services):
+def test_website_delete_empties_the_events_store_only_after_the_management_commit(
+    api, client, services
+):
     admin = api.admin()
     website = admin.new_website()["id"]
     _hits(client, website)
@@ -98,17 +115,18 @@ def test_a_rolled_back_delete_or_reset_keeps_the_events(api, client, services):
     website = admin.new_website()["id"]
     _hits(client, website)
     for change in (websites.delete, websites.reset):
-        with pytest.raises(RuntimeError, match="commit failed"):
-            with services.db.begin() as conn:
-                change(conn, uuid.UUID(website))
-                raise RuntimeError("commit failed")
+        with pytest.raises(RuntimeError, match="commit failed"), services.db.begin() as conn:
+            change(conn, uuid.UUID(website))
+            raise RuntimeError("commit failed")
         collected.purge(services.db)  # a purge now must find nothing queued
         assert _collected(services, website)["website_event"] == 3
     assert admin.ok("GET", f"/api/websites/{website}")["resetAt"] is None
 
 
 @pytest.mark.events_store  # with one store the delete takes the rows itself: nothing to purge
-def test_a_failed_purge_stays_queued_the_id_unreachable_and_is_retried(api, client, services, monkeypatch):
+def test_a_failed_purge_stays_queued_the_id_unreachable_and_is_retried(
+    api, client, services, monkeypatch
+):
     admin = api.admin()
     website = admin.new_website()["id"]
     _hits(client, website)
@@ -120,7 +138,12 @@ def test_a_failed_purge_stays_queued_the_id_unreachable_and_is_retried(api, clie
     assert admin.ok("DELETE", f"/api/websites/{website}") == {"ok": True}
     assert _queued(services) == 1 and _collected(services, website)["website_event"] == 3
     # The rows are orphans nobody can reach: the website is gone, its id cannot be taken again.
-    assert admin.get(f"/api/websites/{website}/stats", params={"startAt": 0, "endAt": 2**41}).status_code == 404
+    assert (
+        admin.get(
+            f"/api/websites/{website}/stats", params={"startAt": 0, "endAt": 2**41}
+        ).status_code
+        == 404
+    )
     again = admin.post("/api/websites", {"id": website, "name": "Thief", "domain": "x.example"})
     assert again.status_code == 400 and "already in use" in again.json()["error"]["message"]
 
@@ -153,10 +176,9 @@ def test_after_commit_actions_run_only_once_the_change_is_stored(services):
     from katsuo.store.database import after_commit
 
     ran = []
-    with pytest.raises(RuntimeError, match="rolled back"):
-        with services.db.begin() as conn:
-            after_commit(conn, lambda: ran.append("after a rollback"))
-            raise RuntimeError("rolled back")
+    with pytest.raises(RuntimeError, match="rolled back"), services.db.begin() as conn:
+        after_commit(conn, lambda: ran.append("after a rollback"))
+        raise RuntimeError("rolled back")
     with services.db.begin() as conn:
         after_commit(conn, lambda: 1 / 0)  # logged; the change stays committed, the next runs
         after_commit(conn, lambda: ran.append("after the commit"))

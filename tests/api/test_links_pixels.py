@@ -25,15 +25,25 @@ def test_crud(api, kind):
     expected = {"id", "name", "slug", "userId", "teamId", "createdAt", "updatedAt", "deletedAt"}
     assert set(created) == expected | ({"url"} if kind == "links" else set())
     assert {k: created[k] for k in body} == body
-    assert created["userId"] == user.user["id"] and created["teamId"] is None and created["deletedAt"] is None
+    assert (
+        created["userId"] == user.user["id"]
+        and created["teamId"] is None
+        and created["deletedAt"] is None
+    )
 
     assert user.ok("GET", f"/api/{kind}/{created['id']}") == created
     listed = user.ok("GET", f"/api/{kind}")
     assert listed["count"] == 1 and listed["data"] == [created]
     assert api.new_user().ok("GET", f"/api/{kind}")["count"] == 0
 
-    updated = user.ok("POST", f"/api/{kind}/{created['id']}", {"name": "Renamed", "slug": "new-slug-1"})
-    assert updated["name"] == "Renamed" and updated["slug"] == "new-slug-1" and updated["updatedAt"] >= created["updatedAt"]
+    updated = user.ok(
+        "POST", f"/api/{kind}/{created['id']}", {"name": "Renamed", "slug": "new-slug-1"}
+    )
+    assert (
+        updated["name"] == "Renamed"
+        and updated["slug"] == "new-slug-1"
+        and updated["updatedAt"] >= created["updatedAt"]
+    )
     assert user.ok("DELETE", f"/api/{kind}/{created['id']}") == {"ok": True}
     assert user.get(f"/api/{kind}/{created['id']}").status_code == 404
     assert user.ok("GET", f"/api/{kind}")["count"] == 0
@@ -46,14 +56,23 @@ def test_slug_rules(api, kind):
     assert short.status_code == 400 and "slug" in short.json()["error"]["message"]
     first = user.ok("POST", f"/api/{kind}", body)
     taken = user.post(f"/api/{kind}", {**body, "name": "Second"})
-    assert taken.status_code == 400 and taken.json()["error"]["message"] == "That slug is already taken."
+    assert (
+        taken.status_code == 400
+        and taken.json()["error"]["message"] == "That slug is already taken."
+    )
     second = user.ok("POST", f"/api/{kind}", {**body, "slug": "another-slug"})
     clash = user.post(f"/api/{kind}/{second['id']}", {"slug": first["slug"]})
-    assert clash.status_code == 400 and clash.json()["error"]["message"] == "That slug is already taken."
+    assert (
+        clash.status_code == 400
+        and clash.json()["error"]["message"] == "That slug is already taken."
+    )
     assert user.post(f"/api/{kind}/{second['id']}", {"slug": "tiny"}).status_code == 400
     assert user.post(f"/api/{kind}/{second['id']}", {"slug": "has/slash"}).status_code == 400
     # keeping one's own slug is fine
-    assert user.ok("POST", f"/api/{kind}/{second['id']}", {"slug": "another-slug"})["slug"] == "another-slug"
+    assert (
+        user.ok("POST", f"/api/{kind}/{second['id']}", {"slug": "another-slug"})["slug"]
+        == "another-slug"
+    )
     assert user.ok("GET", f"/api/{kind}")["count"] == 2
 
 
@@ -69,7 +88,12 @@ def test_search_paging_and_fixed_id(api, kind):
     assert user.ok("GET", f"/api/{kind}", params={"search": "CAMPAIGN"})["count"] == 4
     assert user.ok("GET", f"/api/{kind}", params={"search": "campaign-3"})["count"] == 1
     page = user.ok("GET", f"/api/{kind}", params={"page": 2, "pageSize": 3})
-    assert page["count"] == 5 and len(page["data"]) == 2 and page["page"] == 2 and page["pageSize"] == 3
+    assert (
+        page["count"] == 5
+        and len(page["data"]) == 2
+        and page["page"] == 2
+        and page["pageSize"] == 3
+    )
 
 
 def test_unknown_and_foreign(api, kind):
@@ -104,11 +128,15 @@ def test_ids_are_unique_across_websites_links_and_pixels(api, client):
             response = attacker.post(f"/api/{kind}", {**body, "id": taken})
             assert response.status_code == 400, (kind, taken, response.text)
             assert response.json()["error"] == {
-                "message": "That ID is already in use by a website, link or pixel.", "code": "bad-request",
+                "message": "That ID is already in use by a website, link or pixel.",
+                "code": "bad-request",
                 "status": 400,
             }
     assert attacker.ok("GET", "/api/websites")["count"] == 0
-    assert attacker.ok("GET", "/api/links")["count"] == 0 and attacker.ok("GET", "/api/pixels")["count"] == 0
+    assert (
+        attacker.ok("GET", "/api/links")["count"] == 0
+        and attacker.ok("GET", "/api/pixels")["count"] == 0
+    )
     stats = {"startAt": 0, "endAt": 2**41}
     assert attacker.get(f"/api/websites/{link}/stats", params=stats).status_code == 401
     assert owner.get(f"/api/websites/{link}/stats", params=stats).status_code == 200
@@ -124,14 +152,23 @@ def test_an_id_held_by_two_kinds_is_refused_not_guessed(api, services):
     owner = api.new_user()
     website = owner.new_website()["id"]
     with services.db.begin() as conn:
-        conn.execute(schema.link.insert().values(
-            link_id=uuid.UUID(website), name="Clash", url="https://example.com/", slug="clashing-link",
-            user_id=uuid.UUID(owner.user["id"]), created_at=datetime.now(UTC)))
+        conn.execute(
+            schema.link.insert().values(
+                link_id=uuid.UUID(website),
+                name="Clash",
+                url="https://example.com/",
+                slug="clashing-link",
+                user_id=uuid.UUID(owner.user["id"]),
+                created_at=datetime.now(UTC),
+            )
+        )
     stats = {"startAt": 0, "endAt": 2**41}
     for path in (f"/api/websites/{website}/stats", f"/api/websites/{website}/metrics"):
         response = owner.get(path, params={**stats, "type": "path"})
         assert response.status_code == 404, response.text
-    share = owner.post("/api/share", {"entityId": website, "shareType": 1, "name": "S", "slug": "clash-share"})
+    share = owner.post(
+        "/api/share", {"entityId": website, "shareType": 1, "name": "S", "slug": "clash-share"}
+    )
     assert share.status_code == 404 and share.json()["error"]["message"] == "Entity not found"
     # The owner can still see and remove the duplicate through its own kind's API; then the
     # website is served again.
@@ -140,11 +177,24 @@ def test_an_id_held_by_two_kinds_is_refused_not_guessed(api, services):
     assert owner.get(f"/api/websites/{website}/stats", params=stats).status_code == 200
 
 
-@pytest.mark.parametrize("url", [
-    "javascript:alert(document.cookie)", "JAVASCRIPT:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
-    "data:text/html,<script>alert(1)</script>", "vbscript:x", "/relative/path", "//evil.example/x",
-    "https:/missing-slash", "https://", "ftp://files.example/x", "https://exa mple.com/", "http://[::1",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.cookie)",
+        "JAVASCRIPT:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:x",
+        "/relative/path",
+        "//evil.example/x",
+        "https:/missing-slash",
+        "https://",
+        "ftp://files.example/x",
+        "https://exa mple.com/",
+        "http://[::1",
+    ],
+)
 def test_link_urls_must_be_absolute_http_urls(api, url):
     user = api.new_user()
     created = user.post("/api/links", {**KINDS["links"], "url": url})
@@ -153,5 +203,6 @@ def test_link_urls_must_be_absolute_http_urls(api, url):
     updated = user.post(f"/api/links/{link['id']}", {"url": url})
     assert updated.status_code == 400 and "url" in updated.json()["error"]["message"], updated.text
     assert user.ok("GET", f"/api/links/{link['id']}")["url"] == KINDS["links"]["url"]
-    assert user.ok("POST", f"/api/links/{link['id']}", {"url": "HTTP://Example.com/ok?x=1"})["url"] == (
-        "HTTP://Example.com/ok?x=1")
+    assert user.ok("POST", f"/api/links/{link['id']}", {"url": "HTTP://Example.com/ok?x=1"})[
+        "url"
+    ] == ("HTTP://Example.com/ok?x=1")

@@ -20,9 +20,16 @@ import pytest
 from tests.helpers import Api
 
 ROLES = (
-    "admin", "owner", "another", "view-only",
-    "team-owner", "team-manager", "team-member", "team-view-only",
-    "share", "anonymous",
+    "admin",
+    "owner",
+    "another",
+    "view-only",
+    "team-owner",
+    "team-manager",
+    "team-member",
+    "team-view-only",
+    "share",
+    "anonymous",
 )
 EVERYONE = frozenset(ROLES)
 USERS = EVERYONE - {"share", "anonymous"}
@@ -34,8 +41,22 @@ TEAM_VIEW = frozenset({"admin", "team-owner", "team-manager", "team-member", "te
 TEAM_EDIT = TEAM_VIEW - {"team-view-only"}
 TEAM_MANAGE = TEAM_EDIT - {"team-member"}
 TEAM_DELETE = frozenset({"admin", "team-owner"})
-SECTIONS = ("overview", "events", "sessions", "realtime", "performance", "compare", "breakdown",
-            "goals", "funnels", "journeys", "retention", "utm", "revenue", "attribution")
+SECTIONS = (
+    "overview",
+    "events",
+    "sessions",
+    "realtime",
+    "performance",
+    "compare",
+    "breakdown",
+    "goals",
+    "funnels",
+    "journeys",
+    "retention",
+    "utm",
+    "revenue",
+    "attribution",
+)
 
 _unique = itertools.count(1)
 
@@ -47,14 +68,23 @@ class World:
         anonymous = Api(client)
         self.admin = anonymous.admin()
         self.clients: dict[str, Api] = {"admin": self.admin, "anonymous": anonymous}
-        for role, user_role in (("owner", "user"), ("another", "user"), ("view-only", "view-only"),
-                                ("team-owner", "user"), ("team-manager", "user"), ("team-member", "user"),
-                                ("team-view-only", "user")):
+        for role, user_role in (
+            ("owner", "user"),
+            ("another", "user"),
+            ("view-only", "view-only"),
+            ("team-owner", "user"),
+            ("team-manager", "user"),
+            ("team-member", "user"),
+            ("team-view-only", "user"),
+        ):
             self.clients[role] = anonymous.new_user(role=user_role)
         owner, team_owner = self.clients["owner"], self.clients["team-owner"]
 
         # `none`: an event or session id that exists nowhere (analytics answers it with nothing)
-        self.ids: dict[str, str] = {"owner_id": owner.user["id"], "none": "00000000-0000-4000-8000-000000000000"}
+        self.ids: dict[str, str] = {
+            "owner_id": owner.user["id"],
+            "none": "00000000-0000-4000-8000-000000000000",
+        }
         team = team_owner.new_team("Permission team")
         self.ids["T"] = team["id"]
         for role in ("team-manager", "team-member", "team-view-only"):
@@ -82,15 +112,24 @@ class World:
 
     def new_link(self, creator: Api, team_id: str | None = None) -> dict:
         body = {"name": "Link", "url": "https://example.com", "slug": self.slug()}
-        return creator.ok("POST", "/api/links", {**body, **({"teamId": team_id} if team_id else {})})
+        return creator.ok(
+            "POST", "/api/links", {**body, **({"teamId": team_id} if team_id else {})}
+        )
 
     def new_pixel(self, creator: Api, team_id: str | None = None) -> dict:
         body = {"name": "Pixel", "slug": self.slug()}
-        return creator.ok("POST", "/api/pixels", {**body, **({"teamId": team_id} if team_id else {})})
+        return creator.ok(
+            "POST", "/api/pixels", {**body, **({"teamId": team_id} if team_id else {})}
+        )
 
     @staticmethod
     def new_report(creator: Api, website_id: str) -> dict:
-        body = {"websiteId": website_id, "type": "goal", "name": "Goal", "parameters": {"type": "path", "value": "/"}}
+        body = {
+            "websiteId": website_id,
+            "type": "goal",
+            "name": "Goal",
+            "parameters": {"type": "path", "value": "/"},
+        }
         return creator.ok("POST", "/api/reports", body)
 
     @staticmethod
@@ -110,7 +149,11 @@ class World:
         return team
 
     def new_user(self) -> dict:
-        return self.admin.ok("POST", "/api/users", {"username": f"fresh-{next(_unique)}", "password": "password123", "role": "user"})
+        return self.admin.ok(
+            "POST",
+            "/api/users",
+            {"username": f"fresh-{next(_unique)}", "password": "password123", "role": "user"},
+        )
 
 
 Fresh = Callable[[World], dict[str, str]]
@@ -127,7 +170,9 @@ class Case:
 
     @property
     def id(self) -> str:
-        return f"{self.method} {self.path}" + (f" {sorted(self.params.items())}" if self.params else "")
+        return f"{self.method} {self.path}" + (
+            f" {sorted(self.params.items())}" if self.params else ""
+        )
 
 
 def _fresh_website(w: World) -> dict:
@@ -153,7 +198,16 @@ CASES = [
     Case("GET", "/api/me/api-keys", USERS),
     Case("POST", "/api/me/api-keys", USERS, body={"name": "key"}),
     # users and admin
-    Case("POST", "/api/users", ADMIN, body=lambda w: {"username": f"new-{next(_unique)}", "password": "password123", "role": "user"}),
+    Case(
+        "POST",
+        "/api/users",
+        ADMIN,
+        body=lambda w: {
+            "username": f"new-{next(_unique)}",
+            "password": "password123",
+            "role": "user",
+        },
+    ),
     Case("GET", "/api/users/{owner_id}", OWN),
     Case("POST", "/api/users/{owner_id}", OWN, body={}),
     Case("DELETE", "/api/users/{X}", ADMIN, fresh=lambda w: {"X": w.new_user()["id"]}),
@@ -165,7 +219,9 @@ CASES = [
     # websites
     Case("GET", "/api/websites", USERS),
     Case("POST", "/api/websites", CREATORS, body=_name("Website")),
-    Case("POST", "/api/websites", TEAM_EDIT, body=lambda w: {"name": "In team", "teamId": w.ids["T"]}),
+    Case(
+        "POST", "/api/websites", TEAM_EDIT, body=lambda w: {"name": "In team", "teamId": w.ids["T"]}
+    ),
     Case("GET", "/api/websites/{W}", OWN_OR_SHARE),
     Case("GET", "/api/websites/{TW}", TEAM_VIEW),
     Case("POST", "/api/websites/{W}", OWN, body={"name": "W"}),
@@ -177,18 +233,38 @@ CASES = [
     # teams
     Case("GET", "/api/teams", USERS),
     Case("POST", "/api/teams", CREATORS, body=_name("Team")),
-    Case("POST", "/api/teams/join", USERS, fresh=lambda w: {"code": w.admin.new_team("Open", ownerId=w.new_user()["id"])["accessCode"]},
-         body=lambda w: {"accessCode": w.fresh["code"]}),
+    Case(
+        "POST",
+        "/api/teams/join",
+        USERS,
+        fresh=lambda w: {
+            "code": w.admin.new_team("Open", ownerId=w.new_user()["id"])["accessCode"]
+        },
+        body=lambda w: {"accessCode": w.fresh["code"]},
+    ),
     Case("GET", "/api/teams/{T}", TEAM_VIEW),
     Case("POST", "/api/teams/{T}", TEAM_MANAGE, body={"name": "Permission team"}),
     Case("DELETE", "/api/teams/{X}", TEAM_DELETE, fresh=lambda w: {"X": w.new_team_like_t()["id"]}),
     Case("GET", "/api/teams/{T}/users", TEAM_VIEW),
-    Case("POST", "/api/teams/{T}/users", TEAM_MANAGE, fresh=lambda w: {"U": w.new_user()["id"]},
-         body=lambda w: {"userId": w.fresh["U"], "role": "team-member"}),
+    Case(
+        "POST",
+        "/api/teams/{T}/users",
+        TEAM_MANAGE,
+        fresh=lambda w: {"U": w.new_user()["id"]},
+        body=lambda w: {"userId": w.fresh["U"], "role": "team-member"},
+    ),
     Case("GET", "/api/teams/{T}/users/{member_id}", TEAM_MANAGE),
     Case("POST", "/api/teams/{T}/users/{member_id}", TEAM_MANAGE, body={"role": "team-member"}),
-    Case("DELETE", "/api/teams/{T}/users/{U}", TEAM_MANAGE, fresh=lambda w: {
-        "U": w.admin.add_member(w.ids["T"], Api(w.admin.client, user=w.new_user()), "team-member")["userId"]}),
+    Case(
+        "DELETE",
+        "/api/teams/{T}/users/{U}",
+        TEAM_MANAGE,
+        fresh=lambda w: {
+            "U": w.admin.add_member(
+                w.ids["T"], Api(w.admin.client, user=w.new_user()), "team-member"
+            )["userId"]
+        },
+    ),
     Case("GET", "/api/teams/{T}/websites", TEAM_VIEW),
     Case("GET", "/api/teams/{T}/links", TEAM_VIEW),
     Case("GET", "/api/teams/{T}/pixels", TEAM_VIEW),
@@ -202,32 +278,102 @@ CASES = [
     Case("GET", "/api/reports/{R}", OWN),
     Case("GET", "/api/reports/{TR}", TEAM_VIEW),
     Case("POST", "/api/reports/{R}", OWN, body=lambda w: {**REPORT, "websiteId": w.ids["W"]}),
-    Case("POST", "/api/reports/{TR}", TEAM_EDIT, body=lambda w: {**REPORT, "websiteId": w.ids["TW"]}),
-    Case("DELETE", "/api/reports/{X}", OWN, fresh=lambda w: {"X": w.new_report(w.clients["owner"], w.ids["W"])["id"]}),
-    Case("DELETE", "/api/reports/{X}", TEAM_EDIT, fresh=lambda w: {"X": w.new_report(w.admin, w.ids["TW"])["id"]}),
+    Case(
+        "POST", "/api/reports/{TR}", TEAM_EDIT, body=lambda w: {**REPORT, "websiteId": w.ids["TW"]}
+    ),
+    Case(
+        "DELETE",
+        "/api/reports/{X}",
+        OWN,
+        fresh=lambda w: {"X": w.new_report(w.clients["owner"], w.ids["W"])["id"]},
+    ),
+    Case(
+        "DELETE",
+        "/api/reports/{X}",
+        TEAM_EDIT,
+        fresh=lambda w: {"X": w.new_report(w.admin, w.ids["TW"])["id"]},
+    ),
     # segments and cohorts
     Case("GET", "/api/websites/{W}/segments", OWN, params={"type": "segment"}),
     Case("GET", "/api/websites/{TW}/segments", TEAM_VIEW, params={"type": "cohort"}),
-    Case("POST", "/api/websites/{W}/segments", OWN, body={"type": "cohort", "name": "c", "parameters": {}}),
-    Case("POST", "/api/websites/{TW}/segments", TEAM_EDIT, body={"type": "segment", "name": "s", "parameters": {}}),
+    Case(
+        "POST",
+        "/api/websites/{W}/segments",
+        OWN,
+        body={"type": "cohort", "name": "c", "parameters": {}},
+    ),
+    Case(
+        "POST",
+        "/api/websites/{TW}/segments",
+        TEAM_EDIT,
+        body={"type": "segment", "name": "s", "parameters": {}},
+    ),
     Case("GET", "/api/websites/{W}/segments/{S}", OWN),
     Case("GET", "/api/websites/{TW}/segments/{TS}", TEAM_VIEW),
-    Case("POST", "/api/websites/{W}/segments/{S}", OWN, body={"type": "segment", "name": "S", "parameters": {}}),
-    Case("POST", "/api/websites/{TW}/segments/{TS}", TEAM_EDIT, body={"type": "segment", "name": "S", "parameters": {}}),
-    Case("DELETE", "/api/websites/{W}/segments/{X}", OWN,
-         fresh=lambda w: {"X": w.new_segment(w.clients["owner"], w.ids["W"])["id"]}),
-    Case("DELETE", "/api/websites/{TW}/segments/{X}", TEAM_EDIT,
-         fresh=lambda w: {"X": w.new_segment(w.admin, w.ids["TW"])["id"]}),
+    Case(
+        "POST",
+        "/api/websites/{W}/segments/{S}",
+        OWN,
+        body={"type": "segment", "name": "S", "parameters": {}},
+    ),
+    Case(
+        "POST",
+        "/api/websites/{TW}/segments/{TS}",
+        TEAM_EDIT,
+        body={"type": "segment", "name": "S", "parameters": {}},
+    ),
+    Case(
+        "DELETE",
+        "/api/websites/{W}/segments/{X}",
+        OWN,
+        fresh=lambda w: {"X": w.new_segment(w.clients["owner"], w.ids["W"])["id"]},
+    ),
+    Case(
+        "DELETE",
+        "/api/websites/{TW}/segments/{X}",
+        TEAM_EDIT,
+        fresh=lambda w: {"X": w.new_segment(w.admin, w.ids["TW"])["id"]},
+    ),
     # shares
     Case("GET", "/api/share/{SH_slug}", EVERYONE),
-    Case("POST", "/api/share", OWN, body=lambda w: {"entityId": w.ids["W"], "shareType": 1, "name": "s", "parameters": {}}),
-    Case("POST", "/api/share", TEAM_EDIT, body=lambda w: {"entityId": w.ids["TW"], "shareType": 1, "name": "s", "parameters": {}}),
+    Case(
+        "POST",
+        "/api/share",
+        OWN,
+        body=lambda w: {"entityId": w.ids["W"], "shareType": 1, "name": "s", "parameters": {}},
+    ),
+    Case(
+        "POST",
+        "/api/share",
+        TEAM_EDIT,
+        body=lambda w: {"entityId": w.ids["TW"], "shareType": 1, "name": "s", "parameters": {}},
+    ),
     Case("GET", "/api/share/id/{SH}", OWN),  # needs a user: a share token alone is not enough
     Case("GET", "/api/share/id/{TSH}", TEAM_VIEW),
-    Case("POST", "/api/share/id/{SH}", OWN, body=lambda w: {"name": "Share", "slug": w.ids["SH_slug"], "parameters": {}}),
-    Case("POST", "/api/share/id/{TSH}", TEAM_EDIT, body=lambda w: {"name": "Share", "slug": w.ids["TSH_slug"], "parameters": {}}),
-    Case("DELETE", "/api/share/id/{X}", OWN, fresh=lambda w: {"X": w.new_share(w.clients["owner"], w.ids["W"])["id"]}),
-    Case("DELETE", "/api/share/id/{X}", TEAM_EDIT, fresh=lambda w: {"X": w.new_share(w.admin, w.ids["TW"])["id"]}),
+    Case(
+        "POST",
+        "/api/share/id/{SH}",
+        OWN,
+        body=lambda w: {"name": "Share", "slug": w.ids["SH_slug"], "parameters": {}},
+    ),
+    Case(
+        "POST",
+        "/api/share/id/{TSH}",
+        TEAM_EDIT,
+        body=lambda w: {"name": "Share", "slug": w.ids["TSH_slug"], "parameters": {}},
+    ),
+    Case(
+        "DELETE",
+        "/api/share/id/{X}",
+        OWN,
+        fresh=lambda w: {"X": w.new_share(w.clients["owner"], w.ids["W"])["id"]},
+    ),
+    Case(
+        "DELETE",
+        "/api/share/id/{X}",
+        TEAM_EDIT,
+        fresh=lambda w: {"X": w.new_share(w.admin, w.ids["TW"])["id"]},
+    ),
     Case("GET", "/api/websites/{W}/shares", OWN),
     Case("GET", "/api/websites/{TW}/shares", TEAM_VIEW),
     Case("POST", "/api/websites/{W}/shares", OWN, body={"name": "s"}),
@@ -238,40 +384,82 @@ CASES = [
 # tokens included); the queries run on an empty range, the permission is what is checked here.
 _RANGE = {"startAt": "1700000000000", "endAt": "1700086400000", "unit": "day", "timezone": "UTC"}
 _ANALYTICS = [
-    ("active", {}), ("stats", {}), ("pageviews", {}), ("metrics", {"type": "path"}),
-    ("metrics/expanded", {"type": "path"}), ("daterange", {}), ("values", {"type": "path"}),
-    ("export", {}), ("events", {}), ("events/series", {}), ("events/stats", {}), ("event-data", {}),
-    ("event-data/events", {}), ("event-data/fields", {}), ("event-data/properties", {}),
-    ("event-data/values", {"event": "e", "propertyName": "p"}), ("event-data/stats", {}),
-    ("event-data/{none}", {}), ("sessions", {}), ("sessions/stats", {}), ("sessions/weekly", {}),
-    ("sessions/{none}", {}), ("sessions/{none}/activity", {}),
-    ("sessions/{none}/properties", {}), ("session-data/properties", {}),
+    ("active", {}),
+    ("stats", {}),
+    ("pageviews", {}),
+    ("metrics", {"type": "path"}),
+    ("metrics/expanded", {"type": "path"}),
+    ("daterange", {}),
+    ("values", {"type": "path"}),
+    ("export", {}),
+    ("events", {}),
+    ("events/series", {}),
+    ("events/stats", {}),
+    ("event-data", {}),
+    ("event-data/events", {}),
+    ("event-data/fields", {}),
+    ("event-data/properties", {}),
+    ("event-data/values", {"event": "e", "propertyName": "p"}),
+    ("event-data/stats", {}),
+    ("event-data/{none}", {}),
+    ("sessions", {}),
+    ("sessions/stats", {}),
+    ("sessions/weekly", {}),
+    ("sessions/{none}", {}),
+    ("sessions/{none}/activity", {}),
+    ("sessions/{none}/properties", {}),
+    ("session-data/properties", {}),
     ("session-data/values", {"propertyName": "p"}),
 ]
 _REPORT_PARAMETERS = {
-    "funnel": {"window": 60, "steps": [{"type": "path", "value": "/"}, {"type": "path", "value": "/b"}]},
-    "goal": {"type": "path", "value": "/"}, "goals": {"type": "path", "value": "/"},
-    "journey": {"steps": 3}, "retention": {}, "revenue": {"currency": "USD"}, "utm": {},
+    "funnel": {
+        "window": 60,
+        "steps": [{"type": "path", "value": "/"}, {"type": "path", "value": "/b"}],
+    },
+    "goal": {"type": "path", "value": "/"},
+    "goals": {"type": "path", "value": "/"},
+    "journey": {"steps": 3},
+    "retention": {},
+    "revenue": {"currency": "USD"},
+    "utm": {},
     "attribution": {"model": "first-click", "type": "path", "step": "/"},
-    "breakdown": {"fields": ["os"]}, "performance": {"metric": "lcp"},
+    "breakdown": {"fields": ["os"]},
+    "performance": {"metric": "lcp"},
 }
 
 
 def _report_body(report_type: str, website: str) -> Callable[[World], dict]:
     return lambda w: {
-        "websiteId": w.ids[website], "type": report_type.removesuffix("s"), "filters": {},
-        "parameters": {"startDate": 1700000000000, "endDate": 1700086400000, **_REPORT_PARAMETERS[report_type]},
+        "websiteId": w.ids[website],
+        "type": report_type.removesuffix("s"),
+        "filters": {},
+        "parameters": {
+            "startDate": 1700000000000,
+            "endDate": 1700086400000,
+            **_REPORT_PARAMETERS[report_type],
+        },
     }
 
 
 for _website, _allowed in (("W", OWN_OR_SHARE), ("TW", TEAM_VIEW)):
-    CASES += [Case("GET", f"/api/websites/{{{_website}}}/{p}", _allowed, params={**_RANGE, **extra})
-              for p, extra in _ANALYTICS]
+    CASES += [
+        Case("GET", f"/api/websites/{{{_website}}}/{p}", _allowed, params={**_RANGE, **extra})
+        for p, extra in _ANALYTICS
+    ]
     CASES.append(Case("GET", f"/api/realtime/{{{_website}}}", _allowed))
-    CASES += [Case("POST", f"/api/reports/{t}", _allowed, body=_report_body(t, _website)) for t in _REPORT_PARAMETERS]
+    CASES += [
+        Case("POST", f"/api/reports/{t}", _allowed, body=_report_body(t, _website))
+        for t in _REPORT_PARAMETERS
+    ]
     # running a saved report reads its definition: never through a share token
-    CASES.append(Case("POST", f"/api/reports/{{{'R' if _website == 'W' else 'TR'}}}/run", _allowed - {"share"},
-                      body={"parameters": {"startDate": 1700000000000, "endDate": 1700086400000}}))
+    CASES.append(
+        Case(
+            "POST",
+            f"/api/reports/{{{'R' if _website == 'W' else 'TR'}}}/run",
+            _allowed - {"share"},
+            body={"parameters": {"startDate": 1700000000000, "endDate": 1700086400000}},
+        )
+    )
 
 for kind, key in (("links", "L"), ("pixels", "P")):
     maker = "new_link" if kind == "links" else "new_pixel"
@@ -279,14 +467,30 @@ for kind, key in (("links", "L"), ("pixels", "P")):
     CASES += [
         Case("GET", f"/api/{kind}", USERS),
         Case("POST", f"/api/{kind}", CREATORS, body=lambda w, c=creation: {**c, "slug": w.slug()}),
-        Case("POST", f"/api/{kind}", TEAM_EDIT, body=lambda w, c=creation: {**c, "slug": w.slug(), "teamId": w.ids["T"]}),
+        Case(
+            "POST",
+            f"/api/{kind}",
+            TEAM_EDIT,
+            body=lambda w, c=creation: {**c, "slug": w.slug(), "teamId": w.ids["T"]},
+        ),
         Case("GET", f"/api/{kind}/{{{key}}}", OWN),  # the website's share token does not cover it
         Case("GET", f"/api/{kind}/{{T{key}}}", TEAM_VIEW),
         Case("POST", f"/api/{kind}/{{{key}}}", OWN, body={"name": "n"}),
         Case("POST", f"/api/{kind}/{{T{key}}}", TEAM_EDIT, body={"name": "n"}),
-        Case("DELETE", f"/api/{kind}/{{X}}", OWN, fresh=lambda w, m=maker: {"X": getattr(w, m)(w.clients["owner"])["id"]}),
-        Case("DELETE", f"/api/{kind}/{{X}}", TEAM_EDIT,
-             fresh=lambda w, m=maker: {"X": getattr(w, m)(w.clients["team-owner"], w.ids["T"])["id"]}),
+        Case(
+            "DELETE",
+            f"/api/{kind}/{{X}}",
+            OWN,
+            fresh=lambda w, m=maker: {"X": getattr(w, m)(w.clients["owner"])["id"]},
+        ),
+        Case(
+            "DELETE",
+            f"/api/{kind}/{{X}}",
+            TEAM_EDIT,
+            fresh=lambda w, m=maker: {
+                "X": getattr(w, m)(w.clients["team-owner"], w.ids["T"])["id"]
+            },
+        ),
         Case("GET", f"/api/{kind}/{{{key}}}/shares", OWN),
         Case("GET", f"/api/{kind}/{{T{key}}}/shares", TEAM_VIEW),
         Case("POST", f"/api/{kind}/{{{key}}}/shares", OWN, body={"name": "s"}),
@@ -308,7 +512,10 @@ def test_who_may_call(world, case):
         body: Any = case.body(world) if callable(case.body) else case.body
         params = {k: v.format(**ids) for k, v in case.params.items()}
         response = world.clients[role].request(
-            case.method, case.path.format(**ids), json=body if case.method == "POST" else None, params=params
+            case.method,
+            case.path.format(**ids),
+            json=body if case.method == "POST" else None,
+            params=params,
         )
         outcomes[role] = response.status_code
         expected[role] = 200 if role in case.allowed else 401
@@ -325,9 +532,15 @@ def test_every_management_route_is_in_the_table(module_client):
     for path, operations in schema["paths"].items():
         for method in operations:
             route = (method.upper(), _pattern(path))
-            if route not in covered and path not in ("/api/heartbeat", "/api/config", "/api/auth/login",
-                                                     "/api/auth/logout", "/api/me/password",
-                                                     "/api/me/api-keys/{key_id}", "/api/websites/{website_id}/transfer"):
+            if route not in covered and path not in (
+                "/api/heartbeat",
+                "/api/config",
+                "/api/auth/login",
+                "/api/auth/logout",
+                "/api/me/password",
+                "/api/me/api-keys/{key_id}",
+                "/api/websites/{website_id}/transfer",
+            ):
                 missing.append(route)
     assert missing == []
 

@@ -44,7 +44,11 @@ def test_login_lives_in_redis_and_logout_revokes_it(redis_client):
 
     assert admin.ok("POST", "/api/auth/logout") == {"ok": True}
     assert store.get(auth_key) is None
-    for method, path in (("GET", "/api/me"), ("GET", "/api/websites"), ("POST", "/api/auth/verify")):
+    for method, path in (
+        ("GET", "/api/me"),
+        ("GET", "/api/websites"),
+        ("POST", "/api/auth/verify"),
+    ):
         assert admin.request(method, path).status_code == 401, path
     # logging in again works, with a new key
     again = api.login()
@@ -59,7 +63,11 @@ def test_password_and_role_changes_and_deletion_end_redis_backed_logins(redis_cl
     laptop = api.login(name, "password123")
     laptop_key = laptop.ok("GET", "/api/me")["authKey"]
     changing = api.login(name, "password123")
-    changing.ok("POST", "/api/me/password", {"currentPassword": "password123", "newPassword": "changed-pass"})
+    changing.ok(
+        "POST",
+        "/api/me/password",
+        {"currentPassword": "password123", "newPassword": "changed-pass"},
+    )
     # the Redis records are still there: the generation in them is what no longer matches
     assert store.get(laptop_key) is not None
     for login in (user, laptop):
@@ -79,7 +87,12 @@ def test_password_and_role_changes_and_deletion_end_redis_backed_logins(redis_cl
 def test_a_user_recreated_with_the_same_id_does_not_inherit_logins(redis_client):
     api, _ = redis_client
     admin = api.login()
-    body = {"id": "0b6f1a52-2d8e-4c57-9a33-7f0e2b8c1d44", "username": "phoenix", "password": "password123", "role": "user"}
+    body = {
+        "id": "0b6f1a52-2d8e-4c57-9a33-7f0e2b8c1d44",
+        "username": "phoenix",
+        "password": "password123",
+        "role": "user",
+    }
     admin.ok("POST", "/api/users", body)
     old = api.login("phoenix", "password123")
     admin.ok("DELETE", f"/api/users/{body['id']}")
@@ -91,7 +104,10 @@ def test_a_user_recreated_with_the_same_id_does_not_inherit_logins(redis_client)
 def test_failed_login_counts_live_in_redis(redis_client):
     api, store = redis_client
     for _ in range(10):
-        assert api.post("/api/auth/login", {"username": "admin", "password": "wrong"}).status_code == 401
+        assert (
+            api.post("/api/auth/login", {"username": "admin", "password": "wrong"}).status_code
+            == 401
+        )
     assert any(key.startswith("katsuo-ratelimit") for key in store.scan_iter())
     refused = api.post("/api/auth/login", {"username": "admin", "password": "umami"})
     assert refused.status_code == 429 and 0 < int(refused.headers["retry-after"]) <= 900

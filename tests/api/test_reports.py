@@ -4,33 +4,71 @@ from __future__ import annotations
 
 import uuid
 
-GOAL = {"type": "goal", "name": "Visited /pricing", "parameters": {"type": "path", "value": "/pricing"}}
+GOAL = {
+    "type": "goal",
+    "name": "Visited /pricing",
+    "parameters": {"type": "path", "value": "/pricing"},
+}
 
 
 def test_crud_and_listing(api):
     user = api.new_user()
     website = user.new_website()
     created = user.ok("POST", "/api/reports", {**GOAL, "websiteId": website["id"]})
-    assert set(created) == {"id", "userId", "websiteId", "type", "name", "description", "parameters",
-                            "createdAt", "updatedAt"}
+    assert set(created) == {
+        "id",
+        "userId",
+        "websiteId",
+        "type",
+        "name",
+        "description",
+        "parameters",
+        "createdAt",
+        "updatedAt",
+    }
     assert created["userId"] == user.user["id"] and created["description"] == ""
     assert created["parameters"] == GOAL["parameters"]
-    funnel = user.ok("POST", "/api/reports", {
-        "websiteId": website["id"], "type": "funnel", "name": "Signup", "description": "steps",
-        "parameters": {"steps": [{"type": "path", "value": "/"}, {"type": "event", "value": "signup"}], "window": 60},
-    })
+    funnel = user.ok(
+        "POST",
+        "/api/reports",
+        {
+            "websiteId": website["id"],
+            "type": "funnel",
+            "name": "Signup",
+            "description": "steps",
+            "parameters": {
+                "steps": [{"type": "path", "value": "/"}, {"type": "event", "value": "signup"}],
+                "window": 60,
+            },
+        },
+    )
     assert user.ok("GET", f"/api/reports/{created['id']}") == created
 
     listed = user.ok("GET", "/api/reports", params={"websiteId": website["id"]})
-    assert listed["count"] == 2 and {r["id"] for r in listed["data"]} == {created["id"], funnel["id"]}
+    assert listed["count"] == 2 and {r["id"] for r in listed["data"]} == {
+        created["id"],
+        funnel["id"],
+    }
     goals = user.ok("GET", "/api/reports", params={"websiteId": website["id"], "type": "goal"})
     assert [r["id"] for r in goals["data"]] == [created["id"]]
-    assert user.ok("GET", f"/api/websites/{website['id']}/reports", params={"type": "funnel"})["data"] == [funnel]
+    assert user.ok("GET", f"/api/websites/{website['id']}/reports", params={"type": "funnel"})[
+        "data"
+    ] == [funnel]
 
-    changed = user.ok("POST", f"/api/reports/{created['id']}", {
-        **GOAL, "websiteId": website["id"], "name": "Pricing", "parameters": {"type": "event", "value": "buy"},
-    })
-    assert changed["name"] == "Pricing" and changed["parameters"] == {"type": "event", "value": "buy"}
+    changed = user.ok(
+        "POST",
+        f"/api/reports/{created['id']}",
+        {
+            **GOAL,
+            "websiteId": website["id"],
+            "name": "Pricing",
+            "parameters": {"type": "event", "value": "buy"},
+        },
+    )
+    assert changed["name"] == "Pricing" and changed["parameters"] == {
+        "type": "event",
+        "value": "buy",
+    }
     assert user.ok("DELETE", f"/api/reports/{created['id']}") == {"ok": True}
     assert user.get(f"/api/reports/{created['id']}").status_code == 404
     assert user.delete(f"/api/reports/{created['id']}").status_code == 404

@@ -27,9 +27,16 @@ def engine(request) -> str:
 
 
 def _hit(client, website: str, visitor: int, seconds_ago: int, path: str) -> None:
-    response = send(client, {"website": website, "url": path, "hostname": "example.com",
-                             "timestamp": int(time.time()) - seconds_ago},
-                    headers={"X-Forwarded-For": f"198.51.100.{visitor}"})
+    response = send(
+        client,
+        {
+            "website": website,
+            "url": path,
+            "hostname": "example.com",
+            "timestamp": int(time.time()) - seconds_ago,
+        },
+        headers={"X-Forwarded-For": f"198.51.100.{visitor}"},
+    )
     assert response.status_code == 200, response.text
 
 
@@ -38,20 +45,27 @@ def _stored(services, website: str) -> tuple[int, int, int, int]:
     e, s = schema.website_event, schema.session
     with services.db.events.connect() as conn:
         events, sessions = conn.execute(
-            sa.select(sa.func.count(), sa.func.count(sa.distinct(e.c.session_id))).where(e.c.website_id == website)
+            sa.select(sa.func.count(), sa.func.count(sa.distinct(e.c.session_id))).where(
+                e.c.website_id == website
+            )
         ).one()
         rows = conn.execute(sa.select(sa.func.count()).where(s.c.website_id == website)).scalar()
         stored = sa.select(s.c.session_id).where(s.c.website_id == website)
-        orphans = conn.execute(sa.select(sa.func.count()).where(
-            e.c.website_id == website, e.c.session_id.not_in(stored)
-        )).scalar()
+        orphans = conn.execute(
+            sa.select(sa.func.count()).where(
+                e.c.website_id == website, e.c.session_id.not_in(stored)
+            )
+        ).scalar()
     return events, sessions, rows, orphans
 
 
 def _stats(admin, website: str) -> tuple[int, int]:
     now = int(time.time() * 1000)
-    body = admin.ok("GET", f"/api/websites/{website}/stats",
-                    params={"startAt": now - 40 * DAY * 1000, "endAt": now + 3600_000})
+    body = admin.ok(
+        "GET",
+        f"/api/websites/{website}/stats",
+        params={"startAt": now - 40 * DAY * 1000, "endAt": now + 3600_000},
+    )
     return body["pageviews"], body["visitors"]
 
 

@@ -38,8 +38,14 @@ def test_no_server_errors(target):
         schema.as_strategy(schemathesis.GenerationMode.NEGATIVE, path_parameters=known),
     )
 
-    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(cases)
     def run(case):
         response = case.call(headers=admin.headers)

@@ -20,9 +20,23 @@ def test_crud_for_segments_and_cohorts(api):
     user = api.new_user()
     website = user.new_website()
     base = f"/api/websites/{website['id']}/segments"
-    segment = user.ok("POST", base, {"type": "segment", "name": "Pricing visitors", "parameters": SEGMENT_PARAMETERS})
-    cohort = user.ok("POST", base, {"type": "cohort", "name": "Swedish signups", "parameters": COHORT_PARAMETERS})
-    assert set(segment) == {"id", "websiteId", "type", "name", "parameters", "createdAt", "updatedAt"}
+    segment = user.ok(
+        "POST",
+        base,
+        {"type": "segment", "name": "Pricing visitors", "parameters": SEGMENT_PARAMETERS},
+    )
+    cohort = user.ok(
+        "POST", base, {"type": "cohort", "name": "Swedish signups", "parameters": COHORT_PARAMETERS}
+    )
+    assert set(segment) == {
+        "id",
+        "websiteId",
+        "type",
+        "name",
+        "parameters",
+        "createdAt",
+        "updatedAt",
+    }
     assert segment["parameters"] == SEGMENT_PARAMETERS  # unknown keys kept, values as sent
     assert cohort["parameters"] == COHORT_PARAMETERS and cohort["type"] == "cohort"
 
@@ -32,7 +46,11 @@ def test_crud_for_segments_and_cohorts(api):
     assert user.ok("GET", base, params={"type": "cohort", "search": "pricing"})["count"] == 0
     assert user.ok("GET", f"{base}/{segment['id']}") == segment
 
-    changed = user.ok("POST", f"{base}/{segment['id']}", {"type": "segment", "name": "Renamed", "parameters": {"any": "thing"}})
+    changed = user.ok(
+        "POST",
+        f"{base}/{segment['id']}",
+        {"type": "segment", "name": "Renamed", "parameters": {"any": "thing"}},
+    )
     assert changed["name"] == "Renamed" and changed["parameters"] == {"any": "thing"}
     assert user.ok("DELETE", f"{base}/{segment['id']}") == {"ok": True}
     assert user.get(f"{base}/{segment['id']}").status_code == 404
@@ -59,7 +77,10 @@ def test_validation_and_scoping(api):
     segment = user.ok("POST", base, {"type": "segment", "name": "s", "parameters": {}})
     # a segment is reached only through its own website
     assert user.get(f"/api/websites/{second['id']}/segments/{segment['id']}").status_code == 404
-    assert user.get(f"/api/websites/{uuid.uuid4()}/segments", params={"type": "segment"}).status_code == 404
+    assert (
+        user.get(f"/api/websites/{uuid.uuid4()}/segments", params={"type": "segment"}).status_code
+        == 404
+    )
     assert other.get(base, params={"type": "segment"}).status_code == 401
     assert other.post(base, {"type": "segment", "name": "s", "parameters": {}}).status_code == 401
     assert other.delete(f"{base}/{segment['id']}").status_code == 401

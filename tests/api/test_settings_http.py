@@ -52,9 +52,14 @@ def test_base_path_serves_the_api_under_the_prefix(start):
     assert response.status_code == 200 and response.json() == {"ok": True}
     assert response.headers["access-control-allow-origin"] == "*"  # still treated as API
     assert client.get("/api/heartbeat").status_code == 404
-    login = client.post("/analytics/api/auth/login", json={"username": "admin", "password": "umami"})
+    login = client.post(
+        "/analytics/api/auth/login", json={"username": "admin", "password": "umami"}
+    )
     token = login.json()["token"]
-    assert client.get("/analytics/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        client.get("/analytics/api/me", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
     assert client.get("/analytics/api/openapi.json").status_code == 200
 
 
@@ -70,7 +75,9 @@ def test_allowed_frame_urls_on_pages_not_on_the_api(start):
     policy = page.headers["content-security-policy"].split("; ")
     assert policy[-1] == "frame-ancestors 'self' https://a.example https://b.example"
     api = client.get("/api/heartbeat")
-    assert "content-security-policy" not in api.headers and api.headers["cache-control"] == "no-cache"
+    assert (
+        "content-security-policy" not in api.headers and api.headers["cache-control"] == "no-cache"
+    )
     assert start().get("/").headers["content-security-policy"].endswith("; frame-ancestors 'self'")
 
 
@@ -90,11 +97,15 @@ def test_without_log_query_no_sql_is_logged(start, caplog, restore_logging):
     with caplog.at_level(logging.DEBUG):
         client.post("/api/auth/login", json={"username": "admin", "password": "umami"})
     assert [r for r in caplog.records if r.name == "katsuo.sql"] == []
-    assert [r for r in caplog.records if r.name == "katsuo.auth" and r.levelno == logging.DEBUG] == []
+    assert [
+        r for r in caplog.records if r.name == "katsuo.auth" and r.levelno == logging.DEBUG
+    ] == []
 
 
 def test_debug_areas(start, caplog, restore_logging):
-    logs.configure(Settings.from_env({"KATSUO_DATA_DIR": os.devnull, "APP_SECRET": "x", "DEBUG": "umami:auth"}))
+    logs.configure(
+        Settings.from_env({"KATSUO_DATA_DIR": os.devnull, "APP_SECRET": "x", "DEBUG": "umami:auth"})
+    )
     client = start(DEBUG="umami:auth")
     with caplog.at_level(logging.NOTSET):
         client.get("/api/me", headers={"Authorization": "Bearer forged"})
@@ -105,12 +116,19 @@ def test_debug_areas(start, caplog, restore_logging):
     assert logs.debug_loggers("umami:*") == {"katsuo"}
 
 
-@pytest.mark.parametrize("name,value", [("PORT", "eighty"), ("DATABASE_URL", "mysql://x/y"), ("FORCE_SSL", "maybe")])
+@pytest.mark.parametrize(
+    "name,value", [("PORT", "eighty"), ("DATABASE_URL", "mysql://x/y"), ("FORCE_SSL", "maybe")]
+)
 def test_invalid_variable_stops_serve_naming_it(tmp_path, name, value):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update({"KATSUO_DATA_DIR": str(tmp_path), "APP_SECRET": "x", name: value})
     result = subprocess.run(
-        [sys.executable, "-m", "katsuo", "serve"], check=False, env=env, cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, "-m", "katsuo", "serve"],
+        check=False,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert result.returncode != 0

@@ -43,7 +43,10 @@ def test_share_id_on_off_and_taken(api):
     assert changed["shareId"] == "second-slug"
     other = admin.new_website(name="Other")
     taken = admin.post(f"/api/websites/{other['id']}", {"shareId": "second-slug"})
-    assert taken.status_code == 400 and taken.json()["error"]["message"] == "That share ID is already taken."
+    assert (
+        taken.status_code == 400
+        and taken.json()["error"]["message"] == "That share ID is already taken."
+    )
     off = admin.ok("POST", f"/api/websites/{website['id']}", {"shareId": None})
     assert off["shareId"] is None
 
@@ -56,7 +59,12 @@ def test_search_and_paging(api):
     found = admin.ok("GET", "/api/websites", params={"search": "SHOP"})
     assert found["count"] == 5
     page = admin.ok("GET", "/api/websites", params={"page": 2, "pageSize": 4})
-    assert page["count"] == 6 and len(page["data"]) == 2 and page["page"] == 2 and page["pageSize"] == 4
+    assert (
+        page["count"] == 6
+        and len(page["data"]) == 2
+        and page["page"] == 2
+        and page["pageSize"] == 4
+    )
     by_domain = admin.ok("GET", "/api/websites", params={"search": "docs.ex"})
     assert [w["name"] for w in by_domain["data"]] == ["Docs"]
 
@@ -77,7 +85,9 @@ def test_bad_input_is_400_naming_the_field_and_changes_nothing(api):
         assert field in response.json()["error"]["message"], (body, response.text)
     assert admin.ok("GET", "/api/websites")["count"] == 0
     bad_json = admin.client.post(
-        "/api/websites", content=b"{not json", headers={**admin.headers, "Content-Type": "application/json"}
+        "/api/websites",
+        content=b"{not json",
+        headers={**admin.headers, "Content-Type": "application/json"},
     )
     assert bad_json.status_code == 400
 
@@ -98,14 +108,22 @@ def test_transfer_between_user_and_team(api):
     admin = api.admin()
 
     mine = member.new_website(name="Member's")
-    assert member.post(f"/api/websites/{mine['id']}/transfer", {"teamId": team["id"]}).status_code == 401
+    assert (
+        member.post(f"/api/websites/{mine['id']}/transfer", {"teamId": team["id"]}).status_code
+        == 401
+    )
     personal = manager.new_website(name="Manager's")
-    assert admin.post(f"/api/websites/{personal['id']}/transfer", {"teamId": team["id"]}).status_code == 401
+    assert (
+        admin.post(f"/api/websites/{personal['id']}/transfer", {"teamId": team["id"]}).status_code
+        == 401
+    )
     moved = manager.ok("POST", f"/api/websites/{personal['id']}/transfer", {"teamId": team["id"]})
     assert moved["teamId"] == team["id"] and moved["userId"] is None
 
     path = f"/api/websites/{personal['id']}/transfer"
-    assert manager.post(path, {"userId": manager.user["id"]}).status_code == 401  # only the team owner
+    assert (
+        manager.post(path, {"userId": manager.user["id"]}).status_code == 401
+    )  # only the team owner
     assert owner.post(path, {"userId": manager.user["id"]}).status_code == 401  # only to oneself
     back = owner.ok("POST", path, {"userId": owner.user["id"]})
     assert back["userId"] == owner.user["id"] and back["teamId"] is None
@@ -125,14 +143,25 @@ def test_export_neutralises_spreadsheet_formulas_sent_through_send(api, client):
 
     admin = api.admin()
     website = admin.new_website()["id"]
-    hostile = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
-               "\tTAB", "\rCR"]
+    hostile = [
+        '=HYPERLINK("http://evil.example","x")',
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1)",
+        "\tTAB",
+        "\rCR",
+    ]
     for name in [*hostile, "signup"]:
-        response = send(client, {"website": website, "url": "/", "hostname": "example.com", "name": name})
+        response = send(
+            client, {"website": website, "url": "/", "hostname": "example.com", "name": name}
+        )
         assert response.status_code == 200, response.text
     now_ms = int(time.time() * 1000)
-    body = admin.ok("GET", f"/api/websites/{website}/export",
-                    params={"startAt": now_ms - 3_600_000, "endAt": now_ms + 60_000})
+    body = admin.ok(
+        "GET",
+        f"/api/websites/{website}/export",
+        params={"startAt": now_ms - 3_600_000, "endAt": now_ms + 60_000},
+    )
     archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(body["zip"])))
     rows = list(csv.reader(io.StringIO(archive.read("events.csv").decode(), newline="")))
     names = sorted(row[0] for row in rows[1:])
@@ -150,4 +179,7 @@ def test_retention_days_must_be_a_positive_integer_or_null(api):
     assert admin.ok("GET", f"/api/websites/{website}")["retentionDays"] is None
     assert admin.ok("POST", f"/api/websites/{website}", {"retentionDays": 7})["retentionDays"] == 7
     assert admin.ok("POST", f"/api/websites/{website}", {"name": "Renamed"})["retentionDays"] == 7
-    assert admin.ok("POST", f"/api/websites/{website}", {"retentionDays": None})["retentionDays"] is None
+    assert (
+        admin.ok("POST", f"/api/websites/{website}", {"retentionDays": None})["retentionDays"]
+        is None
+    )

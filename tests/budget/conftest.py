@@ -39,7 +39,9 @@ class Live:
 
     def new_website(self, name: str = "Site") -> str:
         with self.client() as http:
-            response = http.post("/api/websites", json={"name": name, "domain": "example.com"}, headers=self.headers)
+            response = http.post(
+                "/api/websites", json={"name": name, "domain": "example.com"}, headers=self.headers
+            )
         assert response.status_code == 200, response.text
         return response.json()["id"]
 
@@ -48,8 +50,11 @@ class Live:
         from its slug)."""
         parameters = {"overview": True, "revenue": True}
         with self.client() as http:
-            share = http.post(f"/api/websites/{website}/shares", json={"name": "Public", "parameters": parameters},
-                              headers=self.headers).json()
+            share = http.post(
+                f"/api/websites/{website}/shares",
+                json={"name": "Public", "parameters": parameters},
+                headers=self.headers,
+            ).json()
         return share["id"], self.resolve(share["slug"])
 
     def resolve(self, slug: str) -> str:
@@ -61,8 +66,12 @@ class Live:
 
 
 def revenue_body(website: str) -> dict:
-    return {"websiteId": website, "type": "revenue", "filters": {},
-            "parameters": {"startDate": START, "endDate": END, "currency": "USD"}}
+    return {
+        "websiteId": website,
+        "type": "revenue",
+        "filters": {},
+        "parameters": {"startDate": START, "endDate": END, "currency": "USD"},
+    }
 
 
 def share_headers(token: str) -> dict[str, str]:
@@ -131,14 +140,19 @@ def live_server(request, tmp_path_factory):
         services = Services.start(settings)
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(create_app(settings, services), log_level="warning",
-                                               access_log=False, lifespan="on"))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings, services), log_level="warning", access_log=False, lifespan="on"
+            )
+        )
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         started.append((server, thread, services, sock))
         assert wait_until(lambda: server.started, 20), "the server did not start"
         base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        token = httpx.post(base + "/api/auth/login", json={"username": "admin", "password": "umami"}).json()["token"]
+        token = httpx.post(
+            base + "/api/auth/login", json={"username": "admin", "password": "umami"}
+        ).json()["token"]
         return Live(base, services, token)
 
     yield start

@@ -48,7 +48,9 @@ def test_a_query_beyond_its_budget_answers_503_and_stops(live_server, engine):
         _error(response, 503, "query-timeout")
         assert response.headers["retry-after"] == "1"
         # The connection went back to the pool in working order.
-        assert http.get(f"/api/websites/{website}/daterange", headers=live.headers).status_code == 200
+        assert (
+            http.get(f"/api/websites/{website}/daterange", headers=live.headers).status_code == 200
+        )
 
 
 def test_a_client_that_goes_away_cancels_its_query(live_server):
@@ -60,12 +62,17 @@ def test_a_client_that_goes_away_cancels_its_query(live_server):
         client = socket.create_connection((host, int(port)))
         client.sendall(
             b"POST /api/reports/revenue HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            + f"Authorization: Bearer {live.token}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+            + f"Authorization: Bearer {live.token}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
         )
-        assert wait_until(lambda: running_queries(live, "FROM revenue") == 1, 10), "the query never started"
+        assert wait_until(lambda: running_queries(live, "FROM revenue") == 1, 10), (
+            "the query never started"
+        )
         client.close()
         # Still locked: only a cancel can end the statement.
-        assert wait_until(lambda: running_queries(live, "FROM revenue") == 0, 2), "the query kept running"
+        assert wait_until(lambda: running_queries(live, "FROM revenue") == 0, 2), (
+            "the query kept running"
+        )
 
 
 def _parallel(count: int, send) -> list:
@@ -83,7 +90,7 @@ def test_one_user_or_share_runs_a_bounded_number_of_requests(live_server, who):
     if who == "user":
         headers = [live.headers] * 3
     else:
-        share_id, first = live.share_token(website)
+        _share_id, first = live.share_token(website)
         time.sleep(1.1)  # a token issued in another second
         second = live.resolve(_slug(live, website))
         assert first != second
@@ -118,7 +125,9 @@ def test_a_request_over_the_limit_waits_for_a_slot(live_server):
 
     def send(_):
         with live.client() as http:
-            return http.post("/api/reports/revenue", json=revenue_body(website), headers=live.headers)
+            return http.post(
+                "/api/reports/revenue", json=revenue_body(website), headers=live.headers
+            )
 
     with ThreadPoolExecutor(2) as pool:
         with locked(live, "revenue"):
@@ -133,7 +142,9 @@ def test_a_request_over_the_limit_waits_for_a_slot(live_server):
 
 def _slug(live, website) -> str:
     with live.client() as http:
-        return http.get(f"/api/websites/{website}/shares", headers=live.headers).json()["data"][0]["slug"]
+        return http.get(f"/api/websites/{website}/shares", headers=live.headers).json()["data"][0][
+            "slug"
+        ]
 
 
 def test_the_server_runs_a_bounded_number_of_requests(live_server):
@@ -146,15 +157,20 @@ def test_the_server_runs_a_bounded_number_of_requests(live_server):
 
     def slow():
         with live.client() as http:
-            results.append(http.post("/api/reports/revenue", json=revenue_body(website), headers=live.headers))
+            results.append(
+                http.post("/api/reports/revenue", json=revenue_body(website), headers=live.headers)
+            )
 
     with locked(live, "revenue"):
         thread = threading.Thread(target=slow)
         thread.start()
         assert wait_until(lambda: running_queries(live, "FROM revenue") == 1, 10)
         with live.client() as other:
-            busy = other.get(f"/api/websites/{website}/stats", params={"startAt": 0, "endAt": 1},
-                             headers=share_headers(token))
+            busy = other.get(
+                f"/api/websites/{website}/stats",
+                params={"startAt": 0, "endAt": 1},
+                headers=share_headers(token),
+            )
     thread.join(30)
     _error(busy, 503, "server-busy")
     assert busy.headers["retry-after"] == "1"
@@ -165,8 +181,13 @@ def test_pool_ceiling_is_checked_at_start(tmp_path):
     from katsuo.config import ConfigError, Settings
     from katsuo.services import Services
 
-    settings = Settings.from_env({"APP_SECRET": "x", "KATSUO_DATA_DIR": str(tmp_path),
-                                  "KATSUO_QUERY_CONCURRENCY_TOTAL": "13"})
+    settings = Settings.from_env(
+        {
+            "APP_SECRET": "x",
+            "KATSUO_DATA_DIR": str(tmp_path),
+            "KATSUO_QUERY_CONCURRENCY_TOTAL": "13",
+        }
+    )
     with pytest.raises(ConfigError, match="KATSUO_QUERY_CONCURRENCY_TOTAL must be at most 12"):
         Services.start(settings)
 
@@ -176,8 +197,12 @@ def test_one_share_flooding_reports_does_not_starve_another_tenant(live_server, 
     """Thirty expensive reports at once through one share token: two run at a time (each stopped
     at the budget), most answer 429 after a short wait; meanwhile another user's overview answers
     200."""
-    live = live_server(engine, KATSUO_QUERY_TIMEOUT="3", KATSUO_QUERY_CONCURRENCY="2",
-                       KATSUO_QUERY_CONCURRENCY_TOTAL="4")
+    live = live_server(
+        engine,
+        KATSUO_QUERY_TIMEOUT="3",
+        KATSUO_QUERY_CONCURRENCY="2",
+        KATSUO_QUERY_CONCURRENCY_TOTAL="4",
+    )
     busy_site = live.new_website("Busy")
     add_events(live.services, busy_site, 1_000_000 if engine == "duckdb" else 200_000)
     _, token = live.share_token(busy_site)
@@ -186,7 +211,9 @@ def test_one_share_flooding_reports_does_not_starve_another_tenant(live_server, 
 
     def flood(i):
         with live.client() as http:
-            return http.post("/api/reports/revenue", json=revenue_body(busy_site), headers=share_headers(token))
+            return http.post(
+                "/api/reports/revenue", json=revenue_body(busy_site), headers=share_headers(token)
+            )
 
     flooding: list = []
     thread = threading.Thread(target=lambda: flooding.extend(_parallel(30, flood)))
@@ -194,9 +221,18 @@ def test_one_share_flooding_reports_does_not_starve_another_tenant(live_server, 
     overview = []
     with live.client() as http:
         for path in ("stats", "pageviews", "metrics"):
-            overview.append(http.get(f"/api/websites/{quiet_site}/{path}",
-                                     params={"startAt": 1772323200000, "endAt": 1772409599999, "unit": "hour",
-                                             "type": "path"}, headers=live.headers))
+            overview.append(
+                http.get(
+                    f"/api/websites/{quiet_site}/{path}",
+                    params={
+                        "startAt": 1772323200000,
+                        "endAt": 1772409599999,
+                        "unit": "hour",
+                        "type": "path",
+                    },
+                    headers=live.headers,
+                )
+            )
     thread.join(60)
     assert [r.status_code for r in overview] == [200, 200, 200], [r.text for r in overview]
     assert overview[0].json()["pageviews"] == 500
@@ -213,12 +249,23 @@ def test_an_invalid_regular_expression_is_the_clients_mistake(live_server, engin
     _send(live, website)
     with live.client() as http:
         for path in ("stats", "metrics"):
-            response = http.get(f"/api/websites/{website}/{path}", headers=live.headers, params={
-                "startAt": 1772323200000, "endAt": 1772409599999, "type": "path", param: "re.(unclosed"})
+            response = http.get(
+                f"/api/websites/{website}/{path}",
+                headers=live.headers,
+                params={
+                    "startAt": 1772323200000,
+                    "endAt": 1772409599999,
+                    "type": "path",
+                    param: "re.(unclosed",
+                },
+            )
             assert response.status_code == 400, response.text
             assert response.json()["error"]["message"] == f"{param}: invalid regular expression"
-        report = http.post("/api/reports/revenue", headers=live.headers, json={
-            **revenue_body(website), "filters": {param: "re.(unclosed"}})
+        report = http.post(
+            "/api/reports/revenue",
+            headers=live.headers,
+            json={**revenue_body(website), "filters": {param: "re.(unclosed"}},
+        )
         assert report.status_code == 400, report.text
 
 
@@ -227,8 +274,17 @@ def _send(live, website) -> None:
     user_agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
     with live.client() as http:
         for extra in ({}, {"name": "signup"}):
-            payload = {"website": website, "url": "/p1", "title": "One", "hostname": "example.com",
-                       "timestamp": 1772330000, **extra}
-            response = http.post("/api/send", json={"type": "event", "payload": payload},
-                                 headers={"User-Agent": user_agent, "X-Forwarded-For": "203.0.113.9"})
+            payload = {
+                "website": website,
+                "url": "/p1",
+                "title": "One",
+                "hostname": "example.com",
+                "timestamp": 1772330000,
+                **extra,
+            }
+            response = http.post(
+                "/api/send",
+                json={"type": "event", "payload": payload},
+                headers={"User-Agent": user_agent, "X-Forwarded-For": "203.0.113.9"},
+            )
             assert response.status_code == 200, response.text

@@ -30,8 +30,12 @@ from tests.helpers import Api
 
 def _katsuo(env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "katsuo", *args], env={**os.environ, **env, "PYTHONPATH": SOURCE},
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "-m", "katsuo", *args],
+        env={**os.environ, **env, "PYTHONPATH": SOURCE},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -39,7 +43,9 @@ def _events(env: dict) -> int:
     db = Database(Settings.from_env(env))
     try:
         with db.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(schema.website_event)).scalar()
+            return conn.execute(
+                sa.select(sa.func.count()).select_from(schema.website_event)
+            ).scalar()
     finally:
         db.close()
 
@@ -56,7 +62,10 @@ def test_backup_while_taking_hits_then_restore(request, tmp_path_factory, tmp_pa
         def hits():
             nonlocal acknowledged
             while not stop.is_set():
-                response = send(client, {"website": website, "url": f"/p{acknowledged}", "hostname": "example.com"})
+                response = send(
+                    client,
+                    {"website": website, "url": f"/p{acknowledged}", "hostname": "example.com"},
+                )
                 assert response.status_code == 200, response.text
                 acknowledged += 1
                 if acknowledged >= 20:

@@ -17,7 +17,9 @@ from katsuo.store.repositories import users
 from tests.conftest import make_env
 
 KATSUO = Path(sys.executable).with_name("katsuo")  # the console script installed with the package
-SOURCE = str(Path(__file__).resolve().parents[2])  # run this tree's code, wherever the package is installed from
+SOURCE = str(
+    Path(__file__).resolve().parents[2]
+)  # run this tree's code, wherever the package is installed from
 
 
 @pytest.fixture
@@ -25,10 +27,18 @@ def cli(engine, request, tmp_path_factory):
     env = make_env(engine, request, tmp_path_factory)
     base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
 
-    def run(*args: str, stdin: str | None = None, module: bool = False) -> subprocess.CompletedProcess:
+    def run(
+        *args: str, stdin: str | None = None, module: bool = False
+    ) -> subprocess.CompletedProcess:
         command = [sys.executable, "-m", "katsuo", *args] if module else [str(KATSUO), *args]
         return subprocess.run(
-            command, env={**base, **env, "PYTHONPATH": SOURCE}, input=stdin, capture_output=True, text=True, timeout=120, check=False,
+            command,
+            env={**base, **env, "PYTHONPATH": SOURCE},
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
     run.settings = Settings.from_env(env)
@@ -45,7 +55,9 @@ def _password_of(settings: Settings, username: str) -> str:
 
 
 def test_help():
-    result = subprocess.run([sys.executable, "-m", "katsuo", "--help"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "katsuo", "--help"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0
     for command in ("serve", "migrate", "user"):
         assert command in result.stdout
@@ -70,11 +82,15 @@ def test_user_create_set_password_list(cli):
     short = cli("user", "create", "bob", "--password", "short")
     assert short.returncode != 0 and "8 to 255" in short.stderr
 
-    prompted = cli("user", "set-password", "alice", stdin="second-password\n")  # no terminal: read from stdin
+    prompted = cli(
+        "user", "set-password", "alice", stdin="second-password\n"
+    )  # no terminal: read from stdin
     assert prompted.returncode == 0, prompted.stderr
     assert "password changed for alice" in prompted.stdout
     stored = _password_of(cli.settings, "alice")
-    assert verify_password("second-password", stored) and not verify_password("first-password", stored)
+    assert verify_password("second-password", stored) and not verify_password(
+        "first-password", stored
+    )
     unknown = cli("user", "set-password", "nobody", "--password", "whatever-long")
     assert unknown.returncode != 0 and "no user named" in unknown.stderr
 
@@ -131,16 +147,35 @@ def test_serve_lets_uvicorn_read_forwarding_headers_only_from_trusted_proxies(tm
     async def echo(scope, receive, send):
         if scope["type"] != "http":
             return
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
-        await send({"type": "http.response.body", "body": f"{scope['client'][0]} {scope['scheme']}".encode()})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/plain")],
+            }
+        )
+        await send(
+            {
+                "type": "http.response.body",
+                "body": f"{scope['client'][0]} {scope['scheme']}".encode(),
+            }
+        )
 
     def seen(env: dict) -> str:
         settings = Settings.from_env({"APP_SECRET": "x", "KATSUO_DATA_DIR": str(tmp_path), **env})
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(echo, host="127.0.0.1", port=port, log_level="warning",
-                                               lifespan="off", **proxy_options(settings)))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                echo,
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                lifespan="off",
+                **proxy_options(settings),
+            )
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         try:

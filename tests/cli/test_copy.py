@@ -22,16 +22,24 @@ from tests.collect.conftest import UA
 from tests.conftest import make_env
 from tests.helpers import Api
 
-SAFARI = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-          "Version/17.0 Safari/605.1.15")
+SAFARI = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.0 Safari/605.1.15"
+)
 BROWSERS = [UA, SAFARI]
 
 
 def _send(client, website: str, visitor: int, payload: dict) -> None:
     response = client.post(
         "/api/send",
-        json={"type": "event", "payload": {"website": website, "hostname": "example.com", **payload}},
-        headers={"User-Agent": BROWSERS[visitor % 2], "X-Forwarded-For": f"203.0.113.{visitor + 1}"},
+        json={
+            "type": "event",
+            "payload": {"website": website, "hostname": "example.com", **payload},
+        },
+        headers={
+            "User-Agent": BROWSERS[visitor % 2],
+            "X-Forwarded-For": f"203.0.113.{visitor + 1}",
+        },
     )
     assert response.status_code == 200, response.text
 
@@ -40,13 +48,16 @@ def answers(client, website: str) -> dict:
     """What the dashboard asks of the website's data, as the logged-in administrator."""
     admin = Api(client).admin()
     now = datetime.now(UTC)
-    window = {"startAt": int((now - timedelta(days=1)).timestamp() * 1000),
-              "endAt": int((now + timedelta(hours=1)).timestamp() * 1000)}
+    window = {
+        "startAt": int((now - timedelta(days=1)).timestamp() * 1000),
+        "endAt": int((now + timedelta(hours=1)).timestamp() * 1000),
+    }
     base = f"/api/websites/{website}"
     result = {
         "stats": admin.ok("GET", f"{base}/stats", params=window),
-        "pageviews": admin.ok("GET", f"{base}/pageviews", params={**window, "unit": "hour",
-                                                                  "timezone": "UTC"}),
+        "pageviews": admin.ok(
+            "GET", f"{base}/pageviews", params={**window, "unit": "hour", "timezone": "UTC"}
+        ),
         "sessions": sorted(
             (s["id"], s["views"], s["browser"])
             for s in admin.ok("GET", f"{base}/sessions", params={**window, "pageSize": 100})["data"]
@@ -71,10 +82,23 @@ def source(request, tmp_path_factory):
         admin.new_team("Copied team")
         for visitor in range(6):
             for page in range(visitor % 3 + 1):
-                _send(client, website, visitor, {"url": f"/page-{page}", "referrer": "https://news.example.org/"})
+                _send(
+                    client,
+                    website,
+                    visitor,
+                    {"url": f"/page-{page}", "referrer": "https://news.example.org/"},
+                )
             if visitor % 2:
-                _send(client, website, visitor, {"url": "/buy", "name": "purchase",
-                                                 "data": {"revenue": 12.5, "currency": "USD"}})
+                _send(
+                    client,
+                    website,
+                    visitor,
+                    {
+                        "url": "/buy",
+                        "name": "purchase",
+                        "data": {"revenue": 12.5, "currency": "USD"},
+                    },
+                )
         expected = answers(client, website)
     assert len(expected["sessions"]) == 6 and expected["browser"]
     svc.close()
@@ -98,9 +122,22 @@ def _duckdb(env: dict) -> str:
 def test_duckdb_to_postgresql_and_back(source, request, tmp_path_factory):
     postgres = make_env("postgresql", request, tmp_path_factory)
     result = subprocess.run(
-        [sys.executable, "-m", "katsuo", "copy", "--from", _duckdb(source["env"]),
-         "--to", postgres["DATABASE_URL"], "--batch-rows", "7"],
-        env={**os.environ, "PYTHONPATH": SOURCE}, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "katsuo",
+            "copy",
+            "--from",
+            _duckdb(source["env"]),
+            "--to",
+            postgres["DATABASE_URL"],
+            "--batch-rows",
+            "7",
+        ],
+        env={**os.environ, "PYTHONPATH": SOURCE},
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -108,8 +145,9 @@ def test_duckdb_to_postgresql_and_back(source, request, tmp_path_factory):
     assert _answers_of(postgres, source["website"]) == source["expected"]
 
     back = make_env("duckdb", request, tmp_path_factory)
-    counts = copy.copy(store_settings(postgres["DATABASE_URL"]), store_settings(_duckdb(back)),
-                       progress=False)
+    counts = copy.copy(
+        store_settings(postgres["DATABASE_URL"]), store_settings(_duckdb(back)), progress=False
+    )
     assert all(count.matches for count in counts)
     assert {c.table: c.source for c in counts}["website_event"] == 15
     assert _answers_of(back, source["website"]) == source["expected"]
@@ -126,8 +164,9 @@ def test_duckdb_to_clickhouse(source, request, tmp_path_factory):
     assert _answers_of(target, source["website"]) == source["expected"]
 
 
-def test_an_interrupted_copy_resumes_and_a_full_target_is_refused(source, request, tmp_path_factory,
-                                                                  monkeypatch):
+def test_an_interrupted_copy_resumes_and_a_full_target_is_refused(
+    source, request, tmp_path_factory, monkeypatch
+):
     target = make_env("duckdb", request, tmp_path_factory)
     from_, to = store_settings(_duckdb(source["env"])), store_settings(_duckdb(target))
     inserted = copy._insert

@@ -48,8 +48,11 @@ def client_with(services):
     def make(**env):
         base = services.settings.model_dump()
         extra = Settings.from_env({"APP_SECRET": services.settings.app_secret, **env})
-        changed = {k: getattr(extra, k) for k in base if base[k] != getattr(extra, k)
-                   and k not in ("data_dir", "database_url", "app_secret")}
+        changed = {
+            k: getattr(extra, k)
+            for k in base
+            if base[k] != getattr(extra, k) and k not in ("data_dir", "database_url", "app_secret")
+        }
         settings = services.settings.model_copy(update=changed)
         collector = Collector(settings, services.writer, services.collector.websites, services.geo)
         copy = dataclasses.replace(services, settings=settings, collector=collector)
@@ -63,13 +66,46 @@ def client_with(services):
         client.__exit__(None, None, None)
 
 
-def send(client, payload: dict, *, type: str = "event", headers: dict | None = None, path="/api/send"):
-    return client.post(path, json={"type": type, "payload": payload},
-                       headers={"User-Agent": UA, **(headers or {})})
+def send(
+    client, payload: dict, *, type: str = "event", headers: dict | None = None, path="/api/send"
+):
+    return client.post(
+        path, json={"type": type, "payload": payload}, headers={"User-Agent": UA, **(headers or {})}
+    )
 
 
 def event_row(website_id: str, path: str) -> EventRow:
     """A page view of a new visitor, as the collector would make it."""
-    return EventRow(str(uuid.uuid4()), website_id, str(uuid.uuid4()), str(uuid.uuid4()), datetime.now(UTC), path,
-                    "", None, None, None, None, None, None, None, None, None, None, None, None, None, None, None,
-                    1, None, None, "example.com", None, None, None, None, None)
+    return EventRow(
+        str(uuid.uuid4()),
+        website_id,
+        str(uuid.uuid4()),
+        str(uuid.uuid4()),
+        datetime.now(UTC),
+        path,
+        "",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        1,
+        None,
+        None,
+        "example.com",
+        None,
+        None,
+        None,
+        None,
+        None,
+    )

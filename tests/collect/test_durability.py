@@ -35,12 +35,16 @@ def _start(env: dict, port: int, log_path) -> subprocess.Popen:
     with open(log_path, "ab") as out:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
             [sys.executable, "-m", "katsuo", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env={**os.environ, **env, "TZ": "UTC"}, stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, **env, "TZ": "UTC"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}: {log_path.read_text()[-2000:]}")
+            raise AssertionError(
+                f"server exited with {process.returncode}: {log_path.read_text()[-2000:]}"
+            )
         try:
             httpx.get(f"http://127.0.0.1:{port}/api/heartbeat", timeout=1)
             return process
@@ -57,9 +61,14 @@ def test_acknowledged_hits_survive_kill_9(engine, request, tmp_path_factory, tmp
     log = tmp_path / "server.log"
     server = _start(env, port, log)
     try:
-        login = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": "umami"}).json()
-        website = httpx.post(f"{base}/api/websites", json={"name": "Durable", "domain": "example.com"},
-                             headers={"Authorization": f"Bearer {login['token']}"}).json()["id"]
+        login = httpx.post(
+            f"{base}/api/auth/login", json={"username": "admin", "password": "umami"}
+        ).json()
+        website = httpx.post(
+            f"{base}/api/websites",
+            json={"name": "Durable", "domain": "example.com"},
+            headers={"Authorization": f"Bearer {login['token']}"},
+        ).json()["id"]
 
         acknowledged: set[str] = set()
         lock = threading.Lock()
@@ -73,8 +82,14 @@ def test_acknowledged_hits_survive_kill_9(engine, request, tmp_path_factory, tmp
                     path = f"/hit/{number}/{sequence}"
                     body = {"type": "event", "payload": {"website": website, "url": path}}
                     try:
-                        response = client.post(f"{base}/api/send", json=body, headers={
-                            "User-Agent": UA, "X-Forwarded-For": f"203.0.113.{number + 1}"})
+                        response = client.post(
+                            f"{base}/api/send",
+                            json=body,
+                            headers={
+                                "User-Agent": UA,
+                                "X-Forwarded-For": f"203.0.113.{number + 1}",
+                            },
+                        )
                     except httpx.HTTPError:
                         return  # the server is gone
                     if response.status_code == 200:
@@ -109,10 +124,14 @@ def test_acknowledged_hits_survive_kill_9(engine, request, tmp_path_factory, tmp
     try:
         with db.connect() as conn:
             t = schema.website_event
-            paths = list(conn.execute(sa.select(t.c.url_path).where(t.c.website_id == website)).scalars())
+            paths = list(
+                conn.execute(sa.select(t.c.url_path).where(t.c.website_id == website)).scalars()
+            )
     finally:
         db.close()
     missing = acknowledged - set(paths)
-    assert not missing, f"{len(missing)} of {len(acknowledged)} acknowledged hits were lost, e.g. {sorted(missing)[:5]}"
+    assert not missing, (
+        f"{len(missing)} of {len(acknowledged)} acknowledged hits were lost, e.g. {sorted(missing)[:5]}"
+    )
     twice = sorted(path for path, count in Counter(paths).items() if count > 1)
     assert not twice, f"{len(twice)} hits were stored more than once, e.g. {twice[:5]}"

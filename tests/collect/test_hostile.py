@@ -15,7 +15,14 @@ def hostile_payloads(website: str) -> list[bytes]:
     def event(**payload):
         return orjson.dumps({"type": "event", "payload": {"website": website, **payload}})
 
-    deep = b'{"type":"event","payload":{"website":"' + website.encode() + b'","data":' + b'{"x":' * 900 + b"1" + b"}" * 902
+    deep = (
+        b'{"type":"event","payload":{"website":"'
+        + website.encode()
+        + b'","data":'
+        + b'{"x":' * 900
+        + b"1"
+        + b"}" * 902
+    )
     return [
         event(title="nul\x00in title", url="/a\x00b", name="n\x00", data={"k\x00": "v\x00"}),
         deep,
@@ -36,7 +43,9 @@ def hostile_payloads(website: str) -> list[bytes]:
         b"\xff\xfe garbage",
         b"{" * 5000,
         b'{"type":"identify","payload":{"website":"' + website.encode() + b'","data":null}}',
-        orjson.dumps({"type": "performance", "payload": {"website": website, "lcp": True, "cls": "1"}}),
+        orjson.dumps(
+            {"type": "performance", "payload": {"website": website, "lcp": True, "cls": "1"}}
+        ),
     ]
 
 

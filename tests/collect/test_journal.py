@@ -29,7 +29,9 @@ def test_a_record_cut_short_is_not_replayed(tmp_path):
     website = str(uuid.uuid4())
     journal = Journal(tmp_path)
     journal.open(None)
-    first = journal.append([Batch(events=[event_row(website, "/a")]), Batch(events=[event_row(website, "/b")])])
+    first = journal.append(
+        [Batch(events=[event_row(website, "/a")]), Batch(events=[event_row(website, "/b")])]
+    )
     second = journal.append([Batch(events=[event_row(website, "/c")])])
     journal.close()
     segment = tmp_path / f"{first.segment:08d}.journal"
@@ -37,7 +39,10 @@ def test_a_record_cut_short_is_not_replayed(tmp_path):
         file.write(HEADER.pack(4096, 0) + b"only the start")
 
     replayed = list(Journal(tmp_path).replay(None))
-    assert [(_paths(record), position) for record, position in replayed] == [(["/a", "/b"], first), (["/c"], second)]
+    assert [(_paths(record), position) for record, position in replayed] == [
+        (["/a", "/b"], first),
+        (["/c"], second),
+    ]
     assert [_paths(record) for record, _ in Journal(tmp_path).replay(first)] == [["/c"]]
 
     # A flipped byte inside a record fails its checksum: reading stops before it.
@@ -61,8 +66,9 @@ def test_full_segments_are_followed_by_new_ones_and_replayed_in_order(tmp_path, 
     positions = [journal.append([Batch(events=[event_row(website, f"/{n}")])]) for n in range(3)]
     journal.close()
     assert [position.segment for position in positions] == [1, 2, 3]
-    assert [(_paths(record), position) for record, position in Journal(tmp_path).replay(positions[0])] == [
-        (["/1"], positions[1]), (["/2"], positions[2])]
+    assert [
+        (_paths(record), position) for record, position in Journal(tmp_path).replay(positions[0])
+    ] == [(["/1"], positions[1]), (["/2"], positions[2])]
     journal.discard_before(3)
     assert journal.segments() == [3]
 
@@ -72,7 +78,11 @@ def _stored_paths(settings: Settings, website: str) -> list[str]:
     try:
         t = schema.website_event
         with services.db.connect() as conn:
-            return sorted(conn.execute(sa.select(t.c.url_path).where(t.c.website_id == uuid.UUID(website))).scalars())
+            return sorted(
+                conn.execute(
+                    sa.select(t.c.url_path).where(t.c.website_id == uuid.UUID(website))
+                ).scalars()
+            )
     finally:
         services.close()
 
@@ -85,7 +95,9 @@ def test_hits_left_in_the_journal_are_applied_once_at_the_next_start(request, tm
     # What a process killed after acknowledging these hits, before applying them, leaves behind.
     journal = Journal(settings.data_dir / "journal")
     journal.open(None)
-    journal.append([Batch(events=[event_row(website, "/1")]), Batch(events=[event_row(website, "/2")])])
+    journal.append(
+        [Batch(events=[event_row(website, "/1")]), Batch(events=[event_row(website, "/2")])]
+    )
     journal.append([Batch(events=[event_row(website, "/3")])])
     journal.close()
 
@@ -114,24 +126,90 @@ def _every_row_type(website: str) -> list[Batch]:
 
     moment = datetime(2026, 3, 1, 12, 30, 45, 123456, tzinfo=UTC)
     session, event = str(uuid.uuid4()), event_row(website, "/pricing")
-    performance = event._replace(event_id=str(uuid.uuid4()), event_type=5, lcp=1234.5, inp=56.0, fcp=0.1,
-                                 ttfb=789.25, cls=0.0125)
+    performance = event._replace(
+        event_id=str(uuid.uuid4()),
+        event_type=5,
+        lcp=1234.5,
+        inp=56.0,
+        fcp=0.1,
+        ttfb=789.25,
+        cls=0.0125,
+    )
     return [
         Batch(
-            sessions=[SessionRow(session, website, "chrome", "Mac OS", "laptop", "1920x1080", "fr-FR", "FR",
-                                 "FR-IDF", "Paris", None, moment)],
+            sessions=[
+                SessionRow(
+                    session,
+                    website,
+                    "chrome",
+                    "Mac OS",
+                    "laptop",
+                    "1920x1080",
+                    "fr-FR",
+                    "FR",
+                    "FR-IDF",
+                    "Paris",
+                    None,
+                    moment,
+                )
+            ],
             events=[event, performance],
             event_data=[
-                EventDataRow(str(uuid.uuid4()), website, event.event_id, "plan", "pro", None, None, 1, moment),
-                EventDataRow(str(uuid.uuid4()), website, event.event_id, "seats", None, Decimal("12.3456"), None,
-                             2, moment),
-                EventDataRow(str(uuid.uuid4()), website, event.event_id, "renews", None, None, moment, 4, moment),
+                EventDataRow(
+                    str(uuid.uuid4()), website, event.event_id, "plan", "pro", None, None, 1, moment
+                ),
+                EventDataRow(
+                    str(uuid.uuid4()),
+                    website,
+                    event.event_id,
+                    "seats",
+                    None,
+                    Decimal("12.3456"),
+                    None,
+                    2,
+                    moment,
+                ),
+                EventDataRow(
+                    str(uuid.uuid4()),
+                    website,
+                    event.event_id,
+                    "renews",
+                    None,
+                    None,
+                    moment,
+                    4,
+                    moment,
+                ),
             ],
-            revenue=[RevenueRow(str(uuid.uuid4()), website, session, event.event_id, "checkout", "EUR",
-                                Decimal("19.99"), moment)],
+            revenue=[
+                RevenueRow(
+                    str(uuid.uuid4()),
+                    website,
+                    session,
+                    event.event_id,
+                    "checkout",
+                    "EUR",
+                    Decimal("19.99"),
+                    moment,
+                )
+            ],
         ),
-        Batch(session_data=[SessionDataRow(str(uuid.uuid4()), website, session, "email", "a@example.com", None,
-                                           None, 1, "user-7", moment)]),
+        Batch(
+            session_data=[
+                SessionDataRow(
+                    str(uuid.uuid4()),
+                    website,
+                    session,
+                    "email",
+                    "a@example.com",
+                    None,
+                    None,
+                    1,
+                    "user-7",
+                    moment,
+                )
+            ]
+        ),
     ]
 
 
@@ -142,7 +220,11 @@ def test_records_round_trip_every_row_type_and_value(tmp_path):
     journal.open(None)
     position = journal.append(record)
     journal.close()
-    assert (tmp_path / f"{position.segment:08d}.journal").read_bytes().startswith(journal_module.FORMAT_HEADER)
+    assert (
+        (tmp_path / f"{position.segment:08d}.journal")
+        .read_bytes()
+        .startswith(journal_module.FORMAT_HEADER)
+    )
     [(replayed, replayed_at)] = list(Journal(tmp_path).replay(None))
     assert replayed == record and replayed_at == position
     types = [type(value) for value in replayed[0].event_data[1] + replayed[0].revenue[0]]
@@ -163,7 +245,9 @@ def test_rows_are_rebuilt_by_column_name(tmp_path):
     values = [getattr(event, name) for name in fields[:-1]] + ["x"]
     payload = orjson.dumps([{"events": {"fields": fields, "rows": [values]}}])
     segment = tmp_path / "00000001.journal"
-    segment.write_bytes(journal_module.FORMAT_HEADER + HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
+    segment.write_bytes(
+        journal_module.FORMAT_HEADER + HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+    )
     [([batch], _)] = list(Journal(tmp_path).replay(None))
     assert batch.events == [event._replace(tag=None)]
 
@@ -179,8 +263,10 @@ def test_a_journal_left_by_the_previous_version_is_applied_at_start(request, tmp
     website = str(uuid.uuid4())
     directory = settings.data_dir / "journal"
     directory.mkdir(parents=True)
-    records = [[Batch(events=[event_row(website, "/1")]), Batch(events=[event_row(website, "/2")])],
-               _every_row_type(website)]
+    records = [
+        [Batch(events=[event_row(website, "/1")]), Batch(events=[event_row(website, "/2")])],
+        _every_row_type(website),
+    ]
     with open(directory / "00000001.journal", "wb") as segment:
         for record in records:
             payload = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
@@ -195,7 +281,11 @@ def test_a_journal_left_by_the_previous_version_is_applied_at_start(request, tmp
             data = conn.execute(sa.select(schema.event_data.c.data_key)).scalars().all()
     finally:
         services.close()
-    assert [float(value) for value in revenue] == [19.99] and sorted(data) == ["plan", "renews", "seats"]
+    assert [float(value) for value in revenue] == [19.99] and sorted(data) == [
+        "plan",
+        "renews",
+        "seats",
+    ]
     assert Journal(directory).segments() == []
 
 
@@ -208,6 +298,7 @@ def test_a_version_1_record_may_hold_only_rows(tmp_path):
     good = pickle.dumps([Batch(events=[event_row(str(uuid.uuid4()), "/ok")])])
     bad = pickle.dumps([Batch(events=[]), print])
     with open(tmp_path / "00000001.journal", "wb") as segment:
-        for payload in (bad, good):
-            segment.write(HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
+        segment.writelines(
+            HEADER.pack(len(payload), zlib.crc32(payload)) + payload for payload in (bad, good)
+        )
     assert [_paths(record) for record, _ in Journal(tmp_path).replay(None)] == [["/ok"]]

@@ -26,7 +26,9 @@ def _count(services, website_id: str) -> int:
 def writer(request, app, services, tmp_path):
     """The writer both ways: answering once a group of hits is committed (PostgreSQL,
     ClickHouse), or once it is in the journal, applied to the store behind it (DuckDB)."""
-    writer = Writer(services.db, journal_dir=tmp_path / "journal" if request.param == "journal" else None)
+    writer = Writer(
+        services.db, journal_dir=tmp_path / "journal" if request.param == "journal" else None
+    )
     server_sync = services.db.before_connect
     if writer.journaled:  # as the server does: reads wait for this writer's acknowledged hits
         services.db.before_connect = writer.sync
@@ -78,8 +80,12 @@ def test_concurrent_hits_share_transactions_and_all_land(writer, services):
         gate.wait(5)  # the first transaction holds while the others queue up
 
     writer.hooks.append(slow_hook)
-    threads = [threading.Thread(target=writer.write_blocking, args=(Batch(events=[event_row(website, f"/{i}")]),))
-               for i in range(40)]
+    threads = [
+        threading.Thread(
+            target=writer.write_blocking, args=(Batch(events=[event_row(website, f"/{i}")]),)
+        )
+        for i in range(40)
+    ]
     for thread in threads:
         thread.start()
     gate.set()
@@ -115,21 +121,36 @@ def test_first_session_write_wins(writer, services):
     now = datetime.now(UTC)
 
     def row(browser):
-        return SessionRow(session, str(uuid.uuid4()), browser, None, None, None, None, None, None, None, None, now)
+        return SessionRow(
+            session, str(uuid.uuid4()), browser, None, None, None, None, None, None, None, None, now
+        )
 
     writer.write_blocking(Batch(sessions=[row("chrome"), row("firefox")]))
     writer.write_blocking(Batch(sessions=[row("safari")]))
     with services.db.connect() as conn:
-        browsers = conn.execute(sa.select(schema.session.c.browser).where(
-            schema.session.c.session_id == uuid.UUID(session))).scalars().all()
+        browsers = (
+            conn.execute(
+                sa.select(schema.session.c.browser).where(
+                    schema.session.c.session_id == uuid.UUID(session)
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert browsers == ["chrome"]
 
 
 def test_close_drains_the_queue_then_refuses(writer, services):
     website = str(uuid.uuid4())
     results = []
-    threads = [threading.Thread(target=lambda i=i: results.append(
-        writer.write_blocking(Batch(events=[event_row(website, f"/{i}")])))) for i in range(30)]
+    threads = [
+        threading.Thread(
+            target=lambda i=i: results.append(
+                writer.write_blocking(Batch(events=[event_row(website, f"/{i}")]))
+            )
+        )
+        for i in range(30)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -141,14 +162,30 @@ def test_close_drains_the_queue_then_refuses(writer, services):
 
 
 def _session(session: str, browser: str) -> SessionRow:
-    return SessionRow(session, str(uuid.uuid4()), browser, None, None, None, None, None, None, None, None,
-                      datetime.now(UTC))
+    return SessionRow(
+        session,
+        str(uuid.uuid4()),
+        browser,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        datetime.now(UTC),
+    )
 
 
 def _browsers(services, session: str) -> list[str]:
     t = schema.session
     with services.db.connect() as conn:
-        return conn.execute(sa.select(t.c.browser).where(t.c.session_id == uuid.UUID(session))).scalars().all()
+        return (
+            conn.execute(sa.select(t.c.browser).where(t.c.session_id == uuid.UUID(session)))
+            .scalars()
+            .all()
+        )
 
 
 def test_a_session_stored_behind_the_writers_back_still_wins(writer, services):
@@ -158,13 +195,17 @@ def test_a_session_stored_behind_the_writers_back_still_wins(writer, services):
     writer.write_blocking(Batch(sessions=[_session(str(uuid.uuid4()), "chrome")]))  # ids loaded
     session, website = str(uuid.uuid4()), str(uuid.uuid4())
     with services.db.begin() as conn:
-        services.db.engines.insert_rows(conn, "session", SessionRow._fields, [_session(session, "opera")])
+        services.db.engines.insert_rows(
+            conn, "session", SessionRow._fields, [_session(session, "opera")]
+        )
     event = event_row(website, "/a")._replace(session_id=session)
     writer.write_blocking(Batch(sessions=[_session(session, "firefox")], events=[event]))
     assert _browsers(services, session) == ["opera"]
     assert _count(services, website) == 1
     # Later hits of the same visitor go through as well (the stored ids were learnt again).
-    writer.write_blocking(Batch(sessions=[_session(session, "safari")], events=[event_row(website, "/b")]))
+    writer.write_blocking(
+        Batch(sessions=[_session(session, "safari")], events=[event_row(website, "/b")])
+    )
     assert _browsers(services, session) == ["opera"]
     assert _count(services, website) == 2
 
@@ -193,25 +234,67 @@ def test_every_value_type_is_stored_exactly(writer, services):
     path = '/a "quoted" \\ path\nnext 😀 é'
     # A performance beacon: lcp arrives as a float from the JSON body, cls as a Decimal.
     event = event_row(website, path)._replace(lcp=1234.5, cls=Decimal("0.1234"), event_type=5)
-    noon_in_kolkata = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    noon_in_kolkata = datetime(
+        2026, 3, 1, 12, 0, 0, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30))
+    )
     data = [
-        EventDataRow(str(uuid.uuid4()), website, event.event_id, "price", None, Decimal("-12345678.0001"),
-                     None, 2, event.created_at),
-        EventDataRow(str(uuid.uuid4()), website, event.event_id, "when", None, None, noon_in_kolkata, 4,
-                     event.created_at),
-        EventDataRow(str(uuid.uuid4()), website, event.event_id, "note", "tab\there 'single' {\"json\": 1}",
-                     None, None, 1, event.created_at),
+        EventDataRow(
+            str(uuid.uuid4()),
+            website,
+            event.event_id,
+            "price",
+            None,
+            Decimal("-12345678.0001"),
+            None,
+            2,
+            event.created_at,
+        ),
+        EventDataRow(
+            str(uuid.uuid4()),
+            website,
+            event.event_id,
+            "when",
+            None,
+            None,
+            noon_in_kolkata,
+            4,
+            event.created_at,
+        ),
+        EventDataRow(
+            str(uuid.uuid4()),
+            website,
+            event.event_id,
+            "note",
+            "tab\there 'single' {\"json\": 1}",
+            None,
+            None,
+            1,
+            event.created_at,
+        ),
     ]
     writer.write_blocking(Batch(events=[event], event_data=data), timeout=30)
     writer.sync()
     with services.db.connect() as conn:
-        [stored] = conn.execute(sa.select(schema.website_event).where(
-            schema.website_event.c.website_id == website)).mappings().all()
-        values = {row.data_key: row for row in conn.execute(sa.select(schema.event_data).where(
-            schema.event_data.c.website_id == website))}
+        [stored] = (
+            conn.execute(
+                sa.select(schema.website_event).where(schema.website_event.c.website_id == website)
+            )
+            .mappings()
+            .all()
+        )
+        values = {
+            row.data_key: row
+            for row in conn.execute(
+                sa.select(schema.event_data).where(schema.event_data.c.website_id == website)
+            )
+        }
     assert stored["url_path"] == path
     assert (stored["lcp"], stored["cls"], stored["page_title"], stored["event_type"]) == (
-        Decimal("1234.5"), Decimal("0.1234"), None, 5)
+        Decimal("1234.5"),
+        Decimal("0.1234"),
+        None,
+        5,
+    )
     assert stored["created_at"] == event.created_at
     assert values["price"].number_value == Decimal("-12345678.0001")
     assert values["when"].date_value == noon_in_kolkata  # the same instant: 06:30:00.123456 UTC

@@ -49,9 +49,13 @@ def test_a_database_of_the_previous_release_is_upgraded_at_start(engine, request
             admin = Api(client).login()
             website = admin.new_website()["id"]
             assert admin.delete(f"/api/websites/{website}").status_code == 200
-            reused = admin.post("/api/websites", {"id": website, "name": "Again", "domain": "again.example"})
+            reused = admin.post(
+                "/api/websites", {"id": website, "name": "Again", "domain": "again.example"}
+            )
             assert reused.status_code == 400
-            changed = admin.post("/api/me/password", {"currentPassword": "umami", "newPassword": "a-new-password"})
+            changed = admin.post(
+                "/api/me/password", {"currentPassword": "umami", "newPassword": "a-new-password"}
+            )
             assert changed.status_code == 200
             assert old.get("/api/me").status_code == 401
     finally:

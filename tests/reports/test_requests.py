@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 
 from katsuo.analytics.reports import RUNNERS
 from tests.analytics.conftest import send
-from tests.analytics.model import at, ms
+from tests.analytics.model import at, iso, ms
 from tests.helpers import Api
 from tests.reports import traffic
-from tests.analytics.model import iso
 
 FUNNEL = {
     "steps": [{"type": "path", "value": "/"}, {"type": "path", "value": "/pricing"}],
@@ -241,7 +240,9 @@ def test_view_permission(data):
     # A share token of the website may run the reports its share publishes.
     admin = Api(client, data.token)
     share = admin.ok(
-        "POST", f"/api/websites/{data.website}/shares", {"name": "public", "parameters": {"goals": True}}
+        "POST",
+        f"/api/websites/{data.website}/shares",
+        {"name": "public", "parameters": {"goals": True}},
     )
     token = anonymous.ok("GET", f"/api/share/{share['slug']}")["token"]
     shared = Api(client, share_token=token)

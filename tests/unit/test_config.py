@@ -23,10 +23,25 @@ def test_query_budget(tmp_path):
     """KATSUO_QUERY_TIMEOUT takes seconds with decimals; the concurrency limits default to 6 per
     user or share and 12 per server."""
     defaults = Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path), "APP_SECRET": "x"})
-    assert (defaults.query_timeout, defaults.query_concurrency, defaults.query_concurrency_total) == (30, 6, 12)
-    chosen = Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path), "APP_SECRET": "x", "KATSUO_QUERY_TIMEOUT": " 2.5 ",
-                                "KATSUO_QUERY_CONCURRENCY": "2", "KATSUO_QUERY_CONCURRENCY_TOTAL": "3"})
-    assert (chosen.query_timeout, chosen.query_concurrency, chosen.query_concurrency_total) == (2.5, 2, 3)
+    assert (
+        defaults.query_timeout,
+        defaults.query_concurrency,
+        defaults.query_concurrency_total,
+    ) == (30, 6, 12)
+    chosen = Settings.from_env(
+        {
+            "KATSUO_DATA_DIR": str(tmp_path),
+            "APP_SECRET": "x",
+            "KATSUO_QUERY_TIMEOUT": " 2.5 ",
+            "KATSUO_QUERY_CONCURRENCY": "2",
+            "KATSUO_QUERY_CONCURRENCY_TOTAL": "3",
+        }
+    )
+    assert (chosen.query_timeout, chosen.query_concurrency, chosen.query_concurrency_total) == (
+        2.5,
+        2,
+        3,
+    )
 
 
 def test_umami_variables(tmp_path):
@@ -45,7 +60,10 @@ def test_umami_variables(tmp_path):
     )
     assert settings.engine == "postgresql" and settings.port == 8080
     assert settings.app_secret == "postgresql://u:p@db:5432/umami"  # Umami's fallback
-    assert ipaddress.ip_network("192.168.0.0/16") in settings.ignore_ip and len(settings.ignore_ip) == 3
+    assert (
+        ipaddress.ip_network("192.168.0.0/16") in settings.ignore_ip
+        and len(settings.ignore_ip) == 3
+    )
     assert settings.tracker_script_names == ("/stats.js", "/path/to/tracker")
     assert settings.collect_api_endpoint == "/my-route" and settings.base_path == "/analytics"
     assert settings.disable_bot_check is True
@@ -53,8 +71,11 @@ def test_umami_variables(tmp_path):
 
 
 def test_clickhouse_url(tmp_path):
-    for url in ("http://default:secret@clickhouse:8123/umami", "https://ch.example/umami",
-                "chdb:///var/lib/katsuo/ch?database=umami"):
+    for url in (
+        "http://default:secret@clickhouse:8123/umami",
+        "https://ch.example/umami",
+        "chdb:///var/lib/katsuo/ch?database=umami",
+    ):
         settings = Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path), "CLICKHOUSE_URL": url})
         assert settings.clickhouse_url == url
 

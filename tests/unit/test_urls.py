@@ -9,33 +9,51 @@ def path(url, hostname=None, trailing=False):
     return urls.page_path(urls.resolve(url, hostname), remove_trailing_slash=trailing)
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("/", "/"),
-    ("/docs#install", "/docs#install"),
-    ("https://example.com/a/b?x=1#frag", "/a/b#frag"),
-    (None, ""),
-    ("/caf%C3%A9/%2F", "/café/%2F"),  # decodeURI keeps reserved escapes
-    ("/100%", "/100%"),  # a broken escape keeps the raw value
-    ("relative/page", "/relative/page"),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/", "/"),
+        ("/docs#install", "/docs#install"),
+        ("https://example.com/a/b?x=1#frag", "/a/b#frag"),
+        (None, ""),
+        ("/caf%C3%A9/%2F", "/café/%2F"),  # decodeURI keeps reserved escapes
+        ("/100%", "/100%"),  # a broken escape keeps the raw value
+        ("relative/page", "/relative/page"),
+    ],
+)
 def test_url_path(url, expected):
     assert path(url) == expected
 
 
-@pytest.mark.parametrize(("url", "expected"), [("/a/", "/a"), ("/a/#x", "/a#x"), ("/", ""), ("/a", "/a")])
+@pytest.mark.parametrize(
+    ("url", "expected"), [("/a/", "/a"), ("/a/#x", "/a#x"), ("/", ""), ("/a", "/a")]
+)
 def test_remove_trailing_slash(url, expected):
     assert path(url, trailing=True) == expected
 
 
 def test_query_is_raw_and_campaign_is_decoded_first_occurrence():
-    location = urls.resolve("/p?utm_source=news+letter&utm_source=second&gclid=G1&dclid=D&q=%20x", None)
+    location = urls.resolve(
+        "/p?utm_source=news+letter&utm_source=second&gclid=G1&dclid=D&q=%20x", None
+    )
     assert location.query == "utm_source=news+letter&utm_source=second&gclid=G1&dclid=D&q=%20x"
     found = urls.campaign(location)
     assert found["utm_source"] == "news letter"
     assert found["gclid"] == "G1"
     assert found["utm_medium"] is None
-    assert set(found) == {"utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term",
-                          "gclid", "fbclid", "msclkid", "ttclid", "li_fat_id", "twclid"}
+    assert set(found) == {
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_content",
+        "utm_term",
+        "gclid",
+        "fbclid",
+        "msclkid",
+        "ttclid",
+        "li_fat_id",
+        "twclid",
+    }
 
 
 def test_hostname_from_url_drops_www_and_any_character():

@@ -29,14 +29,17 @@ def test_matches_umami(case):
     assert got == {key: case[key] for key in got}
 
 
-@pytest.mark.parametrize(("device_type", "screen", "stored"), [
-    (None, "1920x1080", "laptop"),
-    (None, "2560x1440", "desktop"),
-    (None, None, "desktop"),
-    (None, "wide", "desktop"),
-    ("mobile", "390x844", "mobile"),
-    ("tablet", "1024x768", "tablet"),
-])
+@pytest.mark.parametrize(
+    ("device_type", "screen", "stored"),
+    [
+        (None, "1920x1080", "laptop"),
+        (None, "2560x1440", "desktop"),
+        (None, None, "desktop"),
+        (None, "wide", "desktop"),
+        ("mobile", "390x844", "mobile"),
+        ("tablet", "1024x768", "tablet"),
+    ],
+)
 def test_device_from_type_and_screen(device_type, screen, stored):
     assert useragent.device(device_type, screen) == stored
 

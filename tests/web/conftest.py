@@ -30,7 +30,11 @@ def make_client(services, app):
 
 def cookie_login(client, username="admin", password="umami", base="") -> str:
     """Log in as the pages do: API login, then hand the token to /session."""
-    token = client.post(f"{base}/api/auth/login", json={"username": username, "password": password}).json()["token"]
-    response = client.post(f"{base}/session", json={"token": token}, headers={browser_auth.CSRF_HEADER: "1"})
+    token = client.post(
+        f"{base}/api/auth/login", json={"username": username, "password": password}
+    ).json()["token"]
+    response = client.post(
+        f"{base}/session", json={"token": token}, headers={browser_auth.CSRF_HEADER: "1"}
+    )
     assert response.status_code == 200, response.text
     return token

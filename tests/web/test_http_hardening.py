@@ -87,15 +87,28 @@ def test_login_never_targets_another_site_from_raw_queries(make_client, query):
 
 def test_login_keeps_local_targets(make_client):
     client = make_client()
-    for target in ["/websites?q=blog", "/settings/profile", "/websites/abc/realtime#top", "/share/x%2Fy"]:
+    for target in [
+        "/websites?q=blog",
+        "/settings/profile",
+        "/websites/abc/realtime#top",
+        "/share/x%2Fy",
+    ]:
         assert _login_target(client.get("/login", params={"next": target}).text) == target
 
 
 def test_login_targets_stay_under_base_path(make_client):
     client = make_client(base_path="/analytics")
-    page = lambda target: _login_target(client.get("/analytics/login", params={"next": target}).text)  # noqa: E731
+    page = lambda target: _login_target(
+        client.get("/analytics/login", params={"next": target}).text
+    )
     assert page("/analytics/websites?q=a") == "/analytics/websites?q=a"
-    for outside in ["/websites", "/analytics", "/analyticsx/websites", "/analytics/../admin", "//analytics/x"]:
+    for outside in [
+        "/websites",
+        "/analytics",
+        "/analyticsx/websites",
+        "/analytics/../admin",
+        "//analytics/x",
+    ]:
         assert page(outside) == "/analytics/websites", outside
 
 
@@ -110,7 +123,9 @@ def test_security_headers_on_pages_api_static_and_tracker(make_client, api):
         "api error": client.get("/api/websites"),
         "static": client.get("/static/app.js"),
         "tracker": client.get("/script.js"),
-        "collect": client.post("/api/send", json={"type": "event", "payload": {"website": website["id"]}}),
+        "collect": client.post(
+            "/api/send", json={"type": "event", "payload": {"website": website["id"]}}
+        ),
         "preflight": client.options("/api/send"),
     }
     for name, response in responses.items():
@@ -134,7 +149,9 @@ def test_security_headers_on_pages_api_static_and_tracker(make_client, api):
 def test_short_link_redirect_keeps_the_visitors_referrer_policy(make_client, api):
     """A Referrer-Policy on the /q/ redirect would change what the link's target learns."""
     admin = api.admin()
-    admin.ok("POST", "/api/links", {"name": "L", "url": "https://target.example/", "slug": "hardenlnk"})
+    admin.ok(
+        "POST", "/api/links", {"name": "L", "url": "https://target.example/", "slug": "hardenlnk"}
+    )
     response = make_client().get("/q/hardenlnk")
     assert response.status_code == 307 and "referrer-policy" not in response.headers
 
@@ -148,7 +165,11 @@ class _Inline(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         names = dict(attrs)
-        if tag == "script" and "src" not in names and names.get("type", "text/javascript") in ("text/javascript", "module"):
+        if (
+            tag == "script"
+            and "src" not in names
+            and names.get("type", "text/javascript") in ("text/javascript", "module")
+        ):
             self.found.append(f"<script> at {self.getpos()}")
         self.found += [f"{tag} {name}=" for name, _ in attrs if name.startswith("on")]
 
@@ -156,17 +177,30 @@ class _Inline(HTMLParser):
 def test_no_page_has_an_inline_script_or_handler(make_client, api):
     admin = api.admin()
     website = admin.new_website(name="Site", domain="site.example", shareId="inline-slug")
-    admin.ok("POST", "/api/links", {"name": "L", "url": "https://target.example/", "slug": "inlinelnk"})
+    admin.ok(
+        "POST", "/api/links", {"name": "L", "url": "https://target.example/", "slug": "inlinelnk"}
+    )
     client = make_client(enable_test_console=True)
     for path in ["/login", "/share/inline-slug", "/share/missing", "/api/docs"]:
         _assert_no_inline_script(client, path)
     cookie_login(client)
     wid = website["id"]
     pages = [
-        "/websites", f"/websites/{wid}", f"/websites/{wid}/realtime", f"/websites/{wid}/sessions",
-        f"/websites/{wid}/events", f"/websites/{wid}/settings", f"/websites/{wid}/segments",
-        f"/websites/{wid}/reports", "/links", "/pixels", "/settings/profile", "/settings/api-keys",
-        "/settings/teams", "/settings/users", f"/console/{wid}",
+        "/websites",
+        f"/websites/{wid}",
+        f"/websites/{wid}/realtime",
+        f"/websites/{wid}/sessions",
+        f"/websites/{wid}/events",
+        f"/websites/{wid}/settings",
+        f"/websites/{wid}/segments",
+        f"/websites/{wid}/reports",
+        "/links",
+        "/pixels",
+        "/settings/profile",
+        "/settings/api-keys",
+        "/settings/teams",
+        "/settings/users",
+        f"/console/{wid}",
     ]
     for path in pages:
         _assert_no_inline_script(client, path)
@@ -197,21 +231,36 @@ def test_junk_in_page_parameters_is_a_client_error_on_both_engines(make_client, 
     """NUL characters (PostgreSQL text cannot hold them) and page numbers past any offset."""
     admin = api.admin()
     website = admin.new_website(name="Site", shareId="junk-slug")["id"]
-    admin.ok("POST", "/api/links", {"name": "L", "url": "https://target.example/", "slug": "junklink"})
+    admin.ok(
+        "POST", "/api/links", {"name": "L", "url": "https://target.example/", "slug": "junklink"}
+    )
     client = make_client()
     assert client.get("/share/junk-slug").status_code == 200
     for path in ["/share/junk%00slug", "/share/%00", "/share/" + "x" * 5000]:
         response = client.get(path)
-        assert response.status_code in (400, 404) and response.headers["content-type"].startswith("text/html"), path
+        assert response.status_code in (400, 404) and response.headers["content-type"].startswith(
+            "text/html"
+        ), path
     for path in ["/q/junk%00link", "/p/%00"]:
         assert client.get(path).status_code == 404, path
     cookie_login(client)
     huge = "99999999999999999999"
     for path in [
-        "/websites?q=%00", "/websites?q=a%00b", f"/websites?p={huge}", "/websites?p=0", "/websites?p=x",
-        "/links?q=%00", f"/links?p={huge}", "/pixels?q=%00", f"/pixels?p={huge}",
-        "/settings/users?q=%00", f"/settings/users?p={huge}", "/teams/%00/websites", "/websites/%00",
-        f"/websites/{website}/reports/new/%00", f"/websites/{website}/sessions/%00",
+        "/websites?q=%00",
+        "/websites?q=a%00b",
+        f"/websites?p={huge}",
+        "/websites?p=0",
+        "/websites?p=x",
+        "/links?q=%00",
+        f"/links?p={huge}",
+        "/pixels?q=%00",
+        f"/pixels?p={huge}",
+        "/settings/users?q=%00",
+        f"/settings/users?p={huge}",
+        "/teams/%00/websites",
+        "/websites/%00",
+        f"/websites/{website}/reports/new/%00",
+        f"/websites/{website}/sessions/%00",
     ]:
         response = client.get(path)
         assert response.status_code in (400, 404), (path, response.status_code)

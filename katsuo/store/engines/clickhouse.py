@@ -129,7 +129,7 @@ def canceller(conn: sa.Connection) -> Callable[[], None]:
 
 
 def error_kind(error: BaseException) -> str | None:
-    """"timeout" for TIMEOUT_EXCEEDED, "invalid-regex" for CANNOT_COMPILE_REGEXP, else None."""
+    """ "timeout" for TIMEOUT_EXCEEDED, "invalid-regex" for CANNOT_COMPILE_REGEXP, else None."""
     # The regex message quotes the pattern, which may hold any text: it is recognised first.
     text = str(error)
     if "CANNOT_COMPILE_REGEXP" in text or "Code: 427." in text:

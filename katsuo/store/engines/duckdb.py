@@ -29,10 +29,19 @@ DIALECT = dialects.DuckDB()
 POOL_SIZE, MAX_OVERFLOW = 8, 8
 # RE2's messages for a pattern it cannot compile, which DuckDB passes on as Invalid Input errors.
 _RE2_ERRORS = (
-    "invalid escape sequence", "invalid character class", "missing ]", "missing )",
-    "unexpected )", "trailing \\", "no argument for repetition operator",
-    "invalid repetition size", "bad repetition operator", "invalid perl operator",
-    "invalid UTF-8", "invalid named capture group", "pattern too large",
+    "invalid escape sequence",
+    "invalid character class",
+    "missing ]",
+    "missing )",
+    "unexpected )",
+    "trailing \\",
+    "no argument for repetition operator",
+    "invalid repetition size",
+    "bad repetition operator",
+    "invalid perl operator",
+    "invalid UTF-8",
+    "invalid named capture group",
+    "pattern too large",
 )
 
 
@@ -46,7 +55,9 @@ def create_engine(settings: Settings) -> sa.Engine:
     )
     # Timestamps come back in UTC whatever the machine's zone (ICU must be loaded first, so this
     # cannot go into the connect-time config).
-    sa.event.listen(engine, "connect", lambda dbapi_conn, _: dbapi_conn.execute("SET TimeZone = 'UTC'"))
+    sa.event.listen(
+        engine, "connect", lambda dbapi_conn, _: dbapi_conn.execute("SET TimeZone = 'UTC'")
+    )
     # duckdb-engine compiles with PostgreSQL's compiler but does not opt in to SQLAlchemy's
     # compiled-statement cache; without it each of the read path's large queries is compiled
     # anew on every request (a few milliseconds each).
@@ -69,7 +80,7 @@ def canceller(conn: sa.Connection) -> Callable[[], None]:
 
 
 def error_kind(error: BaseException) -> str | None:
-    """"timeout" for an interrupted statement, "invalid-regex" for a pattern RE2 cannot compile,
+    """ "timeout" for an interrupted statement, "invalid-regex" for a pattern RE2 cannot compile,
     else None."""
     if isinstance(error, duckdb.InterruptException):
         return "timeout"
@@ -83,8 +94,14 @@ def error_kind(error: BaseException) -> str | None:
 def _without_keys(table: sa.Table) -> sa.Table:
     """A copy of an append-only event table without primary key (see schema.EVENT_TABLES)."""
     bare = sa.MetaData()
-    return sa.Table(table.name, bare, *(sa.Column(c.name, c.type, nullable=c.nullable,
-                                                  server_default=c.server_default) for c in table.columns))
+    return sa.Table(
+        table.name,
+        bare,
+        *(
+            sa.Column(c.name, c.type, nullable=c.nullable, server_default=c.server_default)
+            for c in table.columns
+        ),
+    )
 
 
 def create_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
@@ -98,8 +115,14 @@ def create_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
         conn.execute(sa.schema.CreateTable(ddl_table))
 
 
-def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple],
-                *, skip_existing: bool = False) -> None:
+def insert_rows(
+    conn: sa.Connection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple],
+    *,
+    skip_existing: bool = False,
+) -> None:
     """Append rows inside the connection's transaction; with `skip_existing`, rows whose primary
     key is already stored are left out (first write wins).
 
@@ -118,7 +141,9 @@ def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows:
     names, values = [], []
     for name, column in zip(columns, zip(*rows)):
         if defaults[name].server_default is not None or any(value is not None for value in column):
-            names.append(str(name))  # orjson takes plain str keys only (not SQLAlchemy's quoted_name)
+            names.append(
+                str(name)
+            )  # orjson takes plain str keys only (not SQLAlchemy's quoted_name)
             values.append(column)
     document = orjson.dumps(dict(zip(names, values)), default=str)
     conn.connection.driver_connection.execute(
@@ -127,12 +152,18 @@ def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows:
 
 
 @lru_cache(maxsize=256)
-def _insert_json(dialect: sa.Dialect, table: str, names: tuple[str, ...], skip_existing: bool) -> str:
+def _insert_json(
+    dialect: sa.Dialect, table: str, names: tuple[str, ...], skip_existing: bool
+) -> str:
     columns = schema.metadata.tables[table].c
-    structure = orjson.dumps({name: f"{columns[name].type.compile(dialect=dialect)}[]" for name in names})
+    structure = orjson.dumps(
+        {name: f"{columns[name].type.compile(dialect=dialect)}[]" for name in names}
+    )
     unnest = ", ".join(f'unnest(j."{name}")' for name in names)
-    sql = (f'INSERT INTO "{table}" ({", ".join(names)}) SELECT {unnest} '
-           f"FROM (SELECT json_transform($1, '{structure.decode()}') AS j)")
+    sql = (
+        f'INSERT INTO "{table}" ({", ".join(names)}) SELECT {unnest} '
+        f"FROM (SELECT json_transform($1, '{structure.decode()}') AS j)"
+    )
     return sql + " ON CONFLICT DO NOTHING" if skip_existing else sql
 
 

@@ -33,7 +33,9 @@ def sqlalchemy_url(database_url: str) -> tuple[str, dict]:
     schema_name = query.pop("schema", None)
     if schema_name:
         connect_args["options"] = f"-csearch_path={schema_name}"
-    url = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, urlencode(query), parts.fragment))
+    url = urlunsplit(
+        ("postgresql+psycopg", parts.netloc, parts.path, urlencode(query), parts.fragment)
+    )
     return url, connect_args
 
 
@@ -67,7 +69,7 @@ def canceller(conn: sa.Connection) -> Callable[[], None]:
 
 
 def error_kind(error: BaseException) -> str | None:
-    """"timeout" for a statement stopped by its budget, "invalid-regex" for a pattern the server
+    """ "timeout" for a statement stopped by its budget, "invalid-regex" for a pattern the server
     cannot compile, else None."""
     state = getattr(error, "sqlstate", None)
     return {QUERY_CANCELED: "timeout", INVALID_REGULAR_EXPRESSION: "invalid-regex"}.get(state)
@@ -80,18 +82,28 @@ def create_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
             # The table is partitioned by dimension (schema.py); its partitions must exist before
             # the first row arrives.
             for dim, name in schema.SLICE_DIMENSIONS.items():
-                conn.execute(sa.text(
-                    f"CREATE TABLE IF NOT EXISTS {table.name}_{name} PARTITION OF {table.name} FOR VALUES IN ({dim})"
-                ))
+                conn.execute(
+                    sa.text(
+                        f"CREATE TABLE IF NOT EXISTS {table.name}_{name} PARTITION OF {table.name} FOR VALUES IN ({dim})"
+                    )
+                )
             # Tables made before the journey dimension hold shorter values; widening a varchar
             # only changes the catalogue.
-            conn.execute(sa.text(
-                f"ALTER TABLE {table.name} ALTER COLUMN value TYPE varchar({schema.SLICE_VALUE_LENGTH})"
-            ))
+            conn.execute(
+                sa.text(
+                    f"ALTER TABLE {table.name} ALTER COLUMN value TYPE varchar({schema.SLICE_VALUE_LENGTH})"
+                )
+            )
 
 
-def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple],
-                *, skip_existing: bool = False) -> None:
+def insert_rows(
+    conn: sa.Connection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple],
+    *,
+    skip_existing: bool = False,
+) -> None:
     """Append rows inside the connection's transaction: COPY (the fastest way into PostgreSQL),
     or, with `skip_existing`, a multi-row INSERT … ON CONFLICT DO NOTHING (first write wins)."""
     cursor = conn.connection.driver_connection.cursor()
@@ -103,7 +115,7 @@ def insert_rows(conn: sa.Connection, table: str, columns: tuple[str, ...], rows:
         return
     one = "(" + ",".join(["%s"] * len(columns)) + ")"
     for start in range(0, len(rows), 256):
-        chunk = rows[start:start + 256]
+        chunk = rows[start : start + 256]
         cursor.execute(
             f'INSERT INTO "{table}" ({names}) VALUES {",".join([one] * len(chunk))} ON CONFLICT DO NOTHING',
             [value for row in chunk for value in row],

@@ -19,7 +19,11 @@ def create(conn: sa.Connection, *, user_id: UUID, name: str, prefix: str, key_ha
     key_id = ids.new_id()
     conn.execute(
         t.insert().values(
-            api_key_id=key_id, user_id=user_id, name=name, prefix=prefix, key_hash=key_hash,
+            api_key_id=key_id,
+            user_id=user_id,
+            name=name,
+            prefix=prefix,
+            key_hash=key_hash,
             created_at=datetime.now(UTC),
         )
     )
@@ -35,9 +39,14 @@ def owner_of(conn: sa.Connection, key_hash: str) -> UUID | None:
     """The user a key belongs to; records when it was last used."""
     user_id = conn.execute(sa.select(t.c.user_id).where(t.c.key_hash == key_hash)).scalar()
     if user_id is not None:
-        conn.execute(t.update().where(t.c.key_hash == key_hash).values(last_used_at=datetime.now(UTC)))
+        conn.execute(
+            t.update().where(t.c.key_hash == key_hash).values(last_used_at=datetime.now(UTC))
+        )
     return user_id
 
 
 def delete(conn: sa.Connection, *, user_id: UUID, key_id: UUID) -> bool:
-    return conn.execute(t.delete().where(t.c.api_key_id == key_id, t.c.user_id == user_id)).rowcount > 0
+    return (
+        conn.execute(t.delete().where(t.c.api_key_id == key_id, t.c.user_id == user_id)).rowcount
+        > 0
+    )

@@ -45,9 +45,11 @@ def _empty(conn: sa.Connection, entity_id: UUID, before: datetime | None) -> Non
     for table in TABLES:
         if level.has_table(table.name):
             conn.execute(table.delete().where(table.c.website_id == entity_id))
-    conn.execute(schema.purge.insert().values(
-        purge_id=ids.new_id(), entity_id=entity_id, before=before, created_at=now()
-    ))
+    conn.execute(
+        schema.purge.insert().values(
+            purge_id=ids.new_id(), entity_id=entity_id, before=before, created_at=now()
+        )
+    )
 
 
 def reset(conn: sa.Connection, website_id: UUID, reset_at: datetime) -> None:
@@ -74,8 +76,9 @@ DATED: list[sa.Table] = [
 ]
 
 
-def delete_before(conn: sa.Connection, store: Database, website_id: UUID, before: datetime,
-                  tables: set[str]) -> dict[str, int]:
+def delete_before(
+    conn: sa.Connection, store: Database, website_id: UUID, before: datetime, tables: set[str]
+) -> dict[str, int]:
     """Delete, of the `tables` that `store` holds, the website's rows collected before `before`,
     and its sessions that no event is left for; returns the rows deleted per table."""
     deleted = {}
@@ -86,7 +89,9 @@ def delete_before(conn: sa.Connection, store: Database, website_id: UUID, before
     if schema.session.name in tables:
         s, e = schema.session, schema.website_event
         kept = sa.select(e.c.session_id).where(e.c.website_id == website_id)
-        where = sa.and_(s.c.website_id == website_id, s.c.created_at < before, s.c.session_id.not_in(kept))
+        where = sa.and_(
+            s.c.website_id == website_id, s.c.created_at < before, s.c.session_id.not_in(kept)
+        )
         deleted[s.name] = _delete_counted(conn, store, s, where)
     return deleted
 
@@ -104,7 +109,7 @@ def purge(db: Database) -> int:
     try:
         with db.connect() as conn:
             queued = conn.execute(sa.select(schema.purge).order_by(schema.purge.c.created_at)).all()
-    except Exception:  # noqa: BLE001 - e.g. the database is not migrated yet (SKIP_DB_MIGRATION)
+    except Exception:
         log.exception("could not read the queued deletions of collected data")
         return 0
     failed = 0
@@ -114,9 +119,12 @@ def purge(db: Database) -> int:
                 _purge_events(db.events, item.entity_id, item.before)
             with db.begin() as conn:
                 conn.execute(schema.purge.delete().where(schema.purge.c.purge_id == item.purge_id))
-        except Exception:  # noqa: BLE001 - kept queued, retried by the next purge and at start
-            log.exception("could not delete the collected data of %s from the events store; "
-                          "it stays queued and is retried", item.entity_id)
+        except Exception:
+            log.exception(
+                "could not delete the collected data of %s from the events store; "
+                "it stays queued and is retried",
+                item.entity_id,
+            )
             failed += 1
     return failed
 

@@ -19,7 +19,9 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def columns(table: sa.Table, *, exclude: Iterable[str] = (), id_column: str | None = None) -> list[sa.ColumnElement]:
+def columns(
+    table: sa.Table, *, exclude: Iterable[str] = (), id_column: str | None = None
+) -> list[sa.ColumnElement]:
     """The table's columns with `<table>_id` (or `id_column`) exposed as `id`, as Umami's API names it."""
     id_name = id_column or f"{table.name}_id"
     skip = set(exclude)
@@ -50,7 +52,9 @@ def paginate(
 ) -> Page[R]:
     """One page of `stmt` as records. Columns named in `counts` (`<name>_count`) are gathered into
     the record's `_count` object; `build` turns a row into a record when validation alone cannot."""
-    count = conn.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    count = conn.execute(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
     rows = conn.execute(stmt.limit(page_size).offset((page - 1) * page_size)).mappings().all()
     build = build or model.model_validate
     return Page[model](

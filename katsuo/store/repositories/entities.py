@@ -27,16 +27,21 @@ ID_TAKEN = "That ID is already in use by a website, link or pixel."
 
 _KINDS = {"website": websites, "link": links, "pixel": pixels}
 _SHARED_KINDS = {share_type: kind for kind, share_type in SHARE_TYPES.items()}
-_ID_COLUMNS = {"website": schema.website.c.website_id, "link": schema.link.c.link_id,
-               "pixel": schema.pixel.c.pixel_id}
+_ID_COLUMNS = {
+    "website": schema.website.c.website_id,
+    "link": schema.link.c.link_id,
+    "pixel": schema.pixel.c.pixel_id,
+}
 
 
 def _holders(conn: sa.Connection, entity_id: UUID) -> list[str]:
     """The kinds whose table holds a row with this id, deleted rows included."""
-    stmt = sa.union_all(*(
-        sa.select(sa.literal(kind, sa.String).label("kind")).where(column == entity_id)
-        for kind, column in _ID_COLUMNS.items()
-    ))
+    stmt = sa.union_all(
+        *(
+            sa.select(sa.literal(kind, sa.String).label("kind")).where(column == entity_id)
+            for kind, column in _ID_COLUMNS.items()
+        )
+    )
     return list(conn.execute(stmt).scalars())
 
 
@@ -44,8 +49,12 @@ def find(conn: sa.Connection, entity_id: UUID) -> tuple[str, Entity] | None:
     """(kind, record) of the live entity with this id, or None; None too when two kinds hold it."""
     holders = _holders(conn, entity_id)
     if len(holders) > 1:
-        log.warning("id %s is held by a %s: refusing to serve either (ids must be unique across "
-                    "websites, links and pixels)", entity_id, " and a ".join(holders))
+        log.warning(
+            "id %s is held by a %s: refusing to serve either (ids must be unique across "
+            "websites, links and pixels)",
+            entity_id,
+            " and a ".join(holders),
+        )
         return None
     if not holders:
         return None
@@ -57,9 +66,10 @@ def id_taken(conn: sa.Connection, entity_id: UUID) -> bool:
     """Whether a new website, link or pixel may not have this id: a website, link or pixel holds
     it (deleted or not), or held it once."""
     deleted = schema.deleted_id.c.entity_id
-    return bool(_holders(conn, entity_id)) or conn.execute(
-        sa.select(deleted).where(deleted == entity_id)
-    ).first() is not None
+    return (
+        bool(_holders(conn, entity_id))
+        or conn.execute(sa.select(deleted).where(deleted == entity_id)).first() is not None
+    )
 
 
 def of_share(conn: sa.Connection, share: Share) -> tuple[str, Entity] | None:

@@ -28,14 +28,27 @@ def list_for_website(
 
 
 def create(
-    conn: sa.Connection, *, user_id: UUID, website_id: UUID, report_type: str, name: str, description: str,
+    conn: sa.Connection,
+    *,
+    user_id: UUID,
+    website_id: UUID,
+    report_type: str,
+    name: str,
+    description: str,
     parameters: dict,
 ) -> Report:
     report_id, created = ids.new_id(), now()
     conn.execute(
         t.insert().values(
-            report_id=report_id, user_id=user_id, website_id=website_id, type=report_type, name=name,
-            description=description, parameters=parameters, created_at=created, updated_at=created,
+            report_id=report_id,
+            user_id=user_id,
+            website_id=website_id,
+            type=report_type,
+            name=name,
+            description=description,
+            parameters=parameters,
+            created_at=created,
+            updated_at=created,
         )
     )
     return get(conn, report_id)

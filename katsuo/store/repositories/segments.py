@@ -15,11 +15,19 @@ _select = sa.select(*columns(t))
 
 
 def get(conn: sa.Connection, website_id: UUID, segment_id: UUID) -> Segment | None:
-    return one(conn, _select.where(t.c.segment_id == segment_id, t.c.website_id == website_id), Segment)
+    return one(
+        conn, _select.where(t.c.segment_id == segment_id, t.c.website_id == website_id), Segment
+    )
 
 
 def list_for_website(
-    conn: sa.Connection, website_id: UUID, *, segment_type: str, search: str | None, page: int, page_size: int
+    conn: sa.Connection,
+    website_id: UUID,
+    *,
+    segment_type: str,
+    search: str | None,
+    page: int,
+    page_size: int,
 ) -> Page:
     stmt = _select.where(t.c.website_id == website_id, t.c.type == segment_type)
     if search:
@@ -27,19 +35,32 @@ def list_for_website(
     return paginate(conn, stmt.order_by(t.c.created_at, t.c.segment_id), Segment, page, page_size)
 
 
-def create(conn: sa.Connection, *, website_id: UUID, segment_type: str, name: str, parameters: dict) -> Segment:
+def create(
+    conn: sa.Connection, *, website_id: UUID, segment_type: str, name: str, parameters: dict
+) -> Segment:
     segment_id, created = ids.new_id(), now()
     conn.execute(
         t.insert().values(
-            segment_id=segment_id, website_id=website_id, type=segment_type, name=name, parameters=parameters,
-            created_at=created, updated_at=created,
+            segment_id=segment_id,
+            website_id=website_id,
+            type=segment_type,
+            name=name,
+            parameters=parameters,
+            created_at=created,
+            updated_at=created,
         )
     )
     return get(conn, website_id, segment_id)
 
 
 def update(
-    conn: sa.Connection, website_id: UUID, segment_id: UUID, *, segment_type: str, name: str, parameters: dict
+    conn: sa.Connection,
+    website_id: UUID,
+    segment_id: UUID,
+    *,
+    segment_type: str,
+    name: str,
+    parameters: dict,
 ) -> Segment | None:
     conn.execute(
         t.update()

@@ -58,23 +58,38 @@ def list_for_entity(conn: sa.Connection, entity_id: UUID, *, page: int, page_siz
 
 
 def create(
-    conn: sa.Connection, *, entity_id: UUID, share_type: int, name: str, slug: str | None = None,
+    conn: sa.Connection,
+    *,
+    entity_id: UUID,
+    share_type: int,
+    name: str,
+    slug: str | None = None,
     parameters: dict | None = None,
 ) -> Share:
     umami.level(conn).require(umami.SHARES, "Sharing")
     share_id, created = ids.new_id(), now()
     conn.execute(
         t.insert().values(
-            share_id=share_id, entity_id=entity_id, share_type=share_type, name=name,
-            slug=slug or random_slug(), parameters=parameters or {}, created_at=created, updated_at=created,
+            share_id=share_id,
+            entity_id=entity_id,
+            share_type=share_type,
+            name=name,
+            slug=slug or random_slug(),
+            parameters=parameters or {},
+            created_at=created,
+            updated_at=created,
         )
     )
     return get(conn, share_id)
 
 
-def update(conn: sa.Connection, share_id: UUID, *, name: str, slug: str, parameters: dict) -> Share | None:
+def update(
+    conn: sa.Connection, share_id: UUID, *, name: str, slug: str, parameters: dict
+) -> Share | None:
     conn.execute(
-        t.update().where(t.c.share_id == share_id).values(name=name, slug=slug, parameters=parameters, updated_at=now())
+        t.update()
+        .where(t.c.share_id == share_id)
+        .values(name=name, slug=slug, parameters=parameters, updated_at=now())
     )
     return get(conn, share_id)
 
@@ -86,7 +101,12 @@ def delete(conn: sa.Connection, share_id: UUID) -> None:
 def create_website_share(conn: sa.Connection, website_id: UUID, slug: str) -> Share:
     """The legacy `shareId` field of a website: a new share with that slug becomes its share URL."""
     return create(
-        conn, entity_id=website_id, share_type=WEBSITE, name="Share", slug=slug, parameters=DEFAULT_WEBSITE_PARAMETERS
+        conn,
+        entity_id=website_id,
+        share_type=WEBSITE,
+        name="Share",
+        slug=slug,
+        parameters=DEFAULT_WEBSITE_PARAMETERS,
     )
 
 

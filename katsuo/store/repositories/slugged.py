@@ -42,14 +42,23 @@ class SluggedEntities:
         created = now()
         conn.execute(
             self.table.insert().values(
-                {self.id_column.name: entity_id, **values, "created_at": created, "updated_at": created}
+                {
+                    self.id_column.name: entity_id,
+                    **values,
+                    "created_at": created,
+                    "updated_at": created,
+                }
             )
         )
         return self.get(conn, entity_id)
 
     def update(self, conn: sa.Connection, entity_id: UUID, **values):
         if values:
-            conn.execute(self.table.update().where(self.id_column == entity_id).values(**values, updated_at=now()))
+            conn.execute(
+                self.table.update()
+                .where(self.id_column == entity_id)
+                .values(**values, updated_at=now())
+            )
         return self.get(conn, entity_id)
 
     def delete(self, conn: sa.Connection, entity_id: UUID) -> None:
@@ -68,8 +77,12 @@ class SluggedEntities:
         stmt = stmt.order_by(self.table.c.created_at.desc(), self.id_column)
         return paginate(conn, stmt, self.model, page, page_size)
 
-    def list_for_user(self, conn, user_id: UUID, *, search: str | None, page: int, page_size: int) -> Page:
+    def list_for_user(
+        self, conn, user_id: UUID, *, search: str | None, page: int, page_size: int
+    ) -> Page:
         return self._page(conn, self.table.c.user_id == user_id, search, page, page_size)
 
-    def list_for_team(self, conn, team_id: UUID, *, search: str | None, page: int, page_size: int) -> Page:
+    def list_for_team(
+        self, conn, team_id: UUID, *, search: str | None, page: int, page_size: int
+    ) -> Page:
         return self._page(conn, self.table.c.team_id == team_id, search, page, page_size)

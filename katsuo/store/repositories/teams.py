@@ -78,7 +78,9 @@ def with_owners(conn: sa.Connection, team_ids: set[UUID]) -> dict[UUID, TeamWith
         for row in conn.execute(_select.where(t.c.team_id.in_(team_ids))).mappings()
     }
     owners = conn.execute(
-        _member_select.where(tu.c.team_id.in_(list(found)), tu.c.role == OWNER_ROLE).order_by(tu.c.created_at)
+        _member_select.where(tu.c.team_id.in_(list(found)), tu.c.role == OWNER_ROLE).order_by(
+            tu.c.created_at
+        )
     ).mappings()
     for row in owners:
         found[row["team_id"]].members.append(TeamMember.model_validate(dict(row)))
@@ -89,7 +91,9 @@ def find_by_access_code(conn: sa.Connection, access_code: str) -> Team | None:
     return one(conn, _select.where(t.c.access_code == access_code), Team)
 
 
-def access_code_taken(conn: sa.Connection, access_code: str, *, except_id: UUID | None = None) -> bool:
+def access_code_taken(
+    conn: sa.Connection, access_code: str, *, except_id: UUID | None = None
+) -> bool:
     stmt = sa.select(t.c.team_id).where(t.c.access_code == access_code)
     if except_id is not None:
         stmt = stmt.where(t.c.team_id != except_id)
@@ -104,7 +108,11 @@ def create(conn: sa.Connection, *, name: str, owner_id: UUID) -> tuple[Team, Tea
         access_code = new_access_code()
     conn.execute(
         t.insert().values(
-            team_id=team_id, name=name, access_code=access_code, created_at=created, updated_at=created
+            team_id=team_id,
+            name=name,
+            access_code=access_code,
+            created_at=created,
+            updated_at=created,
         )
     )
     return get(conn, team_id), add_member(conn, team_id, owner_id, OWNER_ROLE)
@@ -198,7 +206,9 @@ def members_with_users(
     return found
 
 
-def members(conn: sa.Connection, team_id: UUID, *, search: str | None, page: int, page_size: int) -> Page:
+def members(
+    conn: sa.Connection, team_id: UUID, *, search: str | None, page: int, page_size: int
+) -> Page:
     """A team's members, oldest first, searchable by username (GET /api/teams/:id/users)."""
     stmt = _members_with_users_select().where(tu.c.team_id == team_id)
     if search:
@@ -216,14 +226,20 @@ def add_member(conn: sa.Connection, team_id: UUID, user_id: UUID, role: str) -> 
     member_id, created = ids.new_id(), now()
     conn.execute(
         tu.insert().values(
-            team_user_id=member_id, team_id=team_id, user_id=user_id, role=role,
-            created_at=created, updated_at=created,
+            team_user_id=member_id,
+            team_id=team_id,
+            user_id=user_id,
+            role=role,
+            created_at=created,
+            updated_at=created,
         )
     )
     return one(conn, _member_select.where(tu.c.team_user_id == member_id), TeamMember)
 
 
-def set_member_role(conn: sa.Connection, team_id: UUID, user_id: UUID, role: str) -> TeamMember | None:
+def set_member_role(
+    conn: sa.Connection, team_id: UUID, user_id: UUID, role: str
+) -> TeamMember | None:
     conn.execute(
         tu.update()
         .where(tu.c.team_id == team_id, tu.c.user_id == user_id)

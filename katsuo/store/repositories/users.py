@@ -39,7 +39,9 @@ def end_logins(conn: sa.Connection, user_id: UUID) -> int:
     generation. (DuckDB's SQLAlchemy dialect is PostgreSQL's, so this upsert serves both.)"""
     g = schema.login_generation
     stmt = postgresql.insert(g).values(user_id=user_id, generation=1)
-    stmt = stmt.on_conflict_do_update(index_elements=[g.c.user_id], set_={"generation": g.c.generation + 1})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[g.c.user_id], set_={"generation": g.c.generation + 1}
+    )
     conn.execute(stmt)
     return conn.execute(sa.select(g.c.generation).where(g.c.user_id == user_id)).scalar_one()
 
@@ -55,9 +57,11 @@ def get_many(conn: sa.Connection, user_ids: list[UUID]) -> dict[UUID, User]:
 
 def find_login(conn: sa.Connection, username: str) -> tuple[User, str] | None:
     """The live user with exactly this username, and their password hash."""
-    row = conn.execute(
-        sa.select(*columns(t)).where(t.c.username == username, _live)
-    ).mappings().first()
+    row = (
+        conn.execute(sa.select(*columns(t)).where(t.c.username == username, _live))
+        .mappings()
+        .first()
+    )
     if row is None:
         return None
     values = dict(row)
@@ -77,12 +81,23 @@ def username_taken(conn: sa.Connection, username: str, *, except_id: UUID | None
     return conn.execute(stmt.limit(1)).first() is not None
 
 
-def create(conn: sa.Connection, *, username: str, password_hash: str, role: str, user_id: UUID | None = None) -> User:
+def create(
+    conn: sa.Connection,
+    *,
+    username: str,
+    password_hash: str,
+    role: str,
+    user_id: UUID | None = None,
+) -> User:
     user_id = user_id or ids.new_id()
     conn.execute(
         t.insert().values(
-            user_id=user_id, username=username, password=password_hash, role=role,
-            created_at=(created := now()), updated_at=created,
+            user_id=user_id,
+            username=username,
+            password=password_hash,
+            role=role,
+            created_at=(created := now()),
+            updated_at=created,
         )
     )
     return get(conn, user_id)
@@ -103,10 +118,16 @@ def list_all(conn: sa.Connection, *, search: str | None, page: int, page_size: i
         .scalar_subquery()
         .label("websites_count")
     )
-    stmt = sa.select(*columns(t, exclude=["password"]), website_count).where(_live).order_by(t.c.created_at.desc())
+    stmt = (
+        sa.select(*columns(t, exclude=["password"]), website_count)
+        .where(_live)
+        .order_by(t.c.created_at.desc())
+    )
     if (clause := search_any(search, t.c.username)) is not None:
         stmt = stmt.where(clause)
-    return paginate(conn, stmt, AdminUser, page, page_size, order_by="createdAt", counts=("websites_count",))
+    return paginate(
+        conn, stmt, AdminUser, page, page_size, order_by="createdAt", counts=("websites_count",)
+    )
 
 
 class AdminUser(User, Counted):
@@ -120,7 +141,9 @@ def delete(conn: sa.Connection, user_id: UUID) -> list[UUID]:
     from katsuo.store.repositories import websites
 
     w = schema.website
-    website_ids = list(conn.execute(sa.select(w.c.website_id).where(w.c.user_id == user_id)).scalars())
+    website_ids = list(
+        conn.execute(sa.select(w.c.website_id).where(w.c.user_id == user_id)).scalars()
+    )
     owned_teams = list(
         conn.execute(
             sa.select(schema.team_user.c.team_id).where(

@@ -46,6 +46,7 @@ _select_umami_30 = sa.select(
 def _selected(conn: sa.Connection) -> sa.Select:
     return _select if umami.level(conn).has(umami.SHARES) else _select_umami_30
 
+
 class WebsiteWithUser(Website):
     """A row of a website list: the website and its owning user's id and name."""
 
@@ -55,7 +56,10 @@ class WebsiteWithUser(Website):
     @classmethod
     def _owner(cls, values):
         if isinstance(values, dict) and values.get("user_id") and "user_username" in values:
-            values = {**values, "user": {"id": values["user_id"], "username": values["user_username"]}}
+            values = {
+                **values,
+                "user": {"id": values["user_id"], "username": values["user_username"]},
+            }
         return values
 
 
@@ -87,7 +91,8 @@ def get(conn: sa.Connection, website_id: UUID) -> Website | None:
 def _listing(conn: sa.Connection, where: sa.ColumnElement, search: str | None) -> sa.Select:
     u = schema.user
     stmt = (
-        _selected(conn).add_columns(u.c.username.label("user_username"))
+        _selected(conn)
+        .add_columns(u.c.username.label("user_username"))
         .outerjoin(u, u.c.user_id == t.c.user_id)
         .where(where, _live)
         .order_by(t.c.name, t.c.website_id)
@@ -98,7 +103,13 @@ def _listing(conn: sa.Connection, where: sa.ColumnElement, search: str | None) -
 
 
 def list_for_user(
-    conn: sa.Connection, user_id: UUID, *, include_teams: bool, search: str | None, page: int, page_size: int
+    conn: sa.Connection,
+    user_id: UUID,
+    *,
+    include_teams: bool,
+    search: str | None,
+    page: int,
+    page_size: int,
 ) -> Page:
     """A user's personal websites, plus (includeTeams) those of teams the user owns
     (docs/permissions.md#lists-paging-order-and-search)."""
@@ -111,10 +122,13 @@ def list_for_user(
     return paginate(conn, _listing(conn, where, search), WebsiteWithUser, page, page_size)
 
 
-def list_for_team(conn: sa.Connection, team_id: UUID, *, search: str | None, page: int, page_size: int) -> Page:
+def list_for_team(
+    conn: sa.Connection, team_id: UUID, *, search: str | None, page: int, page_size: int
+) -> Page:
     u = schema.user
     stmt = (
-        _selected(conn).add_columns(u.c.username.label("creator_username"))
+        _selected(conn)
+        .add_columns(u.c.username.label("creator_username"))
         .outerjoin(u, u.c.user_id == t.c.created_by)
         .where(t.c.team_id == team_id, _live)
         .order_by(t.c.name, t.c.website_id)
@@ -126,7 +140,11 @@ def list_for_team(conn: sa.Connection, team_id: UUID, *, search: str | None, pag
 
 def list_all(conn: sa.Connection, *, search: str | None, page: int, page_size: int) -> Page:
     """Every live website, newest first, with its owning user or team (GET /api/admin/websites)."""
-    stmt = _listing(conn, sa.true(), search).order_by(None).order_by(t.c.created_at.desc(), t.c.website_id)
+    stmt = (
+        _listing(conn, sa.true(), search)
+        .order_by(None)
+        .order_by(t.c.created_at.desc(), t.c.website_id)
+    )
     result = paginate(conn, stmt, AdminWebsite, page, page_size, order_by="createdAt")
     owners = teams.with_owners(conn, {w.team_id for w in result.data if w.team_id})
     for website in result.data:
@@ -147,8 +165,14 @@ def create(
     website_id = website_id or ids.new_id()
     conn.execute(
         t.insert().values(
-            website_id=website_id, name=name, domain=domain, user_id=user_id, team_id=team_id,
-            created_by=created_by, created_at=(created := now()), updated_at=created,
+            website_id=website_id,
+            name=name,
+            domain=domain,
+            user_id=user_id,
+            team_id=team_id,
+            created_by=created_by,
+            created_at=(created := now()),
+            updated_at=created,
         )
     )
     return get(conn, website_id)
@@ -156,7 +180,9 @@ def create(
 
 def update(conn: sa.Connection, website_id: UUID, **values) -> Website | None:
     if values:
-        conn.execute(t.update().where(t.c.website_id == website_id).values(**values, updated_at=now()))
+        conn.execute(
+            t.update().where(t.c.website_id == website_id).values(**values, updated_at=now())
+        )
     return get(conn, website_id)
 
 
@@ -190,7 +216,9 @@ def delete(conn: sa.Connection, website_id: UUID) -> None:
     conn.execute(t.delete().where(t.c.website_id == website_id))
 
 
-def transfer(conn: sa.Connection, website_id: UUID, *, user_id: UUID | None, team_id: UUID | None) -> Website | None:
+def transfer(
+    conn: sa.Connection, website_id: UUID, *, user_id: UUID | None, team_id: UUID | None
+) -> Website | None:
     return update(conn, website_id, user_id=user_id, team_id=team_id)
 
 

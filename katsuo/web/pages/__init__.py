@@ -2,5 +2,13 @@
 
 from katsuo.web.pages import account, admin, api_docs, console, links, reports, teams, websites
 
-ROUTERS = [account.router, websites.router, reports.router, teams.router, links.router, admin.router, console.router,
-           api_docs.router]
+ROUTERS = [
+    account.router,
+    websites.router,
+    reports.router,
+    teams.router,
+    links.router,
+    admin.router,
+    console.router,
+    api_docs.router,
+]

@@ -36,5 +36,8 @@ def console(page: AdminPage, website_id: UUID) -> Response:
         raise PageError(404, "Website not found")
     choices = websites.list_all(page.conn, search=None, page=1, page_size=500).data
     return page.render(
-        "console.html", website=website, choices=choices, script_path=tracker_script_path(page.settings)
+        "console.html",
+        website=website,
+        choices=choices,
+        script_path=tracker_script_path(page.settings),
     )

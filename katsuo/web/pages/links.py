@@ -18,20 +18,30 @@ from katsuo.web.templating import PageError, PageNumber, SearchText, UserPage, p
 router = page_router()
 
 
-def _list_route(kind: str, repository: ModuleType, collect_path: str, public_url_setting: str) -> None:
+def _list_route(
+    kind: str, repository: ModuleType, collect_path: str, public_url_setting: str
+) -> None:
     def entity_list(
         page: UserPage, team_id: UUID | None = None, q: SearchText = "", p: PageNumber = 1
     ) -> Response:
         team = page.use_team(team_id)
         if team is not None:
-            listed = repository.list_for_team(page.conn, team.id, search=q or None, page=p, page_size=20)
+            listed = repository.list_for_team(
+                page.conn, team.id, search=q or None, page=p, page_size=20
+            )
         else:
-            listed = repository.list_for_user(page.conn, page.user.id, search=q or None, page=p, page_size=20)
+            listed = repository.list_for_user(
+                page.conn, page.user.id, search=q or None, page=p, page_size=20
+            )
         # LINKS_URL / PIXELS_URL replace the whole prefix in front of the slug, as in Umami.
         prefix = getattr(page.settings, public_url_setting) or page.base + collect_path
         return page.render_part(
-            "links/list.html", "links/_rows.html",
-            kind=kind, listed=listed, q=q, prefix=prefix.rstrip("/"),
+            "links/list.html",
+            "links/_rows.html",
+            kind=kind,
+            listed=listed,
+            q=q,
+            prefix=prefix.rstrip("/"),
             may_create=can(page.actor, "create", (kind, team)),
         )
 
@@ -43,13 +53,22 @@ def _list_route(kind: str, repository: ModuleType, collect_path: str, public_url
             page.use_team(entity.team_id)
         prefix = getattr(page.settings, public_url_setting) or page.base + collect_path
         return page.render(
-            "links/stats.html", kind=kind, website=entity, entity_kind=kind, share_slug=None,
-            public_url=f"{prefix.rstrip('/')}/{entity.slug}", scripts=DASHBOARD_SCRIPTS,
+            "links/stats.html",
+            kind=kind,
+            website=entity,
+            entity_kind=kind,
+            share_slug=None,
+            public_url=f"{prefix.rstrip('/')}/{entity.slug}",
+            scripts=DASHBOARD_SCRIPTS,
         )
 
     router.add_api_route(f"/{kind}s", entity_list, methods=["GET"], name=f"{kind}_list_page")
-    router.add_api_route(f"/{kind}s/{{entity_id}}", entity_stats, methods=["GET"], name=f"{kind}_stats_page")
-    router.add_api_route(f"/teams/{{team_id}}/{kind}s", entity_list, methods=["GET"], name=f"team_{kind}_list_page")
+    router.add_api_route(
+        f"/{kind}s/{{entity_id}}", entity_stats, methods=["GET"], name=f"{kind}_stats_page"
+    )
+    router.add_api_route(
+        f"/teams/{{team_id}}/{kind}s", entity_list, methods=["GET"], name=f"team_{kind}_list_page"
+    )
 
 
 _list_route("link", links, "/q", "links_url")

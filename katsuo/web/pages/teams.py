@@ -16,7 +16,9 @@ router = page_router()
 
 @router.get("/settings/teams")
 def team_list(page: UserPage) -> Response:
-    listed = hide_access_codes(page.actor, teams.list_for_user(page.conn, page.user.id, page=1, page_size=100))
+    listed = hide_access_codes(
+        page.actor, teams.list_for_user(page.conn, page.user.id, page=1, page_size=100)
+    )
     return page.render(
         "settings/teams.html", listed=listed, may_create=can(page.actor, "create", ("team", None))
     )
@@ -38,7 +40,9 @@ def team_detail(page: UserPage, team_id: UUID) -> Response:
         "settings/team.html",
         "settings/_team_members.html",
         members=members,
-        team_websites=websites.list_for_team(page.conn, team.id, search=None, page=1, page_size=100),
+        team_websites=websites.list_for_team(
+            page.conn, team.id, search=None, page=1, page_size=100
+        ),
         may_update=can(page.actor, "update", ("team", team)),
         may_delete=can(page.actor, "delete", ("team", team)),
         may_manage=may_manage,

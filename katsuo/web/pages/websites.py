@@ -9,7 +9,15 @@ from fastapi.responses import Response
 
 from katsuo.auth.permissions import can, hide_access_codes
 from katsuo.store.repositories import segments, shares, teams, websites
-from katsuo.web.templating import AnyPage, PageError, PageNumber, SearchText, SlugText, UserPage, page_router
+from katsuo.web.templating import (
+    AnyPage,
+    PageError,
+    PageNumber,
+    SearchText,
+    SlugText,
+    UserPage,
+    page_router,
+)
 
 router = page_router()
 
@@ -24,13 +32,23 @@ def website_list(
 ) -> Response:
     team = page.use_team(team_id)
     if team is not None:
-        listed = websites.list_for_team(page.conn, team.id, search=q or None, page=p, page_size=PAGE_SIZE)
+        listed = websites.list_for_team(
+            page.conn, team.id, search=q or None, page=p, page_size=PAGE_SIZE
+        )
     else:
         listed = websites.list_for_user(
-            page.conn, page.user.id, include_teams=False, search=q or None, page=p, page_size=PAGE_SIZE
+            page.conn,
+            page.user.id,
+            include_teams=False,
+            search=q or None,
+            page=p,
+            page_size=PAGE_SIZE,
         )
     return page.render_part(
-        "websites/list.html", "websites/_rows.html", listed=listed, q=q,
+        "websites/list.html",
+        "websites/_rows.html",
+        listed=listed,
+        q=q,
         may_create=can(page.actor, "create", ("website", team)),
     )
 
@@ -61,7 +79,9 @@ def website_settings(page: UserPage, website_id: UUID) -> Response:
     website = in_context(page, website_id)
     # Where this website may be transferred: asked of the policy, team by team.
     my_teams = teams.teams_of(page.conn, page.user.id)
-    transfer_teams = [t for t in my_teams if can(page.actor, "transfer-to-team", ("website", (website, t)))]
+    transfer_teams = [
+        t for t in my_teams if can(page.actor, "transfer-to-team", ("website", (website, t)))
+    ]
     owning_team = teams.get(page.conn, website.team_id) if website.team_id else None
     if owning_team is not None:
         hide_access_codes(page.actor, owning_team)
@@ -79,7 +99,9 @@ def website_settings(page: UserPage, website_id: UUID) -> Response:
 def website_overview(page: UserPage, website_id: UUID) -> Response:
     """The dashboard's shell: it paints at once, and its panels ask the JSON API for numbers."""
     website = in_context(page, website_id)
-    return page.render("websites/overview.html", website=website, share_slug=None, scripts=DASHBOARD_SCRIPTS)
+    return page.render(
+        "websites/overview.html", website=website, share_slug=None, scripts=DASHBOARD_SCRIPTS
+    )
 
 
 @router.get("/share/{slug}")
@@ -87,7 +109,11 @@ def shared_dashboard(page: AnyPage, slug: SlugText) -> Response:
     """A website's share URL: the same dashboard, read-only, for anyone (the panels use the share
     token that GET /api/share/<slug> hands out)."""
     share = shares.get_by_slug(page.conn, slug)
-    website = websites.get(page.conn, share.entity_id) if share and share.share_type == shares.WEBSITE else None
+    website = (
+        websites.get(page.conn, share.entity_id)
+        if share and share.share_type == shares.WEBSITE
+        else None
+    )
     if website is None:
         raise PageError(404, "This share URL does not exist")
     return page.render("share.html", website=website, share_slug=slug, scripts=DASHBOARD_SCRIPTS)
@@ -95,7 +121,9 @@ def shared_dashboard(page: AnyPage, slug: SlugText) -> Response:
 
 @router.get("/websites/{website_id}/realtime")
 def website_realtime(page: UserPage, website_id: UUID) -> Response:
-    return page.render("websites/realtime.html", website=in_context(page, website_id), scripts=DASHBOARD_SCRIPTS)
+    return page.render(
+        "websites/realtime.html", website=in_context(page, website_id), scripts=DASHBOARD_SCRIPTS
+    )
 
 
 @router.get("/websites/{website_id}/sessions")
@@ -103,7 +131,10 @@ def website_realtime(page: UserPage, website_id: UUID) -> Response:
 def website_activity(page: UserPage, website_id: UUID) -> Response:
     kind = page.request.url.path.rsplit("/", 1)[1]
     return page.render(
-        "websites/activity.html", website=in_context(page, website_id), kind=kind, scripts=DASHBOARD_SCRIPTS
+        "websites/activity.html",
+        website=in_context(page, website_id),
+        kind=kind,
+        scripts=DASHBOARD_SCRIPTS,
     )
 
 
@@ -112,7 +143,9 @@ def visitor_profile(page: UserPage, website_id: UUID, session_id: UUID) -> Respo
     """One visitor: their facts, their activity visit by visit and their properties (all read
     from the sessions API by the page)."""
     return page.render(
-        "websites/session.html", website=in_context(page, website_id), session_id=session_id,
+        "websites/session.html",
+        website=in_context(page, website_id),
+        session_id=session_id,
         scripts=DASHBOARD_SCRIPTS,
     )
 
@@ -126,7 +159,11 @@ def website_segments(page: UserPage, website_id: UUID) -> Response:
         page.conn, website.id, segment_type=kind, search=None, page=1, page_size=200
     )
     return page.render(
-        "websites/segments.html", website=website, kind=kind, listed=listed, scripts=DASHBOARD_SCRIPTS,
+        "websites/segments.html",
+        website=website,
+        kind=kind,
+        listed=listed,
+        scripts=DASHBOARD_SCRIPTS,
         may_update=can(page.actor, "update", ("website", website)),
         may_delete=can(page.actor, "delete", ("website", website)),
     )

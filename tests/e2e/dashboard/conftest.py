@@ -30,7 +30,9 @@ class LiveServer:
         self.socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
 
     def __enter__(self) -> Self:
         self.thread.start()
@@ -74,7 +76,9 @@ def live_server_with(app, services):
 def chromium(browser):
     """The e2e suite's Chromium (tests/e2e/conftest.py), once the pages' libraries are known to
     be installed."""
-    missing = [name for name in VENDOR_FILES.values() if not (STATIC_DIR / "vendor" / name).exists()]
+    missing = [
+        name for name in VENDOR_FILES.values() if not (STATIC_DIR / "vendor" / name).exists()
+    ]
     if missing:
         pytest.fail(f"front-end libraries missing ({', '.join(missing)}): run scripts/setup.sh")
     return browser
@@ -90,7 +94,9 @@ class Browser:
         # Only foreign URLs are intercepted: a handler on our own requests would run only while
         # the test thread is inside a Playwright call, stalling the page whenever the test waits
         # on something else (e.g. polls the API).
-        self.context.route(re.compile(rf"^(?!{re.escape(server.url)}/)"), lambda route: route.abort())
+        self.context.route(
+            re.compile(rf"^(?!{re.escape(server.url)}/)"), lambda route: route.abort()
+        )
         self.server = server
         self.engine = engine
         self.page = self.context.new_page()

@@ -7,7 +7,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-HOSTILE = ["/%5Cevil.example/", "/%09/evil.example/", "//evil.example", "https://evil.example/", "/%5C%5Cevil"]
+HOSTILE = [
+    "/%5Cevil.example/",
+    "/%09/evil.example/",
+    "//evil.example",
+    "https://evil.example/",
+    "/%5C%5Cevil",
+]
 
 
 @pytest.mark.parametrize("query", HOSTILE)
@@ -25,9 +31,16 @@ def test_the_page_script_follows_only_its_own_pages(open_browser):
     """The login page follows what the server chose; the script checks it again with the
     browser's own URL parser (tabs dropped, backslashes read as slashes)."""
     page = open_browser().goto("/login")
-    check = lambda target: page.evaluate("(t) => katsuo.pageUnderBase(t)", target)  # noqa: E731
-    for hostile in ["//evil.example/", "/\\evil.example/", "/\t/evil.example/", "\\\\evil", "https://evil.example/x",
-                    "javascript:alert(1)", "/\n/evil.example"]:
+    check = lambda target: page.evaluate("(t) => katsuo.pageUnderBase(t)", target)
+    for hostile in [
+        "//evil.example/",
+        "/\\evil.example/",
+        "/\t/evil.example/",
+        "\\\\evil",
+        "https://evil.example/x",
+        "javascript:alert(1)",
+        "/\n/evil.example",
+    ]:
         assert check(hostile) == "/websites", hostile
     assert check("/websites/abc?q=1#top") == "/websites/abc?q=1#top"
     assert check("/settings/profile") == "/settings/profile"
@@ -38,7 +51,12 @@ def test_the_policy_blocks_an_injected_inline_handler(chromium, live_server):
     try:
         page = context.new_page()
         violations = []
-        page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+        page.on(
+            "console",
+            lambda message: (
+                "Content Security Policy" in message.text and violations.append(message.text)
+            ),
+        )
         page.goto(live_server.url + "/login")
         page.wait_for_load_state("networkidle")
         page.evaluate("""() => {
@@ -60,7 +78,10 @@ def test_the_policy_blocks_an_injected_inline_handler(chromium, live_server):
 def test_api_docs_work_without_any_other_origin(open_browser):
     b = open_browser()  # every request to another origin is aborted
     outside = []
-    b.context.on("request", lambda request: not request.url.startswith(b.server.url) and outside.append(request.url))
+    b.context.on(
+        "request",
+        lambda request: not request.url.startswith(b.server.url) and outside.append(request.url),
+    )
     page = b.goto("/api/docs")
     expect(page.locator(".opblock-tag").first).to_be_visible()
     expect(page.get_by_text("/api/websites").first).to_be_attached()

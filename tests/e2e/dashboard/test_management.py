@@ -38,7 +38,9 @@ def test_admin_manages_websites_profile_keys_and_users(open_browser, api):
     page.wait_for_url("**/settings")
     [website] = admin.ok("GET", "/api/websites")["data"]
     assert website["name"] == EVIL + " Blog" and website["domain"] == "blog.example.com"
-    expect(page.get_by_test_id("website-name")).to_have_text(EVIL + " Blog")  # shown as text, not run
+    expect(page.get_by_test_id("website-name")).to_have_text(
+        EVIL + " Blog"
+    )  # shown as text, not run
     expect(page.get_by_test_id("tracking-code")).to_have_text(
         f'<script defer src="{b.server.url}/script.js" data-website-id="{website["id"]}"></script>'
     )
@@ -48,7 +50,9 @@ def test_admin_manages_websites_profile_keys_and_users(open_browser, api):
     slug = eventually(lambda: admin.ok("GET", f"/api/websites/{website['id']}")["shareId"])
     expect(page.get_by_test_id("share-url")).to_have_text(f"{b.server.url}/share/{slug}")
     page.get_by_role("button", name="Regenerate").click()
-    new_slug = eventually(lambda: (s := admin.ok("GET", f"/api/websites/{website['id']}")["shareId"]) != slug and s)
+    new_slug = eventually(
+        lambda: (s := admin.ok("GET", f"/api/websites/{website['id']}")["shareId"]) != slug and s
+    )
     expect(page.get_by_test_id("share-url")).to_have_text(f"{b.server.url}/share/{new_slug}")
     b.shot("website-settings")
     page.get_by_test_id("share-toggle").uncheck()
@@ -65,7 +69,9 @@ def test_admin_manages_websites_profile_keys_and_users(open_browser, api):
     page.get_by_role("button", name="Reset").click()
     dialog = page.locator("#reset-dialog")
     dialog.get_by_role("button", name="Reset").click()
-    assert admin.ok("GET", f"/api/websites/{website['id']}")["resetAt"] is None  # nothing typed, nothing sent
+    assert (
+        admin.ok("GET", f"/api/websites/{website['id']}")["resetAt"] is None
+    )  # nothing typed, nothing sent
     dialog.get_by_label("Type RESET to confirm").fill("RESET")
     b.shot("website-reset-dialog", full_page=False)
     with page.expect_navigation():  # the page reloads once the API has answered
@@ -87,7 +93,10 @@ def test_admin_manages_websites_profile_keys_and_users(open_browser, api):
     page.get_by_label("Current password").fill("umami")
     page.locator("#password-dialog").get_by_role("button", name="Save").click()
     expect(page.locator("#password-dialog")).to_be_hidden()
-    assert api.post("/api/auth/login", {"username": "admin", "password": "new-admin-pass"}).status_code == 200
+    assert (
+        api.post("/api/auth/login", {"username": "admin", "password": "new-admin-pass"}).status_code
+        == 200
+    )
     # the change ended admin's other logins; this browser got a new cookie and goes on below
     assert admin.get("/api/websites").status_code == 401
     admin = api.login("admin", "new-admin-pass")
@@ -135,9 +144,14 @@ def test_admin_manages_websites_profile_keys_and_users(open_browser, api):
     page.locator('tr[data-user="casey"]').get_by_role("button", name="Delete").click()
     page.locator("dialog[open]").get_by_role("button", name="Delete").click()
     expect(page.locator('tr[data-user="casey"]')).to_have_count(0)
-    assert api.post("/api/auth/login", {"username": "casey", "password": "casey-pass-2"}).status_code == 401
+    assert (
+        api.post("/api/auth/login", {"username": "casey", "password": "casey-pass-2"}).status_code
+        == 401
+    )
     # the administrator cannot delete themselves: no button on their own row
-    expect(page.locator('tr[data-user="admin"]').get_by_role("button", name="Delete")).to_have_count(0)
+    expect(
+        page.locator('tr[data-user="admin"]').get_by_role("button", name="Delete")
+    ).to_have_count(0)
 
     # delete the website
     b.goto(f"/websites/{website['id']}/settings")
@@ -237,7 +251,9 @@ def test_test_console_fires_events_through_the_tracker(open_browser, live_server
     def names():
         t = schema.website_event
         with api.client.app.state.services.db.connect() as conn:
-            rows = conn.execute(sa.select(t.c.event_type, t.c.event_name).where(t.c.website_id == website["id"]))
+            rows = conn.execute(
+                sa.select(t.c.event_type, t.c.event_name).where(t.c.website_id == website["id"])
+            )
             return sorted((row.event_type, row.event_name or "") for row in rows)
 
     found = eventually(lambda: len(names()) >= 3 and names(), timeout=10)

@@ -221,7 +221,9 @@ DASHBOARD = "Alpine.$data(document.querySelector('.dashboard'))"
 
 def test_share_url_renews_a_refused_token_and_notices_a_deleted_share(shop_browser, shop):
     share = shop.admin.ok(
-        "POST", f"/api/websites/{shop.website_id}/shares", {"name": "Events", "parameters": {"events": True}}
+        "POST",
+        f"/api/websites/{shop.website_id}/shares",
+        {"name": "Events", "parameters": {"events": True}},
     )
     page = shop_browser(None).goto(f"/share/{share['slug']}?range=24h")
     expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
@@ -235,13 +237,18 @@ def test_share_url_renews_a_refused_token_and_notices_a_deleted_share(shop_brows
     expect(card(page, "pageviews")).to_have_text(str(shop.pageviews))
     expect(row(page, "events", "signup").locator(".metric-count")).to_have_text("2")
     renewed = page.evaluate(f"{DASHBOARD}.shareToken")
-    assert renewed != expired and jwt.decode(renewed, secret, algorithms=["HS256"])["exp"] > time.time()
+    assert (
+        renewed != expired
+        and jwt.decode(renewed, secret, algorithms=["HS256"])["exp"] > time.time()
+    )
     expect(page.get_by_test_id("share-gone")).to_be_hidden()
     # the share is deleted: its token is refused, the slug no longer resolves, the page says so
     shop.admin.ok("DELETE", f"/api/share/id/{share['id']}")
     page.evaluate(f"{DASHBOARD}.load()")
     expect(page.get_by_test_id("share-gone")).to_be_visible()
-    expect(page.locator('[data-testid="stats"] .form-error')).to_have_text("This share is no longer available.")
+    expect(page.locator('[data-testid="stats"] .form-error')).to_have_text(
+        "This share is no longer available."
+    )
 
 
 def test_phone_and_dark_theme(shop_browser, shop):

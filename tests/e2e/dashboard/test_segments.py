@@ -88,15 +88,25 @@ def test_segments_and_cohorts(open_browser, api):
     page.get_by_role("button", name="Save as segment").click()
     page.locator("dialog[open]").get_by_label("Name").fill("Firefox")
     page.locator("dialog[open]").get_by_role("button", name="Save").click()
-    saved = eventually(lambda: [s for s in admin.ok("GET", segments_url, params={"type": "segment"})["data"] if s["name"] == "Firefox"])
-    assert saved[0]["parameters"]["filters"] == [{"name": "browser", "operator": "eq", "value": "firefox"}]
+    saved = eventually(
+        lambda: [
+            s
+            for s in admin.ok("GET", segments_url, params={"type": "segment"})["data"]
+            if s["name"] == "Firefox"
+        ]
+    )
+    assert saved[0]["parameters"]["filters"] == [
+        {"name": "browser", "operator": "eq", "value": "firefox"}
+    ]
 
     # delete
     b.goto(f"/websites/{website['id']}/segments")
     page.once("dialog", lambda d: d.accept())
     with page.expect_navigation():
         page.locator('tr[data-segment="Readers"]').get_by_role("button", name="Delete").click()
-    assert [s["name"] for s in admin.ok("GET", segments_url, params={"type": "segment"})["data"]] == ["Firefox"]
+    assert [
+        s["name"] for s in admin.ok("GET", segments_url, params={"type": "segment"})["data"]
+    ] == ["Firefox"]
 
 
 def test_view_only_team_member_cannot_change_segments(open_browser, api):
@@ -105,7 +115,15 @@ def test_view_only_team_member_cannot_change_segments(open_browser, api):
     viewer = api.new_user(password="viewer-pass-3")
     owner.add_member(team["id"], viewer, "team-view-only")
     website = owner.new_website(name="Club site", teamId=team["id"])
-    owner.ok("POST", f"/api/websites/{website['id']}/segments", {"type": "segment", "name": "Mobile", "parameters": {"filters": [{"name": "device", "operator": "eq", "value": "mobile"}]}})
+    owner.ok(
+        "POST",
+        f"/api/websites/{website['id']}/segments",
+        {
+            "type": "segment",
+            "name": "Mobile",
+            "parameters": {"filters": [{"name": "device", "operator": "eq", "value": "mobile"}]},
+        },
+    )
     b = open_browser()
     b.login(viewer.user["username"], "viewer-pass-3")
     b.goto(f"/websites/{website['id']}/segments")

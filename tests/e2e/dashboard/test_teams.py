@@ -45,13 +45,20 @@ def test_team_owner_member_and_view_only_member(open_browser, api):
     m.page.get_by_label("Access code").fill(code)
     with m.page.expect_navigation():
         m.page.locator("#team-join-dialog").get_by_role("button", name="Join").click()
-    expect(m.page.locator('tr[data-team="Growth"]').get_by_test_id("team-role")).to_have_text("Member")
+    expect(m.page.locator('tr[data-team="Growth"]').get_by_test_id("team-role")).to_have_text(
+        "Member"
+    )
 
     # the owner makes the member view-only
     b.goto(f"/settings/teams/{team['id']}")
     row = page.locator(f'tr[data-member="{member.user["username"]}"]')
     row.get_by_label(f"Role of {member.user['username']}").select_option("team-view-only")
-    eventually(lambda: owner.ok("GET", f"/api/teams/{team['id']}/users/{member.user['id']}")["role"] == "team-view-only")
+    eventually(
+        lambda: (
+            owner.ok("GET", f"/api/teams/{team['id']}/users/{member.user['id']}")["role"]
+            == "team-view-only"
+        )
+    )
     b.shot("team")
 
     # a team website, created from the team's pages reached through the switcher
@@ -77,7 +84,9 @@ def test_team_owner_member_and_view_only_member(open_browser, api):
     expect(page.get_by_text("Move this website from the team to your own account.")).to_be_visible()
     page.get_by_role("button", name="Transfer").click()
     page.locator("#transfer-dialog").get_by_role("button", name="Transfer").click()
-    eventually(lambda: owner.ok("GET", f"/api/websites/{personal['id']}")["userId"] == owner.user["id"])
+    eventually(
+        lambda: owner.ok("GET", f"/api/websites/{personal['id']}")["userId"] == owner.user["id"]
+    )
 
     # the view-only member sees the team's website but no control to change it
     m.goto(f"/teams/{team['id']}/websites")
@@ -129,26 +138,36 @@ def test_links_and_pixels(open_browser, api):
     page.locator("#new-name").fill(EVIL)
     page.locator("#new-url").fill("https://example.com/launch")
     page.locator("#new-slug").fill("launch-2026")
-    expect(page.locator("#entity-create-dialog").get_by_test_id("slug-url")).to_have_text(f"{b.server.url}/q/launch-2026")
+    expect(page.locator("#entity-create-dialog").get_by_test_id("slug-url")).to_have_text(
+        f"{b.server.url}/q/launch-2026"
+    )
     page.locator("#entity-create-dialog").get_by_role("button", name="Save").click()
     row = page.get_by_test_id("links").locator("tbody tr")
     expect(row.get_by_role("cell").first).to_have_text(EVIL)
     [link] = user.ok("GET", "/api/links")["data"]
-    assert (link["name"], link["url"], link["slug"]) == (EVIL, "https://example.com/launch", "launch-2026")
+    assert (link["name"], link["url"], link["slug"]) == (
+        EVIL,
+        "https://example.com/launch",
+        "launch-2026",
+    )
     expect(row.get_by_test_id("public-url")).to_have_text(f"{b.server.url}/q/launch-2026")
     b.shot("links")
 
     row.get_by_role("button", name="Edit").click()
     dialog = page.locator("dialog[open]")
     dialog.get_by_label("Destination URL").fill("https://example.com/v2")
-    dialog.get_by_label("Slug", exact=True).fill("short")  # too short: the browser refuses, nothing is sent
+    dialog.get_by_label("Slug", exact=True).fill(
+        "short"
+    )  # too short: the browser refuses, nothing is sent
     dialog.get_by_role("button", name="Save").click()
     assert user.ok("GET", f"/api/links/{link['id']}")["url"] == "https://example.com/launch"
     dialog.get_by_label("Slug", exact=True).fill("launch-v2")
     dialog.get_by_role("button", name="Save").click()
     eventually(lambda: user.ok("GET", f"/api/links/{link['id']}")["slug"] == "launch-v2")
     assert user.ok("GET", f"/api/links/{link['id']}")["url"] == "https://example.com/v2"
-    expect(page.get_by_test_id("links").get_by_test_id("public-url")).to_have_text(f"{b.server.url}/q/launch-v2")
+    expect(page.get_by_test_id("links").get_by_test_id("public-url")).to_have_text(
+        f"{b.server.url}/q/launch-v2"
+    )
     page.once("dialog", lambda d: d.accept())
     page.get_by_test_id("links").get_by_role("button", name="Delete").click()
     expect(page.get_by_text("No links yet")).to_be_visible()
@@ -160,7 +179,9 @@ def test_links_and_pixels(open_browser, api):
     slug = page.locator("#new-slug").input_value()
     assert len(slug) == 8  # a random slug is proposed
     page.locator("#entity-create-dialog").get_by_role("button", name="Save").click()
-    expect(page.get_by_test_id("pixels").get_by_test_id("public-url")).to_have_text(f"{b.server.url}/p/{slug}")
+    expect(page.get_by_test_id("pixels").get_by_test_id("public-url")).to_have_text(
+        f"{b.server.url}/p/{slug}"
+    )
     [pixel] = user.ok("GET", "/api/pixels")["data"]
     assert (pixel["name"], pixel["slug"]) == ("Newsletter", slug)
     b.shot("pixels")

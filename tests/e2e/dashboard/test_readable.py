@@ -127,3 +127,21 @@ def test_the_server_owns_units_buckets_and_comparison(shop_browser, shop):
     change = f"{'+' if now > before else ''}{round((now - before) / before * 100)}%"
     expect(row(page, "pages", "/").locator(".metric-change")).to_have_text(change)
     b.shot("chart-compared")
+
+
+def test_a_range_older_than_the_retention_limit_says_so(shop_browser, shop):
+    """The website's retention limit (issue 20) is named when the range starts before it."""
+    website = f"/api/websites/{shop.website_id}"
+    # a limit far older than the shop's traffic: nothing of it is deleted meanwhile
+    assert shop.admin.ok("POST", website, {"retentionDays": 400})["retentionDays"] == 400
+    try:
+        b = shop_browser("admin")
+        page = b.goto(f"/websites/{shop.website_id}?range=custom&start=2020-01-01&end=2020-01-31")
+        notice = page.get_by_test_id("retention-notice")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("older than 400 days is deleted")
+        page = b.goto(f"/websites/{shop.website_id}?range=24h")
+        expect(card(page, "visitors")).not_to_have_text("")
+        expect(page.get_by_test_id("retention-notice")).to_be_hidden()
+    finally:
+        shop.admin.ok("POST", website, {"retentionDays": None})

@@ -26,6 +26,7 @@ export function dashboard(config) {
   return mix(viewState(), {
     websiteId: config.websiteId,
     share: config.share || null,
+    retentionDays: config.retentionDays || 0,
     shareGone: false,
     groups: METRIC_GROUPS,
     units: ["hour", "day", "month"],

@@ -65,6 +65,8 @@ export function viewState() {
     suggestions: [],
     firstDate: undefined,
     rangeError: "",
+    // The website's retention limit in days (0: none), given by the overview's config.
+    retentionDays: 0,
 
     // --- state <-> URL -------------------------------------------------------------------------
     readUrl() {
@@ -139,6 +141,14 @@ export function viewState() {
       const { start, end } = this.window;
       this.rangeError = this.range === "custom" && !(start <= end) ? "The end date is before the start date." : "";
       return !this.rangeError;
+    },
+    /** A plain-word notice when the range starts before the oldest data retention keeps. */
+    get retentionNotice() {
+      if (!this.retentionDays) return "";
+      const kept = Date.now() - this.retentionDays * DAY;
+      return this.window.start.getTime() < kept
+        ? `Data older than ${this.retentionDays} days is deleted (retention), so this range starts before the oldest data kept.`
+        : "";
     },
     /** When the website's data begins, for "All time" (asked only then). */
     async loadFirstDate() {

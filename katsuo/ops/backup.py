@@ -10,7 +10,6 @@ the finished file into place. With no server running, the command opens the data
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -202,7 +201,7 @@ def backup(settings: Settings, path: Path) -> tuple[int, float, bool]:
     started = time.monotonic()
     try:
         # Takes in what the collect journal holds first; no slice upkeep meanwhile.
-        svc = Services.start(dataclasses.replace(settings, slice_settle_seconds=0))
+        svc = Services.start(settings.model_copy(update={"slice_settle_seconds": 0}))
     except duckdb.IOException as error:
         raise OperatorError(
             f"{settings.duckdb_path} is in use by another process whose control socket does not "

@@ -30,7 +30,14 @@ log = logging.getLogger("katsuo.copy")
 
 BATCH_ROWS = 20_000
 # Rebuilt from the copied events on the target, never copied.
-DERIVED = (schema.visit_slice, schema.slice_pending, schema.slice_session, schema.slice_state)
+DERIVED = (
+    schema.visit_slice,
+    schema.slice_pending,
+    schema.slice_session,
+    schema.slice_state,
+    schema.slice_count,
+    schema.slice_stale,
+)
 # Each store's own bookkeeping: its migrations and its collect journal's position.
 STORE_STATE = (schema.schema_version, schema.collect_journal)
 # Collected data: where CLICKHOUSE_URL is set these live in ClickHouse, and these go through the

@@ -226,8 +226,9 @@ def test_overview_shell_paints_without_querying_statistics(api, make_client):
         and "dashboard.js" in page.text
         and "chart.umd.min.js" in page.text
     )
-    # the page's libraries load before Alpine starts, so their components exist when it does
-    scripts = re.findall(r'<script defer src="/static/([^"?]+)', page.text)
+    # the page's libraries and modules (deferred too, run in document order) load before Alpine
+    # starts, so their components exist when it does
+    scripts = re.findall(r'<script (?:defer|type="module") src="/static/([^"?]+)', page.text)
     assert scripts.index("dashboard.js") < scripts.index("vendor/alpine.min.js")
     for tab, component in (
         ("realtime", "realtime("),

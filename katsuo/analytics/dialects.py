@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
 from sqlalchemy.dialects.postgresql.ext import DistinctOnClause
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import FrameClause
 from sqlalchemy.sql.visitors import InternalTraversal
 
 BigInt = sa.BigInteger()
@@ -289,3 +290,11 @@ def _parametric(element, compiler, **kw):
 def _distinct_on(element, compiler, **kw):
     # ClickHouse spells PostgreSQL's DISTINCT ON the same way (the first row by ORDER BY).
     return "ON (" + ", ".join(compiler.process(c, **kw) for c in element._distinct_on) + ")"
+
+
+@compiles(FrameClause)
+def _frame(element, compiler, **kw):
+    # Window frame offsets as literals (SQLAlchemy 2.1 binds them): DuckDB evaluates a bound
+    # offset row by row, which made the visit slices' rebuild 2.3x slower (bench/dashboard).
+    kw["literal_binds"] = True
+    return compiler.visit_frame_clause(element, **kw)

@@ -169,18 +169,19 @@ def test_an_interrupted_copy_resumes_and_a_full_target_is_refused(
 ):
     target = make_env("duckdb", request, tmp_path_factory)
     from_, to = store_settings(_duckdb(source["env"])), store_settings(_duckdb(target))
-    inserted = copy._insert
-    batches = iter(range(5))
+    recorded = copy._record
+    event_batches = iter(range(3))
 
-    def stop_after_some(*args):
-        if next(batches, None) is None:
+    def stop_in_the_events(conn, table, *args, **kwargs):
+        # Interrupted while the 4th batch of events is in its transaction, not yet committed.
+        if table == "website_event" and next(event_batches, None) is None:
             raise KeyboardInterrupt
-        inserted(*args)
+        recorded(conn, table, *args, **kwargs)
 
-    monkeypatch.setattr(copy, "_insert", stop_after_some)
+    monkeypatch.setattr(copy, "_record", stop_in_the_events)
     with pytest.raises(KeyboardInterrupt):
         copy.copy(from_, to, batch_rows=4, progress=False)
-    monkeypatch.setattr(copy, "_insert", inserted)
+    monkeypatch.setattr(copy, "_record", recorded)
 
     with pytest.raises(OperatorError, match="--resume"):
         copy.copy(from_, to, progress=False)

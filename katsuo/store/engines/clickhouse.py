@@ -32,6 +32,8 @@ COLLECT_JOURNAL = False
 DERIVED_TABLES = False
 # No rollups of Katsuo's yet.
 ROLLUPS = False
+# `katsuo copy` moves rows through Python here (insert_rows), not as CSV files.
+CSV_COPY = False
 DIALECT = dialects.ClickHouse()
 # Connections per process: the analytics requests' ceiling stays below it (api/admission.py).
 POOL_SIZE, MAX_OVERFLOW = 8, 8

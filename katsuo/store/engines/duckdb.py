@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 import duckdb
 import orjson
@@ -23,6 +24,8 @@ COLLECT_JOURNAL = True
 # The visit slices live beside the events (analytics/slices.py).
 DERIVED_TABLES = True
 ROLLUPS = False
+# `katsuo copy` moves collected data as CSV files in PostgreSQL's CSV dialect (ops/copy.py).
+CSV_COPY = True
 DIALECT = dialects.DuckDB()
 # Connections (cursors of the one database) per process: the analytics requests' ceiling stays
 # below it (api/admission.py).
@@ -165,6 +168,28 @@ def _insert_json(
         f"FROM (SELECT json_transform($1, '{structure.decode()}') AS j)"
     )
     return sql + " ON CONFLICT DO NOTHING" if skip_existing else sql
+
+
+def export_csv(conn: sa.Connection, query: str, path: Path) -> None:
+    """Write the rows of `query` to `path` as CSV: NULL unquoted and empty, an empty string `""`,
+    as PostgreSQL reads and writes it."""
+    target = str(path).replace("'", "''")
+    conn.connection.driver_connection.execute(
+        f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER false)"
+    )
+
+
+def import_csv(conn: sa.Connection, table: sa.Table, path: Path) -> int:
+    """Append the rows of a CSV file written by an engine's `export_csv`, columns in the table's
+    order; returns their number. Every value is read as text and cast by the INSERT."""
+    names = ", ".join(f'"{column.name}"' for column in table.columns)
+    types = ", ".join(f"'{column.name}': 'VARCHAR'" for column in table.columns)
+    result = conn.connection.driver_connection.execute(
+        f'INSERT INTO "{table.name}" ({names}) SELECT * FROM read_csv(?, columns={{{types}}}, '
+        "header=false, delim=',', quote='\"', escape='\"', allow_quoted_nulls=false)",
+        [str(path)],
+    )
+    return result.fetchone()[0]
 
 
 def delete_rows(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import sqlalchemy as sa
@@ -31,6 +32,9 @@ class Engine(Protocol):
     DERIVED_TABLES: bool
     # Rollups the engine keeps by itself (e.g. ClickHouse materialized views) that reads may use.
     ROLLUPS: bool
+    # `katsuo copy` may move collected data between two such engines as CSV files, through
+    # export_csv and import_csv (ops/copy.py).
+    CSV_COPY: bool
     # Connections per process; the analytics requests' ceiling stays below it (api/admission.py).
     POOL_SIZE: int
     MAX_OVERFLOW: int
@@ -77,3 +81,14 @@ class DerivedTablesEngine(Engine, Protocol):
     def stored_in_order(self, conn: sa.Connection) -> AbstractContextManager[None]: ...
 
     def analyze(self, conn: sa.Connection, tables: list[str]) -> None: ...
+
+
+@runtime_checkable
+class CsvCopyEngine(Engine, Protocol):
+    """An engine that `katsuo copy` moves collected data through as CSV files (ops/copy.py), in
+    PostgreSQL's CSV dialect: NULL unquoted and empty, an empty string `""`."""
+
+    def export_csv(self, conn: sa.Connection, query: str, path: Path) -> None: ...
+
+    def import_csv(self, conn: sa.Connection, table: sa.Table, path: Path) -> int:
+        """Appends the file's rows, columns in the table's order; returns their number."""

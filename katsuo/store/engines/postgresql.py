@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
@@ -20,6 +21,8 @@ COLLECT_JOURNAL = False
 # The visit slices live beside the events (analytics/slices.py).
 DERIVED_TABLES = True
 ROLLUPS = False
+# `katsuo copy` moves collected data as CSV files, through COPY (ops/copy.py).
+CSV_COPY = True
 DIALECT = dialects.PostgreSQL()
 # Connections per server process: the analytics requests' ceiling stays below it (api/admission.py).
 POOL_SIZE, MAX_OVERFLOW = 10, 10
@@ -120,6 +123,27 @@ def insert_rows(
             f'INSERT INTO "{table}" ({names}) VALUES {",".join([one] * len(chunk))} ON CONFLICT DO NOTHING',
             [value for row in chunk for value in row],
         )
+
+
+def export_csv(conn: sa.Connection, query: str, path: Path) -> None:
+    """Write the rows of `query` to `path` as CSV (NULL unquoted and empty, an empty string
+    `""`)."""
+    cursor = conn.connection.driver_connection.cursor()
+    with path.open("wb") as out, cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:
+        for chunk in copy:
+            out.write(chunk)
+
+
+def import_csv(conn: sa.Connection, table: sa.Table, path: Path) -> int:
+    """Append the rows of a CSV file written by an engine's `export_csv`, columns in the table's
+    order, inside the connection's transaction; returns their number."""
+    cursor = conn.connection.driver_connection.cursor()
+    names = ", ".join(f'"{column.name}"' for column in table.columns)
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)'
+    with path.open("rb") as data, cursor.copy(statement) as copy:
+        while chunk := data.read(1 << 20):
+            copy.write(chunk)
+    return cursor.rowcount
 
 
 def delete_rows(

@@ -96,7 +96,11 @@ def copy_command(args: argparse.Namespace) -> None:
         source = store_settings(args.source, args.from_clickhouse, option="--from")
         target = store_settings(args.target, args.to_clickhouse, option="--to")
         counts = copy.copy(
-            source, target, force=args.force, resume=args.resume, batch_rows=args.batch_rows
+            source,
+            target,
+            force=args.force,
+            resume=args.resume,
+            batch_rows=args.batch_rows,
         )
     except OperatorError as error:
         sys.exit(f"katsuo: {error}")
@@ -368,8 +372,14 @@ Settings come from the environment or ./.env (DATABASE_URL, REDIS_URL, PORT, ...
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--force", action="store_true", help="replace whatever the target holds")
     mode.add_argument("--resume", action="store_true", help="finish an interrupted copy")
+    from katsuo.ops.copy import BATCH_ROWS
+
     p.add_argument(
-        "--batch-rows", type=int, default=20_000, metavar="N", help="rows per batch (default 20000)"
+        "--batch-rows",
+        type=int,
+        default=BATCH_ROWS,
+        metavar="N",
+        help=f"rows per batch (default {BATCH_ROWS:,})",
     )
     p.set_defaults(func=copy_command)
 

@@ -130,6 +130,7 @@ def write_outside(db: Database, website: str, rows: int) -> int:
     salt = str(time.time_ns())
     new_session = md5_uuid.format("session_id", salt)
     new_event = md5_uuid.format("event_id", salt)
+    new_visit = md5_uuid.format("visit_id", salt)  # a visit belongs to one session
     with db.begin() as conn:
         conn.execute(
             sa.text(
@@ -147,10 +148,8 @@ def write_outside(db: Database, website: str, rows: int) -> int:
                 "(SELECT DISTINCT session_id FROM outside_events)"
             )
         )
-        pick = ", ".join(
-            new_session if c == "session_id" else new_event if c == "event_id" else f'"{c}"'
-            for c in event_columns
-        )
+        renamed = {"session_id": new_session, "event_id": new_event, "visit_id": new_visit}
+        pick = ", ".join(renamed.get(c, f'"{c}"') for c in event_columns)
         inserted = conn.execute(
             sa.text(f"INSERT INTO website_event SELECT {pick} FROM outside_events")
         ).rowcount

@@ -244,39 +244,52 @@ def _copy_table(
     as_csv = table.name in EVENT_TABLE_NAMES and source.engines.CSV_COPY and target.engines.CSV_COPY
     # Into another store than the progress's, a batch may be in while its progress is not.
     skip_existing = recorded is not None and target is not dst
+    with source.connect() as conn:
+        ends = _batch_ends(conn, key, last, batch_rows)
     with tempfile.TemporaryDirectory(prefix="katsuo-copy-") as folder:
-        while True:
-            with source.connect() as conn:
-                end = _batch_end(conn, key, last, batch_rows)
-            if end is None:
-                break
-            batch = sa.select(table).where(key <= end)
+        for end in ends:
+            batch = sa.select(table)
             if last is not None:
                 batch = batch.where(key > last)
+            if end is not None:
+                batch = batch.where(key <= end)
             with target.begin() as conn:
                 if as_csv:
                     rows = _move_csv(source, target, conn, table, batch, Path(folder))
                 else:
                     rows = _move_rows(source, target, conn, table, batch, skip_existing)
+                last = end if end is not None else _largest(conn, key, last)
                 if target is dst:
-                    _record(conn, table.name, str(end), copied + rows, done=False)
+                    _record(conn, table.name, _text(last), copied + rows, done=False)
             if target is not dst:
                 with dst.begin() as conn:
-                    _record(conn, table.name, str(end), copied + rows, done=False)
-            last, copied, skip_existing = end, copied + rows, False
+                    _record(conn, table.name, _text(last), copied + rows, done=False)
+            copied, skip_existing = copied + rows, False
             bar.update(rows)
     with dst.begin() as conn:
-        _record(conn, table.name, str(last) if last else None, copied, done=True)
+        _record(conn, table.name, _text(last), copied, done=True)
 
 
-def _batch_end(conn: sa.Connection, key: sa.Column, last, batch_rows: int):
-    """The key of the batch's last row: the `batch_rows`-th key after `last` (None: no more)."""
-    keys = sa.select(key.label("key")).order_by(key).limit(batch_rows)
+def _batch_ends(conn: sa.Connection, key: sa.Column, last, batch_rows: int) -> list:
+    """Where the batches after `last` end: every `batch_rows`-th key, found in one sorted pass
+    over the keys (each batch is then a range of keys, not a sort of its own), and a last batch
+    without an end, which takes whatever else the table holds."""
+    numbered = sa.select(key.label("key"), sa.func.row_number().over(order_by=key).label("n"))
     if last is not None:
-        keys = keys.where(key > last)
-    keys = keys.subquery()
-    # The largest of them (PostgreSQL has no max() of UUIDs).
-    return conn.execute(sa.select(keys.c.key).order_by(keys.c.key.desc()).limit(1)).scalar()
+        numbered = numbered.where(key > last)
+    numbered = numbered.subquery()
+    every = sa.select(numbered.c.key).where(numbered.c.n % batch_rows == 0).order_by(numbered.c.n)
+    return [*conn.execute(every).scalars(), None]
+
+
+def _largest(conn: sa.Connection, key: sa.Column, last):
+    """The largest key the target holds now (the end of an open-ended last batch)."""
+    largest = sa.select(key).order_by(key.desc()).limit(1)  # PostgreSQL has no max() of UUIDs
+    return conn.execute(largest).scalar() or last
+
+
+def _text(key) -> str | None:
+    return None if key is None else str(key)
 
 
 def _move_csv(
@@ -291,6 +304,8 @@ def _move_csv(
     path = folder / f"{table.name}.csv"
     with source.connect() as read:
         source.engines.export_csv(read, _literal_sql(read, batch), path)
+    if path.stat().st_size == 0:  # the open-ended last batch may be empty
+        return 0
     return target.engines.import_csv(conn, table, path)
 
 
@@ -312,7 +327,8 @@ def _move_rows(
     """The batch fetched as rows and inserted (ClickHouse, and the management tables)."""
     with source.connect() as read:
         rows = _unique(read.execute(batch).all(), _key(table).name)
-    _insert(target, conn, table, rows, skip_existing)
+    if rows:  # the open-ended last batch may be empty
+        _insert(target, conn, table, rows, skip_existing)
     return len(rows)
 
 

@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from katsuo.app import create_app
@@ -17,6 +18,7 @@ from katsuo.config import Settings
 from katsuo.ops import copy
 from katsuo.ops.stores import OperatorError, store_settings
 from katsuo.services import Services
+from katsuo.store import schema
 from tests.cli.test_cli import SOURCE
 from tests.collect.conftest import UA
 from tests.conftest import make_env
@@ -119,6 +121,22 @@ def _duckdb(env: dict) -> str:
     return "duckdb://" + env["KATSUO_DATA_DIR"]
 
 
+def _assert_indexes_back(url: str) -> None:
+    """The indexes a copy sets aside during its load are all back, its bookkeeping gone."""
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        for table in (schema.website_event, schema.session):
+            held = set(
+                conn.execute(
+                    sa.text("SELECT indexname FROM pg_indexes WHERE tablename = :t"),
+                    {"t": table.name},
+                ).scalars()
+            )
+            assert {index.name for index in table.indexes} <= held
+        assert not sa.inspect(conn).has_table("katsuo_copy_index")
+    engine.dispose()
+
+
 def test_duckdb_to_postgresql_and_back(source, request, tmp_path_factory):
     postgres = make_env("postgresql", request, tmp_path_factory)
     result = subprocess.run(
@@ -143,6 +161,7 @@ def test_duckdb_to_postgresql_and_back(source, request, tmp_path_factory):
     assert result.returncode == 0, result.stderr
     assert "website_event" in result.stdout and "MISMATCH" not in result.stdout
     assert _answers_of(postgres, source["website"]) == source["expected"]
+    _assert_indexes_back(postgres["DATABASE_URL"])
 
     back = make_env("duckdb", request, tmp_path_factory)
     counts = copy.copy(
@@ -164,11 +183,13 @@ def test_duckdb_to_clickhouse(source, request, tmp_path_factory):
     assert _answers_of(target, source["website"]) == source["expected"]
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "postgresql"])
 def test_an_interrupted_copy_resumes_and_a_full_target_is_refused(
-    source, request, tmp_path_factory, monkeypatch
+    engine, source, request, tmp_path_factory, monkeypatch
 ):
-    target = make_env("duckdb", request, tmp_path_factory)
-    from_, to = store_settings(_duckdb(source["env"])), store_settings(_duckdb(target))
+    target = make_env(engine, request, tmp_path_factory)
+    url = target["DATABASE_URL"] if engine == "postgresql" else _duckdb(target)
+    from_, to = store_settings(_duckdb(source["env"])), store_settings(url)
     recorded = copy._record
     event_batches = iter(range(3))
 
@@ -187,6 +208,8 @@ def test_an_interrupted_copy_resumes_and_a_full_target_is_refused(
         copy.copy(from_, to, progress=False)
     counts = copy.copy(from_, to, resume=True, batch_rows=4, progress=False)
     assert all(count.matches for count in counts)
+    if engine == "postgresql":
+        _assert_indexes_back(url)
     assert _answers_of(target, source["website"]) == source["expected"]
 
     with pytest.raises(OperatorError, match="already holds data"):

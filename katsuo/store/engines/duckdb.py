@@ -179,6 +179,14 @@ def export_csv(conn: sa.Connection, query: str, path: Path) -> None:
     )
 
 
+def secondary_indexes(conn: sa.Connection, table: str) -> dict[str, str]:
+    """The table's indexes other than its primary key: name -> the statement that creates it."""
+    rows = conn.execute(
+        sa.text("SELECT index_name, sql FROM duckdb_indexes() WHERE table_name = :t"), {"t": table}
+    )
+    return {name: definition for name, definition in rows}
+
+
 def import_csv(conn: sa.Connection, table: sa.Table, path: Path) -> int:
     """Append the rows of a CSV file written by an engine's `export_csv`, columns in the table's
     order; returns their number. Every value is read as text and cast by the INSERT."""

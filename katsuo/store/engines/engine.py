@@ -90,5 +90,8 @@ class CsvCopyEngine(Engine, Protocol):
 
     def export_csv(self, conn: sa.Connection, query: str, path: Path) -> None: ...
 
+    def secondary_indexes(self, conn: sa.Connection, table: str) -> dict[str, str]:
+        """Index name -> its CREATE statement, the primary key left out."""
+
     def import_csv(self, conn: sa.Connection, table: sa.Table, path: Path) -> int:
         """Appends the file's rows, columns in the table's order; returns their number."""

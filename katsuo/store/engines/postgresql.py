@@ -134,6 +134,19 @@ def export_csv(conn: sa.Connection, query: str, path: Path) -> None:
             out.write(chunk)
 
 
+def secondary_indexes(conn: sa.Connection, table: str) -> dict[str, str]:
+    """The table's indexes other than its primary key: name -> the statement that creates it."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = "
+            "current_schema() AND i.tablename = :t AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+            "WHERE c.conname = i.indexname AND c.contype = 'p')"
+        ),
+        {"t": table},
+    )
+    return {name: definition for name, definition in rows}
+
+
 def import_csv(conn: sa.Connection, table: sa.Table, path: Path) -> int:
     """Append the rows of a CSV file written by an engine's `export_csv`, columns in the table's
     order, inside the connection's transaction; returns their number."""

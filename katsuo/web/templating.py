@@ -13,10 +13,12 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from katsuo import __version__
 from katsuo.analytics import names
 from katsuo.api.deps import Conn, current_actor
+from katsuo.api.handlers import http_error
 from katsuo.api.inputs import SafeText
 from katsuo.api.paging import MAX_PAGE
 from katsuo.auth import browser
@@ -197,7 +199,38 @@ UserPage = Annotated[Page, Depends(logged_in)]
 AdminPage = Annotated[Page, Depends(admin_only)]
 
 
+def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    base = request.app.state.settings.base_path
+    html = env.get_template("error.html").render(
+        status=status,
+        message=message,
+        url=lambda path: base + path,
+        static=lambda rel: f"{base}/static/{rel}?v={assets.version(rel)}",
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def wants_page(request: Request) -> bool:
+    """A browser navigating to an address outside the API and the static files: it should get a
+    page, not the API's JSON."""
+    path = request.url.path.removeprefix(request.app.state.settings.base_path)
+    return (
+        request.method in ("GET", "HEAD")
+        and not path.startswith(("/api/", "/static/"))
+        and path != "/api"
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
 def install_handlers(app: FastAPI) -> None:
+    """Install after the API's handlers: an unknown address a browser opens gets the error page."""
+
+    @app.exception_handler(HTTPException)
+    async def _unknown(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404 and wants_page(request):
+            return _error_page(request, 404, "Page not found")
+        return http_error(exc)
+
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         base = request.app.state.settings.base_path
@@ -210,11 +243,4 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PageError)
     async def _error(request: Request, exc: PageError) -> Response:
-        base = request.app.state.settings.base_path
-        html = env.get_template("error.html").render(
-            status=exc.status,
-            message=exc.message,
-            url=lambda path: base + path,
-            static=lambda rel: f"{base}/static/{rel}?v={assets.version(rel)}",
-        )
-        return HTMLResponse(html, status_code=exc.status)
+        return _error_page(request, exc.status, exc.message)

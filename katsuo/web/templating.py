@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException
 
 from katsuo import __version__
@@ -21,10 +23,10 @@ from katsuo.api.deps import Conn, current_actor
 from katsuo.api.handlers import http_error
 from katsuo.api.inputs import SafeText
 from katsuo.api.paging import MAX_PAGE
-from katsuo.auth import browser
+from katsuo.auth import browser, passwords
 from katsuo.auth.permissions import Actor, can, hide_access_codes
 from katsuo.store.records import Team
-from katsuo.store.repositories import teams
+from katsuo.store.repositories import teams, users
 from katsuo.web import assets
 
 TEMPLATES = FilePath(__file__).parent / "templates"
@@ -39,7 +41,13 @@ SlugText = Annotated[SafeText, Path(max_length=100)]
 env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
 )
-env.globals.update(can=can, version=__version__, csrf_header=browser.CSRF_HEADER)
+env.globals.update(
+    can=can,
+    version=__version__,
+    csrf_header=browser.CSRF_HEADER,
+    password_min=passwords.MIN_LENGTH,
+    password_max=passwords.MAX_LENGTH,
+)
 
 ROLE_LABELS = {
     "admin": "Administrator",
@@ -65,6 +73,21 @@ def _value_name(value: object, field: str, operator: str = "eq") -> str:
 
 
 env.filters["value_name"] = _value_name
+
+
+def _time_tag(moment: datetime | None, style: str = "date", empty: str = "—") -> Markup:
+    """A date for the page: a <time> element js/times.js formats in the reader's locale, like
+    every date the scripts show; the ISO text inside is what shows without JavaScript."""
+    if moment is None:
+        return Markup(escape(empty))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the store's timestamps are UTC
+    iso = moment.isoformat()
+    shown = moment.strftime("%Y-%m-%d" if style == "date" else "%Y-%m-%d %H:%M UTC")
+    return Markup(f'<time datetime="{escape(iso)}" data-format="{escape(style)}">{shown}</time>')
+
+
+env.filters["time_tag"] = _time_tag
 
 
 class PageError(Exception):
@@ -151,6 +174,14 @@ class Page:
             raise PageError(404, "Team not found")
         self.team = hide_access_codes(self.actor, team)
         return team
+
+    def default_password(self) -> bool:
+        """Whether the logged-in user still has the installation's default password (the page
+        then reminds them to change it, as the docs ask)."""
+        if self.user is None:
+            return False
+        hashed = users.password_hash(self.conn, self.user.id)
+        return bool(hashed) and passwords.is_default(hashed)
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         my_teams = (

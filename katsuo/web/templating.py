@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 
 from katsuo import __version__
 from katsuo.analytics import names
+from katsuo.api import domains
 from katsuo.api.deps import Conn, current_actor
 from katsuo.api.handlers import http_error
 from katsuo.api.inputs import SafeText
@@ -47,6 +48,8 @@ env.globals.update(
     csrf_header=browser.CSRF_HEADER,
     password_min=passwords.MIN_LENGTH,
     password_max=passwords.MAX_LENGTH,
+    domain_pattern=domains.HTML_PATTERN,
+    domain_hint=domains.HINT,
 )
 
 ROLE_LABELS = {

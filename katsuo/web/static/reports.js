@@ -48,7 +48,7 @@
       const [key, label] = match ? PARAMETER_LABELS[match[1].replace(/\[\d+\]|\.\d+.*$/, "")] || ["", ""] : ["", ""];
       let text = match ? match[2] : part;
       text = text.replace(/^'[^']*' is not an ISO 4217 currency code$/, "choose a currency from the list.");
-      text = text.replace(/^must have (\d+) to (\d+) items \(got 0\)$/, "choose at least one.");
+      text = text.replace(/^must have (\d+) to (\d+) items \(got (\d+)\)$/, "choose between $1 and $2 (not $3).");
       const sentence = label ? `${label}: ${text}` : text.charAt(0).toUpperCase() + text.slice(1);
       if (!seen.has(sentence)) found.push([key, sentence]);
       seen.add(sentence);
@@ -122,6 +122,7 @@
       check() {
         const errors = {};
         if (this.type === "breakdown" && !this.params.fields.length) errors.fields = "Choose at least one property to break down by.";
+        if (this.type === "breakdown" && this.params.fields.length > 20) errors.fields = `Choose at most 20 properties (${this.params.fields.length} are checked).`;
         if (this.type === "revenue" && !this.currencies.some(([code]) => code === this.params.currency)) errors.currency = "Choose a currency from the list.";
         this.fieldErrors = errors;
         return !Object.keys(errors).length;

@@ -1,7 +1,7 @@
 """Forms that say what is wrong in plain words, beside the field, before or after asking the
 API, in Chromium: a website's domain, a name too long, a segment without filters, a breakdown
 without properties (and stale results cleared), and report steps suggested from the website's
-own pages and events."""
+own pages and events (cohorts' too)."""
 
 from __future__ import annotations
 
@@ -160,3 +160,11 @@ def test_report_steps_suggest_the_websites_pages_and_events(open_browser, api):
     b.goto(f"/websites/{website}/reports/new/attribution")
     page.wait_for_function("document.querySelectorAll('#suggest-path option').length === 3")
     assert suggested(page.locator("#goal-value")) == ["/", "/pricing", "/signup"]
+
+    # A cohort's page or event, the same way.
+    b.goto(f"/websites/{website}/cohorts")
+    page.get_by_role("button", name="Add cohort").click()
+    page.wait_for_function("document.querySelectorAll('#cohort-suggest-path option').length === 3")
+    assert suggested(page.get_by_label("Page or event")) == ["/", "/pricing", "/signup"]
+    page.get_by_label("Visitors who").select_option("event")
+    assert suggested(page.get_by_label("Page or event")) == ["signup"]

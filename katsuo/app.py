@@ -119,8 +119,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for router in ROUTERS:
         app.include_router(router, prefix=prefix)
     app.include_router(tracker_route.router(settings), prefix=prefix)
-    web.install(app, prefix)
     handlers.install(app)
+    # After the API's handlers: the pages answer an unknown address with a page of their own.
+    web.install(app, prefix)
     app.add_middleware(HeadersMiddleware, settings=settings)
     app.serve_ahead(
         collect.hot_paths(collect_routes),

@@ -37,6 +37,13 @@ def validation_error(exc: RequestValidationError) -> BadRequest:
     return BadRequest(summary or "Bad request", errors=errors)
 
 
+def http_error(exc: HTTPException) -> JSONResponse:
+    """Starlette's own errors (no such route, method not allowed) in Umami's JSON shape."""
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    body = {"error": {"message": str(exc.detail), "code": code, "status": exc.status_code}}
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
 def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """Anything unforeseen: logged once with its traceback, answered with Umami's JSON 500. A
     client that went away while sending its body is no error of ours: one DEBUG line, and a 400
@@ -87,10 +94,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException):
-        code = _HTTP_CODES.get(exc.status_code, "error")
-        body = {"error": {"message": str(exc.detail), "code": code, "status": exc.status_code}}
-        return JSONResponse(
-            body, status_code=exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        return http_error(exc)
 
     app.add_middleware(UnexpectedErrors)

@@ -12,6 +12,7 @@ from katsuo.api.auth import Ok, SessionUser, end_other_logins
 from katsuo.api.deps import AppServices, Conn, PagingParams, UserActor
 from katsuo.api.inputs import Body
 from katsuo.auth import api_keys as keys
+from katsuo.auth import passwords
 from katsuo.auth.passwords import hash_password, verify_password
 from katsuo.auth.permissions import hide_access_codes
 from katsuo.errors import BadRequest, NotFound
@@ -63,7 +64,9 @@ def my_teams(actor: UserActor, conn: Conn, paging: PagingParams) -> Page[teams.T
 
 class PasswordBody(Body):
     current_password: str = Field(alias="currentPassword", min_length=1, max_length=255)
-    new_password: str = Field(alias="newPassword", min_length=8, max_length=255)
+    new_password: str = Field(
+        alias="newPassword", min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH
+    )
 
 
 class PasswordChanged(Record):

@@ -13,6 +13,7 @@ from katsuo.api.auth import Ok, end_other_logins
 from katsuo.api.deps import AppServices, Conn, PagingParams, UserActor
 from katsuo.api.inputs import Body
 from katsuo.api.me import check_current_password
+from katsuo.auth import passwords
 from katsuo.auth.passwords import hash_password
 from katsuo.auth.permissions import authorize, hide_access_codes
 from katsuo.errors import BadRequest, NotFound
@@ -27,13 +28,15 @@ Role = Literal["admin", "user", "view-only"]
 class CreateUserBody(Body):
     id: UUID | None = None
     username: str = Field(min_length=1, max_length=255)
-    password: str = Field(min_length=8, max_length=255)
+    password: str = Field(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)
     role: Role
 
 
 class UpdateUserBody(Body):
     username: str | None = Field(default=None, min_length=1, max_length=255)
-    password: str | None = Field(default=None, min_length=8, max_length=255)
+    password: str | None = Field(
+        default=None, min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH
+    )
     # Required with `password` when the id is the caller's own.
     current_password: str | None = Field(default=None, alias="currentPassword", max_length=255)
     role: Role | None = None

@@ -11,6 +11,7 @@ from pydantic import Field, StrictInt
 from katsuo import removals
 from katsuo.api.auth import Ok
 from katsuo.api.deps import AnyActor, AppServices, Conn, PagingParams, UserActor
+from katsuo.api.domains import Domain
 from katsuo.api.inputs import Body
 from katsuo.auth.permissions import authorize
 from katsuo.config import MAX_RETENTION_DAYS
@@ -24,14 +25,14 @@ router = APIRouter(prefix="/api/websites", tags=["websites"])
 class CreateWebsiteBody(Body):
     id: UUID | None = None
     name: str = Field(min_length=1, max_length=100)
-    domain: str | None = Field(default=None, max_length=500)
+    domain: Domain | None = Field(default=None, max_length=500)
     share_id: str | None = Field(default=None, alias="shareId", min_length=1, max_length=100)
     team_id: UUID | None = Field(default=None, alias="teamId")
 
 
 class UpdateWebsiteBody(Body):
     name: str | None = Field(default=None, min_length=1, max_length=100)
-    domain: str | None = Field(default=None, max_length=500)
+    domain: Domain | None = Field(default=None, max_length=500)
     share_id: str | None = Field(default=None, alias="shareId", min_length=1, max_length=100)
     # Katsuo's: days to keep collected data; null follows KATSUO_RETENTION_DAYS.
     retention_days: StrictInt | None = Field(

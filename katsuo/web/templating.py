@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -13,16 +14,20 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from markupsafe import Markup, escape
+from starlette.exceptions import HTTPException
 
 from katsuo import __version__
 from katsuo.analytics import names
+from katsuo.api import domains
 from katsuo.api.deps import Conn, current_actor
+from katsuo.api.handlers import http_error
 from katsuo.api.inputs import SafeText
 from katsuo.api.paging import MAX_PAGE
-from katsuo.auth import browser
+from katsuo.auth import browser, passwords
 from katsuo.auth.permissions import Actor, can, hide_access_codes
 from katsuo.store.records import Team
-from katsuo.store.repositories import teams
+from katsuo.store.repositories import teams, users
 from katsuo.web import assets
 
 TEMPLATES = FilePath(__file__).parent / "templates"
@@ -37,7 +42,15 @@ SlugText = Annotated[SafeText, Path(max_length=100)]
 env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
 )
-env.globals.update(can=can, version=__version__, csrf_header=browser.CSRF_HEADER)
+env.globals.update(
+    can=can,
+    version=__version__,
+    csrf_header=browser.CSRF_HEADER,
+    password_min=passwords.MIN_LENGTH,
+    password_max=passwords.MAX_LENGTH,
+    domain_pattern=domains.HTML_PATTERN,
+    domain_hint=domains.HINT,
+)
 
 ROLE_LABELS = {
     "admin": "Administrator",
@@ -63,6 +76,21 @@ def _value_name(value: object, field: str, operator: str = "eq") -> str:
 
 
 env.filters["value_name"] = _value_name
+
+
+def _time_tag(moment: datetime | None, style: str = "date", empty: str = "—") -> Markup:
+    """A date for the page: a <time> element js/times.js formats in the reader's locale, like
+    every date the scripts show; the ISO text inside is what shows without JavaScript."""
+    if moment is None:
+        return Markup(escape(empty))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the store's timestamps are UTC
+    iso = moment.isoformat()
+    shown = moment.strftime("%Y-%m-%d" if style == "date" else "%Y-%m-%d %H:%M UTC")
+    return Markup(f'<time datetime="{escape(iso)}" data-format="{escape(style)}">{shown}</time>')
+
+
+env.filters["time_tag"] = _time_tag
 
 
 class PageError(Exception):
@@ -150,6 +178,14 @@ class Page:
         self.team = hide_access_codes(self.actor, team)
         return team
 
+    def default_password(self) -> bool:
+        """Whether the logged-in user still has the installation's default password (the page
+        then reminds them to change it, as the docs ask)."""
+        if self.user is None:
+            return False
+        hashed = users.password_hash(self.conn, self.user.id)
+        return bool(hashed) and passwords.is_default(hashed)
+
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         my_teams = (
             hide_access_codes(self.actor, teams.teams_of(self.conn, self.user.id))
@@ -197,7 +233,38 @@ UserPage = Annotated[Page, Depends(logged_in)]
 AdminPage = Annotated[Page, Depends(admin_only)]
 
 
+def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    base = request.app.state.settings.base_path
+    html = env.get_template("error.html").render(
+        status=status,
+        message=message,
+        url=lambda path: base + path,
+        static=lambda rel: f"{base}/static/{rel}?v={assets.version(rel)}",
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def wants_page(request: Request) -> bool:
+    """A browser navigating to an address outside the API and the static files: it should get a
+    page, not the API's JSON."""
+    path = request.url.path.removeprefix(request.app.state.settings.base_path)
+    return (
+        request.method in ("GET", "HEAD")
+        and not path.startswith(("/api/", "/static/"))
+        and path != "/api"
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
 def install_handlers(app: FastAPI) -> None:
+    """Install after the API's handlers: an unknown address a browser opens gets the error page."""
+
+    @app.exception_handler(HTTPException)
+    async def _unknown(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404 and wants_page(request):
+            return _error_page(request, 404, "Page not found")
+        return http_error(exc)
+
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         base = request.app.state.settings.base_path
@@ -210,11 +277,4 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PageError)
     async def _error(request: Request, exc: PageError) -> Response:
-        base = request.app.state.settings.base_path
-        html = env.get_template("error.html").render(
-            status=exc.status,
-            message=exc.message,
-            url=lambda path: base + path,
-            static=lambda rel: f"{base}/static/{rel}?v={assets.version(rel)}",
-        )
-        return HTMLResponse(html, status_code=exc.status)
+        return _error_page(request, exc.status, exc.message)

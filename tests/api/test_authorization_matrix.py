@@ -821,6 +821,7 @@ def build_page_table() -> dict[str, Row]:
         "GET /api/docs": Row(
             lambda w, a, t: OK
         ),  # the API's description, public as in any FastAPI app
+        "GET /favicon.ico": Row(lambda w, a, t: OK),  # the site's icon, the same for everyone
         "GET /share/{slug}": Row(
             lambda w, a, t: OK if t.params["slug"] in ("SH_W_slug", "SH_OW_slug") else NOT_FOUND,
             on("slug", ("SH_W_slug", "SH_OW_slug", "SH_L_slug", "MISSING")),

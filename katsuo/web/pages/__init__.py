@@ -1,6 +1,16 @@
 """Page routes, one module per area of the dashboard."""
 
-from katsuo.web.pages import account, admin, api_docs, console, links, reports, teams, websites
+from katsuo.web.pages import (
+    account,
+    admin,
+    api_docs,
+    console,
+    icons,
+    links,
+    reports,
+    teams,
+    websites,
+)
 
 ROUTERS = [
     account.router,
@@ -11,4 +21,5 @@ ROUTERS = [
     admin.router,
     console.router,
     api_docs.router,
+    icons.router,
 ]

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from katsuo.auth.permissions import can
 from katsuo.store.repositories import reports
+from katsuo.web import currencies
 from katsuo.web.pages.websites import DASHBOARD_SCRIPTS, in_context
 from katsuo.web.templating import PageError, UserPage, page_router
 
@@ -85,5 +86,6 @@ def _editor(page, website, report_type: str, report) -> Response:
         type_help=REPORT_TYPES[report_type][1],
         may_update=can(page.actor, "update", target),
         may_delete=report is not None and can(page.actor, "delete", target),
+        currencies=currencies.choices() if report_type == "revenue" else [],
         scripts=REPORT_SCRIPTS,
     )

@@ -25,6 +25,7 @@
     if (!response.ok) {
       const error = new Error(data?.error?.message || `Request failed (${response.status})`);
       error.status = response.status;
+      error.fields = data?.error?.errors || []; // [{field, message}] of a 400
       throw error;
     }
     return data;
@@ -47,6 +48,41 @@
       }
     }
     return body;
+  }
+
+  // The validation library's sentences, as a person would say them.
+  const PLAIN = [
+    [/^Value error, /, ""],
+    [/^Field required$/, "is required"],
+    [/^String should have at least (\d+) characters?$/, "needs at least $1 characters"],
+    [/^String should have at most (\d+) characters?$/, "can have at most $1 characters"],
+    [/^Input should be a valid (\w+)$/, "is not a valid $1"],
+  ];
+  const plain = (message) => PLAIN.reduce((text, [pattern, words]) => text.replace(pattern, words), String(message));
+
+  /** Puts the API's complaints about named fields next to those fields of `form`, in the form's
+   *  own words ("Domain: …" rather than "domain: …"), and returns the sentence for the form's
+   *  alert; anything not about one of its fields keeps the API's message. */
+  function showFieldErrors(form, error) {
+    for (const old of form.querySelectorAll(".field-error[data-for]")) old.remove();
+    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    if (!error) return "";
+    const sentences = [];
+    let unplaced = false;
+    for (const { field, message } of error?.fields || []) {
+      const input = field && form.elements.namedItem(field);
+      if (!(input instanceof HTMLElement)) { unplaced = true; continue; }
+      const label = input.labels?.[0]?.textContent.trim() || field;
+      const text = plain(message);
+      const note = Object.assign(document.createElement("p"), { className: "field-error", textContent: text.charAt(0).toUpperCase() + text.slice(1) });
+      note.dataset.for = field;
+      note.id = `${input.id || field}-error`;
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", note.id);
+      input.after(note);
+      sentences.push(`${label}: ${text}`);
+    }
+    return sentences.length && !unplaced ? [...new Set(sentences)].join(" ") : error.message;
   }
 
   function toast(message) {
@@ -91,6 +127,16 @@
       busy: false,
       error: "",
       result: null,
+      init() {
+        // What the form itself can tell (the browser checks it before submitting), beside the
+        // field as the API's complaints are.
+        const form = this.$el.closest("form");
+        form?.addEventListener("invalid", () => {
+          const fields = [...form.elements].filter((el) => el.name && el.validity && !el.validity.valid)
+            .map((el) => ({ field: el.name, message: el.validity.patternMismatch && el.title ? el.title : el.validationMessage }));
+          this.error = showFieldErrors(form, { fields, message: "" });
+        }, true);
+      },
       async submit() {
         const form = this.$el.closest("form");
         if (!form.reportValidity()) return;
@@ -102,9 +148,10 @@
           const url = options.url.replace(/\{(\w+)\}/g, (_, key) => encodeURIComponent(body[key] ?? ""));
           this.result = await api(options.method || "POST", url, body);
           if (options.notice) toast(options.notice);
+          showFieldErrors(form, null);
           proceed(options.then, this.result, form);
         } catch (error) {
-          this.error = error.message;
+          this.error = showFieldErrors(form, error);
         } finally {
           this.busy = false;
         }

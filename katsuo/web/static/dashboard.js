@@ -12,6 +12,7 @@ import { presetRange, RANGES } from "./js/view.js";
 window.katsuoRanges = { presetRange, RANGES };
 window.katsuoFilters = { FILTER_FIELDS: format.FIELDS, OPERATORS: format.OPERATORS };
 window.katsuoMap = { draw: drawWorldMap };
+window.katsuoFormat = format;
 /** A value as people name it: katsuoName("browser", "chrome") → "Chrome". */
 window.katsuoName = format.name;
 

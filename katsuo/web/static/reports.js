@@ -24,7 +24,37 @@
     const [year, m] = String(month || thisMonth()).split("-").map(Number);
     return [new Date(year, m - 1, 1), new Date(year, m, 1, 0, 0, 0, -1), "day"];
   }
-  const number = new Intl.NumberFormat("en-US");
+  const format = window.katsuoFormat;
+  // The API's names of the parameters this form sets, as the form labels them: an error the API
+  // still finds is said in the form's words, next to the field when the form has one.
+  const PARAMETER_LABELS = {
+    "parameters.fields": ["fields", "Break down by"],
+    "parameters.currency": ["currency", "Currency"],
+    "parameters.steps": ["steps", "Steps"],
+    "parameters.window": ["window", "Window"],
+    "parameters.value": ["step", "Goal"],
+    "parameters.step": ["step", "Goal"],
+    "parameters.startStep": ["startStep", "Start with"],
+    "parameters.endStep": ["endStep", "End with"],
+    "parameters.startDate": ["range", "Date range"],
+    "parameters.endDate": ["range", "Date range"],
+  };
+  /** An API error as [field or "", plain sentence] pairs, each said once. */
+  function plainErrors(message) {
+    const seen = new Set();
+    const found = [];
+    for (const part of String(message || "").split("; ")) {
+      const match = /^([\w.\[\]]+): (.*)$/s.exec(part);
+      const [key, label] = match ? PARAMETER_LABELS[match[1].replace(/\[\d+\]|\.\d+.*$/, "")] || ["", ""] : ["", ""];
+      let text = match ? match[2] : part;
+      text = text.replace(/^'[^']*' is not an ISO 4217 currency code$/, "choose a currency from the list.");
+      text = text.replace(/^must have (\d+) to (\d+) items \(got (\d+)\)$/, "choose between $1 and $2 (not $3).");
+      const sentence = label ? `${label}: ${text}` : text.charAt(0).toUpperCase() + text.slice(1);
+      if (!seen.has(sentence)) found.push([key, sentence]);
+      seen.add(sentence);
+    }
+    return found;
+  }
   const filtersFrom = (saved) => (Array.isArray(saved) ? saved.map((f) => ({ name: f.name, operator: f.operator, value: f.value })) : []);
   const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
@@ -47,7 +77,12 @@
       cohorts: [],
       result: null,
       resultFields: [],
+      resultCurrency: "",
+      fieldErrors: {},
+      currencies: config.currencies || [],
+      suggestions: { path: [], event: [] },
       selected: [],
+      revenueTable: [],
       busy: false,
       error: "",
 
@@ -56,6 +91,7 @@
         // (the Reports tab carries them in its query string).
         const carried = new URLSearchParams(location.search);
         this.loadSegments();
+        if (config.suggest) this.loadSuggestions();
         if (!this.id) {
           this.segment = carried.get("segment") || "";
           this.cohort = carried.get("cohort") || "";
@@ -72,6 +108,35 @@
       async loadSegments() {
         const list = (type) => katsuo.api("GET", `/api/websites/${config.websiteId}/segments?type=${type}&pageSize=200`).then((r) => r.data, () => []);
         [this.segments, this.cohorts] = await Promise.all([list("segment"), list("cohort")]);
+      },
+      /** The website's pages and events of the last 90 days, offered as the steps' values. */
+      async loadSuggestions() {
+        const [start, end] = katsuoRanges.presetRange("90d");
+        const names = (type) => katsuo
+          .api("GET", `/api/websites/${config.websiteId}/metrics?type=${type}&startAt=${start.getTime()}&endAt=${end.getTime()}&limit=100`)
+          .then((rows) => rows.map((row) => row.x).filter(Boolean), () => []);
+        const [path, event] = await Promise.all([names("path"), names("event")]);
+        this.suggestions = { path, event };
+      },
+      /** What the form can tell before asking the server, in plain words next to the field. */
+      check() {
+        const errors = {};
+        if (this.type === "breakdown" && !this.params.fields.length) errors.fields = "Choose at least one property to break down by.";
+        if (this.type === "breakdown" && this.params.fields.length > 20) errors.fields = `Choose at most 20 properties (${this.params.fields.length} are checked).`;
+        if (this.type === "revenue" && !this.currencies.some(([code]) => code === this.params.currency)) errors.currency = "Choose a currency from the list.";
+        this.fieldErrors = errors;
+        return !Object.keys(errors).length;
+      },
+      /** Shows an API error: beside its field when the form has one, else above the buttons. */
+      showError(error) {
+        const fields = {};
+        const general = [];
+        for (const [key, sentence] of plainErrors(error.message)) {
+          if (key && key !== "range") fields[key] = sentence.replace(/^[^:]+: /, "");
+          else general.push(sentence);
+        }
+        this.fieldErrors = fields;
+        this.error = general.join(" ");
       },
       addFilter() { this.filters.push({ name: "path", operator: "eq", value: "" }); },
       /** The filters as a report body carries them: one "operator.value" per field. */
@@ -94,19 +159,26 @@
       async run() {
         const { dateRange, filters, month, segment, cohort, ...parameters } = this.savedParameters();
         const [start, end, unit] = this.type === "retention" ? monthRange(month) : katsuoRanges.presetRange(this.range);
-        this.busy = true;
         this.error = "";
+        if (!this.check()) {
+          this.result = null; // what is on screen no longer matches the form
+          return;
+        }
+        this.busy = true;
         try {
           const result = await katsuo.api("POST", `/api/reports/${this.type}`, {
             websiteId: config.websiteId, type: this.type, filters: this.filterBody(),
             parameters: { ...parameters, startDate: start.toISOString(), endDate: end.toISOString(), timezone, unit },
           });
           this.resultFields = this.type === "breakdown" ? [...parameters.fields] : [];
+          this.resultCurrency = parameters.currency || "";
           this.selected = [];
           this.result = result;
-          if (this.type === "revenue") this.$nextTick(() => this.drawRevenue());
+          if (this.type === "revenue") await this.drawRevenue(start, end, unit);
         } catch (error) {
-          this.error = error.message;
+          // A failed run leaves no earlier numbers on screen as if they answered this form.
+          this.result = null;
+          this.showError(error);
         } finally {
           this.busy = false;
         }
@@ -140,11 +212,12 @@
       },
 
       // --- formatting ----------------------------------------------------------------------------
-      fmt(value) { return number.format(+value || 0); },
+      fmt(value) { return format.number(value); },
       percent(ratio) { return `${Math.round((+ratio || 0) * 100)}%`; },
       money(value) {
-        try { return new Intl.NumberFormat("en-US", { style: "currency", currency: this.params.currency || "USD" }).format(+value || 0); }
-        catch (_) { return number.format(+value || 0); }
+        // In the currency the shown results were asked for, whatever the form says meanwhile.
+        try { return new Intl.NumberFormat(undefined, { style: "currency", currency: this.resultCurrency || "USD" }).format(+value || 0); }
+        catch (_) { return format.number(value); }
       },
       seconds(value) {
         const s = Math.round(value || 0), m = Math.floor(s / 60);
@@ -198,26 +271,33 @@
         const days = [...new Set(rows.map((r) => r.day))].sort((a, b) => a - b);
         const byDate = {};
         for (const r of rows) {
-          const row = (byDate[r.date] ||= { date: r.date, label: new Date(r.date).toLocaleDateString("en-US", { month: "short", day: "numeric" }), visitors: r.visitors, cells: {} });
+          const row = (byDate[r.date] ||= { date: r.date, label: format.day(r.date), visitors: r.visitors, cells: {} });
           row.cells[r.day] = r;
         }
         return { days, rows: Object.values(byDate).sort((a, b) => a.date.localeCompare(b.date)) };
       },
 
       // --- revenue over time ------------------------------------------------------------------------
-      drawRevenue() {
+      /** Revenue per bucket of the server's chart for the same range: every bucket, empty ones
+       * included, labelled like every other chart. */
+      async drawRevenue(start, end, unit) {
+        const query = new URLSearchParams({ startAt: start.getTime(), endAt: end.getTime(), unit, timezone });
+        const chart = await katsuo.api("GET", `/api/websites/${config.websiteId}/chart?${query}`);
+        const byBucket = {};
+        for (const point of this.result.chart || []) {
+          const bucket = format.wallClock(point.t);
+          byBucket[bucket] = (byBucket[bucket] || 0) + +point.y;
+        }
+        const labels = chart.buckets.map((b) => format.bucketLabel(b.t, chart.unit));
+        const values = chart.buckets.map((b) => byBucket[b.t] || 0);
+        this.revenueTable = labels.map((label, i) => ({ label, value: this.money(values[i]) }));
+        await this.$nextTick();
         const canvas = this.$refs.revenueChart;
         if (!canvas || !window.Chart) return;
         Chart.getChart(canvas)?.destroy();
-        const byDay = {};
-        for (const point of this.result.chart || []) {
-          const day = String(point.t).slice(0, 10);
-          byDay[day] = (byDay[day] || 0) + +point.y;
-        }
-        const days = Object.keys(byDay).sort();
         new Chart(canvas, {
           type: "bar",
-          data: { labels: days, datasets: [{ label: "Revenue", data: days.map((d) => byDay[d]), backgroundColor: "#2f6bed", borderRadius: 4 }] },
+          data: { labels, datasets: [{ label: "Revenue", data: values, backgroundColor: "#2f6bed", borderRadius: 4 }] },
           options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
         });
       },

@@ -62,6 +62,11 @@ export function activityList(websiteId, kind) {
       }));
     },
     get count() { return format.number(this.result?.count ?? 0); },
+    get countText() {
+      const n = this.result?.count ?? 0;
+      const noun = kind === "sessions" ? (n === 1 ? "visitor" : "visitors") : (n === 1 ? "page view or event" : "page views and events");
+      return `${format.number(n)} ${noun} in this period`;
+    },
     get pages() { return this.result ? Math.max(1, Math.ceil(this.result.count / PAGE_SIZE)) : 1; },
     go(delta) { this.page += delta; this.load(); },
 
@@ -69,9 +74,11 @@ export function activityList(websiteId, kind) {
     get totals() {
       const s = this.stats?.data || this.stats || {};
       const value = (key) => format.number(s[key]?.value ?? s[key] ?? 0);
-      return kind === "sessions"
-        ? [["visitors", "Visitors"], ["visits", "Visits"], ["pageviews", "Views and events"], ["countries", "Countries"]].map(([key, name]) => ({ key, name, value: value(key) }))
-        : [["events", "Events"], ["uniqueEvents", "Unique events"], ["visitors", "Visitors"], ["visits", "Visits"]].map(([key, name]) => ({ key, name, value: value(key) }));
+      // Unlike the overview's cards (page views only), these count visits that only sent events.
+      const cards = kind === "sessions"
+        ? [["visitors", "Visitors", "Including those who only sent events"], ["visits", "Visits", "Including visits with only events"], ["pageviews", "Views and events", "Pages viewed and events sent"], ["countries", "Countries", ""]]
+        : [["events", "Events", "Custom events sent, not page views"], ["uniqueEvents", "Unique events", "Different event names"], ["visitors", "Visitors", "Who sent an event"], ["visits", "Visits", "With an event"]];
+      return cards.map(([key, name, hint]) => ({ key, name, hint, value: value(key) }));
     },
 
     // --- events over time, one stacked colour per event name, in the server's buckets ------------

@@ -12,20 +12,8 @@ export function css(name) {
   return color;
 }
 
-/** A bucket of the server ("YYYY-MM-DD HH:MI:SS" wall-clock time, or its UTC "…T…Z" form). */
-export function bucketDate(t) {
-  const [y, m, d, hh, mi] = String(t).split(/[-T :Z]/).map(Number);
-  return new Date(y, m - 1, d, hh || 0, mi || 0);
-}
-
-/** A bucket's label on an axis, in the browser's locale. */
-export function bucketLabel(t, unit) {
-  const d = bucketDate(t);
-  if (unit === "minute" || unit === "hour") return d.toLocaleTimeString(undefined, { hour: "numeric", minute: unit === "minute" ? "2-digit" : undefined });
-  if (unit === "day") return d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
-  if (unit === "month") return d.toLocaleDateString(undefined, { month: "short", year: "numeric" });
-  return String(d.getFullYear());
-}
+// Axis labels are the formatter's, like every date of the pages.
+export { bucketDate, bucketLabel } from "./format.js";
 
 /** A bar chart on `canvas` (any chart it held is replaced). `stacked`: stack every dataset. */
 export function barChart(canvas, labels, datasets, { stacked = false } = {}) {

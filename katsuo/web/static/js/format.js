@@ -1,6 +1,8 @@
 // Names, numbers and dates as a person reads them. The names (filter fields, operators, browsers,
 // systems, devices, channels, countries) come from the server with the page (#katsuo-lists), so
 // the pages and the API's filters agree on them; numbers and dates follow the browser's locale.
+// Every date a screen shows goes through here, server-rendered ones included (<time> elements,
+// js/times.js), so all screens write dates the same way.
 const lists = JSON.parse(document.getElementById("katsuo-lists")?.textContent || "{}");
 
 export const FIELDS = lists.fields || [];
@@ -53,6 +55,31 @@ export const number = (n) => numberFormat.format(+n || 0);
 export const date = (d) => dateFormat.format(new Date(d));
 export const dateTime = (d) => dateTimeFormat.format(new Date(d));
 export const time = (d) => timeFormat.format(new Date(d));
+
+/** A bucket of the server ("YYYY-MM-DD HH:MI:SS" wall-clock time, or its UTC "…T…Z" form). */
+export function bucketDate(t) {
+  const [y, m, d, hh, mi] = String(t).split(/[-T :Z]/).map(Number);
+  return new Date(y, m - 1, d, hh || 0, mi || 0);
+}
+
+/** A bucket's label on an axis or in a chart's table. */
+export function bucketLabel(t, unit) {
+  const d = bucketDate(t);
+  if (unit === "minute" || unit === "hour") return d.toLocaleTimeString(undefined, { hour: "numeric", minute: unit === "minute" ? "2-digit" : undefined });
+  if (unit === "day") return d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+  if (unit === "month") return d.toLocaleDateString(undefined, { month: "short", year: "numeric" });
+  return String(d.getFullYear());
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+/** An instant as the server names a bucket in this browser's time zone ("YYYY-MM-DD HH:MI:SS"). */
+export function wallClock(instant) {
+  const d = new Date(instant);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** A short day ("Dec 5"), e.g. a row of a retention table. */
+export const day = (d) => bucketLabel(d, "day");
 
 export function duration(seconds) {
   seconds = Math.round(seconds || 0);

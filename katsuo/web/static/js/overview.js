@@ -180,8 +180,10 @@ export function dashboard(config) {
       if (next === undefined) return;
       event.preventDefault();
       const type = types[(next + types.length) % types.length];
+      // currentTarget is only set while the event is dispatched: keep the tab list for later.
+      const list = event.currentTarget;
       this.select(group, type);
-      this.$nextTick(() => event.currentTarget?.querySelector(`[data-tab="${type}"]`)?.focus());
+      this.$nextTick(() => list.querySelector(`[data-tab="${type}"]`)?.focus());
     },
     rows(type) {
       const rows = this.metrics[type]?.rows || [];

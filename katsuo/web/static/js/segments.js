@@ -2,6 +2,7 @@
 // date range). What can be checked here is checked before sending, in plain words; the API
 // validates the rest.
 import * as format from "./format.js";
+import { presetRange } from "./view.js";
 
 export function segmentEditor(websiteId, type) {
   return {
@@ -16,7 +17,18 @@ export function segmentEditor(websiteId, type) {
     dateRange: "30day",
     busy: false,
     error: "",
+    suggestions: { path: [], event: [] },
+    /** A cohort's page or event: the website's own of the last 90 days, as suggestions. */
+    async loadSuggestions() {
+      const [start, end] = presetRange("90d");
+      const names = (kind) => katsuo
+        .api("GET", `/api/websites/${websiteId}/metrics?type=${kind}&startAt=${start.getTime()}&endAt=${end.getTime()}&limit=100`)
+        .then((rows) => rows.map((row) => row.x).filter(Boolean), () => []);
+      const [path, event] = await Promise.all([names("path"), names("event")]);
+      this.suggestions = { path, event };
+    },
     open(segment) {
+      if (type === "cohort" && !this.suggestions.path.length) this.loadSuggestions();
       const p = segment?.parameters || {};
       this.id = segment?.id || null;
       this.name = segment?.name || "";

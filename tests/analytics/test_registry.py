@@ -147,7 +147,9 @@ def test_filter_dialog_lists_the_new_dimension(dataset):
     finally:
         client.cookies.clear()
     assert page.status_code == 200
-    found = re.search(r'<script type="application/json" id="katsuo-lists">(.*?)</script>', page.text)
+    found = re.search(
+        r'<script type="application/json" id="katsuo-lists">(.*?)</script>', page.text
+    )
     lists = json.loads(found.group(1))
     assert ["referrerPath", "Referrer path"] in lists["fields"]
     assert ["engaged", "Engaged visits"] in lists["metrics"]

@@ -25,6 +25,7 @@ import uuid
 from datetime import datetime
 
 from katsuo.analytics import events as E
+from katsuo.analytics import expanded as X
 from katsuo.analytics import filters as F
 from katsuo.analytics import metrics as M
 from katsuo.analytics import sessions as S
@@ -54,6 +55,10 @@ def overview(website: uuid.UUID, start_us: int, end_us: int, filters: tuple, now
         *(
             (f"metrics_{t}", lambda r, t=t: M.metrics(r, q, t, 10, 0))
             for t in ("path", "referrer", "browser", "os", "device", "country", "event")
+        ),
+        *(
+            (f"expanded_{t}", lambda r, t=t: X.expanded(r, q, t, 10, 0))
+            for t in ("path", "referrer", "browser", "country")
         ),
         ("events_series", lambda r: E.series(r, q, None)),
         ("weekly", lambda r: S.weekly(r, q)),

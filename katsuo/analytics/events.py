@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
+from katsuo.analytics.decider import decide
 from katsuo.analytics.metrics import event_query
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader, as_int
@@ -111,7 +112,7 @@ def series(reader: Reader, query: Query, limit: int | None) -> list[dict]:
         )
         top = [r["event_name"] for r in reader.rows(ranked, query)]
     offsets = query.offsets
-    if reader.from_slices(query, bucketed=True, dim=DIM_EVENT):
+    if decide(reader, query, events=True, bucketed=True).slices:
         plan = reader.plan(query, DIM_EVENT)
         found = reader.rows(
             plan.counts(

@@ -14,54 +14,19 @@ from dataclasses import dataclass
 
 from katsuo import checks
 from katsuo.analytics import names
+from katsuo.analytics import registry as R
 from katsuo.errors import BadRequest
 
-EVENT, SESSION = "event", "session"
+EVENT, SESSION = R.EVENT, R.SESSION
+# A filterable field is a dimension of the registry.
+Field = R.Dimension
 
 
-@dataclass(frozen=True)
-class Field:
-    """A filterable field: its parameter name, its column, and the table level it lives on."""
+def fields() -> dict[str, Field]:
+    """The filterable fields (registry.py); `entry`, `exit` and `domain` arrive only with a
+    numeric suffix or through a metrics search (docs/query-formulas.md#filters)."""
+    return R.filters()
 
-    name: str
-    column: str
-    level: str  # EVENT: website_event; SESSION: the session row (joined)
-
-
-def _fields(*specs: tuple[str, str, str]) -> dict[str, Field]:
-    return {name: Field(name, column, level) for name, column, level in specs}
-
-
-FIELDS: dict[str, Field] = _fields(
-    ("path", "url_path", EVENT),
-    ("entry", "url_path", EVENT),
-    ("exit", "url_path", EVENT),
-    ("referrer", "referrer_domain", EVENT),
-    ("domain", "referrer_domain", EVENT),
-    ("hostname", "hostname", EVENT),
-    ("title", "page_title", EVENT),
-    ("query", "url_query", EVENT),
-    ("event", "event_name", EVENT),
-    ("tag", "tag", EVENT),
-    ("utmSource", "utm_source", EVENT),
-    ("utmMedium", "utm_medium", EVENT),
-    ("utmCampaign", "utm_campaign", EVENT),
-    ("utmContent", "utm_content", EVENT),
-    ("utmTerm", "utm_term", EVENT),
-    ("eventType", "event_type", EVENT),
-    ("browser", "browser", SESSION),
-    ("os", "os", SESSION),
-    ("device", "device", SESSION),
-    ("country", "country", SESSION),
-    ("region", "region", SESSION),
-    ("city", "city", SESSION),
-    ("language", "language", SESSION),
-    ("distinctId", "distinct_id", SESSION),
-)
-
-# Names accepted without a numeric suffix (the endpoints' schema); `entry`, `exit` and `domain`
-# only arrive with a suffix or through a metrics search (docs/query-formulas.md#filters).
-PLAIN_NAMES = frozenset(FIELDS) - {"entry", "exit", "domain"}
 
 EQ, NEQ, CONTAINS, NOT_CONTAINS, REGEX, NOT_REGEX = "eq", "neq", "c", "dnc", "re", "nre"
 OPERATORS = (EQ, NEQ, CONTAINS, NOT_CONTAINS, REGEX, NOT_REGEX)
@@ -87,7 +52,7 @@ class Filter:
 
     @property
     def is_session(self) -> bool:
-        return self.field.level == SESSION
+        return self.field.is_session
 
 
 @dataclass(frozen=True)
@@ -105,7 +70,7 @@ class Filters:
 
 def parse_value(param: str, name: str, raw: str) -> Filter:
     """`value` means equals; `op.value` carries an operator (docs/query-formulas.md#filters)."""
-    field_ = FIELDS[name]
+    field_ = fields()[name]
     match = _OPERATOR_PREFIX.match(checks.text(param, raw))
     operator, value = (match.group(1), match.group(2)) if match else (EQ, raw)
     if operator in UNSUPPORTED_OPERATORS:
@@ -133,12 +98,13 @@ def _event_type_filter(param: str, field_: Field, operator: str, value: str) -> 
 def from_params(params: Mapping[str, str]) -> list[Filter]:
     """The filter parameters of a request, in parameter order."""
     found = []
+    known = fields()
     for key, raw in params.items():
         if raw is None:
             continue
         name = _SUFFIX.sub("", key)
         suffixed = name != key
-        if name in FIELDS and (suffixed or name in PLAIN_NAMES):
+        if name in known and (suffixed or known[name].filter == "plain"):
             found.append(parse_value(key, name, raw))
     return found
 
@@ -171,9 +137,10 @@ def parse_saved(params: Mapping[str, str], where: str) -> list[Filter]:
     """Saved filters of a segment or cohort (from `object_to_params`); unknown names are
     ignored as Umami ignores them."""
     parsed = []
+    known = fields()
     for key, raw in params.items():
         name = _SUFFIX.sub("", key)
-        if name in FIELDS:
+        if name in known:
             parsed.append(parse_value(f"{where}.{key}", name, raw))
     return parsed
 

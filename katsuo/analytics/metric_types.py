@@ -1,44 +1,13 @@
-"""What a statistics request may ask for: the metric types and the columns they read, `limit`
+"""What a statistics request may ask for: a metric type (a dimension of registry.py), `limit`
 and `offset`, and a metrics search (docs/query-formulas.md#metrics)."""
 
 from __future__ import annotations
 
 from katsuo import checks
 from katsuo.analytics import filters as F
+from katsuo.analytics import registry
 from katsuo.analytics.query import Query
-from katsuo.analytics.slices import DIM_PATH, DIM_REFERRER
 from katsuo.errors import BadRequest
-
-EVENT_TYPES = {
-    "path": "url_path",
-    "entry": "url_path",
-    "exit": "url_path",
-    "referrer": "referrer_domain",
-    "domain": "referrer_domain",
-    "title": "page_title",
-    "query": "url_query",
-    "event": "event_name",
-    "tag": "tag",
-    "hostname": "hostname",
-    "utmSource": "utm_source",
-    "utmMedium": "utm_medium",
-    "utmCampaign": "utm_campaign",
-    "utmContent": "utm_content",
-    "utmTerm": "utm_term",
-}
-SESSION_TYPES = {
-    "browser": "browser",
-    "os": "os",
-    "device": "device",
-    "screen": "screen",
-    "language": "language",
-    "country": "country",
-    "region": "region",
-    "city": "city",
-    "distinctId": "distinct_id",
-}
-METRIC_TYPES = (*EVENT_TYPES, *SESSION_TYPES, "channel")
-SLICE_DIMS = {"path": DIM_PATH, "referrer": DIM_REFERRER, "domain": DIM_REFERRER}
 
 MAX_ROWS = 1_000_000_000  # the largest `limit` or `offset`: far past any result, inside int32
 
@@ -51,7 +20,7 @@ def parse_limit(name: str, raw: str | None, default: int) -> int:
 def check_type(metric_type: str | None) -> str:
     if not metric_type:
         raise BadRequest("type: required")
-    if metric_type not in METRIC_TYPES:
+    if metric_type not in registry.metric_types():
         raise BadRequest(f"type: unknown metric type {metric_type!r}")
     return metric_type
 
@@ -59,7 +28,7 @@ def check_type(metric_type: str | None) -> str:
 def searched(query: Query, metric_type: str, search: str | None) -> Query:
     """`search=s` adds (replacing any same-named filter) the filter `<type>=c.s`; types without a
     filter column (screen, channel) ignore it, as Umami does."""
-    if not search or metric_type not in F.FIELDS:
+    if not search or metric_type not in F.fields():
         return query
     kept = tuple(f for f in query.filters.items if f.param != metric_type)
     new = F.parse_value(metric_type, metric_type, f"c.{search}")

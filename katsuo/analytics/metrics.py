@@ -1,84 +1,55 @@
 """`/metrics`: the distinct sessions (or events) per value of one metric type, by count
 (docs/query-formulas.md#metrics).
 
-Where the visit slices can answer (`Reader.from_slices`), they do; otherwise the query Umami runs
-over the raw events."""
+The decider (decider.py) picks the visit slices where they answer exactly, else the raw events;
+either way the rows are ranked and cut in SQL."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from katsuo.analytics import builder as B
 from katsuo.analytics import filters as F
+from katsuo.analytics import registry as R
 from katsuo.analytics import sql as Q
 from katsuo.analytics.channels import channel_expr
-from katsuo.analytics.metric_types import EVENT_TYPES, SESSION_TYPES, SLICE_DIMS
+from katsuo.analytics.decider import decide
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader, as_int
-from katsuo.analytics.slices import DIM_EVENT, DIM_VIEW
-from katsuo.analytics.summary import attr_key, value_key
+from katsuo.analytics.summary import attr_key
 from katsuo.store import schema
 
 e = schema.website_event
 s = schema.session
 
 
-def ranked(rows: list[dict], limit: int | None, offset: int, key: str = "y") -> list[dict]:
-    rows.sort(key=lambda r: (-r[key], str(r.get("x", r.get("name", "")))))
-    return rows[offset : offset + limit] if limit is not None else rows[offset:]
-
-
 def metrics(reader: Reader, query: Query, metric_type: str, limit: int, offset: int) -> list[dict]:
-    """`/metrics`: `[{x, y}]` by y desc (docs/query-formulas.md#metrics)."""
+    """`/metrics`: `[{x, y}]` by y desc, then x (docs/query-formulas.md#metrics): distinct
+    sessions per value of the metric type (a dimension of registry.py), custom events per
+    name for `event`."""
     if query.empty:
         return []
-    if metric_type == "channel":
+    dimension = R.DIMENSIONS[metric_type]
+    if dimension.name == "channel":
         return channels(reader, query)
-    if metric_type == "event":
-        return _event_metrics(reader, query, limit, offset)
-    if metric_type in SESSION_TYPES:
-        return _session_metrics(reader, query, metric_type, limit, offset)
-    return _pageview_metrics(reader, query, metric_type, limit, offset)
-
-
-def _session_key(column: str) -> tuple:
-    if column == "language":
-        return ("x", lambda c: sa.func.lower(sa.func.left(c.language, 2)))
-    return attr_key(column)
-
-
-def _session_metrics(
-    reader: Reader, query: Query, metric_type: str, limit: int, offset: int
-) -> list[dict]:
-    column = SESSION_TYPES[metric_type]
-    with_country = column in ("region", "city")
-    keys = [_session_key(column)] + ([attr_key("country", "country")] if with_country else [])
-    if reader.from_slices(query):
-        found = reader.rows(
-            reader.plan(query, DIM_VIEW, session_attrs=True).distinct_sessions(keys), query
-        )
-        rows = [
-            {
-                "x": r["x"],
-                "y": as_int(r["n"]),
-                **({"country": r["country"]} if with_country else {}),
-            }
-            for r in found
-            if r["x"] not in (None, "")
-        ]
-        return ranked(rows, limit, offset)
-    events = Q.Events(query, reader.dialect, types="views", join_session=True, exclude_bounce=True)
-    x = keys[0][1](s.c).label("x")
-    extra = [s.c.country] if with_country else []
-    stmt = (
-        events.select(x, sa.func.count(sa.distinct(e.c.session_id)).label("y"), *extra)
-        .where(x != "")
-        .group_by(x, *extra)
-        .order_by(sa.desc("y"), x)
-        .limit(limit)
-        .offset(offset)
-    )
+    counting_events = dimension.name == "event"
+    if counting_events:
+        query = event_query(query)
+    with_country = dimension.column in ("region", "city")
+    decision = decide(reader, query, [dimension])
+    if decision.slices:
+        plan = reader.plan(query, decision.dim, session_attrs=dimension.is_session)
+        keys = [B.slice_key(dimension)] + ([attr_key("country", "country")] if with_country else [])
+        if counting_events:
+            rows, keep = plan.counts(keys), (lambda c: c.n != 0)
+        else:
+            rows, keep = plan.distinct_sessions(keys), (lambda c: c.x != "")
+        stmt = B.top(rows, [("n", True), ("x", False)], limit, offset, where=[keep])
+        y = "n"
+    else:
+        stmt, y = _raw(reader, query, dimension, with_country, limit, offset), "y"
     return [
-        {"x": r["x"], "y": as_int(r["y"]), **({"country": r["country"]} if with_country else {})}
+        {"x": r["x"], "y": as_int(r[y]), **({"country": r["country"]} if with_country else {})}
         for r in reader.rows(stmt, query)
     ]
 
@@ -100,63 +71,61 @@ def _entry_exit(dialect, query: Query, first: bool) -> sa.Subquery:
     return dialect.first_per(first_views, x.c.visit_id).subquery("x")
 
 
-def _pageview_metrics(
-    reader: Reader, query: Query, metric_type: str, limit: int, offset: int
-) -> list[dict]:
-    column = EVENT_TYPES[metric_type]
-    dim = SLICE_DIMS.get(metric_type)
-    if dim is not None and reader.from_slices(query, dim=dim):
-        found = reader.rows(reader.plan(query, dim).distinct_sessions([value_key()]), query)
-        rows = [{"x": r["x"], "y": as_int(r["n"])} for r in found if r["x"] not in (None, "")]
-        return ranked(rows, limit, offset)
-    events = Q.Events(query, reader.dialect, types="views", exclude_bounce=True)
+def _raw(
+    reader: Reader,
+    query: Query,
+    dimension: R.Dimension,
+    with_country: bool,
+    limit: int,
+    offset: int,
+) -> sa.Select:
+    """The query Umami runs over the raw events, ranked in SQL."""
+    if dimension.name == "event":
+        events = Q.Events(query, reader.dialect, types="custom")
+        x = e.c.event_name.label("x")
+        return (
+            events.select(x, sa.func.count().label("y"))
+            .group_by(x)
+            .order_by(sa.desc("y"), x)
+            .limit(limit)
+            .offset(offset)
+        )
+    events = Q.Events(
+        query,
+        reader.dialect,
+        types="views",
+        join_session=dimension.is_session,
+        exclude_bounce=True,
+    )
     clauses = []
-    if metric_type in ("entry", "exit"):
-        visits = _entry_exit(reader.dialect, query, metric_type == "entry")
+    extra = [s.c.country] if with_country else []
+    if dimension.name in ("entry", "exit"):
+        visits = _entry_exit(reader.dialect, query, dimension.name == "entry")
         x = visits.c.url_path.label("x")
         source = events.from_().join(visits, visits.c.visit_id == e.c.visit_id)
     else:
-        x = e.c[column].label("x")
+        x = dimension.keyed(dimension.on(e, s)).label("x")
         source = events.from_()
-        if column == "referrer_domain":
+        if dimension.column == "referrer_domain":
             clauses += [
                 e.c.referrer_domain != reader.dialect.strip_www(e.c.hostname),
                 e.c.referrer_domain != "",
             ]
-    stmt = (
-        sa.select(x, sa.func.count(sa.distinct(e.c.session_id)).label("y"))
+    return (
+        sa.select(x, sa.func.count(sa.distinct(e.c.session_id)).label("y"), *extra)
         .select_from(source)
         .where(*events.where(), x != "", *clauses)
-        .group_by(x)
+        .group_by(x, *extra)
         .order_by(sa.desc("y"), x)
         .limit(limit)
         .offset(offset)
     )
-    return [{"x": r["x"], "y": as_int(r["y"])} for r in reader.rows(stmt, query)]
 
 
 def event_query(query: Query) -> Query:
     """Event metrics force eventType = 2 (a request's own eventType filter is replaced)."""
     kept = tuple(f for f in query.filters.items if f.field.name != "eventType")
     return Query(**{**query.__dict__, "filters": F.Filters(kept, query.filters.match)})
-
-
-def _event_metrics(reader: Reader, query: Query, limit: int, offset: int) -> list[dict]:
-    query = event_query(query)
-    if reader.from_slices(query, dim=DIM_EVENT):
-        found = reader.rows(reader.plan(query, DIM_EVENT).counts([value_key()]), query)
-        rows = [{"x": r["x"], "y": as_int(r["n"])} for r in found if r["n"]]
-        return ranked(rows, limit, offset)
-    events = Q.Events(query, reader.dialect, types="custom")
-    x = e.c.event_name.label("x")
-    stmt = (
-        events.select(x, sa.func.count().label("y"))
-        .group_by(x)
-        .order_by(sa.desc("y"), x)
-        .limit(limit)
-        .offset(offset)
-    )
-    return [{"x": r["x"], "y": as_int(r["y"])} for r in reader.rows(stmt, query)]
 
 
 def channels(reader: Reader, query: Query) -> list[dict]:
@@ -170,5 +139,7 @@ def channels(reader: Reader, query: Query) -> list[dict]:
         .where(rows.c.x != "")
         .group_by(rows.c.x)
     )
-    found = [{"x": r["x"], "y": as_int(r["y"])} for r in reader.rows(stmt, query)]
-    return ranked(found, None, 0)
+    return [
+        {"x": r["x"], "y": as_int(r["y"])}
+        for r in reader.rows(B.top(stmt, [("y", True), ("x", False)], None), query)
+    ]

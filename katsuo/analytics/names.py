@@ -9,6 +9,8 @@ import logging
 from functools import cache
 from pathlib import Path
 
+from katsuo.analytics import registry
+
 log = logging.getLogger("katsuo.names")
 
 # The English country names of the npm package i18n-iso-countries, copied by setup beside the
@@ -73,32 +75,6 @@ SHORT_NAMES = {
     "CD": "DR Congo",
 }
 
-FIELD_LABELS = {
-    "path": "Path",
-    "referrer": "Referrer",
-    "title": "Title",
-    "query": "Query",
-    "browser": "Browser",
-    "os": "OS",
-    "device": "Device",
-    "country": "Country",
-    "region": "Region",
-    "city": "City",
-    "language": "Language",
-    "hostname": "Hostname",
-    "tag": "Tag",
-    "event": "Event",
-    "distinctId": "Distinct ID",
-    "utmSource": "UTM source",
-    "utmMedium": "UTM medium",
-    "utmCampaign": "UTM campaign",
-    "utmContent": "UTM content",
-    "utmTerm": "UTM term",
-    "entry": "Entry page",
-    "exit": "Exit page",
-    "domain": "Domain",
-    "eventType": "Event type",
-}
 OPERATOR_LABELS = {
     "eq": "is",
     "neq": "is not",
@@ -178,15 +154,21 @@ def to_codes(field: str, values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(code_of(field, value) or value for value in values)
 
 
+def field_label(name: str) -> str:
+    """A filter field's display name (registry.py), or the name itself."""
+    dimension = registry.DIMENSIONS.get(name)
+    return dimension.label if dimension is not None else name
+
+
 def page_lists() -> dict:
-    """The lists the dashboard pages need, served with each page instead of copied into JS."""
+    """The lists the dashboard pages need, served with each page instead of copied into JS: the
+    filter dialog's fields, the operators, the metric tables' groups, the metrics' names and the
+    stored codes' display names."""
     return {
-        "fields": [[name, label] for name, label in FIELD_LABELS.items() if name in _PAGE_FIELDS],
+        "fields": [[d.name, d.label] for d in registry.menu()],
         "operators": list(OPERATOR_LABELS.items()),
+        "metricGroups": registry.metric_groups(),
+        "metrics": [[m.name, m.label] for m in registry.METRICS.values()],
         "names": {**TABLES, "country": countries()},
         "cohortRanges": list(COHORT_RANGES.items()),
     }
-
-
-# The fields the filter menus offer (entry, exit, domain and eventType are API-only forms).
-_PAGE_FIELDS = frozenset(FIELD_LABELS) - {"entry", "exit", "domain", "eventType"}

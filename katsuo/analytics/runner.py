@@ -1,5 +1,5 @@
 """The one place queries run: a Reader holds the connection, the engine's dialect, and whether the
-visit slices may answer (the optimizer's input); it executes statements within the request's
+visit slices may answer (the decider's input, analytics/decider.py); it executes statements within the request's
 budget (analytics/budget.py) and maps the engines' errors: an invalid regular expression is the
 client's (400), a statement stopped by the budget a 503, anything else a server error."""
 
@@ -101,17 +101,6 @@ class Reader:
                 if f.operator in (F.REGEX, F.NOT_REGEX):
                     return BadRequest(f"{f.param}: invalid regular expression")
         return error
-
-    def from_slices(
-        self, query: Query, *, bucketed: bool = False, dim: int = slices.DIM_VIEW
-    ) -> bool:
-        """The optimizer: visit slices when they are built and can answer exactly. The journey
-        rows hold whole visits (visits.py): any range, but only filters on the session, which
-        keep every event of a visit or none."""
-        ready = self.slices_ready and query.website_id not in self.stale
-        if dim == slices.DIM_JOURNEY:
-            return ready and all(f.is_session for f in query.filters.items)
-        return ready and summary.plannable(query, bucketed=bucketed, dim=dim)
 
     def plan(self, query: Query, dim: int, *, session_attrs: bool = False) -> summary.Plan:
         """A visit-slice plan, told which sessions have pending events in its range."""

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from katsuo.analytics import names
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
+from katsuo.analytics.decider import decide
 from katsuo.analytics.events import iso_or_none, page, relabel_dates, rendered_value
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader, as_int
@@ -135,7 +136,7 @@ def weekly(reader: Reader, query: Query) -> list[list[int]]:
     def cell(us):
         return Q.weekly_cell(reader.dialect, us, offsets)
 
-    if reader.from_slices(query) and offsets.aligned_to(SLOT_US):
+    if decide(reader, query).slices and offsets.aligned_to(SLOT_US):
         plan = reader.plan(query, DIM_VIEW)
         if plan.path is None and offsets.constant and offsets.offsets[0] % T.US_PER_HOUR == 0:
             # A fixed whole-hour offset maps UTC hours of the week one-to-one onto the zone's

@@ -13,13 +13,13 @@ events; events written since the last settle (pending) are added as a delta. The
   range precedes them). A tail pair counts when its first tail slice's previous occurrence
   lies before max(S, bucket start). Pending pairs count when no settled occurrence in the same
   bucket exists. Bucket boundaries fall on slot boundaries for zones whose offsets are whole
-  half hours, which `plannable` checks;
+  half hours, which the decider checks;
 * visit totals (visits, bounces, time): a visit lying wholly in the body and untouched by
   pending events is summed from its first slice's visit totals; any other visit is regrouped
   from its body slices plus its head, tail and pending events.
 
-`plannable` says when a Query can be answered this way (no event-level filter but one `path`
-value, no excludeBounce, zone offsets aligned for buckets); otherwise the raw queries run.
+analytics/decider.py says when a Query can be answered this way (no event-level filter but one
+`path` value, no excludeBounce, zone offsets aligned for buckets); otherwise the raw queries run.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
+from katsuo.analytics import builder as B
 from katsuo.analytics import filters as F
+from katsuo.analytics import registry as R
 from katsuo.analytics import sql as Q
 from katsuo.analytics.dialects import BigInt, Dialect
 from katsuo.analytics.query import Query
@@ -46,8 +48,6 @@ from katsuo.store import schema
 slice_t = schema.visit_slice
 pending_t = schema.slice_pending
 
-# The expanded metrics (Plan.expanded), in their order.
-EXPANDED = ("pageviews", "visitors", "visits", "bounces", "totaltime")
 # A key: a named expression over a part's columns (value, session attributes).
 Key = tuple[str, Callable[[sa.ColumnCollection], sa.ColumnElement]]
 
@@ -60,13 +60,13 @@ def attr_key(column: str, name: str = "x") -> Key:
     return name, lambda c: c[column]
 
 
-_RAW = object()
+RAW_ONLY = object()  # path_restriction: the filters need the raw events
 
 
 def path_restriction(query: Query):
     """The event-level filter slices can take — one `path` equal to one value, the dashboard's
     click-to-filter — as (path, the query without it); (None, query) when there is no
-    event-level filter; `_RAW` when the filters need the raw events."""
+    event-level filter; RAW_ONLY when the filters need the raw events."""
     on_events = [f for f in query.filters.items if f.field.level == F.EVENT]
     if not on_events:
         return None, query
@@ -78,23 +78,9 @@ def path_restriction(query: Query):
         or len(only.values) != 1
         or query.filters.match != "all"
     ):
-        return _RAW
+        return RAW_ONLY
     rest = F.Filters(tuple(f for f in query.filters.items if f is not only), query.filters.match)
     return only.value, replace(query, filters=rest)
-
-
-def plannable(query: Query, *, bucketed: bool = False, dim: int = DIM_VIEW) -> bool:
-    """Whether slices can answer `query` over `dim` exactly (see the module docstring). Views
-    of one path are that path's slices, so a path filter keeps page-view measures plannable."""
-    if query.exclude_bounce or query.empty:
-        return False
-    restriction = path_restriction(query)
-    if restriction is _RAW or (restriction[0] is not None and dim not in (DIM_VIEW, DIM_PATH)):
-        return False
-    body_start, body_end = body_bounds(query)
-    if body_start >= body_end:
-        return False
-    return not bucketed or (query.unit != "minute" and query.offsets.aligned_to(SLOT_US))
 
 
 def body_bounds(query: Query) -> tuple[int, int]:
@@ -409,8 +395,8 @@ class Plan:
         ).group_by(pairs.c.b)
 
     def visit_totals(self, keys: Sequence[Key]) -> sa.Select:
-        """Per key: pageviews (occurrences), visits, bounces (visits with one occurrence) and
-        total time (Σ ⌊last − first⌋ s per visit), over the part of each visit in range."""
+        """Per key: each summed metric of the registry (pageviews, visits, bounces, total time …)
+        over the part of each visit in range."""
         edge, delta = self.edge.c, self.delta.c
         if self.pending:
             # Visits with pending events are regrouped; a LEFT JOIN keeps the small pending
@@ -444,15 +430,13 @@ class Plan:
             body.group_first_us >= sa.literal(self.body_start, BigInt),
             body.group_last_us < sa.literal(self.body_end, BigInt),
         )
-        seconds = Q.seconds_between
         clean = _grouped(
             keys,
             None,
             body,
-            sa.func.sum(body.group_hits),
-            sa.func.count(),
-            sa.func.sum(sa.case((body.group_hits == 1, 1), else_=0)),
-            sa.func.sum(seconds(self.dialect, body.group_first_us, body.group_last_us)),
+            *B.summed(
+                B.visit(self.dialect, body.group_hits, body.group_first_us, body.group_last_us)
+            ),
             where=sa.and_(body.first_us == body.group_first_us, inside, sa.not_(is_touched)),
         )
 
@@ -499,35 +483,32 @@ class Plan:
         dirty = sa.select(
             *(v[k] for k, _ in keys),
             _ZERO.label("b"),
-            sa.func.sum(v.n),
-            sa.func.count(),
-            sa.func.sum(sa.case((v.n == 1, 1), else_=0)),
-            sa.func.sum(seconds(self.dialect, v.f, v.l)),
+            *B.summed(B.visit(self.dialect, v.n, v.f, v.l)),
         ).group_by(*(v[k] for k, _ in keys))
-        return _summed([clean, dirty], keys, ["pageviews", "visits", "bounces", "totaltime"])
+        return _summed([clean, dirty], keys, [m.name for m in R.summed_metrics()])
 
     def expanded(self, keys: Sequence[Key]) -> sa.Select:
-        """Per key (one row with no key): pageviews, visitors, visits, bounces and total time —
-        the visit totals and the distinct sessions in one statement. Combined by UNION ALL and GROUP BY rather than a
+        """Per key (one row with no key): every metric of the registry — the visit totals and
+        the distinct sessions in one statement. Combined by UNION ALL and GROUP BY rather than a
         join, since key values may be NULL and GROUP BY takes NULLs as equal."""
         names = [k for k, _ in keys]
         totals = self.visit_totals(keys).subquery("totals")
         sessions = self.distinct_sessions(keys).subquery("sessions")
+        metrics = list(R.METRICS.values())
         t = totals.c
         combined = sa.union_all(
             sa.select(
                 *(t[k] for k in names),
-                t.pageviews,
-                _ZERO.label("visitors"),
-                t.visits,
-                t.bounces,
-                t.totaltime,
+                *(t[m.name] if m.summed else _ZERO.label(m.name) for m in metrics),
             ),
-            sa.select(*(sessions.c[k] for k in names), _ZERO, sessions.c.n, _ZERO, _ZERO, _ZERO),
+            sa.select(
+                *(sessions.c[k] for k in names),
+                *(_ZERO if m.summed else sessions.c.n for m in metrics),
+            ),
         ).subquery("combined")
         c = combined.c
         return sa.select(
-            *(c[k] for k in names), *(sa.func.sum(c[m]).label(m) for m in EXPANDED)
+            *(c[k] for k in names), *(sa.func.sum(c[m.name]).label(m.name) for m in metrics)
         ).group_by(*(c[k] for k in names))
 
 

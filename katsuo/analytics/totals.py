@@ -1,8 +1,8 @@
 """The totals and series of a website's views: `/stats` and `/pageviews`
 (docs/query-formulas.md#stats, #pageviews).
 
-Where the visit slices can answer (`Reader.from_slices`), they do; otherwise the query Umami runs
-over the raw events."""
+Where the visit slices can answer (decider.py), they do; otherwise the query Umami runs over the
+raw events. The totals are the registry's metrics (registry.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from katsuo.analytics import builder as B
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
+from katsuo.analytics.decider import decide
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader, as_int
-from katsuo.analytics.slices import DIM_VIEW
 from katsuo.store import schema
 from katsuo.store.records import iso_ms
 
@@ -23,39 +24,22 @@ e = schema.website_event
 
 def _totals(reader: Reader, query: Query) -> dict[str, int]:
     if query.empty:
-        return {"pageviews": 0, "visitors": 0, "visits": 0, "bounces": 0, "totaltime": 0}
-    if reader.from_slices(query):
+        return dict.fromkeys(B.metric_names(), 0)
+    decision = decide(reader, query)
+    if decision.slices:
         # The visit totals and distinct sessions in one statement, with no key: one row.
-        row = reader.one(reader.plan(query, DIM_VIEW).expanded([]), query)
+        row = reader.one(reader.plan(query, decision.dim).expanded([]), query)
     else:
         events = Q.Events(query, reader.dialect, types="views", exclude_bounce=True)
         per_visit = (
             events.select(
-                e.c.session_id,
-                e.c.visit_id,
-                sa.func.count().label("c"),
-                sa.func.min(events.us()).label("f"),
-                sa.func.max(events.us()).label("l"),
+                e.c.session_id, e.c.visit_id, *B.per_visit_columns(reader.dialect, events.us())
             )
             .group_by(e.c.session_id, e.c.visit_id)
             .subquery("t")
         )
-        t = per_visit.c
-        row = reader.one(
-            sa.select(
-                sa.func.coalesce(sa.func.sum(t.c), 0).label("pageviews"),
-                sa.func.count(sa.distinct(t.session_id)).label("visitors"),
-                sa.func.count(sa.distinct(t.visit_id)).label("visits"),
-                sa.func.coalesce(sa.func.sum(sa.case((t.c == 1, 1), else_=0)), 0).label("bounces"),
-                sa.func.coalesce(sa.func.sum(Q.seconds_between(reader.dialect, t.f, t.l)), 0).label(
-                    "totaltime"
-                ),
-            ),
-            query,
-        )
-    result = {
-        k: as_int(row.get(k)) for k in ("pageviews", "visitors", "visits", "bounces", "totaltime")
-    }
+        row = reader.one(sa.select(*B.over_visits(reader.dialect, per_visit.c)), query)
+    result = {k: as_int(row.get(k)) for k in B.metric_names()}
     if query.exclude_bounce:
         result["bounces"] = 0
     return result
@@ -74,8 +58,9 @@ def series(reader: Reader, query: Query) -> tuple[list[dict], list[dict]]:
     if query.empty:
         return [], []
     offsets = query.offsets
-    if reader.from_slices(query, bucketed=True):
-        plan = reader.plan(query, DIM_VIEW)
+    decision = decide(reader, query, bucketed=True)
+    if decision.slices:
+        plan = reader.plan(query, decision.dim)
 
         def bucket(us):
             return Q.bucket(reader.dialect, us, query.unit, offsets)

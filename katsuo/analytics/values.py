@@ -40,9 +40,11 @@ def date_range(reader: Reader, website_id) -> dict:
     }
 
 
-VALUE_TYPES = {
-    name: f for name, f in F.FIELDS.items() if name in F.PLAIN_NAMES and name != "eventType"
-}
+def value_types() -> dict[str, F.Field]:
+    """The fields the filter picker lists values of: every plain filter but eventType."""
+    return {
+        name: f for name, f in F.fields().items() if f.filter == "plain" and name != "eventType"
+    }
 
 
 def values(reader: Reader, query: Query, field_name: str | None, search: str | None) -> list[dict]:
@@ -50,12 +52,12 @@ def values(reader: Reader, query: Query, field_name: str | None, search: str | N
     filter picker. A comma in `search` gives up to five case-insensitive exact alternatives."""
     if not field_name:
         raise BadRequest("type: required")
-    if field_name not in VALUE_TYPES:
+    if field_name not in value_types():
         raise BadRequest(f"type: unknown field {field_name!r}")
     if query.empty:
         return []
-    f = VALUE_TYPES[field_name]
-    column = (s if f.level == F.SESSION else e).c[f.column]
+    f = value_types()[field_name]
+    column = f.on(e, s)
     clauses = []
     if search:
         if "," in search:

@@ -7,8 +7,8 @@ caller (`also_raw`) — are "raw" visits: the caller reads their events, found b
 time windows. With more raw visits than MAX_RAW_VISITS the caller reads all the range's events
 instead.
 
-Only session-level filters keep every event of a visit or none (`Reader.from_slices` with
-DIM_JOURNEY decides); they and the cohort apply to journey rows through the session attributes
+Only session-level filters keep every event of a visit or none (`decider.decide_journeys`
+decides); they and the cohort apply to journey rows through the session attributes
 the rows carry.
 """
 

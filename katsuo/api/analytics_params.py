@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, Field, create_model
 
 from katsuo import checks
-from katsuo.analytics import filters as F
+from katsuo.analytics import registry
 from katsuo.analytics import timeframe as T
 from katsuo.analytics.metric_types import MAX_ROWS
 from katsuo.api.inputs import SafeText
@@ -62,5 +62,5 @@ AnalyticsParams = create_model(
     "AnalyticsParams",
     __base__=_Range,
     __doc__="Date range, unit, zone, paging, segment or cohort, and filters of analytics routes.",
-    **{name: (Text, None) for name in sorted(F.PLAIN_NAMES)},
+    **{name: (Text, None) for name, d in sorted(registry.filters().items()) if d.filter == "plain"},
 )

@@ -38,7 +38,7 @@ ReportFilters = create_model(
     cohort=(optional(UUID), None),
     match=(optional(Literal["all", "any"]), None),
     eventType=(optional(int | SafeText, union_mode="left_to_right"), None),
-    **{name: (Text, None) for name in report_params.FIELDS},
+    **{name: (Text, None) for name in report_params.fields()},
 )
 
 

@@ -63,7 +63,7 @@ ROLE_LABELS = {
 }
 env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
 env.globals["page_lists"] = names.page_lists
-env.filters["field_label"] = lambda field: names.FIELD_LABELS.get(field, field)
+env.filters["field_label"] = names.field_label
 env.filters["operator_label"] = lambda op: names.OPERATOR_LABELS.get(op, op)
 env.filters["cohort_range"] = lambda key: names.COHORT_RANGES.get(key, key)
 

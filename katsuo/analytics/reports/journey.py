@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from katsuo.analytics import filters as F
 from katsuo.analytics import sql as Q
 from katsuo.analytics import visits
+from katsuo.analytics.decider import decide_journeys
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports.params import Parameters
 from katsuo.analytics.reports.steps import with_event_type
 from katsuo.analytics.runner import Reader
 from katsuo.analytics.slices import (
-    DIM_JOURNEY,
     JOURNEY_SEP,
     JOURNEY_STEPS,
     journey_label,
@@ -62,7 +62,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
         )
     if query.empty:
         return []
-    sliced = reader.from_slices(query, dim=DIM_JOURNEY)
+    sliced = decide_journeys(reader, query).slices
     sequences = _from_slices(reader, query, steps) if sliced else None
     if sequences is not None:
         return _counted_texts(reader, query, sequences, steps, start_step, end_step)

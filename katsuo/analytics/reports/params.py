@@ -17,36 +17,21 @@ from typing import Any
 import sqlalchemy as sa
 
 from katsuo.analytics import query as analytics_query
+from katsuo.analytics import registry
 from katsuo.analytics import timeframe as T
 from katsuo.analytics.query import Query, Target
 from katsuo.errors import BadRequest
 
-# The fields a report can filter on and break down by (Umami's report schema), in its order.
-FIELDS = (
-    "path",
-    "referrer",
-    "title",
-    "query",
-    "os",
-    "browser",
-    "device",
-    "country",
-    "region",
-    "city",
-    "tag",
-    "hostname",
-    "distinctId",
-    "language",
-    "event",
-    "utmSource",
-    "utmMedium",
-    "utmCampaign",
-    "utmContent",
-    "utmTerm",
-)
-# The keys a report body's `filters` may carry; others are dropped, and so are numeric suffixes,
-# as Umami's validation strips them.
-FILTER_KEYS = frozenset({*FIELDS, "segment", "cohort", "eventType", "match"})
+
+def fields() -> tuple[str, ...]:
+    """The fields a report can filter on and break down by (registry.py)."""
+    return registry.report_fields()
+
+
+def filter_keys() -> frozenset[str]:
+    """The keys a report body's `filters` may carry; others are dropped, and so are numeric
+    suffixes, as Umami's validation strips them."""
+    return frozenset({*fields(), "segment", "cohort", "eventType", "match"})
 
 
 @dataclass(frozen=True)
@@ -156,7 +141,7 @@ def _filter_params(filters: Any) -> dict[str, str]:
         raise BadRequest("filters: must be an object")
     params = {}
     for key, value in filters.items():
-        if key not in FILTER_KEYS or value is None or value == "":
+        if key not in filter_keys() or value is None or value == "":
             continue
         if key == "eventType" and isinstance(value, int | float) and not isinstance(value, bool):
             value = (

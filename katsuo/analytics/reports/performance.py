@@ -89,7 +89,7 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
     }
     result["summary"]["count"] = int(summary.get("count") or 0)
     for key, field_name, limit in BREAKDOWNS:
-        field = F.FIELDS[field_name]
+        field = F.fields()[field_name]
         grouped = Q.Events(
             query,
             reader.dialect,

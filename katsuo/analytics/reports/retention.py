@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
 from katsuo.analytics import visits
+from katsuo.analytics.decider import decide_journeys
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports import output
 from katsuo.analytics.reports.params import Parameters
 from katsuo.analytics.runner import Reader
-from katsuo.analytics.slices import DIM_JOURNEY
 from katsuo.store import schema
 
 MAX_DAY = 31
@@ -39,7 +39,7 @@ slice_t = schema.visit_slice
 def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
     if query.empty:
         return []
-    sliced = reader.from_slices(query, dim=DIM_JOURNEY)
+    sliced = decide_journeys(reader, query).slices
     active = _active_from_slices(reader, query) if sliced else None
     if active is None:
         active = _active_from_events(reader, query)

@@ -8,6 +8,10 @@ const lists = JSON.parse(document.getElementById("katsuo-lists")?.textContent ||
 export const FIELDS = lists.fields || [];
 export const OPERATORS = lists.operators || [];
 export const COHORT_RANGES = lists.cohortRanges || [];
+// The metric tables' groups of tabs and the metrics' names (analytics/registry.py).
+export const METRIC_GROUPS = lists.metricGroups || [];
+const METRICS = Object.fromEntries(lists.metrics || []);
+export const metricLabel = (key) => METRICS[key] || key;
 const NAMES = lists.names || {};
 
 const languageNames = new Intl.DisplayNames(undefined, { type: "language" });

@@ -6,15 +6,9 @@ import { barChart, bucketLabel, css, drawWorldMap } from "./charts.js";
 import * as format from "./format.js";
 import { mix, viewState } from "./view.js";
 
-// Metric tables, grouped as tabs: [type, name, the filter a click on a row adds, what its numbers
-// count] (every table counts distinct visitors, the events table counts events).
-export const METRIC_GROUPS = [
-  { id: "pages", tabs: [["path", "Pages", "path", "Visitors"], ["entry", "Entry", "path", "Visitors"], ["exit", "Exit", "path", "Visitors"], ["title", "Titles", "title", "Visitors"], ["query", "Query", "query", "Visitors"]] },
-  { id: "sources", tabs: [["referrer", "Referrers", "referrer", "Visitors"], ["channel", "Channels", null, "Visitors"], ["hostname", "Hostnames", "hostname", "Visitors"], ["tag", "Tags", "tag", "Visitors"]] },
-  { id: "environment", tabs: [["browser", "Browsers", "browser", "Visitors"], ["os", "OS", "os", "Visitors"], ["device", "Devices", "device", "Visitors"], ["screen", "Screens", null, "Visitors"]] },
-  { id: "location", tabs: [["country", "Countries", "country", "Visitors"], ["region", "Regions", "region", "Visitors"], ["city", "Cities", "city", "Visitors"], ["language", "Languages", "language", "Visitors"]] },
-  { id: "events", tabs: [["event", "Events", "event", "Events"]] },
-];
+// Metric tables, grouped as tabs of [type, name, the filter a click on a row adds, what its numbers
+// count]: from the server (analytics/registry.py), with the page's lists.
+export const METRIC_GROUPS = format.METRIC_GROUPS;
 const UNIT_NAMES = { minute: "Minutes", hour: "Hours", day: "Days", month: "Months", year: "Years" };
 
 export function dashboard(config) {
@@ -224,9 +218,9 @@ export function dashboard(config) {
       const rate = (x) => (x.visits ? (Math.min(x.visits, x.bounces) / x.visits) * 100 : 0);
       const avg = (x) => (x.visits ? x.totaltime / x.visits : 0);
       return [
-        { key: "visitors", label: "Visitors", value: +s.visitors, prev: +c.visitors, text: format.number(s.visitors) },
-        { key: "visits", label: "Visits", value: +s.visits, prev: +c.visits, text: format.number(s.visits) },
-        { key: "pageviews", label: "Views", value: +s.pageviews, prev: +c.pageviews, text: format.number(s.pageviews) },
+        { key: "visitors", label: format.metricLabel("visitors"), value: +s.visitors, prev: +c.visitors, text: format.number(s.visitors) },
+        { key: "visits", label: format.metricLabel("visits"), value: +s.visits, prev: +c.visits, text: format.number(s.visits) },
+        { key: "pageviews", label: format.metricLabel("pageviews"), value: +s.pageviews, prev: +c.pageviews, text: format.number(s.pageviews) },
         { key: "bounce", label: "Bounce rate", value: rate(s), prev: rate(c), text: `${Math.round(rate(s))}%`, inverse: true },
         { key: "duration", label: "Visit duration", value: avg(s), prev: avg(c), text: format.duration(avg(s)) },
       ].map((card) => {

@@ -1,0 +1,115 @@
+"""The table decider: which source answers a query — the visit slices, the raw events, or (reserved
+for the scale-out issue) ClickHouse rollups. The one place that knows when derived data answers
+exactly (docs/read-path.md#the-decider).
+
+The slices answer when they are built and complete for the website, the query has no
+`excludeBounce`, its filters are session fields plus at most one `path` equal to one value (the
+dashboard's click-to-filter), the range spans at least one whole half hour, and every dimension
+the query groups by is carried by one slice dimension (registry.Dimension.slice_column).
+Bucketed series also need zone offsets that fall on half hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from katsuo.analytics import registry as R
+from katsuo.analytics.query import Query
+from katsuo.analytics.runner import Reader
+from katsuo.analytics.slices import SLOT_US
+from katsuo.analytics.summary import RAW_ONLY, body_bounds, path_restriction
+
+DIM_VIEW, DIM_PATH, DIM_EVENT, DIM_JOURNEY = R.DIM_VIEW, R.DIM_PATH, R.DIM_EVENT, R.DIM_JOURNEY
+# The slice dimensions that hold every view (the others keep only some: countable referrers).
+EVERY_VIEW = (DIM_VIEW, DIM_PATH)
+
+
+class Source(Enum):
+    SLICES = "slices"
+    RAW = "raw"
+    # ClickHouse rollups: no rollup is read yet, so this is never chosen; an engine gets it only
+    # when it declares the capability (store/engines/engine.py Engine.ROLLUPS).
+    ROLLUPS = "rollups"
+
+
+@dataclass(frozen=True)
+class Decision:
+    source: Source
+    dim: int | None = None  # the slice dimension, with Source.SLICES
+
+    @property
+    def slices(self) -> bool:
+        return self.source is Source.SLICES
+
+
+RAW = Decision(Source.RAW)
+
+
+def decide(
+    reader: Reader,
+    query: Query,
+    dimensions: Sequence[R.Dimension] = (),
+    *,
+    events: bool = False,
+    every_view: bool = False,
+    bucketed: bool = False,
+) -> Decision:
+    """The source for `query` grouped by `dimensions`. `events`: the query counts custom events
+    (the event slices); `every_view`: its rows must hold every view, as the breakdown's do."""
+    if reader.engine.ROLLUPS and _rollups_cover(query, dimensions):
+        return Decision(Source.ROLLUPS)
+    if not _slices_ready(reader, query):
+        return RAW
+    dim = DIM_EVENT if events else DIM_VIEW
+    for dimension in dimensions:
+        if dimension.slice_column is None:
+            return RAW
+        if dimension.slice_dim is None:
+            continue  # a session attribute: every slice carries it
+        if dim not in (DIM_VIEW, dimension.slice_dim):
+            return RAW  # two slice dimensions in one query
+        dim = dimension.slice_dim
+    if every_view and dim not in EVERY_VIEW:
+        return RAW
+    return Decision(Source.SLICES, dim) if plannable(query, dim, bucketed=bucketed) else RAW
+
+
+def decide_journeys(reader: Reader, query: Query) -> Decision:
+    """The journey slices hold whole visits (visits.py): any range, but only filters on the
+    session, which keep every event of a visit or none."""
+    if _slices_ready(reader, query) and all(f.is_session for f in query.filters.items):
+        return Decision(Source.SLICES, DIM_JOURNEY)
+    return RAW
+
+
+# The dimensions ClickHouse rollups carry: none yet (the scale-out issue adds them and their
+# builder); until then no query is sent to rollups, whatever the engine declares.
+ROLLUP_DIMENSIONS: frozenset[str] = frozenset()
+
+
+def _rollups_cover(query: Query, dimensions: Sequence[R.Dimension]) -> bool:
+    return (
+        bool(dimensions)
+        and not query.filters.items
+        and all(d.name in ROLLUP_DIMENSIONS for d in dimensions)
+    )
+
+
+def _slices_ready(reader: Reader, query: Query) -> bool:
+    return reader.slices_ready and query.website_id not in reader.stale
+
+
+def plannable(query: Query, dim: int, *, bucketed: bool = False) -> bool:
+    """Whether the slices of `dim` answer `query` exactly (analytics/summary.py). Views of one
+    path are that path's slices, so a path filter keeps page-view measures plannable."""
+    if query.exclude_bounce or query.empty:
+        return False
+    restriction = path_restriction(query)
+    if restriction is RAW_ONLY or (restriction[0] is not None and dim not in EVERY_VIEW):
+        return False
+    body_start, body_end = body_bounds(query)
+    if body_start >= body_end:
+        return False
+    return not bucketed or (query.unit != "minute" and query.offsets.aligned_to(SLOT_US))

@@ -34,7 +34,7 @@ from katsuo.analytics import timeframe as T
 from katsuo.analytics.dialects import Dialect
 from katsuo.analytics.sql import CUSTOM_EVENT, VIEW_TYPES_EXCLUDED
 from katsuo.store import schema
-from katsuo.store.database import Database
+from katsuo.store.database import Database, literal_sql
 
 log = logging.getLogger("katsuo.slices")
 
@@ -429,10 +429,7 @@ def _rebuild_part(db: Database, website_id, parts: int, part: int) -> None:
 def inlined(conn: sa.Connection, statement: sa.Executable) -> sa.TextClause:
     """`statement` with its constants written in: DuckDB plans a part of the rebuild 2x slower
     with the same constants bound as parameters (bench/dashboard/upkeep.py)."""
-    sql = str(statement.compile(conn.engine, compile_kwargs={"literal_binds": True}))
-    if conn.dialect.paramstyle in ("format", "pyformat"):
-        sql = sql.replace("%%", "%")  # text() doubles them again
-    return sa.text(sql.replace(":", "\\:"))  # a colon in a literal is not a parameter
+    return sa.text(literal_sql(conn, statement).replace(":", "\\:"))  # a colon is no parameter
 
 
 def forget_before(conn: sa.Connection, dialect: Dialect, website_id, before: datetime) -> None:

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from katsuo.config import Settings
 from katsuo.ops.stores import OperatorError, describe
 from katsuo.store import migrations, schema, umami
-from katsuo.store.database import Database
+from katsuo.store.database import Database, literal_sql
 from katsuo.store.engines import clickhouse
 
 log = logging.getLogger("katsuo.copy")
@@ -341,17 +341,10 @@ def _move_csv(
     """The batch through a CSV file the two engines write and read themselves."""
     path = folder / f"{table.name}.csv"
     with source.connect() as read:
-        source.engines.export_csv(read, _literal_sql(read, batch), path)
+        source.engines.export_csv(read, literal_sql(read, batch), path)
     if path.stat().st_size == 0:  # the open-ended last batch may be empty
         return 0
     return target.engines.import_csv(conn, table, path)
-
-
-def _literal_sql(conn: sa.Connection, statement: sa.Select) -> str:
-    """`statement` with its constants (keys: UUIDs) written in, for a COPY that takes no
-    parameters."""
-    sql = str(statement.compile(conn, compile_kwargs={"literal_binds": True}))
-    return sql.replace("%%", "%") if conn.dialect.paramstyle in ("format", "pyformat") else sql
 
 
 def _move_rows(

@@ -91,3 +91,10 @@ def after_commit(conn: sa.Connection, action: Callable[[], None]) -> None:
 
 def _log_statement(conn, cursor, statement, parameters, context, executemany) -> None:
     sql_log.info("%s %s", " ".join(statement.split()), parameters)
+
+
+def literal_sql(conn: sa.Connection, statement: sa.Executable) -> str:
+    """`statement` as SQL text with its constants written in, for a statement that takes no
+    parameters (a COPY) or one that plans better without them (analytics/slices.py)."""
+    sql = str(statement.compile(conn.engine, compile_kwargs={"literal_binds": True}))
+    return sql.replace("%%", "%") if conn.dialect.paramstyle in ("format", "pyformat") else sql

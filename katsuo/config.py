@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -125,6 +126,16 @@ def _clickhouse_url(raw: Any) -> str:
     return text
 
 
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def _memory_size(raw: Any) -> str:
+    text = str(raw).strip()
+    if text and not _MEMORY_SIZE.fullmatch(text):
+        raise ValueError(f"must be a size such as 512MB or 4GB, got {text!r}")
+    return text
+
+
 def _cluster_name(raw: Any) -> str:
     text = str(raw).strip()
     if not all(c.isalnum() or c in "_-." for c in text):
@@ -160,6 +171,11 @@ class Settings(BaseSettings):
         str, BeforeValidator(_url_of("postgresql", "postgres", "postgresql+psycopg"))
     ] = Field("", alias="DATABASE_URL")  # empty: embedded DuckDB under data_dir
     data_dir: Path = Field(Path("data"), alias="KATSUO_DATA_DIR")
+    # DuckDB's memory_limit: its buffer pool and every operator's working memory; what does not
+    # fit spills to the temporary folder beside the database. Empty: DuckDB's default (80 % RAM).
+    duckdb_memory: Annotated[str, BeforeValidator(_memory_size)] = Field(
+        "", alias="KATSUO_DUCKDB_MEMORY"
+    )
     redis_url: Annotated[str, BeforeValidator(_url_of("redis", "rediss", "unix"))] = Field(
         "", alias="REDIS_URL"
     )

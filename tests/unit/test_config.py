@@ -80,6 +80,23 @@ def test_clickhouse_url(tmp_path):
         assert settings.clickhouse_url == url
 
 
+def test_duckdb_memory_limit_reaches_the_database(tmp_path):
+    """KATSUO_DUCKDB_MEMORY becomes the embedded database's memory_limit, which bounds its buffer
+    pool and the rebuild's working memory alike (what does not fit spills to disk)."""
+    from katsuo.store.database import Database
+
+    settings = Settings.from_env(
+        {"KATSUO_DATA_DIR": str(tmp_path), "APP_SECRET": "x", "KATSUO_DUCKDB_MEMORY": "300 MiB"}
+    )
+    db = Database(settings)
+    try:
+        with db.connect() as conn:
+            limit = conn.exec_driver_sql("SELECT current_setting('memory_limit')").scalar_one()
+    finally:
+        db.close()
+    assert limit == "300.0 MiB"
+
+
 def test_derived_secret_matches_spec_vector(tmp_path):
     settings = Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path), "APP_SECRET": "test-secret"})
     assert settings.secret.startswith("a11241a654a67456")
@@ -111,6 +128,9 @@ def test_derived_secret_matches_spec_vector(tmp_path):
         ("KATSUO_QUERY_TIMEOUT", "7200"),
         ("KATSUO_QUERY_CONCURRENCY", "0"),
         ("KATSUO_QUERY_CONCURRENCY_TOTAL", "many"),
+        ("KATSUO_DUCKDB_MEMORY", "lots"),
+        ("KATSUO_DUCKDB_MEMORY", "4"),
+        ("KATSUO_DUCKDB_MEMORY", "2GB; SET threads=1"),
     ],
 )
 def test_invalid_values_name_the_variable(tmp_path, name, value):

@@ -50,9 +50,12 @@ _RE2_ERRORS = (
 
 def create_engine(settings: Settings) -> sa.Engine:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    config = {"preserve_insertion_order": False}
+    if settings.duckdb_memory:
+        config["memory_limit"] = settings.duckdb_memory
     engine = sa.create_engine(
         f"duckdb:///{settings.duckdb_path}",
-        connect_args={"config": {"preserve_insertion_order": False}},
+        connect_args={"config": config},
         pool_size=POOL_SIZE,
         max_overflow=MAX_OVERFLOW,
     )

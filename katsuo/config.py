@@ -126,7 +126,7 @@ def _clickhouse_url(raw: Any) -> str:
     return text
 
 
-_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+_MEMORY_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 def _memory_size(raw: Any) -> str:
@@ -284,6 +284,16 @@ class Settings(BaseSettings):
     def secret(self) -> str:
         """The derived secret S: hex SHA-512 of APP_SECRET, as Umami computes it (docs/ids.md)."""
         return hashlib.sha512(self.app_secret.encode()).hexdigest()
+
+    @property
+    def duckdb_memory_bytes(self) -> int | None:
+        """KATSUO_DUCKDB_MEMORY in bytes (KB, MB… are powers of 1000, KiB, MiB… of 1024, as in
+        DuckDB); None when unset."""
+        if not self.duckdb_memory:
+            return None
+        number, unit = _MEMORY_SIZE.fullmatch(self.duckdb_memory).groups()
+        base = 1024 if unit.upper().endswith("IB") else 1000
+        return int(float(number) * base ** ("KMGT".index(unit[0].upper()) + 1))
 
     @property
     def duckdb_path(self) -> Path:

@@ -316,6 +316,18 @@ def spans_from_events(db: Database, scope: Scope) -> sa.Select:
 # so each holds whole sessions (a session's slices chain its visits over its whole life) and
 # takes memory and temporary disk in proportion to this, not to the database.
 PART_EVENTS = 1_000_000
+# A part's working memory per event on DuckDB, measured under its memory_limit at 10 M events:
+# parts of 1 M events fit in 1 GB, parts of 4 M do not fit in 2 GB (the window operators fail
+# to pin a block rather than spill). Under KATSUO_DUCKDB_MEMORY parts are made to fit.
+PART_BYTES_PER_EVENT = 1_000
+
+
+def part_events(db: Database) -> int:
+    """Events per part of a rebuild on this database."""
+    limit = db.settings.duckdb_memory_bytes if db.kind == "duckdb" else None
+    if limit is None:
+        return PART_EVENTS
+    return max(1, min(PART_EVENTS, limit // PART_BYTES_PER_EVENT))
 
 
 Progress = Callable[[int, int], None]
@@ -361,7 +373,8 @@ def _start_rebuild(db: Database) -> None:
         for table in (slice_t, span_t, pending_t, count_t, stale_t):
             conn.execute(table.delete())
         sizes = conn.execute(sa.select(w.c.website_id, sa.func.count()).group_by(w.c.website_id))
-        rows = [(website, -(-events // PART_EVENTS), 0) for website, events in sizes]
+        per_part = part_events(db)
+        rows = [(website, -(-events // per_part), 0) for website, events in sizes]
         if rows:
             db.engines.insert_rows(conn, stale_t.name, STALE_COLUMNS, rows)
         _mark_built(conn)

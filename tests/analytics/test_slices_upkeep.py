@@ -121,3 +121,29 @@ def test_reset_and_delete_empty_the_slices(api, services):
     admin.ok("POST", f"/api/websites/{website}/reset")
     assert _count(services.db, schema.visit_slice, website_id=key) == 0
     assert _count(services.db, schema.slice_pending, website_id=key) == 0
+
+
+def test_rebuild_parts_fit_the_memory_limit(request, tmp_path_factory):
+    """Under KATSUO_DUCKDB_MEMORY the rebuild cuts the events into parts small enough for it
+    (slices.PART_BYTES_PER_EVENT each), runs within that memory, and builds every slice."""
+    env = make_env("duckdb", request, tmp_path_factory, KATSUO_DUCKDB_MEMORY="128MB")
+    services = Services.start(Settings.from_env(env))
+    website = uuid.uuid4()
+    sessions = 100_000  # each one visit of three views of /a, /b, /c inside one half hour
+    try:
+        with services.db.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO website_event (event_id, website_id, session_id, visit_id,"
+                " created_at, url_path, event_type) SELECT uuid(), ?, s.id, s.id,"
+                " TIMESTAMPTZ '2026-03-01 00:00:00+00' + to_minutes(CAST(v.i * 5 AS BIGINT)),"
+                " '/' || chr(CAST(97 + v.i AS INTEGER)), 1 FROM (SELECT uuid() AS id FROM range(?)) s,"
+                " range(3) v(i)",
+                (website, sessions),
+            )
+        totals = []
+        slices.rebuild(services.db, lambda done, total: totals.append(total))
+        assert totals and set(totals) == {-(-3 * sessions // 128_000)}  # 300,000 events: 3 parts
+        assert _count(services.db, schema.visit_slice, website_id=website, dim=0) == sessions
+        assert _count(services.db, schema.visit_slice, website_id=website, dim=1) == 3 * sessions
+    finally:
+        services.close()

@@ -94,7 +94,9 @@ def test_duckdb_memory_limit_reaches_the_database(tmp_path):
             limit = conn.exec_driver_sql("SELECT current_setting('memory_limit')").scalar_one()
     finally:
         db.close()
-    assert limit == "300.0 MiB"
+    assert limit == "300.0 MiB" and settings.duckdb_memory_bytes == 300 * 1024**2
+    two = Settings.from_env({"KATSUO_DATA_DIR": str(tmp_path), "KATSUO_DUCKDB_MEMORY": "2gb"})
+    assert two.duckdb_memory_bytes == 2 * 1000**3
 
 
 def test_derived_secret_matches_spec_vector(tmp_path):

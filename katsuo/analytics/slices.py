@@ -144,10 +144,16 @@ def of_sessions(sessions: list) -> Scope:
 
 
 def slices_select(
-    dialect: Dialect, scope: Scope, since_us: int | None = None, *, few: bool
+    dialect: Dialect,
+    scope: Scope,
+    since_us: int | None = None,
+    until_us: int | None = None,
+    *,
+    few: bool,
 ) -> sa.Select:
     """Slices computed from Umami's tables for the sessions of `scope` (`few`: a short list of
-    them), from their events since `since_us` (which must precede each session's first event)."""
+    them), from their events since `since_us` (which must precede each session's first event)
+    and until `until_us` (which must follow each session's last event)."""
     w = schema.website_event
     events = sa.select(
         w.c.website_id,
@@ -162,6 +168,8 @@ def slices_select(
     ).where(scope(w.c.website_id, w.c.session_id))
     if since_us is not None:
         events = events.where(w.c.created_at >= T.from_us(since_us))
+    if until_us is not None:
+        events = events.where(w.c.created_at <= T.from_us(until_us))
     # Recomputing a few sessions: read their events once (a CTE), not once per dimension.
     source = dialect.materialized(events, "ev") if few else events.subquery("ev")
     mapped = _mapped(dialect, source).subquery("mapped")
@@ -312,14 +320,18 @@ def spans_from_events(db: Database, scope: Scope) -> sa.Select:
 
 # --- the full rebuild, part by part ------------------------------------------------------------
 
-# Events per part of a rebuild: a part is a website's sessions whose id hashes to one remainder,
-# so each holds whole sessions (a session's slices chain its visits over its whole life) and
-# takes memory and temporary disk in proportion to this, not to the database.
+# A part of a rebuild is a website's sessions whose first event falls in one stretch of time, cut
+# so that it holds about this many events. It reads only the events from the stretch's start to
+# its sessions' last event, so each event is read about once: the rebuild's time grows with the
+# events (not with events × parts), and its memory and temporary disk with the part. A part holds
+# whole sessions, because a session's slices chain its visits over its whole life.
 PART_EVENTS = 1_000_000
 # A part's working memory per event on DuckDB, measured under its memory_limit at 10 M events:
 # parts of 1 M events fit in 1 GB, parts of 4 M do not fit in 2 GB (the window operators fail
 # to pin a block rather than spill). Under KATSUO_DUCKDB_MEMORY parts are made to fit.
 PART_BYTES_PER_EVENT = 1_000
+part_t = schema.slice_part
+PART_COLUMNS = tuple(c.name for c in part_t.columns)
 
 
 def part_events(db: Database) -> int:
@@ -367,18 +379,60 @@ def _parts_left(conn: sa.Connection) -> bool:
 
 
 def _start_rebuild(db: Database) -> None:
-    """Empty the derived tables and list every website with events as stale, with its parts."""
-    w = schema.website_event
+    """Empty the derived tables, record every session's span (one pass over the events), cut
+    each website's sessions into parts by the time of their first event, and list every website
+    with events as stale, with its parts."""
     with db.begin() as conn:
-        for table in (slice_t, span_t, pending_t, count_t, stale_t):
+        for table in (slice_t, span_t, pending_t, count_t, stale_t, part_t):
             conn.execute(table.delete())
-        sizes = conn.execute(sa.select(w.c.website_id, sa.func.count()).group_by(w.c.website_id))
-        per_part = part_events(db)
-        rows = [(website, -(-events // per_part), 0) for website, events in sizes]
+        spans = spans_from_events(db, lambda website, session: sa.true())
+        conn.execute(inlined(conn, span_t.insert().from_select(SPAN_COLUMNS, spans)))
+        parts = _cut_parts(db, conn)
+        if parts:
+            db.engines.insert_rows(conn, part_t.name, PART_COLUMNS, parts)
+        counts: dict = {}
+        for website_id, *_ in parts:
+            counts[website_id] = counts.get(website_id, 0) + 1
+        rows = [(website_id, n, 0) for website_id, n in counts.items()]
         if rows:
             db.engines.insert_rows(conn, stale_t.name, STALE_COLUMNS, rows)
         _mark_built(conn)
-    log.info("visit slices: rebuilding %d websites in %d parts", len(rows), sum(r[1] for r in rows))
+    log.info("visit slices: rebuilding %d websites in %d parts", len(rows), len(parts))
+
+
+def _cut_parts(db: Database, conn: sa.Connection) -> list[tuple]:
+    """(website, part, first_from_us, first_to_us, events_to_us) rows: consecutive minutes of
+    first events, each part with about part_events() events (counted by sessions, at the
+    website's events per session). A part is at least one minute's sessions."""
+    w, s = schema.website_event, span_t
+    events = dict(
+        conn.execute(sa.select(w.c.website_id, sa.func.count()).group_by(w.c.website_id)).all()
+    )
+    minute = (db.engines.DIALECT.div(s.c.first_us, T.US_PER_MINUTE) * T.US_PER_MINUTE).label("m")
+    minutes = conn.execute(
+        sa.select(s.c.website_id, minute, sa.func.count(), sa.func.max(s.c.last_us))
+        .group_by(s.c.website_id, minute)
+        .order_by(s.c.website_id, minute)
+    ).all()
+    sessions: dict = {}
+    for website_id, _, n, _ in minutes:
+        sessions[website_id] = sessions.get(website_id, 0) + n
+    per_part = part_events(db)
+    parts: list[tuple] = []
+    current = None  # [website, part, from, to, events_to, sessions so far]
+    for website_id, m, n, last_us in minutes:
+        target = max(1, sessions[website_id] * per_part // max(1, events.get(website_id, 0)))
+        if current is None or current[0] != website_id or current[5] >= target:
+            if current is not None:
+                parts.append(tuple(current[:5]))
+            number = current[1] + 1 if current is not None and current[0] == website_id else 0
+            current = [website_id, number, m, m, last_us, 0]
+        current[3] = m + T.US_PER_MINUTE
+        current[4] = max(current[4], last_us)
+        current[5] += n
+    if current is not None:
+        parts.append(tuple(current[:5]))
+    return parts
 
 
 def _rebuild_parts(db: Database, progress: Progress | None, stop: threading.Event | None) -> int:
@@ -412,27 +466,44 @@ def _log_progress(done: int, total: int) -> None:
 
 
 def _rebuild_part(db: Database, website_id, parts: int, part: int) -> None:
-    """One part in one transaction: its slices, spans and counts from one snapshot; pending
-    events of the part visible to it are in the events it reads, so they are removed."""
+    """One part in one transaction: the slices and counts of its sessions' events between the
+    part's bounds. Their pending events inside the bounds are in what it reads, so they are
+    removed; any outside them (written after the spans were taken, or late with old
+    timestamps) stay pending, to be folded in by `settle` once the website is complete."""
     dialect = db.engines.DIALECT
+    p, w = pending_t, schema.website_event
+    with db.connect() as conn:
+        first_from, first_to, events_to = conn.execute(
+            sa.select(part_t.c.first_from_us, part_t.c.first_to_us, part_t.c.events_to_us).where(
+                part_t.c.website_id == website_id, part_t.c.part == part
+            )
+        ).one()
+    sessions = sa.select(span_t.c.session_id).where(
+        span_t.c.website_id == website_id,
+        span_t.c.first_us >= first_from,
+        span_t.c.first_us < first_to,
+    )
 
     def scope(website, session):
-        return sa.and_(website == website_id, db.engines.id_hash(session) % parts == part)
+        return sa.and_(website == website_id, session.in_(sessions))
 
-    p, w = pending_t, schema.website_event
+    in_bounds = w.c.created_at.between(T.from_us(first_from), T.from_us(events_to))
     with db.connect() as conn:
         db.engines.snapshot(conn)
         with db.engines.stored_in_order(conn), conn.begin():
-            slices = insert_slices(dialect, slices_select(dialect, scope, few=False), ordered=True)
-            conn.execute(inlined(conn, slices))
-            spans = span_t.insert().from_select(SPAN_COLUMNS, spans_from_events(db, scope))
-            conn.execute(inlined(conn, spans))
-            add_counts(
-                conn, db, inlined(conn, event_counts(db, scope(w.c.website_id, w.c.session_id)))
+            chosen = slices_select(dialect, scope, first_from, events_to, few=False)
+            conn.execute(inlined(conn, insert_slices(dialect, chosen, ordered=True)))
+            counted = sa.and_(scope(w.c.website_id, w.c.session_id), in_bounds)
+            add_counts(conn, db, inlined(conn, event_counts(db, counted)))
+            conn.execute(
+                p.delete().where(
+                    scope(p.c.website_id, p.c.session_id),
+                    p.c.created_us.between(first_from, events_to),
+                )
             )
-            conn.execute(p.delete().where(scope(p.c.website_id, p.c.session_id)))
             if part + 1 == parts:
                 conn.execute(stale_t.delete().where(stale_t.c.website_id == website_id))
+                conn.execute(part_t.delete().where(part_t.c.website_id == website_id))
             else:
                 conn.execute(
                     stale_t.update().where(stale_t.c.website_id == website_id).values(done=part + 1)

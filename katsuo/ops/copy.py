@@ -41,6 +41,7 @@ DERIVED = (
     schema.slice_state,
     schema.slice_count,
     schema.slice_stale,
+    schema.slice_part,
 )
 # Each store's own bookkeeping: its migrations and its collect journal's position.
 STORE_STATE = (schema.schema_version, schema.collect_journal)

@@ -82,6 +82,10 @@ def _slice_catch_up(db: Database, conn: sa.Connection) -> None:
     conn.execute(schema.slice_state.delete())
 
 
+def _rebuild_parts_by_time(db: Database, conn: sa.Connection) -> None:
+    db.engines.create_tables(conn, [schema.slice_part])
+
+
 def _website_retention(db: Database, conn: sa.Connection) -> None:
     db.engines.create_tables(conn, [schema.website_retention])
 
@@ -96,6 +100,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database, sa.Connection], None]]] = [
     (7, "deleted entity ids and pending purges", _deletions),
     (8, "visit slices follow the events whoever writes them", _slice_catch_up),
     (9, "per-website retention", _website_retention),
+    (10, "slice rebuild parts by time", _rebuild_parts_by_time),
 ]
 
 

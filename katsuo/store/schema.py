@@ -552,3 +552,16 @@ slice_stale = sa.Table(
     sa.Column("parts", sa.Integer),
     sa.Column("done", sa.Integer, nullable=False),
 )
+
+# The parts of a rebuild under way (analytics/slices.py): part `part` of a website is the sessions
+# whose first event falls in [first_from_us, first_to_us), and their events all lie between
+# first_from_us and events_to_us. Kept so that a stopped rebuild resumes with the same parts.
+slice_part = sa.Table(
+    "katsuo_slice_part",
+    metadata,
+    sa.Column("website_id", Uuid, nullable=False),
+    sa.Column("part", sa.Integer, nullable=False),
+    sa.Column("first_from_us", sa.BigInteger, nullable=False),
+    sa.Column("first_to_us", sa.BigInteger, nullable=False),
+    sa.Column("events_to_us", sa.BigInteger, nullable=False),
+)

@@ -129,21 +129,32 @@ def test_rebuild_parts_fit_the_memory_limit(request, tmp_path_factory):
     env = make_env("duckdb", request, tmp_path_factory, KATSUO_DUCKDB_MEMORY="128MB")
     services = Services.start(Settings.from_env(env))
     website = uuid.uuid4()
-    sessions = 100_000  # each one visit of three views of /a, /b, /c inside one half hour
+    # Each one visit of three views of /a, /b, /c a minute apart, starting a second apart.
+    sessions = 100_000
     try:
         with services.db.begin() as conn:
             conn.exec_driver_sql(
                 "INSERT INTO website_event (event_id, website_id, session_id, visit_id,"
                 " created_at, url_path, event_type) SELECT uuid(), ?, s.id, s.id,"
-                " TIMESTAMPTZ '2026-03-01 00:00:00+00' + to_minutes(CAST(v.i * 5 AS BIGINT)),"
-                " '/' || chr(CAST(97 + v.i AS INTEGER)), 1 FROM (SELECT uuid() AS id FROM range(?)) s,"
-                " range(3) v(i)",
+                " TIMESTAMPTZ '2026-03-01 00:00:00+00' + to_seconds(s.n)"
+                " + to_minutes(CAST(v.i AS BIGINT)), '/' || chr(CAST(97 + v.i AS INTEGER)), 1"
+                " FROM (SELECT uuid() AS id, range AS n FROM range(?)) s, range(3) v(i)",
                 (website, sessions),
             )
         totals = []
         slices.rebuild(services.db, lambda done, total: totals.append(total))
         assert totals and set(totals) == {-(-3 * sessions // 128_000)}  # 300,000 events: 3 parts
-        assert _count(services.db, schema.visit_slice, website_id=website, dim=0) == sessions
-        assert _count(services.db, schema.visit_slice, website_id=website, dim=1) == 3 * sessions
+        v = schema.visit_slice
+        with services.db.connect() as conn:
+            figures = conn.execute(
+                sa.select(v.c.dim, sa.func.count(v.c.visit_id.distinct()), sa.func.sum(v.c.hits))
+                .where(v.c.website_id == website, v.c.dim.in_([0, 1]))
+                .group_by(v.c.dim)
+                .order_by(v.c.dim)
+            ).all()
+        assert [tuple(row) for row in figures] == [
+            (0, sessions, 3 * sessions),
+            (1, sessions, 3 * sessions),
+        ]
     finally:
         services.close()

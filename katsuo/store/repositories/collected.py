@@ -31,6 +31,7 @@ TABLES: tuple[sa.Table, ...] = (
     schema.slice_session,
     schema.slice_count,
     schema.slice_stale,
+    schema.slice_part,
     schema.session_replay,
     schema.revenue,
     schema.event_data,

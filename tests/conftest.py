@@ -186,8 +186,7 @@ def empty_database(svc: Services) -> None:
         migrations.seed_default_admin(conn)
     if svc.db.separate_events:
         with svc.db.events.connect() as conn:
-            for table in svc.db.events.engines.TABLES:
-                conn.exec_driver_sql(f"TRUNCATE TABLE `{table.name}`")
+            svc.db.events.engines.truncate_all(conn)
     if svc.collector is not None:  # cached website ids and committed session ids are gone too
         svc.collector.forget_everything()
 

@@ -1,45 +1,77 @@
-"""The ClickHouse tables' DDL: one MergeTree table per collected-data table, sorted by website and
-time; with KATSUO_CLICKHOUSE_CLUSTER, replicated local tables on every shard behind Distributed
-tables of Umami's names (checked as text: no cluster can be started here; the single-server
-DDL runs for real in every chdb-backed test)."""
+"""The ClickHouse layout's DDL: Umami 3.1's tables and sorting keys, Katsuo's `katsuo_*` objects;
+with KATSUO_CLICKHOUSE_CLUSTER, replicated local tables on every shard behind Distributed tables
+of Umami's names, materialized views on the local tables (checked as text: no cluster can be
+started here; the single-server DDL runs for real in every chdb-backed test)."""
 
 from __future__ import annotations
 
-from katsuo.store import schema
-from katsuo.store.engines import clickhouse
+from katsuo.store.engines import clickhouse_layout as layout
+
+
+def _statement(statements: list[str], start: str) -> str:
+    (found,) = [s for s in statements if s.startswith(start)]
+    return found
 
 
 def test_single_server_tables():
-    (ddl,) = clickhouse.table_ddl(schema.website_event)
-    assert ddl.startswith("CREATE TABLE IF NOT EXISTS `website_event` (")
+    umami = layout.umami_statements()
+    events = _statement(umami, "CREATE TABLE IF NOT EXISTS `website_event` (")
     assert (
-        "ENGINE = MergeTree()\nPARTITION BY toYYYYMM(created_at)\nORDER BY (website_id, created_at)"
-        in ddl
-    )
-    # Sorting-key columns cannot be Nullable; other optional columns keep SQL's NULL.
-    assert "`created_at` DateTime64(6, 'UTC') DEFAULT now64(6)" in ddl
-    assert "`url_query` Nullable(String)" in ddl and "`event_id` UUID" in ddl
-    assert "`lcp` Nullable(Decimal(10, 1))" in ddl
-    (sessions,) = clickhouse.table_ddl(schema.session)
+        "ENGINE = MergeTree\nPARTITION BY toYYYYMM(created_at)\n"
+        "ORDER BY (toStartOfHour(created_at), website_id, session_id, visit_id, created_at)\n"
+        "PRIMARY KEY (toStartOfHour(created_at), website_id, session_id, visit_id)"
+    ) in events
+    # Umami's types: '' for a missing text, session attributes on the row; Katsuo's microseconds.
+    assert "`url_query` String" in events and "`browser` LowCardinality(String)" in events
     assert (
-        "ENGINE = ReplacingMergeTree()" in sessions
-        and "ORDER BY (website_id, session_id)" in sessions
+        "`created_at` DateTime64(6, 'UTC')" in events and "`lcp` Nullable(Decimal(10, 1))" in events
     )
+    hourly = _statement(umami, "CREATE TABLE IF NOT EXISTS `website_event_stats_hourly` (")
+    assert "SETTINGS" not in hourly
+    assert "SETTINGS allow_dimensions_outside_sorting_key = 1" in _statement(
+        layout.umami_statements(dimensions_setting=True),
+        "CREATE TABLE IF NOT EXISTS `website_event_stats_hourly` (",
+    )
+    assert _statement(
+        umami, "CREATE MATERIALIZED VIEW IF NOT EXISTS `website_event_stats_hourly_mv`"
+    )
+    assert not [s for s in umami if "website_revenue_mv" in s]
+    katsuo = layout.katsuo_statements()
+    names = [s.split("`")[1] for s in katsuo]
+    assert all(name.startswith("katsuo_") for name in names)
+    sessions = _statement(katsuo, "CREATE TABLE IF NOT EXISTS `katsuo_session` (")
+    assert "ENGINE = AggregatingMergeTree\nORDER BY (website_id, session_id)" in sessions
 
 
 def test_cluster_tables():
-    local, distributed = clickhouse.table_ddl(schema.event_data, "analytics")
-    assert local.startswith(
-        "CREATE TABLE IF NOT EXISTS `event_data_local` ON CLUSTER `analytics` ("
+    umami = layout.umami_statements("analytics")
+    local = _statement(
+        umami, "CREATE TABLE IF NOT EXISTS `event_data_local` ON CLUSTER `analytics` ("
     )
     assert (
         "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/event_data_local', "
-        "'{replica}')" in local
+        "'{replica}')\nORDER BY (website_id, event_id, data_key, created_at)" in local
     )
-    assert distributed == (
+    assert _statement(umami, "CREATE TABLE IF NOT EXISTS `event_data` ON CLUSTER") == (
         "CREATE TABLE IF NOT EXISTS `event_data` ON CLUSTER `analytics` AS `event_data_local` "
         "ENGINE = Distributed(`analytics`, currentDatabase(), `event_data_local`, "
-        "cityHash64(website_event_id))"
+        "cityHash64(session_id))"
     )
-    local, _ = clickhouse.table_ddl(schema.session, "analytics")
-    assert "ReplicatedReplacingMergeTree(" in local
+    assert "ReplicatedReplacingMergeTree(" in _statement(
+        umami, "CREATE TABLE IF NOT EXISTS `session_data_local`"
+    )
+    # The rollups are fed on each shard from its own events.
+    hourly_mv = _statement(
+        umami, "CREATE MATERIALIZED VIEW IF NOT EXISTS `website_event_stats_hourly_mv`"
+    )
+    assert "ON CLUSTER `analytics` TO `website_event_stats_hourly_local`" in hourly_mv
+    assert "FROM website_event_local" in hourly_mv
+    katsuo = layout.katsuo_statements("analytics")
+    assert "ReplicatedAggregatingMergeTree(" in _statement(
+        katsuo, "CREATE TABLE IF NOT EXISTS `katsuo_session_local` ON CLUSTER `analytics`"
+    )
+    session_mv = _statement(katsuo, "CREATE MATERIALIZED VIEW IF NOT EXISTS `katsuo_session_mv`")
+    assert "TO `katsuo_session_local`" in session_mv and "FROM website_event_local" in session_mv
+    # Katsuo's views read the Distributed tables.
+    view = _statement(katsuo, "CREATE VIEW IF NOT EXISTS `katsuo_v_website_event` ON CLUSTER")
+    assert view.endswith("FROM website_event")

@@ -1,5 +1,6 @@
-"""ClickHouse for the collected data (CLICKHOUSE_URL): the event tables, created from the one
-schema with MergeTree engines, and columnar batch inserts through `clickhouse-connect`.
+"""ClickHouse for the collected data (CLICKHOUSE_URL): Umami's ClickHouse layout
+(clickhouse_layout.py) read and written in Katsuo's schema (clickhouse_io.py), with columnar
+batch inserts through `clickhouse-connect`.
 
 `http(s)://user:password@host:8123/database` reaches a server; `chdb:///path/to/dir` (a Katsuo
 extension for tests and development) runs the same engine in-process with chdb, through the same
@@ -21,6 +22,8 @@ from clickhouse_connect.dbapi.connection import Connection
 from katsuo.analytics import dialects
 from katsuo.config import Settings
 from katsuo.store import schema
+from katsuo.store.engines import clickhouse_io as io
+from katsuo.store.engines import clickhouse_layout as layout
 
 NAME = "clickhouse"
 # Several Katsuo writers may share one ClickHouse server: the writer never assumes it knows every
@@ -38,9 +41,10 @@ DIALECT = dialects.ClickHouse()
 # Connections per process: the analytics requests' ceiling stays below it (api/admission.py).
 POOL_SIZE, MAX_OVERFLOW = 8, 8
 
-# The tables that live in ClickHouse when it is configured; everything else stays in the
-# management database. Umami keeps sessions in the event rows; Katsuo keeps its session table,
-# so that one query definition serves every engine.
+# Katsuo's tables whose rows live in ClickHouse when it is configured; everything else stays in
+# the management database. They are stored in Umami's ClickHouse layout and read through views
+# of Katsuo's shape (clickhouse_layout.py, clickhouse_io.py), so that one query definition serves
+# every engine: `session` is derived from the events' rows by a materialized view.
 TABLES = (
     schema.session,
     schema.website_event,
@@ -48,16 +52,6 @@ TABLES = (
     schema.session_data,
     schema.revenue,
 )
-
-# Sorting keys: a dashboard reads one website's rows in a time range; sessions and the
-# key-value tables are looked up by website and session.
-_LAYOUT = {
-    "website_event": ("MergeTree", "toYYYYMM(created_at)", "website_id, created_at"),
-    "event_data": ("MergeTree", "toYYYYMM(created_at)", "website_id, created_at"),
-    "revenue": ("MergeTree", "toYYYYMM(created_at)", "website_id, created_at"),
-    "session": ("ReplacingMergeTree", None, "website_id, session_id"),
-    "session_data": ("MergeTree", None, "website_id, session_id, data_key"),
-}
 
 # Every statement: LEFT JOINs and CASTs keep NULLs as in SQL (not the type's default), deletes
 # are visible when they return, and counts of distinct values are exact (the same numbers as on
@@ -141,90 +135,29 @@ def error_kind(error: BaseException) -> str | None:
     return None
 
 
-def _column_type(column: sa.Column, key: bool) -> str:
-    kind = column.type
-    if isinstance(kind, sa.Uuid):
-        name = "UUID"
-    elif isinstance(kind, sa.DateTime):
-        name = "DateTime64(6, 'UTC')"
-    elif isinstance(kind, sa.Numeric):
-        name = f"Decimal({kind.precision}, {kind.scale})"
-    elif isinstance(kind, sa.SmallInteger):
-        name = "Int16"
-    elif isinstance(kind, sa.BigInteger):
-        name = "Int64"
-    elif isinstance(kind, sa.Integer):
-        name = "Int32"
-    elif isinstance(kind, sa.Boolean):
-        name = "Bool"
-    else:  # String, CHAR, JSON, binary
-        name = "String"
-    if column.nullable and not column.primary_key and not key:
-        name = f"Nullable({name})"
-    return name
-
-
-def _default(column: sa.Column) -> str:
-    if column.server_default is None:
-        return ""
-    if isinstance(column.type, sa.DateTime):
-        return " DEFAULT now64(6)"
-    return f" DEFAULT {column.server_default.arg.text}"
-
-
-def table_ddl(table: sa.Table, cluster_name: str = "") -> list[str]:
-    """CREATE statements of one table: a plain MergeTree table, or on a cluster a replicated local
-    table per shard plus a Distributed table with the table's own name in front of it."""
-    engine, partition, order = _LAYOUT[table.name]
-    keys = {name.strip() for name in order.split(",")}
-    columns = ",\n  ".join(
-        f"`{c.name}` {_column_type(c, c.name in keys)}{_default(c)}" for c in table.columns
-    )
-    partition_by = f"\nPARTITION BY {partition}" if partition else ""
-    on_cluster = f" ON CLUSTER `{cluster_name}`" if cluster_name else ""
-    local = f"{table.name}_local" if cluster_name else table.name
-    if cluster_name:
-        engine = f"Replicated{engine}('/clickhouse/tables/{{shard}}/{{database}}/{local}', '{{replica}}')"
-    statements = [
-        (
-            f"CREATE TABLE IF NOT EXISTS `{local}`{on_cluster} (\n  {columns}\n) ENGINE = "
-            f"{engine if cluster_name else engine + '()'}{partition_by}\nORDER BY ({order})"
-        )
-    ]
-    if cluster_name:
-        # Sessions, their data and their events shard by session, so a visit's rows meet on one
-        # shard and per-visit aggregates stay local; event data shards by its event.
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS `{table.name}`{on_cluster} AS `{local}` ENGINE = "
-            f"Distributed(`{cluster_name}`, currentDatabase(), `{local}`, {_shard_key(table)})"
-        )
-    return statements
-
-
-def _shard_key(table: sa.Table) -> str:
-    column = "website_event_id" if table.name == "event_data" else "session_id"
-    return f"cityHash64({column})"
-
-
 def create_tables(conn: sa.Connection, tables: list[sa.Table], cluster_name: str = "") -> None:
-    for table in tables:
-        for statement in table_ddl(table, cluster_name):
-            conn.exec_driver_sql(statement)
+    """The whole layout (clickhouse_layout.py), whatever `tables` of TABLES are asked for: an
+    adopted database gets only Katsuo's objects."""
+    unknown = [table.name for table in tables if table not in TABLES]
+    if unknown:
+        raise ValueError(f"not stored in ClickHouse: {', '.join(unknown)}")
+    layout.create(conn, cluster_name)
+
+
+def truncate_all(conn: sa.Connection) -> None:
+    """Empty every stored table (tests; the layout stays)."""
+    for table in layout.STORED_TABLES:
+        conn.exec_driver_sql(f"TRUNCATE TABLE `{table.name}`")
 
 
 def delete_rows(
     conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, settings: Settings
 ) -> None:
-    """A lightweight DELETE (rows hidden at once, removed at the next merge). On a cluster it goes
-    to every shard's local table: a Distributed table takes no DELETE."""
-    cluster_name = settings.clickhouse_cluster
-    if not cluster_name:
-        conn.execute(table.delete().where(where))
-        return
-    condition = where.compile(conn.engine, compile_kwargs={"literal_binds": True})
-    conn.exec_driver_sql(
-        f"DELETE FROM `{table.name}_local` ON CLUSTER `{cluster_name}` WHERE {condition}"
-    )
+    """Lightweight DELETEs (rows hidden at once, removed at the next merge) of the table that
+    stores Katsuo's `table` rows. On a cluster they go to every shard's local table: a
+    Distributed table takes no DELETE."""
+    for statement in io.delete_statements(conn, table, where, settings.clickhouse_cluster):
+        conn.exec_driver_sql(statement)
 
 
 def insert_rows(
@@ -235,18 +168,8 @@ def insert_rows(
     *,
     skip_existing: bool = False,
 ) -> None:
-    """One columnar (Native format) INSERT per call: ClickHouse wants few, large inserts. With
-    `skip_existing`, rows whose key (first column) is already stored are left out — ClickHouse
-    has no unique keys, and the session table keeps the first write, as on the other engines."""
-    client = conn.connection.driver_connection.client
-    if skip_existing:
-        key = columns[0]
-        wanted = [row[0] for row in rows]
-        found = client.query(
-            f"SELECT toString({key}) FROM `{table}` WHERE {key} IN %(ids)s", {"ids": wanted}
-        ).result_columns
-        stored = set(found[0]) if found else set()
-        rows = [row for row in rows if str(row[0]) not in stored]
-        if not rows:
-            return
-    client.insert(table, rows, column_names=list(columns))
+    """One columnar (Native format) INSERT per call into Umami's tables (clickhouse_io.py):
+    ClickHouse wants few, large inserts. Session rows become the attributes of their events'
+    rows; a stored session always keeps its own (`skip_existing` is implied)."""
+    if rows:
+        io.insert_rows(conn, table, columns, rows)

@@ -1,0 +1,277 @@
+"""Reading and writing Katsuo's schema on ClickHouse's layout (clickhouse_layout.py).
+
+Reads: a compile hook renders each of Katsuo's collected-data tables (store/schema.py) as the
+`katsuo_v_*` view that presents it, so every query is still written once against schema.py.
+Writes: rows in Katsuo's shape go to Umami's tables in Umami's — the session's attributes on
+each event row, '' for a missing text, event data with its event's session, path and name.
+Deletes: Katsuo's conditions run against the Umami tables (and katsuo_session) that hold the rows.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import visitors
+
+from katsuo.store import schema
+from katsuo.store.engines import clickhouse_layout as layout
+
+_MAPPED = {name: schema.metadata.tables[name] for name in layout.VIEWS}
+
+
+@compiles(sa.Table, "clickhousedb")
+def _table(element, compiler, **kw):
+    view = layout.VIEWS.get(element.name)
+    if view is None or _MAPPED.get(element.name) is not element or not kw.get("asfrom"):
+        return compiler.visit_table(element, **kw)
+    quoted = compiler.preparer.quote(view)
+    enclosing = kw.get("enclosing_alias")
+    if enclosing is not None and enclosing.element is element:
+        return quoted  # the alias adds its own name
+    return f"{quoted} AS {compiler.preparer.quote(element.name)}"
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+_SESSION_FIELDS = (*layout.SESSION_ATTRIBUTES, "distinct_id")
+_NO_SESSION = ("",) * len(_SESSION_FIELDS)
+# The most sessions and events remembered per database between a session's (or event's) row and
+# the rows that need it (the writer inserts them in this order within one batch).
+REMEMBERED = 200_000
+
+
+class _Recent:
+    """A bounded map, oldest entries dropped first."""
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[str, tuple] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def put(self, key: str, value: tuple) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > REMEMBERED:
+                self.items.popitem(last=False)
+
+    def get(self, key: str) -> tuple | None:
+        with self.lock:
+            return self.items.get(key)
+
+    def drop(self, key: str) -> None:
+        with self.lock:
+            self.items.pop(key, None)
+
+
+_recent: weakref.WeakKeyDictionary[sa.Engine, tuple[_Recent, _Recent]] = weakref.WeakKeyDictionary()
+_recent_lock = threading.Lock()
+
+
+def _memory(conn: sa.Connection) -> tuple[_Recent, _Recent]:
+    """The sessions' attributes and the events' (session, path, name) this database was given."""
+    with _recent_lock:
+        found = _recent.get(conn.engine)
+        if found is None:
+            found = _recent[conn.engine] = (_Recent(), _Recent())
+        return found
+
+
+def forget(engine: sa.Engine) -> None:
+    with _recent_lock:
+        _recent.pop(engine, None)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _lookup(conn: sa.Connection, view: str, columns: str, ids: list[str], key: str) -> dict:
+    if not ids:
+        return {}
+    client = conn.connection.driver_connection.client
+    result = client.query(
+        f"SELECT toString({key}), {columns} FROM `{view}` WHERE {key} IN %(ids)s",
+        {"ids": [UUID(i) for i in ids]},
+    )
+    return {row[0]: tuple(row[1:]) for row in result.result_rows}
+
+
+def _sessions(conn: sa.Connection, columns, rows, skip_existing: bool) -> None:
+    """Sessions have no table of their own: their attributes wait for their events' rows, and
+    katsuo_session derives the session from those. A stored session keeps its attributes."""
+    sessions, _ = _memory(conn)
+    at = {name: columns.index(name) for name in ("session_id", *_SESSION_FIELDS)}
+    ids = [str(row[at["session_id"]]) for row in rows]
+    stored = _lookup(conn, "katsuo_v_session", "1", ids, "session_id") if skip_existing else {}
+    for session_id, row in zip(ids, rows, strict=True):
+        if session_id in stored:
+            sessions.drop(session_id)
+        else:
+            sessions.put(session_id, tuple(_text(row[at[name]]) for name in _SESSION_FIELDS))
+
+
+def _session_attributes(conn: sa.Connection, ids: list[str]) -> dict[str, tuple]:
+    sessions, _ = _memory(conn)
+    found = {i: sessions.get(i) for i in set(ids)}
+    missing = [i for i, value in found.items() if value is None]
+    stored = _lookup(conn, "katsuo_v_session", ", ".join(_SESSION_FIELDS), missing, "session_id")
+    for session_id in missing:
+        value = tuple(_text(v) for v in stored.get(session_id, _NO_SESSION))
+        found[session_id] = value
+        sessions.put(session_id, value)
+    return found
+
+
+_EVENT_COLUMNS = [name for name, _ in layout.WEBSITE_EVENT.columns if name != "job_id"]
+_TEXT_COLUMNS = {
+    name for name, kind in layout.WEBSITE_EVENT.columns if kind in ("String", layout._LOW)
+}
+
+
+def _events(conn: sa.Connection, columns, rows) -> tuple[list[str], list[tuple]]:
+    _, events = _memory(conn)
+    at = {name: i for i, name in enumerate(columns)}
+    attributes = _session_attributes(conn, [str(row[at["session_id"]]) for row in rows])
+    names = [c for c in _EVENT_COLUMNS if c in at or c in _SESSION_FIELDS]
+    out = []
+    for row in rows:
+        session = attributes[str(row[at["session_id"]])]
+        values = dict(zip(_SESSION_FIELDS, session, strict=True))
+        values.update((name, row[i]) for name, i in at.items())
+        values = {
+            name: (_text(values[name]) if name in _TEXT_COLUMNS else values[name]) for name in names
+        }
+        out.append(tuple(values[name] for name in names))
+        events.put(
+            str(values["event_id"]),
+            (values["session_id"], values["url_path"], values["event_name"]),
+        )
+    return names, out
+
+
+def _event_data(conn: sa.Connection, columns, rows) -> tuple[list[str], list[tuple]]:
+    _, events = _memory(conn)
+    at = {name: i for i, name in enumerate(columns)}
+    ids = {str(row[at["website_event_id"]]) for row in rows}
+    known = {i: events.get(i) for i in ids}
+    missing = [i for i, value in known.items() if value is None]
+    stored = {}
+    if missing:
+        stored = _lookup(
+            conn,
+            "katsuo_v_website_event",
+            "session_id, url_path, ifNull(event_name, '')",
+            missing,
+            "event_id",
+        )
+    names = ["website_id", "session_id", "event_id", "url_path", "event_name"]
+    values = ["data_key", "string_value", "number_value", "date_value", "data_type", "created_at"]
+    out = []
+    for row in rows:
+        event_id = str(row[at["website_event_id"]])
+        session_id, url_path, event_name = known[event_id] or stored.get(
+            event_id, (UUID(int=0), "", "")
+        )
+        out.append(
+            (
+                row[at["website_id"]],
+                session_id,
+                event_id,
+                _text(url_path),
+                _text(event_name),
+                *(row[at[name]] for name in values),
+            )
+        )
+    return names + values, out
+
+
+def _plain(columns, rows, dropped: str, texts: tuple[str, ...]):
+    keep = [i for i, name in enumerate(columns) if name != dropped]
+    names = [columns[i] for i in keep]
+    out = [tuple(_text(row[i]) if columns[i] in texts else row[i] for i in keep) for row in rows]
+    return names, out
+
+
+def _revenue_by_view(conn: sa.Connection) -> bool:
+    """An adopted database keeps Umami's website_revenue_mv, which derives the revenue rows from
+    event data whoever writes it: Katsuo then must not write them too."""
+    return bool(conn.exec_driver_sql("EXISTS TABLE `website_revenue_mv`").scalar())
+
+
+def insert_rows(conn: sa.Connection, table: str, columns, rows) -> None:
+    """Katsuo's rows of `table` (store/schema.py's columns) into Umami's tables."""
+    columns = list(columns)
+    if table == "session":
+        _sessions(conn, columns, rows, skip_existing=True)
+        return
+    if table == "website_event":
+        target, (names, out) = "website_event", _events(conn, columns, rows)
+    elif table == "event_data":
+        target, (names, out) = "event_data", _event_data(conn, columns, rows)
+    elif table == "session_data":
+        target, (names, out) = (
+            "session_data",
+            _plain(columns, rows, "session_data_id", ("distinct_id",)),
+        )
+    elif table == "revenue":
+        if _revenue_by_view(conn):
+            return
+        target, (names, out) = "website_revenue", _plain(columns, rows, "revenue_id", ())
+    else:
+        target, names, out = table, columns, rows
+    client = conn.connection.driver_connection.client
+    client.insert(target, out, column_names=names)
+
+
+# --- deletes -------------------------------------------------------------------------------------
+
+# Katsuo's table -> the stored table holding its rows, and Katsuo's column names that differ there.
+STORED = {
+    "website_event": ("website_event", {}),
+    "event_data": ("event_data", {"website_event_id": "event_id"}),
+    "session_data": ("session_data", {}),
+    "revenue": ("website_revenue", {}),
+    "session": ("katsuo_session", {"created_at": "first_at"}),
+}
+
+
+def stored_condition(conn: sa.Connection, table: sa.Table, where: sa.ColumnElement) -> str:
+    """`where` over Katsuo's `table` as SQL over the table that stores its rows."""
+    renamed = STORED[table.name][1]
+
+    def replace(element):
+        if isinstance(element, sa.Column) and element.table is table:
+            name = renamed.get(element.name, element.name)
+            if isinstance(element.type, sa.DateTime):
+                # Seconds in an adopted database and in the hourly rollup: the condition's
+                # times (with microseconds) compare with the stored ones made DateTime64.
+                name = f"toDateTime64({name}, 6, 'UTC')"
+            return sa.literal_column(name, element.type)
+        return None
+
+    condition = visitors.replacement_traverse(where, {}, replace)
+    return str(condition.compile(conn.engine, compile_kwargs={"literal_binds": True}))
+
+
+def delete_statements(
+    conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, cluster: str
+) -> list[str]:
+    """Lightweight DELETEs of Katsuo's `table` rows matching `where`; deleting events also
+    deletes Umami's hourly rollup of them when the condition is on website and time only."""
+    target = STORED[table.name][0]
+    condition = stored_condition(conn, table, where)
+    targets = [target]
+    columns = {c.name for c in visitors.iterate(where) if isinstance(c, sa.Column)}
+    if target == "website_event" and columns <= {"website_id", "created_at"}:
+        targets.append(layout.STATS_HOURLY.name)
+    statements = []
+    for name in targets:
+        stored = f"{name}_local" if cluster else name
+        on = f" ON CLUSTER `{cluster}`" if cluster else ""
+        statements.append(f"DELETE FROM `{stored}`{on} WHERE {condition}")
+    return statements

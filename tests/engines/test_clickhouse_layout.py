@@ -262,6 +262,12 @@ def _umami_ddl() -> list[str]:
             "session_id, visit_id, created_at) PRIMARY KEY (toStartOfHour(created_at), website_id, "
             "session_id, visit_id)",
         ),
+        # Umami's projections of the events, by path and by referrer.
+        *(
+            f"ALTER TABLE website_event ADD PROJECTION website_event_{key}_projection "
+            f"(SELECT * ORDER BY toStartOfDay(created_at), website_id, {key}, created_at)"
+            for key in ("url_path", "referrer_domain")
+        ),
         table("event_data", "MergeTree", "ORDER BY (website_id, event_id, data_key, created_at)"),
         table("session_data", "ReplacingMergeTree", "ORDER BY (website_id, session_id, data_key)"),
         table(
@@ -412,6 +418,22 @@ def test_an_umami_database_is_adopted_as_it_is(chdb_databases, request, tmp_path
             )
             # Umami's rows carry no referrer: '' is no value, not a referrer named ''.
             assert get("metrics", type="referrer") == []
+
+            # A reset deletes the website's rows, projections notwithstanding, and only its own.
+            reset = api.post(f"/api/websites/{website}/reset", headers=headers)
+            assert reset.status_code == 200, reset.text
+            left = {
+                table: client.query(
+                    f"SELECT count() FROM {table} WHERE website_id = %(w)s", {"w": wid}
+                ).result_rows[0][0]
+                for table in ("website_event", "katsuo_v_session")
+            }
+            assert left == {"website_event": 0, "katsuo_v_session": 0}
+            assert get("stats")["pageviews"] == 0
+            kept = client.query(
+                "SELECT count() FROM website_event WHERE website_id = %(w)s", {"w": earlier}
+            ).result_rows[0][0]
+            assert kept == 3
     finally:
         services.close()
 

@@ -156,8 +156,17 @@ def delete_rows(
     """Lightweight DELETEs (rows hidden at once, removed at the next merge) of the table that
     stores Katsuo's `table` rows. On a cluster they go to every shard's local table: a
     Distributed table takes no DELETE."""
-    for statement in io.delete_statements(conn, table, where, settings.clickhouse_cluster):
-        conn.exec_driver_sql(statement)
+    cluster_name = settings.clickhouse_cluster
+    on = f" ON CLUSTER `{cluster_name}`" if cluster_name else ""
+    for stored, condition in io.delete_statements(conn, table, where, cluster_name):
+        try:
+            conn.exec_driver_sql(f"DELETE FROM `{stored}`{on} WHERE {condition}")
+        except Exception as error:
+            # Umami's website_event has projections, which refuse lightweight deletes unless the
+            # table allows them (Katsuo alters nothing of Umami's): a mutation deletes instead.
+            if "Code: 344." not in str(error):
+                raise
+            conn.exec_driver_sql(f"ALTER TABLE `{stored}`{on} DELETE WHERE {condition}")
 
 
 def insert_rows(

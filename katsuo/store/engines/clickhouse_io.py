@@ -260,18 +260,14 @@ def stored_condition(conn: sa.Connection, table: sa.Table, where: sa.ColumnEleme
 
 def delete_statements(
     conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, cluster: str
-) -> list[str]:
-    """Lightweight DELETEs of Katsuo's `table` rows matching `where`; deleting events also
-    deletes Umami's hourly rollup of them when the condition is on website and time only."""
+) -> list[tuple[str, str]]:
+    """(stored table, condition) of the deletes of Katsuo's `table` rows matching `where`;
+    deleting events also deletes Umami's hourly rollup of them when the condition is on website
+    and time only. On a cluster the stored tables are each shard's local ones."""
     target = STORED[table.name][0]
     condition = stored_condition(conn, table, where)
     targets = [target]
     columns = {c.name for c in visitors.iterate(where) if isinstance(c, sa.Column)}
     if target == "website_event" and columns <= {"website_id", "created_at"}:
         targets.append(layout.STATS_HOURLY.name)
-    statements = []
-    for name in targets:
-        stored = f"{name}_local" if cluster else name
-        on = f" ON CLUSTER `{cluster}`" if cluster else ""
-        statements.append(f"DELETE FROM `{stored}`{on} WHERE {condition}")
-    return statements
+    return [(f"{name}_local" if cluster else name, condition) for name in targets]

@@ -445,3 +445,69 @@ def test_a_restart_adds_nothing(chdb_databases, request, tmp_path_factory):
     first = _layout(client, database)
     _start(request, tmp_path_factory, url).close()
     assert _layout(client, database) == first
+
+
+def test_katsuo_writes_umamis_rows_into_an_adopted_database(
+    chdb_databases, request, tmp_path_factory
+):
+    from fastapi.testclient import TestClient
+
+    from katsuo.app import create_app
+
+    url = chdb_databases.create()
+    client, _ = _client(url)
+    for statement in _umami_ddl():
+        client.command(statement)
+    services = _start(request, tmp_path_factory, url)
+    try:
+        with TestClient(create_app(services.settings, services)) as api:
+            token, website = admin_with_website(api, "Beside Umami")
+            start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+            hits = [("/", None), ("/pricing", None), ("/pricing", "signup")]
+            for n, (path, name) in enumerate(hits):
+                payload = {
+                    "website": website,
+                    "url": path,
+                    "hostname": "example.com",
+                    "language": "en-US",
+                    "screen": "1920x1080",
+                    "timestamp": int((start + timedelta(minutes=n)).timestamp()),
+                }
+                if name:
+                    payload.update({"name": name, "data": {"plan": "pro"}})
+                response = api.post(
+                    "/api/send",
+                    json={"type": "event", "payload": payload},
+                    headers={
+                        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0",
+                        "X-Forwarded-For": "203.0.113.9",
+                    },
+                )
+                assert response.status_code == 200, response.text
+            rows = client.query(
+                "SELECT browser, os, screen, language, url_query, referrer_domain "
+                "FROM website_event WHERE website_id = %(w)s",
+                {"w": uuid.UUID(website)},
+            ).result_rows
+            # Umami's shape: the session's attributes on each row, '' for what the hit lacks.
+            assert rows == [("firefox", "Linux", "1920x1080", "en-US", "", "")] * 3
+            # Event data carries its event's session, path and name, as Umami writes it.
+            data = client.query(
+                "SELECT d.url_path, d.event_name, d.data_key, d.string_value, "
+                "d.session_id = e.session_id FROM event_data AS d "
+                "JOIN website_event AS e ON e.event_id = d.event_id WHERE d.website_id = %(w)s",
+                {"w": uuid.UUID(website)},
+            ).result_rows
+            assert data == [("/pricing", "signup", "plan", "pro", True)]
+            window = {
+                "startAt": int((start - timedelta(hours=1)).timestamp() * 1000),
+                "endAt": int((start + timedelta(hours=1)).timestamp() * 1000),
+            }
+            stats = api.get(
+                f"/api/websites/{website}/stats",
+                params=window,
+                headers={"Authorization": f"Bearer {token}"},
+            ).json()
+            assert (stats["pageviews"], stats["visitors"], stats["visits"]) == (2, 1, 1)
+    finally:
+        services.close()

@@ -433,12 +433,80 @@ def ensure_schema(settings_env: dict[str, str]) -> None:
         db.close()
 
 
+_ATTRIBUTES = ("browser", "os", "device", "screen", "language", "country", "region", "city")
+_EVENT_TEXT = [
+    "url_query",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "referrer_path",
+    "referrer_query",
+    "referrer_domain",
+    "page_title",
+    "gclid",
+    "fbclid",
+    "msclkid",
+    "ttclid",
+    "li_fat_id",
+    "twclid",
+]
+
+
+def _umami_rows() -> dict[str, str]:
+    """DuckDB queries giving the ClickHouse layout's rows (Umami's: the session's attributes on
+    each event row, '' for a missing text, event data with its event's session, path and name)."""
+    ids = "CAST({0} AS VARCHAR) AS {1}"
+    event = ", ".join(
+        [
+            *(
+                ids.format(f"e.{c}", c)
+                for c in ("website_id", "session_id", "visit_id", "event_id")
+            ),
+            "coalesce(e.hostname, '') AS hostname",
+            *(f"coalesce(s.{c}, '') AS {c}" for c in _ATTRIBUTES),
+            "e.url_path",
+            *(f"coalesce(e.{c}, '') AS {c}" for c in _EVENT_TEXT),
+            "e.lcp, e.inp, e.cls, e.fcp, e.ttfb",
+            "CAST(e.event_type AS UINTEGER) AS event_type",
+            "coalesce(e.event_name, '') AS event_name, coalesce(e.tag, '') AS tag",
+            "coalesce(s.distinct_id, '') AS distinct_id, e.created_at",
+        ]
+    )
+    values = "d.data_key, d.string_value, d.number_value, d.date_value, " + (
+        "CAST(d.data_type AS UINTEGER) AS data_type"
+    )
+    return {
+        "website_event": (
+            f"SELECT {event} FROM website_event AS e LEFT JOIN session AS s USING (session_id)"
+        ),
+        "event_data": (
+            "SELECT CAST(d.website_id AS VARCHAR) AS website_id, "
+            "CAST(e.session_id AS VARCHAR) AS session_id, "
+            "CAST(d.website_event_id AS VARCHAR) AS event_id, e.url_path, "
+            f"coalesce(e.event_name, '') AS event_name, {values}, d.created_at "
+            "FROM event_data AS d JOIN website_event AS e ON e.event_id = d.website_event_id"
+        ),
+        "session_data": (
+            "SELECT CAST(d.website_id AS VARCHAR) AS website_id, "
+            f"CAST(d.session_id AS VARCHAR) AS session_id, {values}, "
+            "coalesce(d.distinct_id, '') AS distinct_id, d.created_at FROM session_data AS d"
+        ),
+        "website_revenue": (
+            "SELECT CAST(website_id AS VARCHAR) AS website_id, "
+            "CAST(session_id AS VARCHAR) AS session_id, CAST(event_id AS VARCHAR) AS event_id, "
+            "event_name, currency, revenue, created_at FROM revenue"
+        ),
+    }
+
+
 def copy_to_clickhouse(data_dir: str, clickhouse_url: str, chunk_rows: int = 1_000_000) -> None:
-    """The generated collected data, copied from the DuckDB store into the ClickHouse tables
-    (`--clickhouse-url`): Arrow batches of a million rows through clickhouse-connect, the way a
-    server is loaded; ids as text, which ClickHouse parses into its UUID columns."""
+    """The generated collected data, copied from the DuckDB store into ClickHouse's layout
+    (`--clickhouse-url`, docs/clickhouse.md): Arrow batches of a million rows through
+    clickhouse-connect, the way a server is loaded; ids as text, which ClickHouse parses into its
+    UUID columns. Sessions and the hourly rollup follow from the events' materialized views."""
     import pyarrow
-    import sqlalchemy as sa
 
     from katsuo.config import Settings
     from katsuo.store import migrations
@@ -450,27 +518,15 @@ def copy_to_clickhouse(data_dir: str, clickhouse_url: str, chunk_rows: int = 1_0
     try:
         source = db.engine.raw_connection().driver_connection
         with db.events.connect() as conn:
+            db.events.engines.truncate_all(conn)
             client = conn.connection.driver_connection.client
-            for table in db.events.engines.TABLES:
+            for table, query in _umami_rows().items():
                 t0 = time.time()
-                client.command(f"TRUNCATE TABLE `{table.name}`")
-                columns = ", ".join(
-                    f"CAST({c.name} AS VARCHAR) AS {c.name}"
-                    if isinstance(c.type, sa.Uuid)
-                    else c.name
-                    for c in table.columns
-                )
-                batches = source.sql(f'SELECT {columns} FROM "{table.name}"').to_arrow_reader(
-                    chunk_rows
-                )
                 rows = 0
-                for batch in batches:
-                    client.insert_arrow(table.name, pyarrow.Table.from_batches([batch]))
+                for batch in source.sql(query).to_arrow_reader(chunk_rows):
+                    client.insert_arrow(table, pyarrow.Table.from_batches([batch]))
                     rows += batch.num_rows
-                print(
-                    f"  clickhouse: {table.name} {rows} rows in {time.time() - t0:.1f} s",
-                    flush=True,
-                )
+                print(f"  clickhouse: {table} {rows} rows in {time.time() - t0:.1f} s", flush=True)
     finally:
         db.close()
 

@@ -434,29 +434,13 @@ def ensure_schema(settings_env: dict[str, str]) -> None:
 
 
 _ATTRIBUTES = ("browser", "os", "device", "screen", "language", "country", "region", "city")
-_EVENT_TEXT = [
-    "url_query",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_content",
-    "utm_term",
-    "referrer_path",
-    "referrer_query",
-    "referrer_domain",
-    "page_title",
-    "gclid",
-    "fbclid",
-    "msclkid",
-    "ttclid",
-    "li_fat_id",
-    "twclid",
-]
 
 
 def _umami_rows() -> dict[str, str]:
     """DuckDB queries giving the ClickHouse layout's rows (Umami's: the session's attributes on
     each event row, '' for a missing text, event data with its event's session, path and name)."""
+    from katsuo.store.engines import clickhouse_layout
+
     ids = "CAST({0} AS VARCHAR) AS {1}"
     event = ", ".join(
         [
@@ -467,7 +451,7 @@ def _umami_rows() -> dict[str, str]:
             "coalesce(e.hostname, '') AS hostname",
             *(f"coalesce(s.{c}, '') AS {c}" for c in _ATTRIBUTES),
             "e.url_path",
-            *(f"coalesce(e.{c}, '') AS {c}" for c in _EVENT_TEXT),
+            *(f"coalesce(e.{c}, '') AS {c}" for c in clickhouse_layout.EVENT_TEXT),
             "e.lcp, e.inp, e.cls, e.fcp, e.ttfb",
             "CAST(e.event_type AS UINTEGER) AS event_type",
             "coalesce(e.event_name, '') AS event_name, coalesce(e.tag, '') AS tag",

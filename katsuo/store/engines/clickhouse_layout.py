@@ -125,14 +125,16 @@ WEBSITE_REVENUE = Table(
 
 _HOUR = "DateTime('UTC')"
 _LIST = "SimpleAggregateFunction(groupArrayArray, Array(String))"
-_LISTED = (
-    "url_path",
+# website_event's optional text columns beside url_path (NULL in Katsuo's schema, '' in Umami's).
+EVENT_TEXT = (
     "url_query",
     "utm_source",
     "utm_medium",
     "utm_campaign",
     "utm_content",
     "utm_term",
+    "referrer_path",
+    "referrer_query",
     "referrer_domain",
     "page_title",
     "gclid",
@@ -142,6 +144,8 @@ _LISTED = (
     "li_fat_id",
     "twclid",
 )
+# The columns the hourly rollup keeps as lists of values.
+_LISTED = ("url_path", *(n for n in EVENT_TEXT if n not in ("referrer_path", "referrer_query")))
 STATS_HOURLY = Table(
     "website_event_stats_hourly",
     (
@@ -256,27 +260,7 @@ def _views() -> dict[str, str]:
         "visit_id",
         f"{_EVENT_TIME} AS created_at",
         "url_path",
-        *(
-            _nullable(name)
-            for name in (
-                "url_query",
-                "utm_source",
-                "utm_medium",
-                "utm_campaign",
-                "utm_content",
-                "utm_term",
-                "referrer_path",
-                "referrer_query",
-                "referrer_domain",
-                "page_title",
-                "gclid",
-                "fbclid",
-                "msclkid",
-                "ttclid",
-                "li_fat_id",
-                "twclid",
-            )
-        ),
+        *(_nullable(name) for name in EVENT_TEXT),
         "toInt32(event_type) AS event_type",
         _nullable("event_name"),
         _nullable("tag"),

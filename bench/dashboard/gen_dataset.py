@@ -487,9 +487,11 @@ def _umami_rows() -> dict[str, str]:
 
 def copy_to_clickhouse(data_dir: str, clickhouse_url: str, chunk_rows: int = 1_000_000) -> None:
     """The generated collected data, copied from the DuckDB store into ClickHouse's layout
-    (`--clickhouse-url`, docs/clickhouse.md): Arrow batches of a million rows through
-    clickhouse-connect, the way a server is loaded; ids as text, which ClickHouse parses into its
-    UUID columns. Sessions and the hourly rollup follow from the events' materialized views."""
+    (`--clickhouse-url`, docs/clickhouse.md): to a server, Arrow batches of a million rows
+    through clickhouse-connect; to chdb, a Parquet file per table that chdb reads itself (about
+    ten times faster than passing Arrow batches in-process). Ids travel as text, which ClickHouse
+    parses into its UUID columns. Sessions and the rollups follow from the events' materialized
+    views."""
     import pyarrow
 
     from katsuo.config import Settings
@@ -506,13 +508,30 @@ def copy_to_clickhouse(data_dir: str, clickhouse_url: str, chunk_rows: int = 1_0
             client = conn.connection.driver_connection.client
             for table, query in _umami_rows().items():
                 t0 = time.time()
-                rows = 0
-                for batch in source.sql(query).to_arrow_reader(chunk_rows):
-                    client.insert_arrow(table, pyarrow.Table.from_batches([batch]))
-                    rows += batch.num_rows
+                if clickhouse_url.startswith("chdb://"):
+                    rows = _through_parquet(source, conn, table, query, Path(data_dir))
+                else:
+                    rows = 0
+                    for batch in source.sql(query).to_arrow_reader(chunk_rows):
+                        client.insert_arrow(table, pyarrow.Table.from_batches([batch]))
+                        rows += batch.num_rows
                 print(f"  clickhouse: {table} {rows} rows in {time.time() - t0:.1f} s", flush=True)
     finally:
         db.close()
+
+
+def _through_parquet(source, conn, table: str, query: str, folder: Path) -> int:
+    path = folder / f"copy-{table}.parquet"
+    try:
+        source.execute(f"COPY ({query}) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)")
+        names = ", ".join(f"`{c}`" for c in source.sql(query).columns)
+        before = conn.exec_driver_sql(f"SELECT count() FROM `{table}`").scalar()
+        conn.exec_driver_sql(
+            f"INSERT INTO `{table}` ({names}) SELECT {names} FROM file('{path}', Parquet)"
+        )
+        return conn.exec_driver_sql(f"SELECT count() FROM `{table}`").scalar() - before
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,5 +1,5 @@
-"""The table decider: which source answers a query — the visit slices, the raw events, or (reserved
-for the scale-out issue) ClickHouse rollups. The one place that knows when derived data answers
+"""The table decider: which source answers a query — the visit slices, the raw events, or
+ClickHouse's rollups. The one place that knows when derived data answers
 exactly (docs/read-path.md#the-decider).
 
 The slices answer when they are built and complete for the website, the query has no
@@ -7,6 +7,10 @@ The slices answer when they are built and complete for the website, the query ha
 dashboard's click-to-filter), the range spans at least one whole half hour, and every dimension
 the query groups by is carried by one slice dimension (registry.Dimension.slice_column).
 Bucketed series also need zone offsets that fall on half hours.
+
+ClickHouse's rollups (rollups.py) answer first where the engine keeps them: the totals, the series
+and one dimension's counts, for a query with no filters, cohort or `excludeBounce` that covers a
+whole hour, grouped by at most one column the rollups carry (not the visits' entry and exit).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from katsuo.analytics import registry as R
+from katsuo.analytics import rollups
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader
 from katsuo.analytics.slices import SLOT_US
@@ -29,8 +34,7 @@ EVERY_VIEW = (DIM_VIEW, DIM_PATH)
 class Source(Enum):
     SLICES = "slices"
     RAW = "raw"
-    # ClickHouse rollups: no rollup is read yet, so this is never chosen; an engine gets it only
-    # when it declares the capability (store/engines/engine.py Engine.ROLLUPS).
+    # ClickHouse's rollups (rollups.py), on an engine that keeps them (Engine.ROLLUPS).
     ROLLUPS = "rollups"
 
 
@@ -42,6 +46,10 @@ class Decision:
     @property
     def slices(self) -> bool:
         return self.source is Source.SLICES
+
+    @property
+    def rollups(self) -> bool:
+        return self.source is Source.ROLLUPS
 
 
 RAW = Decision(Source.RAW)
@@ -58,7 +66,7 @@ def decide(
 ) -> Decision:
     """The source for `query` grouped by `dimensions`. `events`: the query counts custom events
     (the event slices); `every_view`: its rows must hold every view, as the breakdown's do."""
-    if reader.engine.ROLLUPS and _rollups_cover(query, dimensions):
+    if reader.engine.ROLLUPS and _rollups_cover(query, dimensions, events, every_view, bucketed):
         return Decision(Source.ROLLUPS)
     if not _slices_ready(reader, query):
         return RAW
@@ -84,17 +92,22 @@ def decide_journeys(reader: Reader, query: Query) -> Decision:
     return RAW
 
 
-# The dimensions ClickHouse rollups carry: none yet (the scale-out issue adds them and their
-# builder); until then no query is sent to rollups, whatever the engine declares.
-ROLLUP_DIMENSIONS: frozenset[str] = frozenset()
+# Dimensions over a rollup column that count something else than its values' sessions: the
+# first and last path of each visit.
+VISIT_PATHS = ("entry", "exit")
 
 
-def _rollups_cover(query: Query, dimensions: Sequence[R.Dimension]) -> bool:
-    return (
-        bool(dimensions)
-        and not query.filters.items
-        and all(d.name in ROLLUP_DIMENSIONS for d in dimensions)
-    )
+def _rollups_cover(
+    query: Query,
+    dimensions: Sequence[R.Dimension],
+    events: bool,
+    every_view: bool,
+    bucketed: bool,
+) -> bool:
+    """The rollups answer the totals, the series and one dimension's counts per value."""
+    if events or every_view or len(dimensions) > 1 or not rollups.covers(query, bucketed=bucketed):
+        return False
+    return all(d.column in rollups.COLUMNS and d.name not in VISIT_PATHS for d in dimensions)
 
 
 def _slices_ready(reader: Reader, query: Query) -> bool:

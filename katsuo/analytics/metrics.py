@@ -1,8 +1,8 @@
 """`/metrics`: the distinct sessions (or events) per value of one metric type, by count
 (docs/query-formulas.md#metrics).
 
-The decider (decider.py) picks the visit slices where they answer exactly, else the raw events;
-either way the rows are ranked and cut in SQL."""
+The decider (decider.py) picks ClickHouse's rollups or the visit slices where they answer exactly,
+else the raw events; either way the rows are ranked and cut in SQL."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from katsuo.analytics import builder as B
 from katsuo.analytics import filters as F
 from katsuo.analytics import registry as R
+from katsuo.analytics import rollups
 from katsuo.analytics import sql as Q
 from katsuo.analytics.channels import channel_expr
 from katsuo.analytics.decider import decide
@@ -21,6 +22,7 @@ from katsuo.store import schema
 
 e = schema.website_event
 s = schema.session
+RANKED = [("y", True), ("x", False)]  # by count, then by value
 
 
 def metrics(reader: Reader, query: Query, metric_type: str, limit: int, offset: int) -> list[dict]:
@@ -37,7 +39,9 @@ def metrics(reader: Reader, query: Query, metric_type: str, limit: int, offset: 
         query = event_query(query)
     with_country = dimension.column in ("region", "city")
     decision = decide(reader, query, [dimension])
-    if decision.slices:
+    if decision.rollups:
+        stmt, y = B.top(rollups.by_value(query, dimension), RANKED, limit, offset), "y"
+    elif decision.slices:
         plan = reader.plan(query, decision.dim, session_attrs=dimension.is_session)
         keys = [B.slice_key(dimension)] + ([attr_key("country", "country")] if with_country else [])
         if counting_events:
@@ -140,6 +144,5 @@ def channels(reader: Reader, query: Query) -> list[dict]:
         .group_by(rows.c.x)
     )
     return [
-        {"x": r["x"], "y": as_int(r["y"])}
-        for r in reader.rows(B.top(stmt, [("y", True), ("x", False)], None), query)
+        {"x": r["x"], "y": as_int(r["y"])} for r in reader.rows(B.top(stmt, RANKED, None), query)
     ]

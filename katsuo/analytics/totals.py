@@ -1,7 +1,7 @@
 """The totals and series of a website's views: `/stats` and `/pageviews`
 (docs/query-formulas.md#stats, #pageviews).
 
-Where the visit slices can answer (decider.py), they do; otherwise the query Umami runs over the
+Where ClickHouse's rollups or the visit slices can answer (decider.py), they do; otherwise the query Umami runs over the
 raw events. The totals are the registry's metrics (registry.py)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from katsuo.analytics import builder as B
+from katsuo.analytics import rollups
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
 from katsuo.analytics.decider import decide
@@ -26,7 +27,9 @@ def _totals(reader: Reader, query: Query) -> dict[str, int]:
     if query.empty:
         return dict.fromkeys(B.metric_names(), 0)
     decision = decide(reader, query)
-    if decision.slices:
+    if decision.rollups:
+        row = reader.one(rollups.totals(reader.dialect, query), query)
+    elif decision.slices:
         # The visit totals and distinct sessions in one statement, with no key: one row.
         row = reader.one(reader.plan(query, decision.dim).expanded([]), query)
     else:
@@ -59,7 +62,11 @@ def series(reader: Reader, query: Query) -> tuple[list[dict], list[dict]]:
         return [], []
     offsets = query.offsets
     decision = decide(reader, query, bucketed=True)
-    if decision.slices:
+    if decision.rollups:
+        both = reader.rows(rollups.series(reader.dialect, query), query)
+        views = [{"b": r["b"], "n": r["n"]} for r in both]
+        sessions = [{"b": r["b"], "n": r["sessions"]} for r in both]
+    elif decision.slices:
         plan = reader.plan(query, decision.dim)
 
         def bucket(us):

@@ -73,5 +73,5 @@ def test_cluster_tables():
     session_mv = _statement(katsuo, "CREATE MATERIALIZED VIEW IF NOT EXISTS `katsuo_session_mv`")
     assert "TO `katsuo_session_local`" in session_mv and "FROM website_event_local" in session_mv
     # Katsuo's views read the Distributed tables.
-    view = _statement(katsuo, "CREATE VIEW IF NOT EXISTS `katsuo_v_website_event` ON CLUSTER")
+    view = _statement(katsuo, "CREATE OR REPLACE VIEW `katsuo_v_website_event` ON CLUSTER")
     assert view.endswith("FROM website_event")

@@ -33,8 +33,8 @@ ONE_WRITER_PROCESS = False
 COLLECT_JOURNAL = False
 # No visit slices: queries read the events, whose layout ClickHouse scans fast.
 DERIVED_TABLES = False
-# No rollups of Katsuo's yet.
-ROLLUPS = False
+# Katsuo's rollups, fed by materialized views (clickhouse_layout.ROLLUPS, analytics/rollups.py).
+ROLLUPS = True
 # `katsuo copy` moves rows through Python here (insert_rows), not as CSV files.
 CSV_COPY = False
 DIALECT = dialects.ClickHouse()
@@ -167,6 +167,8 @@ def delete_rows(
             if "Code: 344." not in str(error):
                 raise
             conn.exec_driver_sql(f"ALTER TABLE `{stored}`{on} DELETE WHERE {condition}")
+    for statement in io.refill_statements(conn, table, where):
+        conn.exec_driver_sql(statement)
 
 
 def insert_rows(

@@ -12,11 +12,15 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
+from typing import ClassVar
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import visitors
+from sqlalchemy.sql import operators, visitors
+from sqlalchemy.sql.elements import ColumnClause, _anonymous_label
+from sqlalchemy.sql.selectable import CTE, Join
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from katsuo.store import schema
 from katsuo.store.engines import clickhouse_layout as layout
@@ -34,6 +38,128 @@ def _table(element, compiler, **kw):
     if enclosing is not None and enclosing.element is element:
         return quoted  # the alias adds its own name
     return f"{quoted} AS {compiler.preparer.quote(element.name)}"
+
+
+# The session's columns every event row carries (Umami's layout), so that a session joined to its
+# events is read from the event rows instead: Umami's ClickHouse queries do the same. Katsuo
+# writes a session's attributes on each of its rows; where another writer stored rows of one
+# session with different attributes, each event counts with its own row's, as in Umami.
+_ON_EVENT_ROWS = frozenset((*layout.SESSION_ATTRIBUTES, "distinct_id", "session_id", "website_id"))
+
+
+class _RowColumn(ColumnClause):
+    """A session column read from the row of the event it was joined to (`from_name`)."""
+
+    inherit_cache = True
+    _traverse_internals: ClassVar = [
+        *ColumnClause._traverse_internals,
+        ("from_name", InternalTraversal.dp_string),
+    ]
+
+    def __init__(self, from_name: str, column: ColumnClause) -> None:
+        super().__init__(column.name, column.type)
+        self.from_name = from_name
+
+    @property
+    def _constructor(self):
+        return ColumnClause  # a subquery's column of it is a plain column of that subquery
+
+
+@compiles(_RowColumn)
+def _row_column_text(element, compiler, **kw):
+    return f"{element.from_name}.{element.name}"  # str() of a statement, in messages
+
+
+@compiles(_RowColumn, "clickhousedb")
+def _row_column(element, compiler, **kw):
+    quote = compiler.preparer.quote
+    text = f"{quote(element.from_name)}.{quote(element.name)}"
+    if kw.get("within_columns_clause") and not kw.get("within_label_clause"):
+        text += f" AS {quote(element.name)}"  # a subquery's column keeps the session's name
+    return text
+
+
+def _named(source: sa.FromClause, table: sa.Table) -> str | None:
+    """The name `source` has in SQL when it is `table` or a named alias of it."""
+    if source is table:
+        return table.name
+    if isinstance(source, sa.Alias) and source.element is table:
+        name = source.name
+        return None if isinstance(name, _anonymous_label) else name
+    return None
+
+
+def _event_side(join: Join) -> str | None:
+    """The name of the events' FROM in `join` when it is the inner join of the session on its
+    events (`s.session_id = e.session_id AND s.website_id = e.website_id`)."""
+    session = join.right
+    clauses = getattr(join.onclause, "clauses", ())
+    if join.isouter or _named(session, schema.session) is None or len(clauses) != 2:
+        return None
+    events = set()
+    for clause, name in zip(clauses, ("session_id", "website_id"), strict=True):
+        sides = (getattr(clause, "left", None), getattr(clause, "right", None))
+        if getattr(clause, "operator", None) is not operators.eq:
+            return None
+        mine = [c for c in sides if isinstance(c, sa.Column) and c.table is session]
+        other = [c for c in sides if isinstance(c, sa.Column) and c.table is not session]
+        if len(mine) != 1 or len(other) != 1 or mine[0].name != name or other[0].name != name:
+            return None
+        events.add((_named(other[0].table, schema.website_event), other[0].table))
+    if len(events) != 1:
+        return None
+    ((name, _),) = events
+    return name
+
+
+def attributes_on_rows(stmt: sa.Select) -> sa.Select:
+    """`stmt` with each session joined to its events read from the event rows (no join)."""
+    # A session table (or alias) is elided only where it is joined once, to its events, and
+    # read nowhere else: the same object used in two scopes keeps both joins.
+    joined: dict[sa.FromClause, list[str | None]] = {}
+    plain: set[sa.FromClause] = set()
+    for element in visitors.iterate(stmt):
+        if isinstance(element, CTE):
+            return stmt  # a CTE would be copied once per reference: left as it is
+        if isinstance(element, Join) and _named(element.right, schema.session) is not None:
+            joined.setdefault(element.right, []).append(_event_side(element))
+        elif isinstance(element, sa.Select):
+            # What it selects from outside any join: its explicit FROMs, and the tables its
+            # columns name that no explicit FROM covers.
+            explicit = element._from_obj
+            covered = {f for source in explicit for f in source._from_objects}
+            plain.update(explicit)
+            plain.update(f for f in element.columns_clause_froms if f not in covered)
+    elided = {
+        session: names[0]
+        for session, names in joined.items()
+        if len(names) == 1 and names[0] is not None and session not in plain
+    }
+    if not elided:
+        return stmt
+    for element in visitors.iterate(stmt):
+        if (
+            isinstance(element, ColumnClause)
+            and element.table in elided
+            and element.name not in _ON_EVENT_ROWS
+        ):
+            elided.pop(element.table)  # a column only the session has: keep that join
+    if not elided:
+        return stmt
+
+    def replace(element):
+        if isinstance(element, Join) and element.right in elided:
+            return visitors.replacement_traverse(element.left, {}, replace)
+        if isinstance(element, ColumnClause) and element.table in elided:
+            return _RowColumn(elided[element.table], element)
+        return None
+
+    return visitors.replacement_traverse(stmt, {}, replace)
+
+
+@compiles(sa.Select, "clickhousedb")
+def _select(element, compiler, **kw):
+    return compiler.visit_select(attributes_on_rows(element), **kw)
 
 
 # --- writes --------------------------------------------------------------------------------------
@@ -240,9 +366,12 @@ STORED = {
 }
 
 
-def stored_condition(conn: sa.Connection, table: sa.Table, where: sa.ColumnElement) -> str:
-    """`where` over Katsuo's `table` as SQL over the table that stores its rows."""
-    renamed = STORED[table.name][1]
+def stored_condition(
+    conn: sa.Connection, table: sa.Table, where: sa.ColumnElement, renamed: dict | None = None
+) -> str:
+    """`where` over Katsuo's `table` as SQL over the table that stores its rows (or whose
+    columns are named as in `renamed`)."""
+    renamed = STORED[table.name][1] if renamed is None else renamed
 
     def replace(element):
         if isinstance(element, sa.Column) and element.table is table:
@@ -266,8 +395,31 @@ def delete_statements(
     and time only. On a cluster the stored tables are each shard's local ones."""
     target = STORED[table.name][0]
     condition = stored_condition(conn, table, where)
-    targets = [target]
+    found = [(target, condition)]
+    if target == "website_event" and _by_website_and_time(where):
+        found.append((layout.STATS_HOURLY.name, condition))
+        # Katsuo's rollups lose every hour the condition touches; refill_statements adds back
+        # what the events still have of those hours.
+        hours = stored_condition(conn, table, where, {"created_at": "hour"})
+        found += [(rollup.name, hours) for rollup in layout.ROLLUPS]
+    elif target == "website_event":
+        raise ValueError("events are deleted by website and time only (the rollups follow)")
+    return [(f"{name}_local" if cluster else name, condition) for name, condition in found]
+
+
+def refill_statements(conn: sa.Connection, table: sa.Table, where: sa.ColumnElement) -> list[str]:
+    """After deleting Katsuo's `table` rows matching `where`: the INSERTs that give the rollups
+    back the rows of the events left in the hours the delete touched."""
+    if STORED[table.name][0] != "website_event":
+        return []
+    hour = {"created_at": layout.HOUR_OF_EVENT}
+    touched = stored_condition(conn, table, where, hour)
+    return [
+        f"INSERT INTO `{rollup.name}` {layout.ROLLUP_SELECTS[rollup.name]('website_event', touched)}"
+        for rollup in layout.ROLLUPS
+    ]
+
+
+def _by_website_and_time(where: sa.ColumnElement) -> bool:
     columns = {c.name for c in visitors.iterate(where) if isinstance(c, sa.Column)}
-    if target == "website_event" and columns <= {"website_id", "created_at"}:
-        targets.append(layout.STATS_HOURLY.name)
-    return [(f"{name}_local" if cluster else name, condition) for name in targets]
+    return columns <= {"website_id", "created_at"}

@@ -193,9 +193,53 @@ KATSUO_SESSION = Table(
     "session_id",
 )
 
+# Katsuo's rollups (analytics/rollups.py reads them). Per website, hour, column and value of a
+# view (custom events: their name), the events and the exact set of their sessions; per visit
+# and hour, its views and their first and last time. Both are exact, whatever the range: a
+# range's whole hours come from here, its partial hours from the events, and uniqExact states
+# merge into the exact count of distinct sessions.
+ROLLUP_COLUMNS = (
+    "url_path",
+    "referrer_domain",
+    "hostname",
+    "page_title",
+    *(name for name in SESSION_ATTRIBUTES if name not in ("region", "city")),
+    "event_name",
+)
+KATSUO_HOURLY = Table(
+    "katsuo_hourly",
+    (
+        ("website_id", "UUID"),
+        ("hour", _HOUR),
+        ("kind", _LOW),
+        ("value", "String"),
+        ("hits", "SimpleAggregateFunction(sum, UInt64)"),
+        ("sessions", "AggregateFunction(uniqExact, UUID)"),
+    ),
+    "AggregatingMergeTree",
+    "PARTITION BY toYYYYMM(hour)\nORDER BY (website_id, kind, hour, value)",
+    "website_id",
+)
+KATSUO_VISIT_HOURLY = Table(
+    "katsuo_visit_hourly",
+    (
+        ("website_id", "UUID"),
+        ("hour", _HOUR),
+        ("session_id", "UUID"),
+        ("visit_id", "UUID"),
+        ("hits", "SimpleAggregateFunction(sum, UInt64)"),
+        ("first_at", f"SimpleAggregateFunction(min, {TIME})"),
+        ("last_at", f"SimpleAggregateFunction(max, {TIME})"),
+    ),
+    "AggregatingMergeTree",
+    "PARTITION BY toYYYYMM(hour)\nORDER BY (website_id, hour, session_id, visit_id)",
+    "session_id",
+)
+ROLLUPS = (KATSUO_HOURLY, KATSUO_VISIT_HOURLY)
+
 UMAMI_TABLES = (WEBSITE_EVENT, EVENT_DATA, SESSION_DATA, WEBSITE_REVENUE, STATS_HOURLY)
 # Everything Katsuo may truncate or delete from (tests, `katsuo copy --force`).
-STORED_TABLES = (*UMAMI_TABLES, KATSUO_SESSION)
+STORED_TABLES = (*UMAMI_TABLES, KATSUO_SESSION, *ROLLUPS)
 
 _EVENT_TIME = "toDateTime64(created_at, 6, 'UTC')"
 
@@ -207,6 +251,47 @@ def _session_select(source: str) -> str:
         f"argMinState(tuple({attributes}), {_EVENT_TIME}) AS attributes\n"
         f"FROM {source}\nGROUP BY website_id, session_id"
     )
+
+
+HOUR_OF_EVENT = "toStartOfHour(toDateTime(created_at, 'UTC'))"
+# A view's referrer as the referrer metric counts it: self-referrals and '' left out ('' here).
+_REFERRER = (
+    "if(referrer_domain != '' AND hostname != '' "
+    "AND referrer_domain != replaceRegexpOne(hostname, '^www.', ''), referrer_domain, '')"
+)
+
+
+def rollup_value(column: str) -> str:
+    """The value katsuo_hourly keeps of an event's `column` (SQL over website_event)."""
+    return _REFERRER if column == "referrer_domain" else f"toString({column})"
+
+
+def hourly_select(source: str, where: str = "1") -> str:
+    """katsuo_hourly's rows of the events of `source` matching `where`: custom events by name,
+    views by every other column of ROLLUP_COLUMNS."""
+    pairs = ", ".join(
+        f"('{name}', {rollup_value(name)})" for name in ROLLUP_COLUMNS if name != "event_name"
+    )
+    return (
+        f"SELECT website_id, {HOUR_OF_EVENT} AS hour, pair.1 AS kind, pair.2 AS value, "
+        "count() AS hits, uniqExactState(session_id) AS sessions\n"
+        f"FROM {source}\n"
+        f"ARRAY JOIN if(event_type = 2, [('event_name', {rollup_value('event_name')})], [{pairs}]) AS pair\n"
+        f"WHERE event_type != 5 AND ({where})\nGROUP BY website_id, hour, kind, value"
+    )
+
+
+def visit_hourly_select(source: str, where: str = "1") -> str:
+    """katsuo_visit_hourly's rows of the events of `source` matching `where`."""
+    return (
+        f"SELECT website_id, {HOUR_OF_EVENT} AS hour, session_id, visit_id, count() AS hits, "
+        f"min({_EVENT_TIME}) AS first_at, max({_EVENT_TIME}) AS last_at\n"
+        f"FROM {source}\nWHERE event_type NOT IN (2, 5) AND ({where})\n"
+        "GROUP BY website_id, hour, session_id, visit_id"
+    )
+
+
+ROLLUP_SELECTS = {KATSUO_HOURLY.name: hourly_select, KATSUO_VISIT_HOURLY.name: visit_hourly_select}
 
 
 def _stats_hourly_select(source: str) -> str:
@@ -270,6 +355,9 @@ def _views() -> dict[str, str]:
         "fcp",
         "ttfb",
         "cls",
+        # Not Katsuo's event columns: the session's, which reads take from the event rows
+        # instead of joining the session (clickhouse_io.attributes_on_rows).
+        *(_nullable(name) for name in (*SESSION_ATTRIBUTES, "distinct_id")),
     ]
     names = (*SESSION_ATTRIBUTES, "distinct_id")
     session_columns = [
@@ -378,8 +466,15 @@ def katsuo_statements(cluster: str = "") -> list[str]:
         f"CREATE MATERIALIZED VIEW IF NOT EXISTS `katsuo_session_mv`{_on(cluster)} "
         f"TO `{target}` AS\n{_session_select(source)}"
     )
+    for table in ROLLUPS:
+        statements += _create_table(table, cluster)
+        target = _stored(table.name, cluster)
+        statements.append(
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{table.name}_mv`{_on(cluster)} "
+            f"TO `{target}` AS\n{ROLLUP_SELECTS[table.name](source)}"
+        )
     statements += [
-        f"CREATE VIEW IF NOT EXISTS `{name}`{_on(cluster)} AS\n{select}"
+        f"CREATE OR REPLACE VIEW `{name}`{_on(cluster)} AS\n{select}"
         for name, select in _views().items()
     ]
     return statements
@@ -400,13 +495,24 @@ def create(conn: sa.Connection, cluster: str = "") -> bool:
         ).scalar()
         for statement in umami_statements(cluster, dimensions_setting=bool(known)):
             conn.exec_driver_sql(statement)
-    backfill = not _exists(conn, KATSUO_SESSION.name)
+    missing = [t.name for t in (KATSUO_SESSION, *ROLLUPS) if not _exists(conn, t.name)]
     for statement in katsuo_statements(cluster):
         conn.exec_driver_sql(statement)
-    if backfill and adopted:
+    if adopted and KATSUO_SESSION.name in missing:
         # The view sees only new inserts: the sessions of the events already stored are added
         # once (an event counted twice meanwhile changes no min or argMin).
         conn.exec_driver_sql(
             f"INSERT INTO `{KATSUO_SESSION.name}` {_session_select(WEBSITE_EVENT.name)}"
         )
+    for table in ROLLUPS:
+        if table.name in missing:
+            # The events stored before the rollup existed (Katsuo writes none meanwhile: this
+            # runs before it serves; see docs/clickhouse.md for another writer beside it).
+            backfill_rollup(conn, table.name)
     return adopted
+
+
+def backfill_rollup(conn: sa.Connection, name: str, where: str = "1") -> None:
+    """Add the rows of rollup `name` for the stored events matching `where`."""
+    select = ROLLUP_SELECTS[name](WEBSITE_EVENT.name, where)
+    conn.exec_driver_sql(f"INSERT INTO `{name}` {select}")

@@ -1,0 +1,192 @@
+"""Answers from ClickHouse's rollups (store/engines/clickhouse_layout.py ROLLUPS), exact for any
+range: the range's whole UTC hours are read from the rollups, its partial hours at either end from
+the stored events, and the two are combined before anything is counted — uniqExact states merge
+into the exact number of distinct sessions, and a visit's hour rows into its whole part.
+
+The decider (decider.py) sends a query here when it has no filters, cohort or `excludeBounce`,
+covers a whole hour, and groups only by columns the rollups carry (`COLUMNS`); bucketed series
+also need zone offsets of whole hours. The edges read Umami's stored `website_event` (its text
+columns hold '' for a missing value, as the rollups' do), not Katsuo's view of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from katsuo.analytics import builder as B
+from katsuo.analytics import registry as R
+from katsuo.analytics import sql as Q
+from katsuo.analytics import timeframe as T
+from katsuo.analytics.dialects import BigInt, Dialect
+from katsuo.analytics.query import Query
+from katsuo.store import schema
+from katsuo.store.engines import clickhouse_layout as layout
+
+# The columns of website_event (Katsuo's names) whose values the rollups count.
+COLUMNS = frozenset(layout.ROLLUP_COLUMNS)
+
+_hourly = sa.table(
+    layout.KATSUO_HOURLY.name,
+    *(sa.column(name) for name in ("website_id", "kind", "value", "hits", "sessions")),
+    sa.column("hour", schema.Timestamp),
+)
+_visits = sa.table(
+    layout.KATSUO_VISIT_HOURLY.name,
+    *(sa.column(name) for name in ("website_id", "session_id", "visit_id", "hits")),
+    *(sa.column(name, schema.Timestamp) for name in ("hour", "first_at", "last_at")),
+)
+# Umami's stored events, not the katsuo_v_website_event view the schema's table is read through.
+_stored = sa.table(
+    layout.WEBSITE_EVENT.name,
+    *(sa.column(name) for name in ("website_id", "session_id", "visit_id", "event_type")),
+    sa.column("created_at", schema.Timestamp),
+)
+
+
+def whole_hours(query: Query) -> tuple[int, int]:
+    """[first, end) µs of the whole UTC hours inside the query's range (empty when first ≥ end)."""
+    hour = T.US_PER_HOUR
+    return -(-query.start_us // hour) * hour, (query.end_us + 1) // hour * hour
+
+
+def covers(query: Query, *, bucketed: bool = False) -> bool:
+    """Whether the rollups answer `query` (grouping aside, which the decider checks)."""
+    if query.filters.items or query.cohort is not None or query.exclude_bounce or query.empty:
+        return False
+    first, end = whole_hours(query)
+    if first >= end:
+        return False
+    return not bucketed or (query.unit != "minute" and query.offsets.aligned_to(T.US_PER_HOUR))
+
+
+def _hour(us: int) -> sa.ColumnElement:
+    """An hour as the rollups' DateTime (seconds)."""
+    return sa.func.toDateTime(sa.literal(us // T.US_PER_SECOND, BigInt), "UTC")
+
+
+def _in_hours(table, query: Query) -> list[sa.ColumnElement]:
+    first, end = whole_hours(query)
+    return [
+        table.c.website_id == query.website_id,
+        table.c.hour >= _hour(first),
+        table.c.hour < _hour(end),
+    ]
+
+
+def _edges(query: Query, *, custom: bool = False) -> list[sa.ColumnElement]:
+    """The stored events of the range's partial hours: views, or custom events."""
+    first, end = whole_hours(query)
+    created = _time(_stored.c.created_at)
+    return [
+        _stored.c.website_id == query.website_id,
+        created.between(Q.at(query.start_us), Q.at(query.end_us)),
+        sa.or_(created < Q.at(first), created >= Q.at(end)),
+        _stored.c.event_type == Q.CUSTOM_EVENT
+        if custom
+        else _stored.c.event_type.not_in(Q.VIEW_TYPES_EXCLUDED),
+    ]
+
+
+def _time(column: sa.ColumnElement) -> sa.ColumnElement:
+    """A stored time as DateTime64(6): an adopted Umami database keeps seconds."""
+    return sa.func.toDateTime64(column, 6, "UTC", type_=schema.Timestamp)
+
+
+def _us(dialect: Dialect, column: sa.ColumnElement) -> sa.ColumnElement:
+    return dialect.epoch_us(_time(column))
+
+
+# --- per value of one column: /metrics ----------------------------------------------------------
+
+
+def by_value(query: Query, dimension: R.Dimension) -> sa.Select:
+    """Per value `x` of the dimension's column: `y`, its distinct sessions (views), or its
+    custom events (`event`), as /metrics ranks them."""
+    column = dimension.column
+    value = sa.literal_column(layout.rollup_value(column), sa.String)
+    hourly = sa.select(_hourly.c.value.label("x"), _hourly.c.hits, _hourly.c.sessions).where(
+        *_in_hours(_hourly, query), _hourly.c.kind == column
+    )
+    edges = (
+        sa.select(
+            value.label("x"),
+            sa.func.count().label("hits"),
+            sa.func.uniqExactState(_stored.c.session_id).label("sessions"),
+        )
+        .where(*_edges(query, custom=column == "event_name"))
+        .group_by(value)
+    )
+    both = sa.union_all(hourly, edges).subquery("both")
+    if column == "event_name":
+        x = sa.func.nullIf(both.c.x, "")  # an event without a name, as the raw query keys it
+        return sa.select(x.label("x"), sa.func.sum(both.c.hits).label("y")).group_by(x)
+    x = dimension.keyed(both.c.x)
+    return (
+        sa.select(x.label("x"), sa.func.uniqExactMerge(both.c.sessions).label("y"))
+        .where(both.c.x != "")
+        .group_by(x)
+    )
+
+
+# --- per visit: /stats and /pageviews -----------------------------------------------------------
+
+
+def _visit_rows(dialect: Dialect, query: Query, bucket: Callable | None) -> sa.Subquery:
+    """The range's views as rows of (session_id, visit_id, hits, first_us, last_us[, b]): one
+    per visit and whole hour from the rollup, one per visit of each partial hour's events."""
+    first_us, last_us = _us(dialect, _visits.c.first_at), _us(dialect, _visits.c.last_at)
+    hour_keys = [bucket(_us(dialect, _visits.c.hour)).label("b")] if bucket else []
+    hourly = sa.select(
+        _visits.c.session_id,
+        _visits.c.visit_id,
+        _visits.c.hits,
+        first_us.label("first_us"),
+        last_us.label("last_us"),
+        *hour_keys,
+    ).where(*_in_hours(_visits, query))
+    us = _us(dialect, _stored.c.created_at)
+    edge_keys = [bucket(us).label("b")] if bucket else []
+    edges = (
+        sa.select(
+            _stored.c.session_id,
+            _stored.c.visit_id,
+            *B.per_visit_columns(dialect, us),
+            *edge_keys,
+        )
+        .where(*_edges(query))
+        .group_by(_stored.c.session_id, _stored.c.visit_id, *(k.element for k in edge_keys))
+    )
+    return sa.union_all(hourly, edges).subquery("visit_rows")
+
+
+def totals(dialect: Dialect, query: Query) -> sa.Select:
+    """One row of every metric (registry.METRICS) over the range's visits."""
+    rows = _visit_rows(dialect, query, None)
+    per_visit = (
+        sa.select(
+            rows.c.session_id,
+            rows.c.visit_id,
+            sa.func.sum(rows.c.hits).label("hits"),
+            sa.func.min(rows.c.first_us).label("first_us"),
+            sa.func.max(rows.c.last_us).label("last_us"),
+        )
+        .group_by(rows.c.session_id, rows.c.visit_id)
+        .subquery("per_visit")
+    )
+    return sa.select(*B.over_visits(dialect, per_visit.c))
+
+
+def series(dialect: Dialect, query: Query) -> sa.Select:
+    """Per bucket `b` of the query's unit: its views `n` and distinct sessions `sessions`."""
+
+    def bucket(us: sa.ColumnElement) -> sa.ColumnElement:
+        return Q.bucket(dialect, us, query.unit, query.offsets)
+
+    rows = _visit_rows(dialect, query, bucket)
+    return sa.select(
+        rows.c.b.label("b"),
+        sa.func.sum(rows.c.hits).label("n"),
+        sa.func.count(sa.distinct(rows.c.session_id)).label("sessions"),
+    ).group_by(rows.c.b)

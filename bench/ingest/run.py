@@ -2,7 +2,14 @@
 website, then for each concurrency run wrk with send.lua against the no-op route and /api/send
 (50,000 distinct visitors, real User-Agents, ~10 % custom events with data), sampling the
 server's RSS and CPU time (whole process, and its event-loop thread alone), and print req/s,
-p50/p99, RSS, CPU µs per request and the /api/send : no-op ratio."""
+p50/p99, RSS, CPU µs per request and the /api/send : no-op ratio.
+
+`clickhouse` keeps the management tables in DuckDB and the collected data in embedded ClickHouse
+(CLICKHOUSE_URL=chdb:///...). It runs two insert configurations alternately, each in a fresh
+server and directory, `rounds` times: the writer's synchronous batched inserts as they are, and
+the same with ClickHouse's async inserts asked for through the URL (clickhouse-connect turns its
+`ch_*` query parameters into session settings). After each server stops, the rows of
+`website_event` are counted and set against the /api/send requests answered 200."""
 
 from __future__ import annotations
 
@@ -26,6 +33,13 @@ ROOT = HERE.parent.parent
 CONCURRENCIES = (16, 64)
 VISITORS = 50_000
 POSTGRES = os.environ.get("KATSUO_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+# ClickHouse insert configurations: a label and the CLICKHOUSE_URL query that selects it. "sync" is
+# the URL Katsuo documents; "async" passes ClickHouse settings through clickhouse-connect's DSN
+# (`ch_` prefix = a server setting of the session), so Katsuo's code is the same in both.
+CLICKHOUSE_INSERTS = {
+    "sync": "",
+    "async": "?ch_async_insert=1&ch_wait_for_async_insert=1",
+}
 
 
 def free_port() -> int:
@@ -66,6 +80,45 @@ def cpu_seconds(pid: int, tid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu(pid: int) -> dict[int, tuple[str, float]]:
+    """Name and CPU seconds of each thread of the process, by thread id. (chdb renames the
+    threads that run its queries, the writer's included, so names alone cannot key them.)"""
+    threads = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            threads[int(task.name)] = (
+                (task / "comm").read_text().strip(),
+                cpu_seconds(pid, int(task.name)),
+            )
+        except (OSError, ValueError):
+            continue  # the thread ended meanwhile
+    return threads
+
+
+# Run in a child process: chdb opens one directory per process, and the server must be gone.
+CLICKHOUSE_COUNT = """
+import sys
+from clickhouse_connect.dbapi.connection import Connection
+client = Connection(dsn="chdb://" + sys.argv[1]).client
+print(client.query("SELECT count() FROM website_event").result_rows[0][0])
+client.close()
+"""
+
+
+def clickhouse_rows(directory: str) -> int:
+    """Rows of website_event in the embedded ClickHouse at `directory` (server stopped)."""
+    done = subprocess.run(
+        [sys.executable, "-c", CLICKHOUSE_COUNT, directory],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode:
+        raise SystemExit(f"counting website_event failed:\n{done.stderr[-2000:]}")
+    return int(done.stdout.split()[-1])
+
+
 def postgres_database() -> tuple[str, callable]:
     import sqlalchemy as sa
 
@@ -95,6 +148,7 @@ def wrk(base: str, website: str, connections: int, seconds: int, path: str, pid:
     sampler = threading.Thread(target=sample)
     sampler.start()
     cpu_before, loop_before = cpu_seconds(pid), cpu_seconds(pid, pid)
+    threads_before = thread_cpu(pid)
     command = [
         "wrk",
         "-t2",
@@ -119,6 +173,10 @@ def wrk(base: str, website: str, connections: int, seconds: int, path: str, pid:
     done.set()
     sampler.join()
     cpu, loop_cpu = cpu_seconds(pid) - cpu_before, cpu_seconds(pid, pid) - loop_before
+    threads: dict[str, float] = {}  # CPU seconds per thread name (its name at the end)
+    for tid, (name, spent) in thread_cpu(pid).items():
+        used = spent - threads_before.get(tid, (name, 0.0))[1]
+        threads[name] = threads.get(name, 0.0) + used
     result = dict(
         re.findall(
             r"(\w+)=([\d.]+)",
@@ -126,6 +184,7 @@ def wrk(base: str, website: str, connections: int, seconds: int, path: str, pid:
         )
     )
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    requests = max(1, int(result["requests"]))
     return {
         "rps": float(result["rps"]),
         "p50": float(result["p50"]),
@@ -135,12 +194,20 @@ def wrk(base: str, website: str, connections: int, seconds: int, path: str, pid:
         "rss_mb": peak[0] / 1024,
         "cpu_us": cpu / max(1, int(result["requests"])) * 1e6,
         "loop_us": loop_cpu / max(1, int(result["requests"])) * 1e6,
+        # Requests wrk gave up on (timeouts, socket errors) or left in flight when it stopped may
+        # still have been stored: they bound how far rows may exceed the 200s.
+        "unanswered": connections
+        + sum(
+            int(result.get(f"errors_{kind}", 0)) for kind in ("connect", "read", "write", "timeout")
+        ),
+        "threads_us": {name: seconds / requests * 1e6 for name, seconds in threads.items()},
     }
 
 
-def main() -> None:
-    engine = sys.argv[1] if len(sys.argv) > 1 else "duckdb"
-    seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
+def measure(engine: str, seconds: int, inserts: str = "") -> None:
+    """One server, one fresh data directory: warm-up, then no-op and /api/send per concurrency.
+    On ClickHouse (`inserts` names a CLICKHOUSE_INSERTS entry), the stored events are counted
+    once the server has stopped."""
     data_dir = tempfile.mkdtemp(prefix="katsuo-bench-")
     env = {
         **os.environ,
@@ -150,8 +217,12 @@ def main() -> None:
         "TZ": "UTC",
     }
     drop = None
+    clickhouse_dir = ""
     if engine == "postgresql":
         env["DATABASE_URL"], drop = postgres_database()
+    elif engine == "clickhouse":
+        clickhouse_dir = str(Path(data_dir) / "clickhouse")
+        env["CLICKHOUSE_URL"] = f"chdb://{clickhouse_dir}{CLICKHOUSE_INSERTS[inserts]}"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     # The server's log goes to a file: a pipe nobody reads would stall the server once full.
@@ -164,6 +235,7 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
+    sends = []  # every /api/send step, warm-up included: the loss check counts them all
     try:
         for _ in range(300):
             try:
@@ -180,10 +252,11 @@ def main() -> None:
         website = http(
             "POST", f"{base}/api/websites", {"name": "Bench", "domain": "example.com"}, token
         )["id"]
-        wrk(base, website, 16, 3, "/api/send", server.pid)  # warm-up: caches, first sessions
+        # warm-up: caches, first sessions
+        sends.append(wrk(base, website, 16, 3, "/api/send", server.pid))
         print(
-            f"engine={engine} duration={seconds}s visitors={VISITORS} idle_rss={idle_rss:.0f}MB "
-            f"load_before={os.getloadavg()[0]:.2f}"
+            f"engine={engine}{f' inserts={inserts}' if inserts else ''} duration={seconds}s "
+            f"visitors={VISITORS} idle_rss={idle_rss:.0f}MB load_before={os.getloadavg()[0]:.2f}"
         )
         print(
             f"{'route':<16}{'c':>4}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'RSS MB':>8}{'non-2xx':>9}"
@@ -199,8 +272,14 @@ def main() -> None:
                     f"{os.getloadavg()[0]:>7.1f}",
                     flush=True,
                 )
+            sends.append(rows["/api/send"])
             print(
                 f"{'ratio send/no-op':<20}{rows['/api/send']['rps'] / rows['no-op']['rps']:>10.2f}"
+            )
+            busiest = sorted(rows["/api/send"]["threads_us"].items(), key=lambda item: -item[1])
+            print(
+                "  /api/send CPU us/req by thread: "
+                + ", ".join(f"{name} {us:.0f}" for name, us in busiest[:6] if us >= 1)
             )
         print(
             f"load_after={os.getloadavg()[0]:.2f} (2 cores; other work on the machine skews all figures)"
@@ -211,7 +290,43 @@ def main() -> None:
         log.close()
         if drop:
             drop()
+    try:
+        if clickhouse_dir:
+            stored = clickhouse_rows(clickhouse_dir)
+            answered = sum(step["requests"] - step["non2xx"] for step in sends)
+            unanswered = sum(step["unanswered"] for step in sends)
+            verdict = (
+                "ok"
+                if 0 <= stored - answered <= unanswered
+                else "MISMATCH (server log kept: " + str(log_path) + ")"
+            )
+            print(
+                f"loss check: website_event rows={stored} /api/send answered 200={answered} "
+                f"difference={stored - answered} (may be 0..{unanswered}: requests in flight when "
+                f"wrk stopped, or given up on, can still be stored) -> {verdict}",
+                flush=True,
+            )
+            if verdict != "ok":
+                return
+    except BaseException:
         shutil.rmtree(data_dir, ignore_errors=True)
+        raise
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def main() -> None:
+    engine = sys.argv[1] if len(sys.argv) > 1 else "duckdb"
+    seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
+    if engine != "clickhouse":
+        measure(engine, seconds)
+        return
+    # Both insert configurations alternately, each in a fresh server, so that they share the
+    # machine's state of the same minutes.
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    for round_ in range(rounds):
+        for inserts in CLICKHOUSE_INSERTS:
+            print(f"--- round {round_ + 1}/{rounds}, ClickHouse inserts: {inserts}", flush=True)
+            measure(engine, seconds, inserts)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Ingestion benchmark: bounded wrk runs against one Katsuo process on 127.0.0.1, /api/send and the
-# no-op route of the same server in the same run. Usage: bench/ingest/run.sh [duckdb|postgresql] [seconds]
+# no-op route of the same server in the same run.
+# Usage: bench/ingest/run.sh [duckdb|postgresql|clickhouse] [seconds] [rounds (clickhouse only)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! command -v wrk >/dev/null 2>&1; then

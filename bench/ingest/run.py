@@ -9,7 +9,10 @@ p50/p99, RSS, CPU µs per request and the /api/send : no-op ratio.
 server and directory, `rounds` times: the writer's synchronous batched inserts as they are, and
 the same with ClickHouse's async inserts asked for through the URL (clickhouse-connect turns its
 `ch_*` query parameters into session settings). After each server stops, the rows of
-`website_event` are counted and set against the /api/send requests answered 200."""
+`website_event` are counted and set against the /api/send requests answered 200 (wrk leaves up
+to one request per connection in flight when it stops, which the server may still store), then
+the server is started again on the same store and a client that waits for every answer sends
+EXACT_HITS more: there the new rows must equal the 200s exactly."""
 
 from __future__ import annotations
 
@@ -33,6 +36,8 @@ ROOT = HERE.parent.parent
 CONCURRENCIES = (16, 64)
 VISITORS = 50_000
 POSTGRES = os.environ.get("KATSUO_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Hits of the loss check's exact phase (ClickHouse).
+EXACT_HITS = 2000
 # ClickHouse insert configurations: a label and the CLICKHOUSE_URL query that selects it. "sync" is
 # the URL Katsuo documents; "async" passes ClickHouse settings through clickhouse-connect's DSN
 # (`ch_` prefix = a server setting of the session), so Katsuo's code is the same in both.
@@ -204,10 +209,77 @@ def wrk(base: str, website: str, connections: int, seconds: int, path: str, pid:
     }
 
 
+def start_server(env: dict, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """`katsuo serve` on a free port of 127.0.0.1, once it answers; its log goes to `log_path`
+    (a pipe nobody reads would stall the server once full)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("ab") as log:
+        server = subprocess.Popen(
+            [str(ROOT / ".venv/bin/katsuo"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    for _ in range(300):
+        try:
+            http("GET", f"{base}/api/heartbeat")
+            return server, base
+        except OSError:
+            time.sleep(0.1)
+    stop_server(server)
+    raise SystemExit(f"the server did not start:\n{log_path.read_text()[-2000:]}")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    server.wait(60)
+
+
+def send_and_wait(base: str, website: str, hits: int, connections: int) -> int:
+    """POST `hits` pageviews of distinct visitors to /api/send from `connections` threads, each
+    waiting for its answer (unlike wrk, nothing is left in flight); returns the 200s."""
+
+    def one(number: int) -> int:
+        body = json.dumps(
+            {
+                "type": "event",
+                "payload": {
+                    "website": website,
+                    "hostname": "example.com",
+                    "url": f"/exact/{number}",
+                },
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"{base}/api/send",
+            method="POST",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": f"Mozilla/5.0 (X11; Linux x86_64) Firefox/{100 + number % 25}.0",
+                "X-Forwarded-For": f"203.0.{number // 250 % 256}.{1 + number % 250}",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+                return int(response.status == 200)
+        except OSError:
+            return 0
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(connections) as pool:
+        return sum(pool.map(one, range(hits)))
+
+
 def measure(engine: str, seconds: int, inserts: str = "") -> None:
     """One server, one fresh data directory: warm-up, then no-op and /api/send per concurrency.
     On ClickHouse (`inserts` names a CLICKHOUSE_INSERTS entry), the stored events are counted
-    once the server has stopped."""
+    once the server has stopped, then the server runs again on the same store for an exact
+    check (send_and_wait)."""
     data_dir = tempfile.mkdtemp(prefix="katsuo-bench-")
     env = {
         **os.environ,
@@ -223,28 +295,15 @@ def measure(engine: str, seconds: int, inserts: str = "") -> None:
     elif engine == "clickhouse":
         clickhouse_dir = str(Path(data_dir) / "clickhouse")
         env["CLICKHOUSE_URL"] = f"chdb://{clickhouse_dir}{CLICKHOUSE_INSERTS[inserts]}"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    # The server's log goes to a file: a pipe nobody reads would stall the server once full.
     log_path = Path(data_dir) / "server.log"
-    log = log_path.open("wb")
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/katsuo"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
+    try:
+        server, base = start_server(env, log_path)
+    except BaseException:
+        if drop:
+            drop()
+        raise
     sends = []  # every /api/send step, warm-up included: the loss check counts them all
     try:
-        for _ in range(300):
-            try:
-                http("GET", f"{base}/api/heartbeat")
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit(f"the server did not start:\n{log_path.read_text()[-2000:]}")
         idle_rss = rss_kb(server.pid) / 1024
         token = http("POST", f"{base}/api/auth/login", {"username": "admin", "password": "umami"})[
             "token"
@@ -285,9 +344,7 @@ def measure(engine: str, seconds: int, inserts: str = "") -> None:
             f"load_after={os.getloadavg()[0]:.2f} (2 cores; other work on the machine skews all figures)"
         )
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(60)
-        log.close()
+        stop_server(server)
         if drop:
             drop()
     try:
@@ -304,6 +361,22 @@ def measure(engine: str, seconds: int, inserts: str = "") -> None:
                 f"loss check: website_event rows={stored} /api/send answered 200={answered} "
                 f"difference={stored - answered} (may be 0..{unanswered}: requests in flight when "
                 f"wrk stopped, or given up on, can still be stored) -> {verdict}",
+                flush=True,
+            )
+            if verdict != "ok":
+                return
+            # The same store again, with a client that waits for every answer: here the new
+            # rows must equal the 200s exactly.
+            server, base = start_server(env, log_path)
+            try:
+                answered = send_and_wait(base, website, EXACT_HITS, 64)
+            finally:
+                stop_server(server)
+            added = clickhouse_rows(clickhouse_dir) - stored
+            verdict = "ok" if added == answered else f"MISMATCH (server log kept: {log_path})"
+            print(
+                f"exact check (restarted server, {EXACT_HITS} hits, 64 threads each waiting for "
+                f"its answer): new website_event rows={added} answered 200={answered} -> {verdict}",
                 flush=True,
             )
             if verdict != "ok":

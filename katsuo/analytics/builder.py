@@ -31,14 +31,18 @@ def summed(visit_: R.Visit) -> list[sa.ColumnElement]:
     return [sa.func.sum(m.per_visit(visit_)).label(m.name) for m in R.summed_metrics()]
 
 
-def over_visits(dialect: Dialect, visits: sa.ColumnCollection) -> list[sa.ColumnElement]:
+def over_visits(
+    dialect: Dialect, visits: sa.ColumnCollection, unique: Sequence[str] = ()
+) -> list[sa.ColumnElement]:
     """Every metric over raw per-visit rows (columns session_id, visit_id, hits, first_us,
     last_us), as Umami counts them: distinct ids for visitors and visits, sums for the rest
-    (0 over no rows)."""
+    (0 over no rows). `unique`: id columns whose value no two rows share (counted as rows)."""
     v = visit(dialect, visits.hits, visits.first_us, visits.last_us)
     found = []
     for m in R.METRICS.values():
-        if m.distinct is not None:
+        if m.distinct in unique:
+            found.append(sa.func.count().label(m.name))
+        elif m.distinct is not None:
             found.append(sa.func.count(sa.distinct(visits[m.distinct])).label(m.name))
         else:
             found.append(sa.func.coalesce(sa.func.sum(m.per_visit(v)), 0).label(m.name))

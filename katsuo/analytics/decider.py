@@ -66,7 +66,7 @@ def decide(
 ) -> Decision:
     """The source for `query` grouped by `dimensions`. `events`: the query counts custom events
     (the event slices); `every_view`: its rows must hold every view, as the breakdown's do."""
-    if reader.engine.ROLLUPS and _rollups_cover(query, dimensions, events, every_view, bucketed):
+    if reader.engine.ROLLUPS and _rollups_cover(query, dimensions, every_view, bucketed):
         return Decision(Source.ROLLUPS)
     if not _slices_ready(reader, query):
         return RAW
@@ -100,12 +100,12 @@ VISIT_PATHS = ("entry", "exit")
 def _rollups_cover(
     query: Query,
     dimensions: Sequence[R.Dimension],
-    events: bool,
     every_view: bool,
     bucketed: bool,
 ) -> bool:
-    """The rollups answer the totals, the series and one dimension's counts per value."""
-    if events or every_view or len(dimensions) > 1 or not rollups.covers(query, bucketed=bucketed):
+    """The rollups answer the totals, the series (of views or of custom events) and one
+    dimension's counts per value."""
+    if every_view or len(dimensions) > 1 or not rollups.covers(query, bucketed=bucketed):
         return False
     return all(d.column in rollups.COLUMNS and d.name not in VISIT_PATHS for d in dimensions)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from katsuo.analytics import rollups
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
 from katsuo.analytics.decider import decide
@@ -112,7 +113,10 @@ def series(reader: Reader, query: Query, limit: int | None) -> list[dict]:
         )
         top = [r["event_name"] for r in reader.rows(ranked, query)]
     offsets = query.offsets
-    if decide(reader, query, events=True, bucketed=True).slices:
+    decision = decide(reader, query, events=True, bucketed=True)
+    if decision.rollups:
+        found = reader.rows(rollups.events_series(reader.dialect, query), query)
+    elif decision.slices:
         plan = reader.plan(query, DIM_EVENT)
         found = reader.rows(
             plan.counts(

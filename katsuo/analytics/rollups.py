@@ -164,29 +164,55 @@ def _visit_rows(dialect: Dialect, query: Query, bucket: Callable | None) -> sa.S
 def totals(dialect: Dialect, query: Query) -> sa.Select:
     """One row of every metric (registry.METRICS) over the range's visits."""
     rows = _visit_rows(dialect, query, None)
+    # Grouped by the visit alone, half the work of (session, visit): a visit id is derived from
+    # its session's id (Umami's and Katsuo's writers), so a visit has one session.
     per_visit = (
         sa.select(
-            rows.c.session_id,
+            sa.func.any(rows.c.session_id).label("session_id"),
             rows.c.visit_id,
             sa.func.sum(rows.c.hits).label("hits"),
             sa.func.min(rows.c.first_us).label("first_us"),
             sa.func.max(rows.c.last_us).label("last_us"),
         )
-        .group_by(rows.c.session_id, rows.c.visit_id)
+        .group_by(rows.c.visit_id)
         .subquery("per_visit")
     )
-    return sa.select(*B.over_visits(dialect, per_visit.c))
+    return sa.select(*B.over_visits(dialect, per_visit.c, unique=("visit_id",)))
 
 
-def series(dialect: Dialect, query: Query) -> sa.Select:
-    """Per bucket `b` of the query's unit: its views `n` and distinct sessions `sessions`."""
-
-    def bucket(us: sa.ColumnElement) -> sa.ColumnElement:
-        return Q.bucket(dialect, us, query.unit, query.offsets)
-
-    rows = _visit_rows(dialect, query, bucket)
+def series(dialect: Dialect, query: Query, bucket: Callable | None = None) -> sa.Select:
+    """Per bucket `b` (of the query's unit, or `bucket` of the µs): its views `n` and distinct
+    sessions `sessions`. A bucket must hold whole UTC hours (decider: offsets of whole hours)."""
+    rows = _visit_rows(dialect, query, bucket or _unit_bucket(dialect, query))
     return sa.select(
         rows.c.b.label("b"),
         sa.func.sum(rows.c.hits).label("n"),
         sa.func.count(sa.distinct(rows.c.session_id)).label("sessions"),
     ).group_by(rows.c.b)
+
+
+def events_series(dialect: Dialect, query: Query) -> sa.Select:
+    """Per custom event name `x` and bucket `b` of the query's unit: its events `n`."""
+    bucket = _unit_bucket(dialect, query)
+    name = sa.literal_column(layout.rollup_value("event_name"), sa.String)
+    hourly = sa.select(
+        _hourly.c.value.label("x"), bucket(_us(dialect, _hourly.c.hour)).label("b"), _hourly.c.hits
+    ).where(*_in_hours(_hourly, query), _hourly.c.kind == "event_name")
+    edge_bucket = bucket(_us(dialect, _stored.c.created_at))
+    edges = (
+        sa.select(name.label("x"), edge_bucket.label("b"), sa.func.count().label("hits"))
+        .where(*_edges(query, custom=True))
+        .group_by(name, edge_bucket)
+    )
+    both = sa.union_all(hourly, edges).subquery("both")
+    x = sa.func.nullIf(both.c.x, "")  # an event without a name, as the raw query keys it
+    return sa.select(x.label("x"), both.c.b, sa.func.sum(both.c.hits).label("n")).group_by(
+        x, both.c.b
+    )
+
+
+def _unit_bucket(dialect: Dialect, query: Query) -> Callable:
+    def bucket(us: sa.ColumnElement) -> sa.ColumnElement:
+        return Q.bucket(dialect, us, query.unit, query.offsets)
+
+    return bucket

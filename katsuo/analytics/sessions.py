@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from katsuo.analytics import names
+from katsuo.analytics import names, rollups
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
 from katsuo.analytics.decider import decide
@@ -136,7 +136,11 @@ def weekly(reader: Reader, query: Query) -> list[list[int]]:
     def cell(us):
         return Q.weekly_cell(reader.dialect, us, offsets)
 
-    if decide(reader, query).slices and offsets.aligned_to(SLOT_US):
+    decision = decide(reader, query, bucketed=True)
+    if decision.rollups:
+        sessions = reader.rows(rollups.series(reader.dialect, query, cell), query)
+        found = [{"b": r["b"], "n": r["sessions"]} for r in sessions]
+    elif decide(reader, query).slices and offsets.aligned_to(SLOT_US):
         plan = reader.plan(query, DIM_VIEW)
         if plan.path is None and offsets.constant and offsets.offsets[0] % T.US_PER_HOUR == 0:
             # A fixed whole-hour offset maps UTC hours of the week one-to-one onto the zone's

@@ -81,6 +81,19 @@ def _expected(rows: list[dict], since: datetime, until: datetime) -> dict:
         ),
         "event": dict(Counter(r["event_name"] for r in inside if r["event_type"] == 2)),
         "days": sorted(Counter(r["created_at"].strftime("%Y-%m-%d") for r in views).items()),
+        "event_days": Counter(
+            (r["event_name"], r["created_at"].strftime("%Y-%m-%d"))
+            for r in inside
+            if r["event_type"] == 2
+        ),
+        # Sunday first, as Umami's grid: distinct sessions with views per day of week and hour.
+        "weekly": Counter(
+            (cell[0], cell[1])
+            for cell, _ in {
+                (((r["created_at"].weekday() + 1) % 7, r["created_at"].hour), r["session_id"])
+                for r in views
+            }
+        ),
     }
 
 
@@ -107,6 +120,20 @@ def _answers(api, headers, website: str, since: datetime, until: datetime) -> di
             for t in ("browser", "path", "referrer", "event")
         },
         "days": [(p["x"][:10], p["y"]) for p in series["pageviews"]],
+        "event_days": Counter(
+            {
+                (p["x"], p["t"][:10]): p["y"]
+                for p in get("events/series", unit="day", timezone="UTC")
+            }
+        ),
+        "weekly": Counter(
+            {
+                (day, hour): n
+                for day, hours in enumerate(get("sessions/weekly", timezone="UTC"))
+                for hour, n in enumerate(hours)
+                if n
+            }
+        ),
     }
 
 
@@ -124,6 +151,7 @@ def _assert_rollups_answer(services, website_id, since: datetime, until: datetim
         reader = Reader.open(conn, services.db.events.kind)
         assert decide(reader, query).source is Source.ROLLUPS
         assert decide(reader, query, bucketed=True).source is Source.ROLLUPS
+        assert decide(reader, query, events=True, bucketed=True).source is Source.ROLLUPS
         for name in ("browser", "path", "referrer", "event"):
             assert decide(reader, query, [R.DIMENSIONS[name]]).source is Source.ROLLUPS
 

@@ -14,7 +14,7 @@ from katsuo.collect.collector import Collector
 from katsuo.collect.geo import GeoLocator
 from katsuo.collect.slugs import SlugCache
 from katsuo.collect.websites import WebsiteCache
-from katsuo.collect.writer import CLICKHOUSE_BATCH_ROWS, Writer
+from katsuo.collect.writer import CLICKHOUSE_APPLY_SECONDS, CLICKHOUSE_BATCH_ROWS, Writer
 from katsuo.config import Settings
 from katsuo.ops.backup import ControlSocket
 from katsuo.ops.retention import RetentionJob
@@ -72,15 +72,22 @@ class Services:
         # up to date; queries use the raw tables until they are ready. The writer notes every
         # committed event as pending for them, in the same transaction.
         # With the events in ClickHouse there are no visit slices: it answers from the events.
+        events = db.events
+        journal = settings.data_dir / "journal" if events.engines.COLLECT_JOURNAL else None
         if db.separate_events:
             slices = Maintainer(db, 0)
-            writer = Writer(db, max_batch_rows=CLICKHOUSE_BATCH_ROWS)
+            writer = Writer(
+                db,
+                max_batch_rows=CLICKHOUSE_BATCH_ROWS,
+                journal_dir=journal,
+                apply_seconds=CLICKHOUSE_APPLY_SECONDS,
+                apply_rows=CLICKHOUSE_BATCH_ROWS,
+            )
         else:
             slices = Maintainer(db, settings.slice_settle_seconds, settings.slice_audit_seconds)
-            journal = settings.data_dir / "journal" if db.engines.COLLECT_JOURNAL else None
             writer = Writer(db, hooks=[slices.write_hook], journal_dir=journal)
-            if writer.journaled:  # reads wait for the acknowledged hits to be applied
-                db.before_connect = writer.sync
+        if writer.journaled:  # reads wait for the acknowledged hits to be applied
+            events.before_connect = writer.sync
         slices.start()
         geo = GeoLocator(
             settings.geolite_db_path or None, use_headers=not settings.skip_location_headers

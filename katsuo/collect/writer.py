@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import threading
 import time
@@ -65,8 +66,11 @@ Hook = Callable[[sa.Connection, Batch], None]
 
 # Upper bound of rows per transaction: big enough for ~1k hits, small enough to keep latency low.
 MAX_BATCH_ROWS = 5000
-# ClickHouse makes a part per INSERT and merges them later: it wants few, large inserts.
+# ClickHouse makes a part per INSERT and runs every materialized view over it (its fixed cost
+# was 24-55 ms of CPU per insert of ~30 hits on chdb): it wants few, large inserts, so its journal
+# is applied at most every CLICKHOUSE_APPLY_SECONDS, up to this many rows at once.
 CLICKHOUSE_BATCH_ROWS = 50_000
+CLICKHOUSE_APPLY_SECONDS = 0.5
 # Session ids known to be stored (see the module's docstring). Bounded: past this many the set
 # stops being complete and new sessions go through ON CONFLICT again. forget_sessions() has it
 # reloaded when sessions are deleted (website reset/delete).
@@ -106,10 +110,19 @@ class Writer:
         hooks: list[Hook] | None = None,
         max_batch_rows: int = MAX_BATCH_ROWS,
         journal_dir: Path | None = None,
+        apply_seconds: float = APPLY_SECONDS,
+        apply_rows: int = APPLY_ROWS,
     ):
         self.db = db
         self.hooks: list[Hook] = list(hooks or [])
         self.max_batch_rows = max_batch_rows
+        self.apply_seconds, self.apply_rows = apply_seconds, apply_rows
+        # Where the applied journal position is kept: in the store, in the transaction of the
+        # rows it covers; with the events in ClickHouse, which has no such transaction, in a file
+        # beside the journal, written once the rows are in (a replay skips stored events).
+        self._position_file = (
+            journal_dir / "applied" if journal_dir is not None and db.separate_events else None
+        )
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         self.batches = 0  # committed transactions, for the benchmark's report
@@ -280,8 +293,8 @@ class Writer:
                 batches.extend(item[0])
                 rows += sum(map(len, item[0]))
                 records, position = records + 1, item[1]
-                due = due or time.monotonic() + APPLY_SECONDS
-                if rows < APPLY_ROWS:
+                due = due or time.monotonic() + self.apply_seconds
+                if rows < self.apply_rows:
                     continue
             if batches:
                 try:
@@ -327,10 +340,10 @@ class Writer:
     def _recover(self) -> Position | None:
         """Hand the applier the journal's records after the stored position and wait until they
         are in; returns the position then applied."""
-        with self.db.events.connect() as conn:
-            stored = conn.execute(sa.select(schema.collect_journal)).first()
-        position = Position(stored.segment, stored.offset) if stored else None
+        position = self._applied_position()
         for record, at in self._journal.replay(position):
+            if self._position_file is not None:
+                record = self._not_stored(record)
             self._applies.put((record, at))
             self._journaled += 1
             position = at
@@ -340,6 +353,52 @@ class Writer:
                 "collect: applied %d journal records left by an unclean stop", self._journaled
             )
         return position
+
+    def _applied_position(self) -> Position | None:
+        if self._position_file is not None:
+            if not self._position_file.exists():
+                return None
+            segment, offset = self._position_file.read_text().split()
+            return Position(int(segment), int(offset))
+        with self.db.events.connect() as conn:
+            stored = conn.execute(sa.select(schema.collect_journal)).first()
+        return Position(stored.segment, stored.offset) if stored else None
+
+    def _save_position_file(self, position: Position) -> None:
+        temporary = self._position_file.with_suffix(".new")
+        with open(temporary, "w") as file:
+            file.write(f"{position.segment} {position.offset}")
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, self._position_file)
+
+    def _not_stored(self, batches: list[Batch]) -> list[Batch]:
+        """The replayed hits without the events (and their data and revenue) that the store has
+        already: without a transaction, the rows of a record may be in while its position is
+        not."""
+        ids = [UUID(str(row.event_id)) for batch in batches for row in batch.events]
+        if not ids:
+            return batches
+        e = schema.website_event
+        with self.db.events.connect() as conn:
+            found = conn.execute(sa.select(e.c.event_id).where(e.c.event_id.in_(ids))).scalars()
+            stored = {str(UUID(str(event_id))) for event_id in found}
+        if not stored:
+            return batches
+
+        def kept(event_id) -> bool:
+            return str(UUID(str(event_id))) not in stored
+
+        return [
+            Batch(
+                sessions=batch.sessions,
+                events=[row for row in batch.events if kept(row.event_id)],
+                event_data=[row for row in batch.event_data if kept(row.website_event_id)],
+                session_data=batch.session_data,
+                revenue=[row for row in batch.revenue if kept(row.event_id)],
+            )
+            for batch in batches
+        ]
 
     def _connection(self) -> sa.Connection:
         conn = self._conn
@@ -378,7 +437,9 @@ class Writer:
                 "collect: batch of %d hits failed (%s); retrying one by one", len(batches), error
             )
             outcomes = [self._commit_one(item) for item in batches]
-            if position is not None:
+            if position is not None and self._position_file is not None:
+                self._save_position_file(position)
+            elif position is not None:
                 with self._connection().begin():
                     self._save_position(self._conn, position)
             return outcomes
@@ -443,8 +504,10 @@ class Writer:
                 _upsert_session_data(conn, batch.session_data, self.db.events)
             for hook in self.hooks:
                 hook(conn, batch)
-            if position is not None:
+            if position is not None and self._position_file is None:
                 self._save_position(conn, position)
+        if position is not None and self._position_file is not None:
+            self._save_position_file(position)  # once the rows are in
         self.batches += 1
         self.rows += len(batch)
         if len(known) + len(sessions) > KNOWN_SESSIONS:

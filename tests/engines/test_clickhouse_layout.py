@@ -484,6 +484,9 @@ def test_katsuo_writes_umamis_rows_into_an_adopted_database(
                     },
                 )
                 assert response.status_code == 200, response.text
+            # Acknowledged hits are in Katsuo's journal; ClickHouse has them once applied,
+            # which a read through Katsuo waits for and this direct read asks for.
+            services.writer.sync()
             rows = client.query(
                 "SELECT browser, os, screen, language, url_query, referrer_domain "
                 "FROM website_event WHERE website_id = %(w)s",

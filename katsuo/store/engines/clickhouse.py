@@ -29,8 +29,10 @@ NAME = "clickhouse"
 # Several Katsuo writers may share one ClickHouse server: the writer never assumes it knows every
 # stored session.
 ONE_WRITER_PROCESS = False
-# ClickHouse takes large inserts already (CLICKHOUSE_BATCH_ROWS): no collect journal.
-COLLECT_JOURNAL = False
+# Hits are acknowledged once in the process's collect journal (KATSUO_DATA_DIR/journal) and
+# inserted behind it in large batches (collect/writer.py): an INSERT's fixed cost (a part, every
+# materialized view) paid per group of requests capped ingestion at a few hundred hits/s.
+COLLECT_JOURNAL = True
 # No visit slices: queries read the events, whose layout ClickHouse scans fast.
 DERIVED_TABLES = False
 # Katsuo's rollups, fed by materialized views (clickhouse_layout.ROLLUPS, analytics/rollups.py).

@@ -30,6 +30,10 @@ class Dialect:
     name = "base"
     # Per-session arrays and lambdas over them beat window functions (report plans may ask).
     prefers_arrays = False
+    # Each event row carries its session's attributes, so joining the session onto the events
+    # costs nothing (store/engines/clickhouse_io.py elides that join); else join it late, onto
+    # fewer rows.
+    session_on_events = False
 
     def epoch_us(self, column: sa.ColumnElement) -> sa.ColumnElement:
         """A timestamptz as integer microseconds since the epoch."""
@@ -174,6 +178,7 @@ class PostgreSQL(Dialect):
 class ClickHouse(Dialect):
     name = "clickhouse"
     prefers_arrays = True
+    session_on_events = True
 
     def times_where(self, t: sa.ColumnElement, condition: sa.ColumnElement) -> sa.ColumnElement:
         """Aggregate: the group's values of `t` where `condition` holds."""

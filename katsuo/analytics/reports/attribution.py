@@ -5,8 +5,8 @@ session (docs/query-formulas.md#attribution).
 Converting sessions did the conversion step (a page view of a path, or a custom event) in the
 range under the filters. The touch is, for first-click, the session's earliest event of the
 range; for last-click, its latest event before its last conversion (sessions without one drop
-out). Every event at the touch instant counts, as in Umami. One statement computes all lists
-and the totals.
+out). Every event at the touch instant counts, as in Umami. One statement computes all lists,
+another the totals.
 """
 
 from __future__ import annotations
@@ -96,49 +96,45 @@ def _touches(reader: Reader, query: Query, conversions: sa.CTE, model: str) -> s
     )
 
 
-def _totals(conversions: sa.CTE) -> list[sa.Select]:
-    """The conversions' totals as rows of a "total" list (a visit belongs to one session, so
-    the sessions' distinct visits add up)."""
+def _totals(conversions: sa.CTE) -> sa.Select:
+    """The conversions' totals, one row (a visit belongs to one session, so the sessions'
+    distinct visits add up)."""
     c = conversions.c
-    return [
-        sa.select(sa.literal(TOTAL, sa.String), sa.literal(name, sa.String), value).select_from(
-            conversions
-        )
-        for name, value in (
-            ("pageviews", sa.func.sum(c.hits)),
-            ("visitors", sa.func.count()),
-            ("visits", sa.func.sum(c.visits)),
-        )
-    ]
+    return sa.select(
+        sa.func.sum(c.hits).label("pageviews"),
+        sa.func.count().label("visitors"),
+        sa.func.sum(c.visits).label("visits"),
+    ).select_from(conversions)
 
 
-def _lists(reader: Reader, touches: sa.CTE, conversions: sa.CTE) -> sa.Select:
+def _lists(reader: Reader, touches: sa.CTE) -> sa.Select:
+    """Every list's (list, name, value) rows in one pass over the touches: each touch is paired
+    with each list name, and its name on that list is NULL where the list does not count it.
+    (ClickHouse inlines a CTE at every reference: a UNION of one query per list read the
+    converting sessions' events once per list.)"""
     t = touches.c
-    visitors = sa.func.count(sa.distinct(t.session_id)).label("value")
-
-    def grouped(name: str, value: sa.ColumnElement, *where) -> sa.Select:
-        return (
-            sa.select(sa.literal(name, sa.String).label("list"), value.label("name"), visitors)
-            .where(*where)
-            .group_by(value)
-        )
-
+    lists = sa.union_all(*(sa.select(sa.literal(n, sa.String).label("list")) for n in LISTS))
+    lists = lists.subquery("lists")
     paid_ad = sa.case(
         *((sa.func.coalesce(t[c], "") != "", label) for c, label in PAID_ADS), else_=""
     )
     # Umami's referrer list also inner-joins the session table; every stored event has its session.
-    parts = [
-        grouped(
-            "referrer",
-            t.referrer_domain,
-            t.referrer_domain != reader.dialect.strip_www(t.hostname),
-            t.referrer_domain != "",
-        ),
-        grouped("paidAds", paid_ad, paid_ad != ""),
-        *(grouped(name, t[name], t[name] != "") for name in UTM_LISTS),
-        *_totals(conversions),
-    ]
-    return sa.union_all(*parts)
+    referrer = sa.and_(
+        t.referrer_domain != reader.dialect.strip_www(t.hostname), t.referrer_domain != ""
+    )
+    name = sa.case(
+        (lists.c.list == "referrer", sa.case((referrer, t.referrer_domain))),
+        (lists.c.list == "paidAds", sa.case((paid_ad != "", paid_ad))),
+        *((lists.c.list == n, sa.case((t[n] != "", t[n]))) for n in UTM_LISTS),
+    ).label("name")
+    return (
+        sa.select(lists.c.list, name, sa.func.count(sa.distinct(t.session_id)).label("value"))
+        # Every pair: no list name is a session id. (A condition comparing both sides, so that
+        # SQLAlchemy's FROM linter sees the join on every engine's compiler.)
+        .select_from(touches.join(lists, sa.cast(t.session_id, sa.String) != lists.c.list))
+        .where(name.is_not(None))
+        .group_by(lists.c.list, name)
+    )
 
 
 def run(reader: Reader, query: Query, params: Parameters) -> dict:
@@ -167,11 +163,10 @@ def run(reader: Reader, query: Query, params: Parameters) -> dict:
         .cte("conversions")
     )
     touches = _touches(reader, query, conversions, model)
-    for row in reader.rows(_lists(reader, touches, conversions), query):
-        if row["list"] == TOTAL:
-            result[TOTAL][row["name"]] = int(row["value"] or 0)
-        else:
-            result[row["list"]].append({"name": row["name"], "value": int(row["value"])})
+    for row in reader.rows(_lists(reader, touches), query):
+        result[row["list"]].append({"name": row["name"], "value": int(row["value"])})
+    totals = reader.one(_totals(conversions), query)
+    result[TOTAL] = {name: int(totals.get(name) or 0) for name in result[TOTAL]}
     for name in LISTS:
         result[name].sort(key=lambda item: (-item["value"], item["name"]))
         del result[name][TOP:]

@@ -5,7 +5,8 @@ As in Umami, rows are first grouped by (fields, session, visit) — a bounce is 
 matching view — but the distinct counts are taken by aggregating twice more instead of counting
 distinct ids: per (event fields, session), then per field combination, where a session is one
 row. Session fields (browser, country, …) are joined after the first two steps, onto one row
-per session instead of one per event.
+per session instead of one per event; where each event row carries them (ClickHouse,
+`Dialect.session_on_events`) they are grouped with the event fields from the first step.
 
 When the fields are session attributes and/or `path` and the visit slices can answer the
 query exactly (decider.py), they do (`summary.Plan`, as the overview's expanded totals): visit totals and
@@ -105,23 +106,27 @@ def _raw(reader: Reader, query: Query, chosen: list[F.Field]) -> list[dict]:
     # The docs offer `event` as a field; over page views alone (Umami 3.1) it would always be
     # null, so with `event` chosen the rows are custom events, as the `event` metric counts them.
     event_type = Q.CUSTOM_EVENT if any(f.name == "event" for f in chosen) else PAGE_VIEW
-    events = Q.Events(with_event_type(query), reader.dialect, types=None)
-    on_events = [f for f in chosen if not f.is_session]
-    on_sessions = [f for f in chosen if f.is_session]
-    event_cols = [e.c[f.column].label(f.name) for f in on_events]
+    # Session fields are joined onto one row per session, after the first two steps; where the
+    # events carry them (ClickHouse) they are grouped with the event fields instead.
+    early = reader.dialect.session_on_events
+    on_events = [f for f in chosen if early or not f.is_session]
+    on_sessions = [f for f in chosen if f not in on_events]
+    events = Q.Events(
+        with_event_type(query),
+        reader.dialect,
+        types=None,
+        join_session=any(f.is_session for f in on_events),
+    )
+    fields = [(s if f.is_session else e).c[f.column] for f in on_events]
     per_visit = (
         events.select(
-            *event_cols,
+            *(column.label(f.name) for column, f in zip(fields, on_events, strict=True)),
             e.c.session_id,
             e.c.visit_id,
             *B.per_visit_columns(reader.dialect, events.us()),
         )
         .where(e.c.event_type == event_type)
-        .group_by(
-            *(e.c[f.column] for f in on_events),
-            e.c.session_id,
-            e.c.visit_id,
-        )
+        .group_by(*fields, e.c.session_id, e.c.visit_id)
         .subquery("per_visit")
     )
     v = per_visit.c

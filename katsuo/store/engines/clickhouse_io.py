@@ -72,11 +72,9 @@ def _row_column_text(element, compiler, **kw):
 
 @compiles(_RowColumn, "clickhousedb")
 def _row_column(element, compiler, **kw):
+    # ClickHouse names the result column of `t.browser` `browser`, as the session's was named.
     quote = compiler.preparer.quote
-    text = f"{quote(element.from_name)}.{quote(element.name)}"
-    if kw.get("within_columns_clause") and not kw.get("within_label_clause"):
-        text += f" AS {quote(element.name)}"  # a subquery's column keeps the session's name
-    return text
+    return f"{quote(element.from_name)}.{quote(element.name)}"
 
 
 def _named(source: sa.FromClause, table: sa.Table) -> str | None:

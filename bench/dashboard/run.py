@@ -5,7 +5,8 @@ engine, in the same run. Median of N warm runs; the ratio is raw ÷ Katsuo.
 
 usage:
   run.py --data-dir DIR | --database-url URL  [--website UUID] [--end '2026-05-01 00:00:00+00']
-         [--ranges 30,90] [--runs 5] [--rebuild] [--json out.json] [--clickhouse-url URL]
+         [--ranges 30,90] [--runs 5] [--rebuild] [--json out.json] [--clickhouse-url URL
+         [--clickhouse-only]]
 
 With --clickhouse-url (the same dataset copied there by gen_dataset.py --clickhouse-url) each
 request is also answered with the events in ClickHouse, in the same run, and its answer must
@@ -92,7 +93,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rebuild", action="store_true", help="rebuild the visit slices first")
     ap.add_argument("--json")
     ap.add_argument("--clickhouse-url", help="also time the events in ClickHouse (same dataset)")
+    ap.add_argument(
+        "--clickhouse-only",
+        action="store_true",
+        help="time only ClickHouse (no DuckDB timing or comparison: e.g. slices not built)",
+    )
     a = ap.parse_args(argv)
+    if a.clickhouse_only and not a.clickhouse_url:
+        ap.error("--clickhouse-only needs --clickhouse-url")
     env = {"APP_SECRET": "bench"}
     env.update({"KATSUO_DATA_DIR": a.data_dir} if a.data_dir else {"DATABASE_URL": a.database_url})
     db = Database(Settings.from_env(env, load_dotenv=False))
@@ -103,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
         clickhouse = Database(Settings.from_env(ch_env, load_dotenv=False))
     with db.connect() as conn:
         built = slices.is_built(conn)
-    if a.rebuild or not built:
+    if a.rebuild or (not built and not a.clickhouse_only):
         t0 = time.perf_counter()
         rows = slices.rebuild(db)
         print(f"visit slices rebuilt: {rows} rows in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -126,6 +134,12 @@ def main(argv: list[str] | None = None) -> None:
             rows = results["ranges"][key] = {}
             total_katsuo = total_raw = total_ch = 0.0
             for name, fn in overview(website, start_us, end_us, FILTERS[filter_name], end_us):
+                if a.clickhouse_only:
+                    ch_ms, _ = timed(clickhouse, fn, False, a.runs)
+                    total_ch += ch_ms
+                    rows[name] = {"clickhouse_ms": round(ch_ms, 1)}
+                    print(f"{key:22} {name:18} clickhouse {ch_ms:8.1f}", flush=True)
+                    continue
                 katsuo_ms, katsuo_result = timed(db, fn, True, a.runs)
                 raw_ms, raw_result = (None, None) if a.skip_raw else timed(db, fn, False, a.runs)
                 if raw_result is not None and raw_result != katsuo_result:

@@ -83,6 +83,8 @@ KNOWN_SESSIONS = 200_000
 # in the run-to-run spread.)
 APPLY_SECONDS = 0.1
 APPLY_ROWS = 5_000
+# Event ids per look-up when a replay checks which events ClickHouse has already.
+REPLAY_LOOKUP = 10_000
 # How long a read waits for the applier before it goes on with what is stored.
 SYNC_TIMEOUT = 60.0
 
@@ -341,9 +343,11 @@ class Writer:
         """Hand the applier the journal's records after the stored position and wait until they
         are in; returns the position then applied."""
         position = self._applied_position()
-        for record, at in self._journal.replay(position):
-            if self._position_file is not None:
-                record = self._not_stored(record)
+        replayed = list(self._journal.replay(position))
+        if self._position_file is not None:
+            stored = self._stored_events([record for record, _ in replayed])
+            replayed = [(_without(record, stored), at) for record, at in replayed]
+        for record, at in replayed:
             self._applies.put((record, at))
             self._journaled += 1
             position = at
@@ -372,33 +376,18 @@ class Writer:
             os.fsync(file.fileno())
         os.replace(temporary, self._position_file)
 
-    def _not_stored(self, batches: list[Batch]) -> list[Batch]:
-        """The replayed hits without the events (and their data and revenue) that the store has
-        already: without a transaction, the rows of a record may be in while its position is
-        not."""
-        ids = [UUID(str(row.event_id)) for batch in batches for row in batch.events]
-        if not ids:
-            return batches
+    def _stored_events(self, records: list[list[Batch]]) -> set[str]:
+        """The replayed events the store has already: without a transaction, the rows of a
+        record may be in while its position is not. Looked up in chunks, not per record."""
+        ids = [UUID(str(row.event_id)) for batches in records for b in batches for row in b.events]
         e = schema.website_event
+        stored: set[str] = set()
         with self.db.events.connect() as conn:
-            found = conn.execute(sa.select(e.c.event_id).where(e.c.event_id.in_(ids))).scalars()
-            stored = {str(UUID(str(event_id))) for event_id in found}
-        if not stored:
-            return batches
-
-        def kept(event_id) -> bool:
-            return str(UUID(str(event_id))) not in stored
-
-        return [
-            Batch(
-                sessions=batch.sessions,
-                events=[row for row in batch.events if kept(row.event_id)],
-                event_data=[row for row in batch.event_data if kept(row.website_event_id)],
-                session_data=batch.session_data,
-                revenue=[row for row in batch.revenue if kept(row.event_id)],
-            )
-            for batch in batches
-        ]
+            for i in range(0, len(ids), REPLAY_LOOKUP):
+                chunk = ids[i : i + REPLAY_LOOKUP]
+                found = conn.execute(sa.select(e.c.event_id).where(e.c.event_id.in_(chunk)))
+                stored.update(str(UUID(str(event_id))) for event_id in found.scalars())
+        return stored
 
     def _connection(self) -> sa.Connection:
         conn = self._conn
@@ -528,6 +517,26 @@ class Writer:
         conn.execute(
             schema.collect_journal.insert().values(segment=position.segment, offset=position.offset)
         )
+
+
+def _without(batches: list[Batch], stored: set[str]) -> list[Batch]:
+    """`batches` without the `stored` events, their event data and their revenue."""
+    if not stored:
+        return batches
+
+    def kept(event_id) -> bool:
+        return str(UUID(str(event_id))) not in stored
+
+    return [
+        Batch(
+            sessions=batch.sessions,
+            events=[row for row in batch.events if kept(row.event_id)],
+            event_data=[row for row in batch.event_data if kept(row.website_event_id)],
+            session_data=batch.session_data,
+            revenue=[row for row in batch.revenue if kept(row.event_id)],
+        )
+        for batch in batches
+    ]
 
 
 def _first_per_key(sessions: list[SessionRow]) -> list[SessionRow]:

@@ -24,6 +24,7 @@ from katsuo.config import Settings
 from katsuo.store import schema
 from katsuo.store.engines import clickhouse_io as io
 from katsuo.store.engines import clickhouse_layout as layout
+from katsuo.store.engines import clickhouse_upgrade as upgrade
 
 NAME = "clickhouse"
 # Several Katsuo writers may share one ClickHouse server: the writer never assumes it knows every
@@ -143,7 +144,10 @@ def create_tables(conn: sa.Connection, tables: list[sa.Table], cluster_name: str
     unknown = [table.name for table in tables if table not in TABLES]
     if unknown:
         raise ValueError(f"not stored in ClickHouse: {', '.join(unknown)}")
-    layout.create(conn, cluster_name)
+    if upgrade.needed(conn):
+        upgrade.upgrade(conn, cluster_name)  # Katsuo's first layout: creates this one, copies
+    else:
+        layout.create(conn, cluster_name)
 
 
 def truncate_all(conn: sa.Connection) -> None:

@@ -487,11 +487,6 @@ def _exists(conn: sa.Connection, name: str) -> bool:
 def create(conn: sa.Connection, cluster: str = "") -> bool:
     """Create what is missing; returns whether the database was adopted (Umami's tables were
     there already, so only `katsuo_*` objects were created)."""
-    from katsuo.store.engines import clickhouse_upgrade
-
-    if clickhouse_upgrade.needed(conn):
-        clickhouse_upgrade.upgrade(conn, cluster)  # creates the layout, then copies the rows
-        return False
     adopted = _exists(conn, WEBSITE_EVENT.name)
     if not adopted:
         known = conn.exec_driver_sql(

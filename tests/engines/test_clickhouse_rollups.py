@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -156,65 +159,81 @@ def _assert_rollups_answer(services, website_id, since: datetime, until: datetim
             assert decide(reader, query, [R.DIMENSIONS[name]]).source is Source.ROLLUPS
 
 
-def test_rollups_answer_exactly_across_partial_hours(chdb_databases, request, tmp_path_factory):
+@dataclass
+class Site:
+    """A Katsuo server on a fresh chdb database, one website, and the test's own client."""
+
+    client: object
+    services: object
+    api: TestClient
+    headers: dict
+    website: str
+    start: datetime  # a whole hour, 8 hours ago
+
+    @property
+    def wid(self) -> uuid.UUID:
+        return uuid.UUID(self.website)
+
+
+@contextmanager
+def _site(chdb_databases, request, tmp_path_factory, name: str) -> Iterator[Site]:
     url = chdb_databases.create()
     client, _ = _client(url)
     services = _start(request, tmp_path_factory, url)
     try:
         with TestClient(create_app(services.settings, services)) as api:
-            token, website = admin_with_website(api, "Rolled up")
-            headers = {"Authorization": f"Bearer {token}"}
-            wid = uuid.UUID(website)
-            start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(
-                hours=8
+            token, website = admin_with_website(api, name)
+            start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+            yield Site(
+                client,
+                services,
+                api,
+                {"Authorization": f"Bearer {token}"},
+                website,
+                start - timedelta(hours=8),
             )
-            rows = _traffic(wid, start)
-            _insert(client, rows)
-            hourly = client.query(
-                "SELECT count() FROM katsuo_hourly WHERE website_id = %(w)s", {"w": wid}
-            ).result_rows[0][0]
-            assert hourly > 0  # fed by the materialized view, from another writer's insert
-
-            for since, until in [
-                (start + timedelta(minutes=20), start + timedelta(hours=4, minutes=40)),
-                (start + timedelta(minutes=57), start + timedelta(hours=5, minutes=1, seconds=9)),
-                (start - timedelta(hours=1), start + timedelta(hours=7)),
-            ]:
-                _assert_rollups_answer(services, wid, since, until)
-                assert _answers(api, headers, website, since, until) == _expected(
-                    rows, since, until
-                ), (since, until)
     finally:
         services.close()
+
+
+def test_rollups_answer_exactly_across_partial_hours(chdb_databases, request, tmp_path_factory):
+    with _site(chdb_databases, request, tmp_path_factory, "Rolled up") as site:
+        start = site.start
+        rows = _traffic(site.wid, start)
+        _insert(site.client, rows)
+        hourly = site.client.query(
+            "SELECT count() FROM katsuo_hourly WHERE website_id = %(w)s", {"w": site.wid}
+        ).result_rows[0][0]
+        assert hourly > 0  # fed by the materialized view, from another writer's insert
+
+        for since, until in [
+            (start + timedelta(minutes=20), start + timedelta(hours=4, minutes=40)),
+            (start + timedelta(minutes=57), start + timedelta(hours=5, minutes=1, seconds=9)),
+            (start - timedelta(hours=1), start + timedelta(hours=7)),
+        ]:
+            _assert_rollups_answer(site.services, site.wid, since, until)
+            assert _answers(site.api, site.headers, site.website, since, until) == _expected(
+                rows, since, until
+            ), (since, until)
 
 
 def test_a_delete_before_a_time_inside_an_hour_keeps_the_rollups_exact(
     chdb_databases, request, tmp_path_factory
 ):
-    url = chdb_databases.create()
-    client, _ = _client(url)
-    services = _start(request, tmp_path_factory, url)
-    try:
-        with TestClient(create_app(services.settings, services)) as api:
-            token, website = admin_with_website(api, "Retention")
-            headers = {"Authorization": f"Bearer {token}"}
-            wid = uuid.UUID(website)
-            start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(
-                hours=8
-            )
-            rows = _traffic(wid, start)
-            _insert(client, rows)
-            before = start + timedelta(hours=1, minutes=2)  # inside a visit, inside an hour
-            store = services.db.events
-            with store.connect() as conn:
-                collected.delete_before(conn, store, wid, before, {schema.website_event.name})
-            kept = [r for r in rows if r["created_at"] >= before]
-            assert 0 < len(kept) < len(rows)
-            since, until = start, start + timedelta(hours=7)
-            _assert_rollups_answer(services, wid, since, until)
-            assert _answers(api, headers, website, since, until) == _expected(kept, since, until)
-    finally:
-        services.close()
+    with _site(chdb_databases, request, tmp_path_factory, "Retention") as site:
+        rows = _traffic(site.wid, site.start)
+        _insert(site.client, rows)
+        before = site.start + timedelta(hours=1, minutes=2)  # inside a visit, inside an hour
+        store = site.services.db.events
+        with store.connect() as conn:
+            collected.delete_before(conn, store, site.wid, before, {schema.website_event.name})
+        kept = [r for r in rows if r["created_at"] >= before]
+        assert 0 < len(kept) < len(rows)
+        since, until = site.start, site.start + timedelta(hours=7)
+        _assert_rollups_answer(site.services, site.wid, since, until)
+        assert _answers(site.api, site.headers, site.website, since, until) == _expected(
+            kept, since, until
+        )
 
 
 def test_rollups_made_after_the_events_are_filled_from_them(
@@ -222,33 +241,24 @@ def test_rollups_made_after_the_events_are_filled_from_them(
 ):
     """A database whose events were stored before the rollups existed (an adopted Umami
     database, or one made by an earlier Katsuo): creating the layout fills them."""
-    url = chdb_databases.create()
-    client, _ = _client(url)
-    services = _start(request, tmp_path_factory, url)
-    try:
-        with TestClient(create_app(services.settings, services)) as api:
-            token, website = admin_with_website(api, "Filled")
-            headers = {"Authorization": f"Bearer {token}"}
-            wid = uuid.UUID(website)
-            for table in layout.ROLLUPS:
-                client.command(f"DROP TABLE `{table.name}_mv`")
-                client.command(f"DROP TABLE `{table.name}`")
-            start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(
-                hours=8
-            )
-            rows = _traffic(wid, start)
-            _insert(client, rows)
-            with services.db.events.connect() as conn:
-                layout.create(conn)
-            hourly = client.query(
-                "SELECT sum(hits) FROM katsuo_visit_hourly WHERE website_id = %(w)s", {"w": wid}
-            ).result_rows[0][0]
-            assert hourly == sum(1 for r in rows if r["event_type"] == 1)
-            since, until = start + timedelta(minutes=30), start + timedelta(hours=6, minutes=30)
-            _assert_rollups_answer(services, wid, since, until)
-            assert _answers(api, headers, website, since, until) == _expected(rows, since, until)
-    finally:
-        services.close()
+    with _site(chdb_databases, request, tmp_path_factory, "Filled") as site:
+        for table in layout.ROLLUPS:
+            site.client.command(f"DROP TABLE `{table.name}_mv`")
+            site.client.command(f"DROP TABLE `{table.name}`")
+        rows = _traffic(site.wid, site.start)
+        _insert(site.client, rows)
+        with site.services.db.events.connect() as conn:
+            layout.create(conn)
+        hourly = site.client.query(
+            "SELECT sum(hits) FROM katsuo_visit_hourly WHERE website_id = %(w)s", {"w": site.wid}
+        ).result_rows[0][0]
+        assert hourly == sum(1 for r in rows if r["event_type"] == 1)
+        since = site.start + timedelta(minutes=30)
+        until = site.start + timedelta(hours=6, minutes=30)
+        _assert_rollups_answer(site.services, site.wid, since, until)
+        assert _answers(site.api, site.headers, site.website, since, until) == _expected(
+            rows, since, until
+        )
 
 
 def test_the_rollups_carry_only_what_they_answer():

@@ -10,7 +10,9 @@ Bucketed series also need zone offsets that fall on half hours.
 
 ClickHouse's rollups (rollups.py) answer first where the engine keeps them: the totals, the series
 and one dimension's counts, for a query with no filters, cohort or `excludeBounce` that covers a
-whole hour, grouped by at most one column the rollups carry (not the visits' entry and exit).
+whole hour, grouped by at most one column the rollups carry (not the visits' entry and exit);
+every metric per combination of session attributes comes from the visit rollup
+(`decide_attributes`).
 """
 
 from __future__ import annotations
@@ -89,6 +91,21 @@ def decide_journeys(reader: Reader, query: Query) -> Decision:
     session, which keep every event of a visit or none."""
     if _slices_ready(reader, query) and all(f.is_session for f in query.filters.items):
         return Decision(Source.SLICES, DIM_JOURNEY)
+    return RAW
+
+
+def decide_attributes(reader: Reader, query: Query, dimensions: Sequence[R.Dimension]) -> Decision:
+    """Every metric per combination of session attributes (expanded tables, the breakdown):
+    ClickHouse's visit rollup answers a website's query that the rollups cover. Its views are
+    every event but custom events and beacons, which for a website are its page views alone
+    (links and pixels store their own hit types)."""
+    if (
+        reader.engine.ROLLUPS
+        and query.target_kind == "website"
+        and rollups.covers(query)
+        and all(d.is_session and d.column in rollups.ATTRIBUTES for d in dimensions)
+    ):
+        return Decision(Source.ROLLUPS)
     return RAW
 
 

@@ -1,6 +1,7 @@
 """`/metrics/expanded`: per value of a metric type, the registry's metrics of its visits
-(docs/query-formulas.md#expanded-metrics): from the visit slices where the decider says they
-answer exactly, else from the raw events; ranked and cut in SQL either way."""
+(docs/query-formulas.md#expanded-metrics): from ClickHouse's visit rollup or the visit slices
+where the decider says they answer exactly, else from the raw events; ranked and cut in SQL
+either way."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import sqlalchemy as sa
 
 from katsuo.analytics import builder as B
 from katsuo.analytics import registry as R
+from katsuo.analytics import rollups
 from katsuo.analytics import sql as Q
 from katsuo.analytics.channels import channel_expr, grouped_domain
-from katsuo.analytics.decider import RAW, decide
+from katsuo.analytics.decider import RAW, decide, decide_attributes
 from katsuo.analytics.metrics import event_query
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader, as_int
@@ -37,7 +39,12 @@ def expanded(reader: Reader, query: Query, metric_type: str, limit: int, offset:
         query = event_query(query)
     with_country = dimension.column in ("region", "city")
     decision = decide(reader, query, [dimension]) if dimension.name != "channel" else RAW
-    if decision.slices:
+    if decide_attributes(reader, query, [dimension]).rollups:
+        keys = [("name", dimension.column, dimension.keyed)]
+        if with_country:
+            keys.append(("country", "country", None))
+        rows = rollups.by_attributes(reader.dialect, query, keys)
+    elif decision.slices:
         name, key = B.slice_key(dimension, "name")
         if dimension.name == "domain":
             key = _grouped(reader.dialect, key)

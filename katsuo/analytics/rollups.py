@@ -11,7 +11,7 @@ columns hold '' for a missing value, as the rollups' do), not Katsuo's view of i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
@@ -32,15 +32,19 @@ _hourly = sa.table(
     *(sa.column(name) for name in ("website_id", "kind", "value", "hits", "sessions")),
     sa.column("hour", schema.Timestamp),
 )
+# The session attributes the visit rollup keeps on its rows: metrics per attribute come from it.
+ATTRIBUTES = frozenset(layout.SESSION_ATTRIBUTES)
 _visits = sa.table(
     layout.KATSUO_VISIT_HOURLY.name,
     *(sa.column(name) for name in ("website_id", "session_id", "visit_id", "hits")),
+    *(sa.column(name, sa.String) for name in layout.SESSION_ATTRIBUTES),
     *(sa.column(name, schema.Timestamp) for name in ("hour", "first_at", "last_at")),
 )
 # Umami's stored events, not the katsuo_v_website_event view the schema's table is read through.
 _stored = sa.table(
     layout.WEBSITE_EVENT.name,
     *(sa.column(name) for name in ("website_id", "session_id", "visit_id", "event_type")),
+    *(sa.column(name, sa.String) for name in layout.SESSION_ATTRIBUTES),
     sa.column("created_at", schema.Timestamp),
 )
 
@@ -133,9 +137,12 @@ def by_value(query: Query, dimension: R.Dimension) -> sa.Select:
 # --- per visit: /stats and /pageviews -----------------------------------------------------------
 
 
-def _visit_rows(dialect: Dialect, query: Query, bucket: Callable | None) -> sa.Subquery:
-    """The range's views as rows of (session_id, visit_id, hits, first_us, last_us[, b]): one
-    per visit and whole hour from the rollup, one per visit of each partial hour's events."""
+def _visit_rows(
+    dialect: Dialect, query: Query, bucket: Callable | None, attributes: Sequence[str] = ()
+) -> sa.Subquery:
+    """The range's views as rows of (session_id, visit_id, hits, first_us, last_us[, b]
+    [, attributes]): one per visit and whole hour from the rollup, one per visit of each partial
+    hour's events; with `attributes`, per combination of those session attributes as well."""
     first_us, last_us = _us(dialect, _visits.c.first_at), _us(dialect, _visits.c.last_at)
     hour_keys = [bucket(_us(dialect, _visits.c.hour)).label("b")] if bucket else []
     hourly = sa.select(
@@ -145,18 +152,26 @@ def _visit_rows(dialect: Dialect, query: Query, bucket: Callable | None) -> sa.S
         first_us.label("first_us"),
         last_us.label("last_us"),
         *hour_keys,
+        *(_visits.c[name] for name in attributes),
     ).where(*_in_hours(_visits, query))
     us = _us(dialect, _stored.c.created_at)
     edge_keys = [bucket(us).label("b")] if bucket else []
+    edge_attributes = [_stored.c[name] for name in attributes]
     edges = (
         sa.select(
             _stored.c.session_id,
             _stored.c.visit_id,
             *B.per_visit_columns(dialect, us),
             *edge_keys,
+            *edge_attributes,
         )
         .where(*_edges(query))
-        .group_by(_stored.c.session_id, _stored.c.visit_id, *(k.element for k in edge_keys))
+        .group_by(
+            _stored.c.session_id,
+            _stored.c.visit_id,
+            *(k.element for k in edge_keys),
+            *edge_attributes,
+        )
     )
     return sa.union_all(hourly, edges).subquery("visit_rows")
 
@@ -178,6 +193,51 @@ def totals(dialect: Dialect, query: Query) -> sa.Select:
         .subquery("per_visit")
     )
     return sa.select(*B.over_visits(dialect, per_visit.c, unique=("visit_id",)))
+
+
+def by_attributes(
+    dialect: Dialect, query: Query, keys: Sequence[tuple[str, str, Callable | None]]
+) -> sa.Select:
+    """Every metric (registry.METRICS) per combination of `keys`: (output name, session
+    attribute, None or its key as a function of the attribute's value). Each event counts with
+    the attributes on its own row, as every ClickHouse read does (docs/clickhouse.md); a
+    missing value is NULL.
+
+    Rows are grouped on a hash of the combination rather than on its texts: ClickHouse groups
+    millions of (text, text, visit) keys several times slower than (hash, visit) ones."""
+    rows = _visit_rows(dialect, query, None, sorted({attribute for _, attribute, _ in keys}))
+    values = [key(rows.c[attr]) if key else rows.c[attr] for _, attr, key in keys]
+    keyed = sa.select(
+        rows.c.session_id,
+        rows.c.visit_id,
+        rows.c.hits,
+        rows.c.first_us,
+        rows.c.last_us,
+        sa.func.cityHash64(*values).label("combination"),
+        *(value.label(f"key{i}") for i, value in enumerate(values)),
+    ).subquery("keyed")
+    k = keyed.c
+    per_visit = (
+        sa.select(
+            k.combination,
+            *(sa.func.any(k[f"key{i}"]).label(f"key{i}") for i in range(len(keys))),
+            sa.func.any(k.session_id).label("session_id"),
+            k.visit_id,
+            sa.func.sum(k.hits).label("hits"),
+            sa.func.min(k.first_us).label("first_us"),
+            sa.func.max(k.last_us).label("last_us"),
+        )
+        .group_by(k.combination, k.visit_id)
+        .subquery("per_visit")
+    )
+    v = per_visit.c
+    return sa.select(
+        *(
+            sa.func.nullIf(sa.func.any(v[f"key{i}"]), "").label(name)
+            for i, (name, _, _) in enumerate(keys)
+        ),
+        *B.over_visits(dialect, v, unique=("visit_id",)),
+    ).group_by(v.combination)
 
 
 def series(dialect: Dialect, query: Query, bucket: Callable | None = None) -> sa.Select:

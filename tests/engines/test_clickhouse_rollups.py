@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from katsuo.analytics import filters as F
 from katsuo.analytics import registry as R
 from katsuo.analytics import timeframe as T
-from katsuo.analytics.decider import Source, decide
+from katsuo.analytics.decider import Source, decide, decide_attributes
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader
 from katsuo.app import create_app
@@ -30,7 +30,7 @@ from katsuo.store import schema
 from katsuo.store.engines import clickhouse_layout as layout
 from katsuo.store.repositories import collected
 from tests.engines.test_clickhouse_layout import _client, _insert, _start, _visit
-from tests.helpers import admin_with_website
+from tests.helpers import admin_with_website, report_body
 
 
 def _traffic(website_id, start: datetime) -> list[dict]:
@@ -52,27 +52,43 @@ def _traffic(website_id, start: datetime) -> list[dict]:
             row["created_at"] = start + timedelta(minutes=minute + 3 * n, seconds=7)
             if n == 0 and browser == "firefox":
                 row["referrer_domain"] = "news.example.org"
+            if minute == 200 and n == 2:
+                row["browser"] = "opera"  # another writer's row: counts with its own attributes
+            if minute >= 299:
+                row["os"], row["country"] = "Mac OS", "FR"
         rows += visit
     return rows
+
+
+def _metrics(views: list[dict], fields: tuple[str, ...] = ()) -> dict:
+    """Every metric of the views per combination of `fields`, each view with its own row's
+    values: a visit counts once per combination its views have."""
+    per_visit: dict = {}
+    for r in views:
+        key = tuple(r[f] for f in fields)
+        per_visit.setdefault(key, {}).setdefault(r["visit_id"], []).append(
+            (r["created_at"], r["session_id"])
+        )
+    found = {}
+    for key, visits in per_visit.items():
+        found[key] = {
+            "pageviews": sum(len(v) for v in visits.values()),
+            "visitors": len({session for v in visits.values() for _, session in v}),
+            "visits": len(visits),
+            "bounces": sum(1 for v in visits.values() if len(v) == 1),
+            "totaltime": sum(int((max(v)[0] - min(v)[0]).total_seconds()) for v in visits.values()),
+        }
+    return found
 
 
 def _expected(rows: list[dict], since: datetime, until: datetime) -> dict:
     """What the window's rows give, counted here: over views, as Umami's queries count them."""
     inside = [r for r in rows if since <= r["created_at"] <= until]
     views = [r for r in inside if r["event_type"] not in (2, 5)]
-    per_visit: dict = {}
-    for r in views:
-        per_visit.setdefault(r["visit_id"], []).append(r["created_at"])
     return {
-        "stats": {
-            "pageviews": len(views),
-            "visitors": len({r["session_id"] for r in views}),
-            "visits": len(per_visit),
-            "bounces": sum(1 for times in per_visit.values() if len(times) == 1),
-            "totaltime": sum(
-                int((max(times) - min(times)).total_seconds()) for times in per_visit.values()
-            ),
-        },
+        "stats": _metrics(views)[()],
+        "expanded browser": {key[0]: m for key, m in _metrics(views, ("browser",)).items()},
+        "breakdown os, country": _metrics(views, ("os", "country")),
         "browser": dict(Counter(b for b, _ in {(r["browser"], r["session_id"]) for r in views})),
         "path": dict(Counter(p for p, _ in {(r["url_path"], r["session_id"]) for r in views})),
         "referrer": dict(
@@ -116,8 +132,26 @@ def _answers(api, headers, website: str, since: datetime, until: datetime) -> di
 
     stats = get("stats")
     series = get("pageviews", unit="day", timezone="UTC")
+    metrics = ("pageviews", "visitors", "visits", "bounces", "totaltime")
+    breakdown = api.post(
+        "/api/reports/breakdown",
+        json=report_body(website, "breakdown", since, until, fields=["os", "country"]),
+        headers=headers,
+    )
+    assert breakdown.status_code == 200, breakdown.text
     return {
-        "stats": {k: stats[k] for k in ("pageviews", "visitors", "visits", "bounces", "totaltime")},
+        "stats": {k: stats[k] for k in metrics},
+        "expanded browser": {
+            row["name"]: {k: row[k] for k in metrics}
+            for row in get("metrics/expanded", type="browser")
+        },
+        "breakdown os, country": {
+            (row["os"], row["country"]): {
+                "pageviews": row["views"],
+                **{k: row[k] for k in metrics[1:]},
+            }
+            for row in breakdown.json()
+        },
         **{
             t: {m["x"]: m["y"] for m in get("metrics", type=t)}
             for t in ("browser", "path", "referrer", "event")
@@ -157,6 +191,8 @@ def _assert_rollups_answer(services, website_id, since: datetime, until: datetim
         assert decide(reader, query, events=True, bucketed=True).source is Source.ROLLUPS
         for name in ("browser", "path", "referrer", "event"):
             assert decide(reader, query, [R.DIMENSIONS[name]]).source is Source.ROLLUPS
+        attributes = [R.DIMENSIONS[name] for name in ("os", "country")]
+        assert decide_attributes(reader, query, attributes).source is Source.ROLLUPS
 
 
 @dataclass
@@ -261,6 +297,38 @@ def test_rollups_made_after_the_events_are_filled_from_them(
         )
 
 
+def test_a_rollup_of_an_earlier_layout_is_rebuilt(chdb_databases, request, tmp_path_factory):
+    """An earlier Katsuo's visit rollup (without the session attributes) is dropped with the
+    view feeding it, made anew and filled from the stored events when the layout is created."""
+    with _site(chdb_databases, request, tmp_path_factory, "Rebuilt") as site:
+        site.client.command("DROP TABLE `katsuo_visit_hourly_mv`")
+        site.client.command("DROP TABLE `katsuo_visit_hourly`")
+        site.client.command(
+            "CREATE TABLE katsuo_visit_hourly (website_id UUID, hour DateTime('UTC'), "
+            "session_id UUID, visit_id UUID, hits SimpleAggregateFunction(sum, UInt64)) "
+            "ENGINE = AggregatingMergeTree ORDER BY (website_id, hour, session_id, visit_id)"
+        )
+        site.client.command(
+            "CREATE MATERIALIZED VIEW katsuo_visit_hourly_mv TO katsuo_visit_hourly AS "
+            "SELECT website_id, toStartOfHour(created_at) AS hour, session_id, visit_id, "
+            "count() AS hits FROM website_event GROUP BY website_id, hour, session_id, visit_id"
+        )
+        rows = _traffic(site.wid, site.start)
+        _insert(site.client, rows)
+        with site.services.db.events.connect() as conn:
+            layout.create(conn)
+        columns = site.client.query(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() "
+            "AND table = 'katsuo_visit_hourly' ORDER BY position"
+        ).result_rows
+        assert [c[0] for c in columns] == [name for name, _ in layout.KATSUO_VISIT_HOURLY.columns]
+        since, until = site.start, site.start + timedelta(hours=7)
+        _assert_rollups_answer(site.services, site.wid, since, until)
+        assert _answers(site.api, site.headers, site.website, since, until) == _expected(
+            rows, since, until
+        )
+
+
 def test_the_rollups_carry_only_what_they_answer():
     """Filters, entry and exit pages, and windows shorter than an hour go to the events; so do
     series in a zone whose offset is not whole hours."""
@@ -290,3 +358,13 @@ def test_the_rollups_carry_only_what_they_answer():
     assert source(filtered, ["path"]) is Source.RAW
     assert source(india) is Source.ROLLUPS
     assert source(india, bucketed=True) is Source.RAW
+
+    def by_attributes(query, names):
+        return decide_attributes(reader, query, [R.DIMENSIONS[n] for n in names]).source
+
+    assert by_attributes(whole, ["os", "country"]) is Source.ROLLUPS
+    assert by_attributes(whole, ["os", "path"]) is Source.RAW
+    assert by_attributes(filtered, ["os"]) is Source.RAW
+    assert by_attributes(short, ["os"]) is Source.RAW
+    link = Query(website, 10 * hour, 14 * hour, unit="day", timezone="UTC", target_kind="link")
+    assert by_attributes(link, ["os"]) is Source.RAW

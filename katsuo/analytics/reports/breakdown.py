@@ -24,8 +24,9 @@ import sqlalchemy as sa
 from katsuo.analytics import builder as B
 from katsuo.analytics import filters as F
 from katsuo.analytics import registry as R
+from katsuo.analytics import rollups
 from katsuo.analytics import sql as Q
-from katsuo.analytics.decider import decide
+from katsuo.analytics.decider import decide, decide_attributes
 from katsuo.analytics.query import Query
 from katsuo.analytics.reports.params import Parameters, fields
 from katsuo.analytics.reports.steps import PAGE_VIEW, with_event_type
@@ -63,8 +64,11 @@ def run(reader: Reader, query: Query, params: Parameters) -> list[dict]:
         return []
     names = [f.name for f in chosen]
     totals = [_out(m) for m in B.metric_names()]
-    sliced = _from_slices(reader, query, chosen)
-    found = sliced if sliced is not None else _raw(reader, query, chosen)
+    found = _from_rollups(reader, query, chosen)
+    if found is None:
+        found = _from_slices(reader, query, chosen)
+    if found is None:
+        found = _raw(reader, query, chosen)
     return [
         {**{k: int(row[k] or 0) for k in totals}, **{name: row[name] for name in names}}
         for row in found
@@ -88,10 +92,24 @@ def _from_slices(reader: Reader, query: Query, chosen: list[F.Field]) -> list[di
         return None
     keys = [B.slice_key(f, f.name, keyed=False) for f in chosen]
     plan = reader.plan(query, decision.dim, session_attrs=any(f.is_session for f in chosen))
-    found = plan.expanded(keys).subquery("expanded")
-    b = found.c
+    return reader.rows(_ranked(plan.expanded(keys), chosen), query)
+
+
+def _from_rollups(reader: Reader, query: Query, chosen: list[F.Field]) -> list[dict] | None:
+    """The rows from ClickHouse's visit rollup when every field is a session attribute it
+    keeps, or None."""
+    query = with_event_type(query)
+    if not decide_attributes(reader, query, chosen).rollups:
+        return None
+    keys = [(f.name, f.column, None) for f in chosen]
+    return reader.rows(_ranked(rollups.by_attributes(reader.dialect, query, keys), chosen), query)
+
+
+def _ranked(rows: sa.Select, chosen: list[F.Field]) -> sa.Select:
+    """The TOP combinations of per-combination metric rows, by visitors then views."""
+    b = rows.subquery("expanded").c
     groups = [b[f.name] for f in _ordered(chosen)]
-    stmt = (
+    return (
         sa.select(
             *(b[m].label(_out(m)) for m in B.metric_names()),
             *(b[f.name] for f in chosen),
@@ -99,7 +117,6 @@ def _from_slices(reader: Reader, query: Query, chosen: list[F.Field]) -> list[di
         .order_by(b.visitors.desc(), b.pageviews.desc(), *groups)
         .limit(TOP)
     )
-    return reader.rows(stmt, query)
 
 
 def _raw(reader: Reader, query: Query, chosen: list[F.Field]) -> list[dict]:

@@ -220,6 +220,12 @@ KATSUO_HOURLY = Table(
     "PARTITION BY toYYYYMM(hour)\nORDER BY (website_id, kind, hour, value)",
     "website_id",
 )
+# The visit rollup also keys each row by the session attributes its events carry (one set per
+# visit from Katsuo's writer), so that metrics per attribute (expanded tables, the breakdown)
+# come from it too.
+_VISIT_ATTRIBUTES = tuple(
+    (name, kind) for name, kind in WEBSITE_EVENT.columns if name in SESSION_ATTRIBUTES
+)
 KATSUO_VISIT_HOURLY = Table(
     "katsuo_visit_hourly",
     (
@@ -227,12 +233,14 @@ KATSUO_VISIT_HOURLY = Table(
         ("hour", _HOUR),
         ("session_id", "UUID"),
         ("visit_id", "UUID"),
+        *_VISIT_ATTRIBUTES,
         ("hits", "SimpleAggregateFunction(sum, UInt64)"),
         ("first_at", f"SimpleAggregateFunction(min, {TIME})"),
         ("last_at", f"SimpleAggregateFunction(max, {TIME})"),
     ),
     "AggregatingMergeTree",
-    "PARTITION BY toYYYYMM(hour)\nORDER BY (website_id, hour, session_id, visit_id)",
+    "PARTITION BY toYYYYMM(hour)\n"
+    f"ORDER BY (website_id, hour, session_id, visit_id, {', '.join(SESSION_ATTRIBUTES)})",
     "session_id",
 )
 ROLLUPS = (KATSUO_HOURLY, KATSUO_VISIT_HOURLY)
@@ -283,11 +291,12 @@ def hourly_select(source: str, where: str = "1") -> str:
 
 def visit_hourly_select(source: str, where: str = "1") -> str:
     """katsuo_visit_hourly's rows of the events of `source` matching `where`."""
+    attributes = ", ".join(SESSION_ATTRIBUTES)
     return (
-        f"SELECT website_id, {HOUR_OF_EVENT} AS hour, session_id, visit_id, count() AS hits, "
-        f"min({_EVENT_TIME}) AS first_at, max({_EVENT_TIME}) AS last_at\n"
+        f"SELECT website_id, {HOUR_OF_EVENT} AS hour, session_id, visit_id, {attributes}, "
+        f"count() AS hits, min({_EVENT_TIME}) AS first_at, max({_EVENT_TIME}) AS last_at\n"
         f"FROM {source}\nWHERE event_type NOT IN (2, 5) AND ({where})\n"
-        "GROUP BY website_id, hour, session_id, visit_id"
+        f"GROUP BY website_id, hour, session_id, visit_id, {attributes}"
     )
 
 
@@ -495,6 +504,11 @@ def create(conn: sa.Connection, cluster: str = "") -> bool:
         ).scalar()
         for statement in umami_statements(cluster, dimensions_setting=bool(known)):
             conn.exec_driver_sql(statement)
+    for table in ROLLUPS:
+        if _outdated(conn, table):
+            # An earlier Katsuo's rollup with other columns: derived data, rebuilt below.
+            for statement in _drop_rollup(table, cluster):
+                conn.exec_driver_sql(statement)
     missing = [t.name for t in (KATSUO_SESSION, *ROLLUPS) if not _exists(conn, t.name)]
     for statement in katsuo_statements(cluster):
         conn.exec_driver_sql(statement)
@@ -510,6 +524,27 @@ def create(conn: sa.Connection, cluster: str = "") -> bool:
             # runs before it serves; see docs/clickhouse.md for another writer beside it).
             backfill_rollup(conn, table.name)
     return adopted
+
+
+def _outdated(conn: sa.Connection, table: Table) -> bool:
+    """Whether `table` exists with other columns than the layout gives it."""
+    found = conn.exec_driver_sql(
+        "SELECT name FROM system.columns WHERE database = currentDatabase() "
+        "AND table = %(table)s ORDER BY position",
+        {"table": table.name},
+    ).scalars()
+    found = list(found)
+    return bool(found) and found != [name for name, _ in table.columns]
+
+
+def _drop_rollup(table: Table, cluster: str) -> list[str]:
+    """The statements dropping a rollup and the view that feeds it."""
+    on = _on(cluster)
+    names = [table.name, *([_stored(table.name, cluster)] if cluster else [])]
+    return [
+        f"DROP VIEW IF EXISTS `{table.name}_mv`{on}",
+        *(f"DROP TABLE IF EXISTS `{name}`{on} SYNC" for name in names),
+    ]
 
 
 def backfill_rollup(conn: sa.Connection, name: str, where: str = "1") -> None:

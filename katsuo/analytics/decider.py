@@ -9,8 +9,9 @@ the query groups by is carried by one slice dimension (registry.Dimension.slice_
 Bucketed series also need zone offsets that fall on half hours.
 
 ClickHouse's rollups (rollups.py) answer first where the engine keeps them: the totals, the series
-and one dimension's counts, for a query with no filters, cohort or `excludeBounce` that covers a
-whole hour, grouped by at most one column the rollups carry (not the visits' entry and exit);
+and one dimension's counts, for a query with no cohort or `excludeBounce` that covers a whole
+hour, grouped by at most one column the rollups carry (not the visits' entry and exit), and
+with no filters except on session attributes for what the visit rollup answers;
 every metric per combination of session attributes comes from the visit rollup
 (`decide_attributes`).
 """
@@ -68,7 +69,9 @@ def decide(
 ) -> Decision:
     """The source for `query` grouped by `dimensions`. `events`: the query counts custom events
     (the event slices); `every_view`: its rows must hold every view, as the breakdown's do."""
-    if reader.engine.ROLLUPS and _rollups_cover(query, dimensions, every_view, bucketed):
+    if reader.engine.ROLLUPS and _rollups_cover(
+        query, dimensions, events=events, every_view=every_view, bucketed=bucketed
+    ):
         return Decision(Source.ROLLUPS)
     if not _slices_ready(reader, query):
         return RAW
@@ -102,7 +105,7 @@ def decide_attributes(reader: Reader, query: Query, dimensions: Sequence[R.Dimen
     if (
         reader.engine.ROLLUPS
         and query.target_kind == "website"
-        and rollups.covers(query)
+        and rollups.covers(query, filtered=True)
         and all(d.is_session and d.column in rollups.ATTRIBUTES for d in dimensions)
     ):
         return Decision(Source.ROLLUPS)
@@ -117,12 +120,18 @@ VISIT_PATHS = ("entry", "exit")
 def _rollups_cover(
     query: Query,
     dimensions: Sequence[R.Dimension],
+    *,
+    events: bool,
     every_view: bool,
     bucketed: bool,
 ) -> bool:
     """The rollups answer the totals, the series (of views or of custom events) and one
-    dimension's counts per value."""
-    if every_view or len(dimensions) > 1 or not rollups.covers(query, bucketed=bucketed):
+    dimension's counts per value; the totals and the series of views come from the visit
+    rollup, which also applies filters on session attributes."""
+    visits = not dimensions and not events
+    if every_view or len(dimensions) > 1:
+        return False
+    if not rollups.covers(query, bucketed=bucketed, filtered=visits):
         return False
     return all(d.column in rollups.COLUMNS and d.name not in VISIT_PATHS for d in dimensions)
 

@@ -3,9 +3,10 @@ range: the range's whole UTC hours are read from the rollups, its partial hours 
 the stored events, and the two are combined before anything is counted — uniqExact states merge
 into the exact number of distinct sessions, and a visit's hour rows into its whole part.
 
-The decider (decider.py) sends a query here when it has no filters, cohort or `excludeBounce`,
-covers a whole hour, and groups only by columns the rollups carry (`COLUMNS`); bucketed series
-also need zone offsets of whole hours. The edges read Umami's stored `website_event` (its text
+The decider (decider.py) sends a query here when it has no cohort or `excludeBounce`, covers a
+whole hour, and groups only by columns the rollups carry (`COLUMNS`); bucketed series also need
+zone offsets of whole hours. Filters are allowed on what the visit rollup answers (totals,
+series, metrics per session attribute) when they are on the session attributes it keeps. The edges read Umami's stored `website_event` (its text
 columns hold '' for a missing value, as the rollups' do), not Katsuo's view of it.
 """
 
@@ -55,9 +56,15 @@ def whole_hours(query: Query) -> tuple[int, int]:
     return -(-query.start_us // hour) * hour, (query.end_us + 1) // hour * hour
 
 
-def covers(query: Query, *, bucketed: bool = False) -> bool:
-    """Whether the rollups answer `query` (grouping aside, which the decider checks)."""
-    if query.filters.items or query.cohort is not None or query.exclude_bounce or query.empty:
+def covers(query: Query, *, bucketed: bool = False, filtered: bool = False) -> bool:
+    """Whether the rollups answer `query` (grouping aside, which the decider checks).
+    `filtered`: the visit rollup is read, which also applies filters on the session attributes
+    it keeps."""
+    if query.cohort is not None or query.exclude_bounce or query.empty:
+        return False
+    if query.filters.items and not (
+        filtered and all(f.is_session and f.field.column in ATTRIBUTES for f in query.filters.items)
+    ):
         return False
     first, end = whole_hours(query)
     if first >= end:
@@ -91,6 +98,16 @@ def _edges(query: Query, *, custom: bool = False) -> list[sa.ColumnElement]:
         if custom
         else _stored.c.event_type.not_in(Q.VIEW_TYPES_EXCLUDED),
     ]
+
+
+def _filtered(dialect: Dialect, query: Query, table) -> list[sa.ColumnElement]:
+    """The query's filters (on session attributes, `covers`) over `table`'s attribute columns,
+    '' read as a missing value, as Katsuo's view of the events presents it."""
+
+    def resolve(field: R.Dimension) -> sa.ColumnElement:
+        return sa.func.nullIf(table.c[field.column], "", type_=sa.String)
+
+    return Q.filters_clauses(dialect, query.filters, resolve)
 
 
 def _time(column: sa.ColumnElement) -> sa.ColumnElement:
@@ -153,7 +170,7 @@ def _visit_rows(
         last_us.label("last_us"),
         *hour_keys,
         *(_visits.c[name] for name in attributes),
-    ).where(*_in_hours(_visits, query))
+    ).where(*_in_hours(_visits, query), *_filtered(dialect, query, _visits))
     us = _us(dialect, _stored.c.created_at)
     edge_keys = [bucket(us).label("b")] if bucket else []
     edge_attributes = [_stored.c[name] for name in attributes]
@@ -165,7 +182,7 @@ def _visit_rows(
             *edge_keys,
             *edge_attributes,
         )
-        .where(*_edges(query))
+        .where(*_edges(query), *_filtered(dialect, query, _stored))
         .group_by(
             _stored.c.session_id,
             _stored.c.visit_id,

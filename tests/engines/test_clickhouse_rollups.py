@@ -81,9 +81,10 @@ def _metrics(views: list[dict], fields: tuple[str, ...] = ()) -> dict:
     return found
 
 
-def _expected(rows: list[dict], since: datetime, until: datetime) -> dict:
-    """What the window's rows give, counted here: over views, as Umami's queries count them."""
-    inside = [r for r in rows if since <= r["created_at"] <= until]
+def _expected(rows: list[dict], since: datetime, until: datetime, keep=None) -> dict:
+    """What the window's rows give, counted here: over views, as Umami's queries count them;
+    `keep`: the rows a filter keeps, each by its own attributes."""
+    inside = [r for r in rows if since <= r["created_at"] <= until and (keep is None or keep(r))]
     views = [r for r in inside if r["event_type"] not in (2, 5)]
     return {
         "stats": _metrics(views)[()],
@@ -120,8 +121,10 @@ def _ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
-def _answers(api, headers, website: str, since: datetime, until: datetime) -> dict:
-    window = {"startAt": _ms(since), "endAt": _ms(until)}
+def _answers(
+    api, headers, website: str, since: datetime, until: datetime, filters: dict | None = None
+) -> dict:
+    window = {"startAt": _ms(since), "endAt": _ms(until), **(filters or {})}
 
     def get(path: str, **params):
         response = api.get(
@@ -135,7 +138,7 @@ def _answers(api, headers, website: str, since: datetime, until: datetime) -> di
     metrics = ("pageviews", "visitors", "visits", "bounces", "totaltime")
     breakdown = api.post(
         "/api/reports/breakdown",
-        json=report_body(website, "breakdown", since, until, fields=["os", "country"]),
+        json=report_body(website, "breakdown", since, until, filters, fields=["os", "country"]),
         headers=headers,
     )
     assert breakdown.status_code == 200, breakdown.text
@@ -174,23 +177,28 @@ def _answers(api, headers, website: str, since: datetime, until: datetime) -> di
     }
 
 
-def _assert_rollups_answer(services, website_id, since: datetime, until: datetime) -> None:
-    """The decider sends this window's unfiltered queries to the rollups."""
+def _assert_rollups_answer(
+    services, website_id, since: datetime, until: datetime, filters: dict | None = None
+) -> None:
+    """The decider sends this window's queries to the rollups: all of them unfiltered; with
+    filters on session attributes, those the visit rollup answers."""
+    parsed = tuple(F.parse_value(name, name, value) for name, value in (filters or {}).items())
     query = Query(
         website_id,
         T.to_us(since),
         T.to_us(until),
         unit="day",
         timezone="UTC",
-        filters=F.Filters(()),
+        filters=F.Filters(parsed),
     )
+    per_value = Source.RAW if parsed else Source.ROLLUPS
     with services.db.events.connect() as conn:
         reader = Reader.open(conn, services.db.events.kind)
         assert decide(reader, query).source is Source.ROLLUPS
         assert decide(reader, query, bucketed=True).source is Source.ROLLUPS
-        assert decide(reader, query, events=True, bucketed=True).source is Source.ROLLUPS
+        assert decide(reader, query, events=True, bucketed=True).source is per_value
         for name in ("browser", "path", "referrer", "event"):
-            assert decide(reader, query, [R.DIMENSIONS[name]]).source is Source.ROLLUPS
+            assert decide(reader, query, [R.DIMENSIONS[name]]).source is per_value
         attributes = [R.DIMENSIONS[name] for name in ("os", "country")]
         assert decide_attributes(reader, query, attributes).source is Source.ROLLUPS
 
@@ -251,6 +259,27 @@ def test_rollups_answer_exactly_across_partial_hours(chdb_databases, request, tm
             assert _answers(site.api, site.headers, site.website, since, until) == _expected(
                 rows, since, until
             ), (since, until)
+
+
+def test_the_visit_rollup_applies_filters_on_session_attributes(
+    chdb_databases, request, tmp_path_factory
+):
+    """Stats, the views series, the weekly grid, an expanded table and the breakdown under a
+    session-attribute filter come from the visit rollup, each row kept by its own attributes;
+    the rest reads the events. Both must be the test's own counts."""
+    with _site(chdb_databases, request, tmp_path_factory, "Filtered") as site:
+        rows = _traffic(site.wid, site.start)
+        _insert(site.client, rows)
+        since = site.start + timedelta(minutes=20)
+        until = site.start + timedelta(hours=6, minutes=10)
+        for filters, keep in [
+            ({"country": "FR"}, lambda r: r["country"] == "FR"),
+            ({"browser": "neq.chrome"}, lambda r: r["browser"] != "chrome"),
+        ]:
+            _assert_rollups_answer(site.services, site.wid, since, until, filters)
+            found = _answers(site.api, site.headers, site.website, since, until, filters)
+            assert found == _expected(rows, since, until, keep), filters
+            assert found["stats"]["pageviews"] > 0
 
 
 def test_a_delete_before_a_time_inside_an_hour_keeps_the_rollups_exact(
@@ -330,8 +359,9 @@ def test_a_rollup_of_an_earlier_layout_is_rebuilt(chdb_databases, request, tmp_p
 
 
 def test_the_rollups_carry_only_what_they_answer():
-    """Filters, entry and exit pages, and windows shorter than an hour go to the events; so do
-    series in a zone whose offset is not whole hours."""
+    """Filters (but those on session attributes where the visit rollup answers), entry and exit
+    pages, and windows shorter than an hour go to the events; so do series in a zone whose
+    offset is not whole hours."""
     from katsuo.analytics import rollups
     from katsuo.store.engines import clickhouse
 
@@ -364,7 +394,15 @@ def test_the_rollups_carry_only_what_they_answer():
 
     assert by_attributes(whole, ["os", "country"]) is Source.ROLLUPS
     assert by_attributes(whole, ["os", "path"]) is Source.RAW
-    assert by_attributes(filtered, ["os"]) is Source.RAW
+    assert by_attributes(filtered, ["os"]) is Source.ROLLUPS  # a filter on an attribute
+    on_path = (F.parse_value("path", "path", "/pricing"),)
+    by_path = Query(
+        website, 10 * hour, 14 * hour, unit="day", timezone="UTC", filters=F.Filters(on_path)
+    )
+    assert by_attributes(by_path, ["os"]) is Source.RAW
+    assert source(by_path) is Source.RAW
+    assert source(filtered) is Source.ROLLUPS
+    assert source(filtered, events=True) is Source.RAW
     assert by_attributes(short, ["os"]) is Source.RAW
     link = Query(website, 10 * hour, 14 * hour, unit="day", timezone="UTC", target_kind="link")
     assert by_attributes(link, ["os"]) is Source.RAW

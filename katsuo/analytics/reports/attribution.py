@@ -61,39 +61,26 @@ def _in_range(query: Query) -> list[sa.ColumnElement]:
 
 
 def _touches(reader: Reader, query: Query, conversions: sa.CTE, model: str) -> sa.CTE:
-    """Every event of a converting session at its touch instant. The converting sessions' events
-    of the range are read once (a CTE used twice, which DuckDB and PostgreSQL compute once)."""
+    """Every event of a converting session at its touch instant: the session's events of the
+    range, each with the session's touch instant (a window over the session), kept where they
+    are at it. The events are read once (ClickHouse inlines a CTE at every reference, so a
+    CTE of them joined to its own per-session aggregate read them twice)."""
+    us = reader.dialect.epoch_us(e.c.created_at)
+    if model == FIRST_CLICK:
+        instant = sa.func.min(us)
+    else:
+        instant = sa.func.max(sa.case((us < conversions.c.last_us, us)))
     theirs = (
         sa.select(
             *(e.c[name] for name in TOUCH_COLUMNS),
-            reader.dialect.epoch_us(e.c.created_at).label("us"),
-            conversions.c.last_us,
+            us.label("us"),
+            instant.over(partition_by=e.c.session_id).label("touch_us"),
         )
         .select_from(e.join(conversions, conversions.c.session_id == e.c.session_id))
         .where(*_in_range(query))
-        .cte("theirs")
+        .subquery("theirs")
     )
-    t = theirs.c
-    if model == FIRST_CLICK:
-        instant, before = sa.func.min(t.us), []
-    else:
-        instant, before = sa.func.max(t.us), [t.us < t.last_us]
-    touch_at = (
-        sa.select(t.session_id, instant.label("touch_us"))
-        .where(*before)
-        .group_by(t.session_id)
-        .subquery("touch_at")
-    )
-    return (
-        sa.select(theirs)
-        .select_from(
-            theirs.join(
-                touch_at,
-                sa.and_(touch_at.c.session_id == t.session_id, touch_at.c.touch_us == t.us),
-            )
-        )
-        .cte("touches")
-    )
+    return sa.select(theirs).where(theirs.c.us == theirs.c.touch_us).cte("touches")
 
 
 def _totals(conversions: sa.CTE) -> sa.Select:

@@ -1,8 +1,9 @@
 """`/metrics`: the distinct sessions (or events) per value of one metric type, by count
 (docs/query-formulas.md#metrics).
 
-The decider (decider.py) picks ClickHouse's rollups or the visit slices where they answer exactly,
-else the raw events; either way the rows are ranked and cut in SQL."""
+The decider (decider.py) picks ClickHouse's rollups (the visit rollup for a session attribute) or
+the visit slices where they answer exactly, else the raw events; either way the rows are ranked
+and cut in SQL."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from katsuo.analytics import registry as R
 from katsuo.analytics import rollups
 from katsuo.analytics import sql as Q
 from katsuo.analytics.channels import channel_expr
-from katsuo.analytics.decider import decide
+from katsuo.analytics.decider import decide, decide_attributes
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader, as_int
 from katsuo.analytics.summary import attr_key
@@ -39,7 +40,13 @@ def metrics(reader: Reader, query: Query, metric_type: str, limit: int, offset: 
         query = event_query(query)
     with_country = dimension.column in ("region", "city")
     decision = decide(reader, query, [dimension])
-    if decision.rollups:
+    if decide_attributes(reader, query, [dimension]).rollups:
+        keys = [("x", dimension.column, dimension.keyed)]
+        if with_country:
+            keys.append(("country", "country", None))
+        rows = rollups.sessions_by_attribute(reader.dialect, query, keys)
+        stmt, y = B.top(rows, RANKED, limit, offset, where=[lambda c: c.x.is_not(None)]), "y"
+    elif decision.rollups:
         stmt, y = B.top(rollups.by_value(query, dimension), RANKED, limit, offset), "y"
     elif decision.slices:
         plan = reader.plan(query, decision.dim, session_attrs=dimension.is_session)

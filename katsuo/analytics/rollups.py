@@ -257,6 +257,20 @@ def by_attributes(
     ).group_by(v.combination)
 
 
+def sessions_by_attribute(
+    dialect: Dialect, query: Query, keys: Sequence[tuple[str, str, Callable | None]]
+) -> sa.Select:
+    """Per combination of `keys` (as by_attributes'): the distinct sessions `y` of its views,
+    as /metrics counts a session attribute. Grouped on the stored values ('' for a missing
+    one, which comes out NULL)."""
+    rows = _visit_rows(dialect, query, None, sorted({attribute for _, attribute, _ in keys}))
+    values = [key(rows.c[attr]) if key else rows.c[attr] for _, attr, key in keys]
+    return sa.select(
+        *(sa.func.nullIf(v, "").label(name) for v, (name, _, _) in zip(values, keys, strict=True)),
+        sa.func.count(sa.distinct(rows.c.session_id)).label("y"),
+    ).group_by(*values)
+
+
 def series(dialect: Dialect, query: Query, bucket: Callable | None = None) -> sa.Select:
     """Per bucket `b` (of the query's unit, or `bucket` of the µs): its views `n` and distinct
     sessions `sessions`. A bucket must hold whole UTC hours (decider: offsets of whole hours)."""

@@ -34,6 +34,8 @@ class Dialect:
     # costs nothing (store/engines/clickhouse_io.py elides that join); else join it late, onto
     # fewer rows.
     session_on_events = False
+    # A CTE read twice is computed twice (ClickHouse inlines it at every reference).
+    inlines_ctes = False
 
     def epoch_us(self, column: sa.ColumnElement) -> sa.ColumnElement:
         """A timestamptz as integer microseconds since the epoch."""
@@ -179,6 +181,7 @@ class ClickHouse(Dialect):
     name = "clickhouse"
     prefers_arrays = True
     session_on_events = True
+    inlines_ctes = True
 
     def times_where(self, t: sa.ColumnElement, condition: sa.ColumnElement) -> sa.ColumnElement:
         """Aggregate: the group's values of `t` where `condition` holds."""

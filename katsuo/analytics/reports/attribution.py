@@ -61,26 +61,40 @@ def _in_range(query: Query) -> list[sa.ColumnElement]:
 
 
 def _touches(reader: Reader, query: Query, conversions: sa.CTE, model: str) -> sa.CTE:
-    """Every event of a converting session at its touch instant: the session's events of the
-    range, each with the session's touch instant (a window over the session), kept where they
-    are at it. The events are read once (ClickHouse inlines a CTE at every reference, so a
-    CTE of them joined to its own per-session aggregate read them twice)."""
+    """Every event of a converting session at its touch instant (the earliest event of the
+    range, or the latest before the last conversion). The converting sessions' events are read
+    once: as a CTE used twice where the engine computes a CTE once (DuckDB, PostgreSQL; the
+    faster plan there), else with the instant as a window over each session (ClickHouse, which
+    inlines a CTE at every reference)."""
     us = reader.dialect.epoch_us(e.c.created_at)
-    if model == FIRST_CLICK:
-        instant = sa.func.min(us)
-    else:
-        instant = sa.func.max(sa.case((us < conversions.c.last_us, us)))
     theirs = (
-        sa.select(
-            *(e.c[name] for name in TOUCH_COLUMNS),
-            us.label("us"),
-            instant.over(partition_by=e.c.session_id).label("touch_us"),
-        )
+        sa.select(*(e.c[name] for name in TOUCH_COLUMNS), us.label("us"), conversions.c.last_us)
         .select_from(e.join(conversions, conversions.c.session_id == e.c.session_id))
         .where(*_in_range(query))
-        .subquery("theirs")
     )
-    return sa.select(theirs).where(theirs.c.us == theirs.c.touch_us).cte("touches")
+    if reader.dialect.inlines_ctes:
+        if model == FIRST_CLICK:
+            instant = sa.func.min(us)
+        else:
+            instant = sa.func.max(sa.case((us < conversions.c.last_us, us)))
+        windowed = theirs.add_columns(
+            instant.over(partition_by=e.c.session_id).label("touch_us")
+        ).subquery("theirs")
+        return sa.select(windowed).where(windowed.c.us == windowed.c.touch_us).cte("touches")
+    once = theirs.cte("theirs")
+    t = once.c
+    if model == FIRST_CLICK:
+        instant, before = sa.func.min(t.us), []
+    else:
+        instant, before = sa.func.max(t.us), [t.us < t.last_us]
+    touch_at = (
+        sa.select(t.session_id, instant.label("touch_us"))
+        .where(*before)
+        .group_by(t.session_id)
+        .subquery("touch_at")
+    )
+    at_touch = sa.and_(touch_at.c.session_id == t.session_id, touch_at.c.touch_us == t.us)
+    return sa.select(once).select_from(once.join(touch_at, at_touch)).cte("touches")
 
 
 def _totals(conversions: sa.CTE) -> sa.Select:

@@ -503,6 +503,9 @@ def copy_to_clickhouse(data_dir: str, clickhouse_url: str, chunk_rows: int = 1_0
     migrations.migrate(db)
     try:
         source = db.engine.raw_connection().driver_connection
+        # Sorting 100 M joined rows for the Parquet file spills to disk under this limit instead
+        # of taking most of the machine's memory beside chdb's inserts.
+        source.execute("SET memory_limit = '6GB'")
         with db.events.connect() as conn:
             db.events.engines.truncate_all(conn)
             client = conn.connection.driver_connection.client
@@ -520,16 +523,40 @@ def copy_to_clickhouse(data_dir: str, clickhouse_url: str, chunk_rows: int = 1_0
         db.close()
 
 
-def _through_parquet(source, conn, table: str, query: str, folder: Path) -> int:
+def _through_parquet(
+    source, conn, table: str, query: str, folder: Path, chunk_rows: int = 5_000_000
+) -> int:
+    """One Parquet file in time order, inserted a time slice of about `chunk_rows` rows at a
+    time: a single INSERT of 100 M rows outgrows memory, and time-ordered row groups let each
+    slice read only its own part of the file."""
     path = folder / f"copy-{table}.parquet"
     try:
-        source.execute(f"COPY ({query}) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)")
-        names = ", ".join(f"`{c}`" for c in source.sql(query).columns)
-        before = conn.exec_driver_sql(f"SELECT count() FROM `{table}`").scalar()
-        conn.exec_driver_sql(
-            f"INSERT INTO `{table}` ({names}) SELECT {names} FROM file('{path}', Parquet)"
+        source.execute(
+            f"COPY (SELECT * FROM ({query}) ORDER BY created_at) TO '{path}' "
+            "(FORMAT parquet, ROW_GROUP_SIZE 1000000)"
         )
-        return conn.exec_driver_sql(f"SELECT count() FROM `{table}`").scalar() - before
+        names = ", ".join(f"`{c}`" for c in source.sql(query).columns)
+        count = f"SELECT count() FROM `{table}`"
+        before = conn.exec_driver_sql(count).scalar()
+        rows, first, last = source.execute(
+            f"SELECT count(*), epoch_us(min(created_at)), epoch_us(max(created_at)) "
+            f"FROM read_parquet('{path}')"
+        ).fetchone()
+        if rows == 0:
+            return 0
+        slices = -(-rows // chunk_rows)
+        step = (last - first) // slices + 1
+        for k in range(slices):
+            low, high = first + k * step, first + (k + 1) * step
+            conn.exec_driver_sql(
+                f"INSERT INTO `{table}` ({names}) SELECT {names} FROM file('{path}', Parquet) "
+                f"WHERE toUnixTimestamp64Micro(created_at) >= {low} "
+                f"AND toUnixTimestamp64Micro(created_at) < {high}"
+            )
+            if slices > 1:
+                done = conn.exec_driver_sql(count).scalar() - before
+                print(f"    {table}: slice {k + 1}/{slices}, {done}/{rows} rows", flush=True)
+        return conn.exec_driver_sql(count).scalar() - before
     finally:
         path.unlink(missing_ok=True)
 

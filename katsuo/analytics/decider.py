@@ -98,8 +98,8 @@ def decide_journeys(reader: Reader, query: Query) -> Decision:
 
 
 def decide_attributes(reader: Reader, query: Query, dimensions: Sequence[R.Dimension]) -> Decision:
-    """Every metric per combination of session attributes (expanded tables, the breakdown):
-    ClickHouse's visit rollup answers a website's query that the rollups cover. Its views are
+    """Metrics per value or combination of session attributes (their /metrics and expanded
+    tables, the breakdown): ClickHouse's visit rollup answers a website's query that the rollups cover. Its views are
     every event but custom events and beacons, which for a website are its page views alone
     (links and pixels store their own hit types)."""
     if (

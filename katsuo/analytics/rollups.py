@@ -6,8 +6,9 @@ into the exact number of distinct sessions, and a visit's hour rows into its who
 The decider (decider.py) sends a query here when it has no cohort or `excludeBounce`, covers a
 whole hour, and groups only by columns the rollups carry (`COLUMNS`); bucketed series also need
 zone offsets of whole hours. Filters are allowed on what the visit rollup answers (totals,
-series, metrics per session attribute) when they are on the session attributes it keeps. The edges read Umami's stored `website_event` (its text
-columns hold '' for a missing value, as the rollups' do), not Katsuo's view of it.
+series, metrics per session attribute) when they are on the session attributes it keeps. The
+edges read Umami's stored `website_event` (its text columns hold '' for a missing value, as the
+rollups' do), not Katsuo's view of it.
 """
 
 from __future__ import annotations

@@ -221,8 +221,8 @@ KATSUO_HOURLY = Table(
     "website_id",
 )
 # The visit rollup also keys each row by the session attributes its events carry (one set per
-# visit from Katsuo's writer), so that metrics per attribute (expanded tables, the breakdown)
-# come from it too.
+# visit from Katsuo's writer), so that metrics per attribute (their tables, expanded or not,
+# the breakdown, filters on them) come from it too.
 _VISIT_ATTRIBUTES = tuple(
     (name, kind) for name, kind in WEBSITE_EVENT.columns if name in SESSION_ATTRIBUTES
 )
@@ -533,8 +533,8 @@ def _outdated(conn: sa.Connection, table: Table) -> bool:
         "AND table = %(table)s ORDER BY position",
         {"table": table.name},
     ).scalars()
-    found = list(found)
-    return bool(found) and found != [name for name, _ in table.columns]
+    names = list(found)
+    return bool(names) and names != [name for name, _ in table.columns]
 
 
 def _drop_rollup(table: Table, cluster: str) -> list[str]:

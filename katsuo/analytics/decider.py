@@ -106,7 +106,7 @@ def decide_attributes(reader: Reader, query: Query, dimensions: Sequence[R.Dimen
         reader.engine.ROLLUPS
         and query.target_kind == "website"
         and rollups.covers(query, filtered=True)
-        and all(d.is_session and d.column in rollups.ATTRIBUTES for d in dimensions)
+        and all(rollups.is_attribute(d) for d in dimensions)
     ):
         return Decision(Source.ROLLUPS)
     return RAW

@@ -40,10 +40,9 @@ def expanded(reader: Reader, query: Query, metric_type: str, limit: int, offset:
     with_country = dimension.column in ("region", "city")
     decision = decide(reader, query, [dimension]) if dimension.name != "channel" else RAW
     if decide_attributes(reader, query, [dimension]).rollups:
-        keys = [("name", dimension.column, dimension.keyed)]
-        if with_country:
-            keys.append(("country", "country", None))
-        rows = rollups.by_attributes(reader.dialect, query, keys)
+        rows = rollups.by_attributes(
+            reader.dialect, query, rollups.dimension_keys(dimension, "name")
+        )
     elif decision.slices:
         name, key = B.slice_key(dimension, "name")
         if dimension.name == "domain":

@@ -41,9 +41,7 @@ def metrics(reader: Reader, query: Query, metric_type: str, limit: int, offset: 
     with_country = dimension.column in ("region", "city")
     decision = decide(reader, query, [dimension])
     if decide_attributes(reader, query, [dimension]).rollups:
-        keys = [("x", dimension.column, dimension.keyed)]
-        if with_country:
-            keys.append(("country", "country", None))
+        keys = rollups.dimension_keys(dimension, "x")
         rows = rollups.sessions_by_attribute(reader.dialect, query, keys)
         stmt, y = B.top(rows, RANKED, limit, offset, where=[lambda c: c.x.is_not(None)]), "y"
     elif decision.rollups:

@@ -36,6 +36,9 @@ _hourly = sa.table(
 )
 # The session attributes the visit rollup keeps on its rows: metrics per attribute come from it.
 ATTRIBUTES = frozenset(layout.SESSION_ATTRIBUTES)
+# A key of by_attributes and sessions_by_attribute: (output name, session attribute, None or its
+# key as a function of the attribute's value).
+Key = tuple[str, str, Callable | None]
 _visits = sa.table(
     layout.KATSUO_VISIT_HOURLY.name,
     *(sa.column(name) for name in ("website_id", "session_id", "visit_id", "hits")),
@@ -64,13 +67,27 @@ def covers(query: Query, *, bucketed: bool = False, filtered: bool = False) -> b
     if query.cohort is not None or query.exclude_bounce or query.empty:
         return False
     if query.filters.items and not (
-        filtered and all(f.is_session and f.field.column in ATTRIBUTES for f in query.filters.items)
+        filtered and all(is_attribute(f.field) for f in query.filters.items)
     ):
         return False
     first, end = whole_hours(query)
     if first >= end:
         return False
     return not bucketed or (query.unit != "minute" and query.offsets.aligned_to(T.US_PER_HOUR))
+
+
+def is_attribute(field: R.Dimension) -> bool:
+    """Whether the field is a session attribute the visit rollup keeps."""
+    return field.is_session and field.column in ATTRIBUTES
+
+
+def dimension_keys(dimension: R.Dimension, name: str) -> list[Key]:
+    """A session attribute's dimension as keys, its value under `name`; a region or a city with
+    its country beside it, as their tables show them."""
+    keys: list[Key] = [(name, dimension.column, dimension.keyed)]
+    if dimension.column in ("region", "city"):
+        keys.append(("country", "country", None))
+    return keys
 
 
 def _hour(us: int) -> sa.ColumnElement:
@@ -213,18 +230,23 @@ def totals(dialect: Dialect, query: Query) -> sa.Select:
     return sa.select(*B.over_visits(dialect, per_visit.c, unique=("visit_id",)))
 
 
-def by_attributes(
-    dialect: Dialect, query: Query, keys: Sequence[tuple[str, str, Callable | None]]
-) -> sa.Select:
-    """Every metric (registry.METRICS) per combination of `keys`: (output name, session
-    attribute, None or its key as a function of the attribute's value). Each event counts with
-    the attributes on its own row, as every ClickHouse read does (docs/clickhouse.md); a
-    missing value is NULL.
+def _keyed_rows(
+    dialect: Dialect, query: Query, keys: Sequence[Key]
+) -> tuple[sa.Subquery, list[sa.ColumnElement]]:
+    """The range's visit rows with the attributes `keys` read, and each key's value over them
+    (stored values: '' for a missing one)."""
+    rows = _visit_rows(dialect, query, None, sorted({attribute for _, attribute, _ in keys}))
+    return rows, [key(rows.c[attr]) if key else rows.c[attr] for _, attr, key in keys]
+
+
+def by_attributes(dialect: Dialect, query: Query, keys: Sequence[Key]) -> sa.Select:
+    """Every metric (registry.METRICS) per combination of `keys`. Each event counts with the
+    attributes on its own row, as every ClickHouse read does (docs/clickhouse.md); a missing
+    value is NULL.
 
     Rows are grouped on a hash of the combination rather than on its texts: ClickHouse groups
     millions of (text, text, visit) keys several times slower than (hash, visit) ones."""
-    rows = _visit_rows(dialect, query, None, sorted({attribute for _, attribute, _ in keys}))
-    values = [key(rows.c[attr]) if key else rows.c[attr] for _, attr, key in keys]
+    rows, values = _keyed_rows(dialect, query, keys)
     keyed = sa.select(
         rows.c.session_id,
         rows.c.visit_id,
@@ -258,14 +280,11 @@ def by_attributes(
     ).group_by(v.combination)
 
 
-def sessions_by_attribute(
-    dialect: Dialect, query: Query, keys: Sequence[tuple[str, str, Callable | None]]
-) -> sa.Select:
-    """Per combination of `keys` (as by_attributes'): the distinct sessions `y` of its views,
-    as /metrics counts a session attribute. Grouped on the stored values ('' for a missing
-    one, which comes out NULL)."""
-    rows = _visit_rows(dialect, query, None, sorted({attribute for _, attribute, _ in keys}))
-    values = [key(rows.c[attr]) if key else rows.c[attr] for _, attr, key in keys]
+def sessions_by_attribute(dialect: Dialect, query: Query, keys: Sequence[Key]) -> sa.Select:
+    """Per combination of `keys`: the distinct sessions `y` of its views, as /metrics counts a
+    session attribute. Grouped on the stored values ('' for a missing one, which comes out
+    NULL)."""
+    rows, values = _keyed_rows(dialect, query, keys)
     return sa.select(
         *(sa.func.nullIf(v, "").label(name) for v, (name, _, _) in zip(values, keys, strict=True)),
         sa.func.count(sa.distinct(rows.c.session_id)).label("y"),

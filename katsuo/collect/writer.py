@@ -368,6 +368,15 @@ class Writer:
             stored = conn.execute(sa.select(schema.collect_journal)).first()
         return Position(stored.segment, stored.offset) if stored else None
 
+    def _save_position_alone(self, position: Position) -> None:
+        """Record `position` after the rows it covers went in by other commits: in the position
+        file, or in a transaction of its own."""
+        if self._position_file is not None:
+            self._save_position_file(position)
+        else:
+            with self._connection().begin():
+                self._save_position(self._conn, position)
+
     def _save_position_file(self, position: Position) -> None:
         temporary = self._position_file.with_suffix(".new")
         with open(temporary, "w") as file:
@@ -426,11 +435,8 @@ class Writer:
                 "collect: batch of %d hits failed (%s); retrying one by one", len(batches), error
             )
             outcomes = [self._commit_one(item) for item in batches]
-            if position is not None and self._position_file is not None:
-                self._save_position_file(position)
-            elif position is not None:
-                with self._connection().begin():
-                    self._save_position(self._conn, position)
+            if position is not None:
+                self._save_position_alone(position)
             return outcomes
         return [None] * len(batches)
 

@@ -4,6 +4,7 @@ test-output/screenshots/<engine>/."""
 
 from __future__ import annotations
 
+import re
 import time
 
 from playwright.sync_api import expect
@@ -166,7 +167,7 @@ def test_admin_manages_websites_profile_keys_and_users(open_browser, api):
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login")
     b.goto("/websites")
-    assert "/login" in page.url
+    expect(page).to_have_url(re.compile(re.escape("/login")))
 
 
 def test_user_sees_own_pages_only(open_browser, api):

@@ -41,6 +41,11 @@ class Dialect:
         """A timestamptz as integer microseconds since the epoch."""
         raise NotImplementedError
 
+    def combination(self, texts: list[sa.ColumnElement]) -> sa.ColumnElement | None:
+        """One key standing for each combination of `texts` (NULL apart from every text), where
+        the engine groups millions of rows on it faster than on the texts; else None."""
+        return None
+
     def div(self, a: sa.ColumnElement, b: int) -> sa.ColumnElement:
         """Integer division of a non-negative bigint."""
         raise NotImplementedError
@@ -201,6 +206,13 @@ class ClickHouse(Dialect):
 
     def epoch_us(self, column):
         return sa.func.toUnixTimestamp64Micro(column, type_=BigInt)
+
+    def combination(self, texts):
+        # Grouping 9 M (path, referrer, visit) rows: 1.6 s on this hash, 3.5 s on the texts,
+        # 6.3 s on the texts as Nullable columns; hashing a Nullable directly is as slow. A
+        # 64-bit hash of a few thousand combinations: a collision is a one in 10^12 event.
+        parts = [part for t in texts for part in (sa.func.ifNull(t, ""), sa.func.isNull(t))]
+        return sa.func.cityHash64(*parts, type_=BigInt)
 
     def div(self, a, b):
         return sa.func.intDiv(a, sa.literal(b, BigInt), type_=BigInt)

@@ -34,7 +34,8 @@ class Dialect:
     # costs nothing (store/engines/clickhouse_io.py elides that join); else join it late, onto
     # fewer rows.
     session_on_events = False
-    # A CTE read twice is computed twice (ClickHouse inlines it at every reference).
+    # A CTE read twice is computed twice (ClickHouse inlines it at every reference); such an
+    # engine offers each_at_extreme and tuple_item instead.
     inlines_ctes = False
 
     def epoch_us(self, column: sa.ColumnElement) -> sa.ColumnElement:
@@ -203,6 +204,31 @@ class ClickHouse(Dialect):
 
     def count_nonempty(self, times: sa.ColumnElement) -> sa.ColumnElement:
         return sa.func.countIf(sa.func.notEmpty(times))
+
+    def each_at_extreme(
+        self,
+        values: list[sa.ColumnElement],
+        order: sa.ColumnElement,
+        where: sa.ColumnElement | None,
+        greatest: bool,
+    ) -> sa.ColumnElement:
+        """Aggregate, then one output row per element: the tuple (order, *values) of each of the
+        group's rows at its greatest (or least) `order` among the rows where `where` holds (all
+        rows when None); a group with no such row gives no row."""
+        rows = sa.func.tuple(order, *values)
+        found = sa.func.groupArray(rows) if where is None else sa.func.groupArrayIf(rows, where)
+        extreme = (sa.func.arrayMax if greatest else sa.func.arrayMin)(
+            sa.literal_column("r -> r.1"), found
+        )
+        return sa.func.arrayJoin(
+            sa.func.arrayFilter(_Lambda("r", sa.literal_column("r.1") == extreme), found)
+        )
+
+    def tuple_item(
+        self, row: sa.ColumnElement, index: int, type_: sa.TypeEngine
+    ) -> sa.ColumnElement:
+        """A tuple's element by 1-based index."""
+        return sa.func.tupleElement(row, index, type_=type_)
 
     def epoch_us(self, column):
         return sa.func.toUnixTimestamp64Micro(column, type_=BigInt)

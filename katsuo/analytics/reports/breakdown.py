@@ -119,7 +119,7 @@ def _ranked(rows: sa.Select, chosen: list[F.Field]) -> sa.Select:
     )
 
 
-def _raw(reader: Reader, query: Query, chosen: list[F.Field]) -> list[dict]:
+def _raw(reader: Reader, query: Query, chosen: list[F.Field], *, hashed: bool = True) -> list[dict]:
     # The docs offer `event` as a field; over page views alone (Umami 3.1) it would always be
     # null, so with `event` chosen the rows are custom events, as the `event` metric counts them.
     event_type = Q.CUSTOM_EVENT if any(f.name == "event" for f in chosen) else PAGE_VIEW
@@ -137,7 +137,7 @@ def _raw(reader: Reader, query: Query, chosen: list[F.Field]) -> list[dict]:
     fields = [(s if f.is_session else e).c[f.column] for f in on_events]
     # Where the engine groups millions of rows faster on one hash of the fields than on their
     # texts (Dialect.combination), the steps group on the hash and the labels come after.
-    combination = None if on_sessions else reader.dialect.combination(fields)
+    combination = reader.dialect.combination(fields) if hashed and not on_sessions else None
     if combination is not None:
         grouped = [combination.label("combination")]
     else:
@@ -192,20 +192,56 @@ def _raw(reader: Reader, query: Query, chosen: list[F.Field]) -> list[dict]:
     # Ties are ranked by the texts, as above: every combination tied with the last one kept
     # comes back, to be labelled and ranked here.
     found = reader.rows(stmt.fetch(TOP, with_ties=True), query)
-    if not found:
-        return []
-    labels = events.select(
-        grouped[0],
-        *(sa.func.any(column).label(f.name) for column, f in zip(fields, on_events, strict=True)),
-    ).where(e.c.event_type == event_type, combination.in_([row["combination"] for row in found]))
-    named = {
-        row.pop("combination"): row for row in reader.rows(labels.group_by(combination), query)
-    }
+    in_range = events.select().where(e.c.event_type == event_type)
+    named = _labels(reader, query, in_range, combination, fields, on_events, found)
+    if named is None:
+        return _raw(reader, query, chosen, hashed=False)
     for row in found:
         row.update(named[row.pop("combination")])
     names = [f.name for f in on_events]
     found.sort(key=lambda row: (-row["visitors"], -row["views"], *_nulls_last(row, names)))
     return found[:TOP]
+
+
+def _labels(
+    reader: Reader,
+    query: Query,
+    events: sa.Select,
+    combination: sa.ColumnElement,
+    fields: list[sa.ColumnElement],
+    on_events: list[F.Field],
+    found: list[dict],
+) -> dict[int, dict] | None:
+    """The field texts of each combination key in `found`, read from the range's `events`; None
+    when two combinations share a key (a hash collision), so that the rows are counted anew on
+    the texts: the answer stays exact."""
+    if not found:
+        return {}
+    # Two combinations under one key: some field has two texts, or a text and NULL.
+    mixed = sa.or_(
+        *(
+            sa.or_(
+                sa.func.min(c) != sa.func.max(c),
+                sa.func.count(c).between(1, sa.func.count() - 1),
+            )
+            for c in fields
+        )
+    ).label("mixed")
+    labels = (
+        events.add_columns(
+            combination.label("combination"),
+            mixed,
+            *(sa.func.any(c).label(f.name) for c, f in zip(fields, on_events, strict=True)),
+        )
+        .where(combination.in_([row["combination"] for row in found]))
+        .group_by(combination)
+    )
+    named = {}
+    for row in reader.rows(labels, query):
+        if row.pop("mixed"):
+            return None
+        named[row.pop("combination")] = row
+    return named
 
 
 def _nulls_last(row: dict, names: list[str]) -> list[tuple[bool, str]]:

@@ -6,7 +6,9 @@ matching view — but the distinct counts are taken by aggregating twice more in
 distinct ids: per (event fields, session), then per field combination, where a session is one
 row. Session fields (browser, country, …) are joined after the first two steps, onto one row
 per session instead of one per event; where each event row carries them (ClickHouse,
-`Dialect.session_on_events`) they are grouped with the event fields from the first step.
+`Dialect.session_on_events`) they are grouped with the event fields from the first step. Where
+grouping on the texts is slow (ClickHouse, `Dialect.combination`), the steps group on one key
+per combination and the top rows are labelled afterwards (docs/clickhouse.md#reports-over-the-events).
 
 When the fields are session attributes and/or `path` and the visit slices can answer the
 query exactly (decider.py), they do (`summary.Plan`, as the overview's expanded totals): visit totals and
@@ -231,7 +233,7 @@ def _labels(
         events.add_columns(
             combination.label("combination"),
             mixed,
-            *(sa.func.any(c).label(f.name) for c, f in zip(fields, on_events, strict=True)),
+            *(sa.func.min(c).label(f.name) for c, f in zip(fields, on_events, strict=True)),
         )
         .where(combination.in_([row["combination"] for row in found]))
         .group_by(combination)

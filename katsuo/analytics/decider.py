@@ -97,14 +97,21 @@ def decide_journeys(reader: Reader, query: Query) -> Decision:
     return RAW
 
 
-def decide_attributes(reader: Reader, query: Query, dimensions: Sequence[R.Dimension]) -> Decision:
+def decide_attributes(
+    reader: Reader,
+    query: Query,
+    dimensions: Sequence[R.Dimension],
+    *,
+    page_views: bool = False,
+) -> Decision:
     """Metrics per value or combination of session attributes (their /metrics and expanded
-    tables, the breakdown): ClickHouse's visit rollup answers a website's query that the rollups cover. Its views are
-    every event but custom events and beacons, which for a website are its page views alone
-    (links and pixels store their own hit types)."""
+    tables, the breakdown): ClickHouse's visit rollup answers a query that the rollups cover.
+    Its views are every event but custom events and beacons, as the metrics count them; where
+    the rows must be page views alone (`page_views`: the breakdown), only a website's query,
+    whose views are all page views (links and pixels store their own hit types)."""
     if (
         reader.engine.ROLLUPS
-        and query.target_kind == "website"
+        and (query.target_kind == "website" or not page_views)
         and rollups.covers(query, filtered=True)
         and all(rollups.is_attribute(d) for d in dimensions)
     ):

@@ -155,3 +155,10 @@ def test_link_hits_are_not_page_views(dataset):
     window = {"startAt": ms(start), "endAt": ms(end)}
     assert dataset.get(dataset.stats_path("stats", link), **window)["pageviews"] == 2
     assert dataset.report("breakdown", start, end, website=link, fields=["os"]) == []
+    # The metrics do count them, per session attribute too: one visitor, two clicks.
+    by_browser = dataset.get(dataset.stats_path("metrics", link), type="browser", **window)
+    assert by_browser == [{"x": "chrome", "y": 1}]
+    expanded = dataset.get(dataset.stats_path("metrics/expanded", link), type="os", **window)
+    assert [(row["name"], row["pageviews"], row["visitors"]) for row in expanded] == [
+        ("Windows 10", 2, 1)
+    ]

@@ -197,10 +197,13 @@ def _assert_rollups_answer(
         assert decide(reader, query).source is Source.ROLLUPS
         assert decide(reader, query, bucketed=True).source is Source.ROLLUPS
         assert decide(reader, query, events=True, bucketed=True).source is per_value
-        for name in ("browser", "path", "referrer", "event"):
+        for name in ("path", "referrer", "event"):
             assert decide(reader, query, [R.DIMENSIONS[name]]).source is per_value
-        attributes = [R.DIMENSIONS[name] for name in ("os", "country")]
-        assert decide_attributes(reader, query, attributes).source is Source.ROLLUPS
+        # A session attribute's values come from the visit rollup alone.
+        assert decide(reader, query, [R.DIMENSIONS["browser"]]).source is Source.RAW
+        for names in (["browser"], ["os", "country"]):
+            attributes = [R.DIMENSIONS[name] for name in names]
+            assert decide_attributes(reader, query, attributes).source is Source.ROLLUPS
 
 
 @dataclass
@@ -384,13 +387,14 @@ def test_the_rollups_carry_only_what_they_answer():
     assert source(whole, ["path"]) is Source.ROLLUPS
     assert source(whole, ["entry"]) is Source.RAW
     assert source(whole, ["region"]) is Source.RAW
+    assert source(whole, ["browser"]) is Source.RAW  # by value: the visit rollup (below)
     assert source(short) is Source.RAW
     assert source(filtered, ["path"]) is Source.RAW
     assert source(india) is Source.ROLLUPS
     assert source(india, bucketed=True) is Source.RAW
 
-    def by_attributes(query, names):
-        return decide_attributes(reader, query, [R.DIMENSIONS[n] for n in names]).source
+    def by_attributes(query, names, **kw):
+        return decide_attributes(reader, query, [R.DIMENSIONS[n] for n in names], **kw).source
 
     assert by_attributes(whole, ["os", "country"]) is Source.ROLLUPS
     assert by_attributes(whole, ["os", "path"]) is Source.RAW
@@ -405,4 +409,48 @@ def test_the_rollups_carry_only_what_they_answer():
     assert source(filtered, events=True) is Source.RAW
     assert by_attributes(short, ["os"]) is Source.RAW
     link = Query(website, 10 * hour, 14 * hour, unit="day", timezone="UTC", target_kind="link")
-    assert by_attributes(link, ["os"]) is Source.RAW
+    # A link's hits are its views for the metrics, but never page views for the breakdown.
+    assert by_attributes(link, ["os"]) is Source.ROLLUPS
+    assert by_attributes(link, ["os"], page_views=True) is Source.RAW
+    assert by_attributes(whole, ["os"], page_views=True) is Source.ROLLUPS
+
+
+def test_an_hourly_rollup_of_an_earlier_version_is_rebuilt(
+    chdb_databases, request, tmp_path_factory
+):
+    """katsuo_hourly made by an earlier Katsuo (the same columns, no version comment, a view that
+    also wrote the session attributes' values) is dropped with its view, made anew and filled
+    from the stored events: none of the kinds it no longer keeps is left."""
+    from dataclasses import replace
+
+    with _site(chdb_databases, request, tmp_path_factory, "Versioned") as site:
+        site.client.command("DROP TABLE `katsuo_hourly_mv`")
+        site.client.command("DROP TABLE `katsuo_hourly`")
+        for statement in layout._create_table(replace(layout.KATSUO_HOURLY, version=""), ""):
+            site.client.command(statement)
+        site.client.command(
+            "CREATE MATERIALIZED VIEW katsuo_hourly_mv TO katsuo_hourly AS SELECT website_id, "
+            "toStartOfHour(toDateTime(created_at, 'UTC')) AS hour, 'browser' AS kind, "
+            "toString(browser) AS value, count() AS hits, uniqExactState(session_id) AS sessions "
+            "FROM website_event WHERE event_type = 1 GROUP BY website_id, hour, kind, value"
+        )
+        rows = _traffic(site.wid, site.start)
+        _insert(site.client, rows)
+        with site.services.db.events.connect() as conn:
+            layout.create(conn)
+        kinds = {
+            k[0] for k in site.client.query("SELECT DISTINCT kind FROM katsuo_hourly").result_rows
+        }
+        assert "url_path" in kinds
+        assert kinds <= set(layout.ROLLUP_COLUMNS)
+        assert "browser" not in layout.ROLLUP_COLUMNS
+        comment = site.client.query(
+            "SELECT comment FROM system.tables WHERE database = currentDatabase() "
+            "AND name = 'katsuo_hourly'"
+        ).result_rows[0][0]
+        assert comment == layout.KATSUO_HOURLY.version
+        since, until = site.start, site.start + timedelta(hours=7)
+        _assert_rollups_answer(site.services, site.wid, since, until)
+        assert _answers(site.api, site.headers, site.website, since, until) == _expected(
+            rows, since, until
+        )

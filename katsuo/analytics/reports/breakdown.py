@@ -101,7 +101,7 @@ def _from_rollups(reader: Reader, query: Query, chosen: list[F.Field]) -> list[d
     """The rows from ClickHouse's visit rollup when every field is a session attribute it
     keeps, or None."""
     query = with_event_type(query)
-    if not decide_attributes(reader, query, chosen).rollups:
+    if not decide_attributes(reader, query, chosen, page_views=True).rollups:
         return None
     keys = [(f.name, f.column, None) for f in chosen]
     return reader.rows(_ranked(rollups.by_attributes(reader.dialect, query, keys), chosen), query)

@@ -28,6 +28,9 @@ class Table:
     engine: str
     keys: str  # PARTITION BY / ORDER BY / PRIMARY KEY … clauses
     shard_by: str  # the column a cluster's Distributed table shards by
+    # A rollup's layout beyond its columns (what its view writes), kept as the table's comment:
+    # a rollup made with another is rebuilt at start (create).
+    version: str = ""
 
 
 def _strings(*names: str) -> tuple[tuple[str, str], ...]:
@@ -198,14 +201,8 @@ KATSUO_SESSION = Table(
 # and hour, its views and their first and last time. Both are exact, whatever the range: a
 # range's whole hours come from here, its partial hours from the events, and uniqExact states
 # merge into the exact count of distinct sessions.
-ROLLUP_COLUMNS = (
-    "url_path",
-    "referrer_domain",
-    "hostname",
-    "page_title",
-    *(name for name in SESSION_ATTRIBUTES if name not in ("region", "city")),
-    "event_name",
-)
+# The session attributes are not among them: the visit rollup keys its rows by those.
+ROLLUP_COLUMNS = ("url_path", "referrer_domain", "hostname", "page_title", "event_name")
 KATSUO_HOURLY = Table(
     "katsuo_hourly",
     (
@@ -219,6 +216,8 @@ KATSUO_HOURLY = Table(
     "AggregatingMergeTree",
     "PARTITION BY toYYYYMM(hour)\nORDER BY (website_id, kind, hour, value)",
     "website_id",
+    # 2: no session attributes among the kinds.
+    version="katsuo layout 2",
 )
 # The visit rollup also keys each row by the session attributes its events carry (one set per
 # visit from Katsuo's writer), so that metrics per attribute (their tables, expanded or not,
@@ -418,6 +417,8 @@ VIEWS = {
 
 def _create_table(table: Table, cluster: str, extra: str = "") -> list[str]:
     columns = ",\n  ".join(f"`{name}` {kind}" for name, kind in table.columns)
+    if table.version:
+        extra += f"\nCOMMENT '{table.version}'"
     if not cluster:
         create = f"CREATE TABLE IF NOT EXISTS `{table.name}` (\n  {columns}\n)\n"
         return [f"{create}ENGINE = {table.engine}\n{table.keys}{extra}"]
@@ -433,7 +434,8 @@ def _create_table(table: Table, cluster: str, extra: str = "") -> list[str]:
     )
     return [
         f"{create}ENGINE = {engine}\n{table.keys}{extra}",
-        f"CREATE TABLE IF NOT EXISTS `{table.name}`{on} AS `{local}` ENGINE = {distributed}",
+        f"CREATE TABLE IF NOT EXISTS `{table.name}`{on} AS `{local}` ENGINE = {distributed}"
+        + (f"\nCOMMENT '{table.version}'" if table.version else ""),
     ]
 
 
@@ -527,14 +529,20 @@ def create(conn: sa.Connection, cluster: str = "") -> bool:
 
 
 def _outdated(conn: sa.Connection, table: Table) -> bool:
-    """Whether `table` exists with other columns than the layout gives it."""
+    """Whether `table` exists with other columns or another version than the layout gives it."""
     found = conn.exec_driver_sql(
         "SELECT name FROM system.columns WHERE database = currentDatabase() "
         "AND table = %(table)s ORDER BY position",
         {"table": table.name},
     ).scalars()
     names = list(found)
-    return bool(names) and names != [name for name, _ in table.columns]
+    if not names:
+        return False
+    comment = conn.exec_driver_sql(
+        "SELECT comment FROM system.tables WHERE database = currentDatabase() AND name = %(table)s",
+        {"table": table.name},
+    ).scalar()
+    return names != [name for name, _ in table.columns] or (comment or "") != table.version
 
 
 def _drop_rollup(table: Table, cluster: str) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from katsuo.analytics import dialects
+from katsuo.analytics.reports import breakdown
 from tests.helpers import admin_with_website, post_report
 from tests.reports import traffic
 
@@ -49,6 +50,18 @@ def test_breakdown_with_colliding_keys_counts_on_the_texts(data, monkeypatch):
         lambda self, texts: sa.func.toUInt64(sa.func.length(texts[0]) * 0, type_=sa.BigInteger),
     )
     _check_cut(data, "Collide")
+
+
+@pytest.mark.events_store
+def test_breakdown_with_too_many_ties_to_label_counts_on_the_texts(data, monkeypatch):
+    """More rows tied at the cut than are labelled by key: the rows are counted on the texts."""
+    monkeypatch.setattr(breakdown, "MAX_LABELLED", TOP + 10)
+
+    def not_labelled(*args):
+        raise AssertionError("rows labelled by key despite the ties")
+
+    monkeypatch.setattr(breakdown, "_labels", not_labelled)
+    _check_cut(data, "Ties")
 
 
 def _check_cut(data, name: str) -> None:

@@ -37,6 +37,9 @@ from katsuo.errors import BadRequest
 from katsuo.store import schema
 
 TOP = 500
+# At most this many rows tied at the cut are labelled by key (their keys travel in the statement's
+# text); with more, the rows are counted on the texts.
+MAX_LABELLED = 5_000
 # Umami's breakdown names the pageviews metric `views`.
 RENAMED = {"pageviews": "views"}
 e = schema.website_event
@@ -194,6 +197,8 @@ def _raw(reader: Reader, query: Query, chosen: list[F.Field], *, hashed: bool = 
     # Ties are ranked by the texts, as above: every combination tied with the last one kept
     # comes back, to be labelled and ranked here.
     found = reader.rows(stmt.fetch(TOP, with_ties=True), query)
+    if len(found) > MAX_LABELLED:
+        return _raw(reader, query, chosen, hashed=False)
     in_range = events.select().where(e.c.event_type == event_type)
     named = _labels(reader, query, in_range, combination, fields, on_events, found)
     if named is None:

@@ -102,7 +102,7 @@ def _touches_per_session(
 ) -> sa.CTE:
     """_touches in one grouping per converting session (Dialect.each_at_extreme)."""
     dialect = reader.dialect
-    listed = TOUCH_COLUMNS[1:]
+    listed = [name for name in TOUCH_COLUMNS if name != "session_id"]
     before = None if model == FIRST_CLICK else us < last_us
     each = dialect.each_at_extreme([e.c[n] for n in listed], us, before, model == LAST_CLICK)
     per_session = (

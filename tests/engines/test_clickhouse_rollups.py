@@ -333,32 +333,51 @@ def test_a_rollup_of_an_earlier_layout_is_rebuilt(chdb_databases, request, tmp_p
     """An earlier Katsuo's visit rollup (without the session attributes) is dropped with the
     view feeding it, made anew and filled from the stored events when the layout is created."""
     with _site(chdb_databases, request, tmp_path_factory, "Rebuilt") as site:
-        site.client.command("DROP TABLE `katsuo_visit_hourly_mv`")
-        site.client.command("DROP TABLE `katsuo_visit_hourly`")
-        site.client.command(
-            "CREATE TABLE katsuo_visit_hourly (website_id UUID, hour DateTime('UTC'), "
-            "session_id UUID, visit_id UUID, hits SimpleAggregateFunction(sum, UInt64)) "
-            "ENGINE = AggregatingMergeTree ORDER BY (website_id, hour, session_id, visit_id)"
+        rows = _rebuilt_over(
+            site,
+            layout.KATSUO_VISIT_HOURLY,
+            [
+                (
+                    "CREATE TABLE katsuo_visit_hourly (website_id UUID, hour DateTime('UTC'), "
+                    "session_id UUID, visit_id UUID, hits SimpleAggregateFunction(sum, UInt64)) "
+                    "ENGINE = AggregatingMergeTree ORDER BY (website_id, hour, session_id, visit_id)"
+                ),
+                (
+                    "CREATE MATERIALIZED VIEW katsuo_visit_hourly_mv TO katsuo_visit_hourly AS "
+                    "SELECT website_id, toStartOfHour(created_at) AS hour, session_id, visit_id, "
+                    "count() AS hits FROM website_event GROUP BY website_id, hour, session_id, visit_id"
+                ),
+            ],
         )
-        site.client.command(
-            "CREATE MATERIALIZED VIEW katsuo_visit_hourly_mv TO katsuo_visit_hourly AS "
-            "SELECT website_id, toStartOfHour(created_at) AS hour, session_id, visit_id, "
-            "count() AS hits FROM website_event GROUP BY website_id, hour, session_id, visit_id"
-        )
-        rows = _traffic(site.wid, site.start)
-        _insert(site.client, rows)
-        with site.services.db.events.connect() as conn:
-            layout.create(conn)
         columns = site.client.query(
             "SELECT name FROM system.columns WHERE database = currentDatabase() "
             "AND table = 'katsuo_visit_hourly' ORDER BY position"
         ).result_rows
         assert [c[0] for c in columns] == [name for name, _ in layout.KATSUO_VISIT_HOURLY.columns]
-        since, until = site.start, site.start + timedelta(hours=7)
-        _assert_rollups_answer(site.services, site.wid, since, until)
-        assert _answers(site.api, site.headers, site.website, since, until) == _expected(
-            rows, since, until
-        )
+        _assert_exact_over_the_traffic(site, rows)
+
+
+def _rebuilt_over(site, rollup: layout.Table, earlier: list[str]) -> list[dict]:
+    """`rollup` and its view replaced by an earlier Katsuo's (the `earlier` statements), the
+    test's traffic stored beside them, then the layout created; the rows stored."""
+    site.client.command(f"DROP TABLE `{rollup.name}_mv`")
+    site.client.command(f"DROP TABLE `{rollup.name}`")
+    for statement in earlier:
+        site.client.command(statement)
+    rows = _traffic(site.wid, site.start)
+    _insert(site.client, rows)
+    with site.services.db.events.connect() as conn:
+        layout.create(conn)
+    return rows
+
+
+def _assert_exact_over_the_traffic(site, rows: list[dict]) -> None:
+    """The rollups answer the traffic's whole span, with the numbers counted from its rows."""
+    since, until = site.start, site.start + timedelta(hours=7)
+    _assert_rollups_answer(site.services, site.wid, since, until)
+    assert _answers(site.api, site.headers, site.website, since, until) == _expected(
+        rows, since, until
+    )
 
 
 def test_the_rollups_carry_only_what_they_answer():
@@ -424,20 +443,20 @@ def test_an_hourly_rollup_of_an_earlier_version_is_rebuilt(
     from dataclasses import replace
 
     with _site(chdb_databases, request, tmp_path_factory, "Versioned") as site:
-        site.client.command("DROP TABLE `katsuo_hourly_mv`")
-        site.client.command("DROP TABLE `katsuo_hourly`")
-        for statement in layout._create_table(replace(layout.KATSUO_HOURLY, version=""), ""):
-            site.client.command(statement)
-        site.client.command(
-            "CREATE MATERIALIZED VIEW katsuo_hourly_mv TO katsuo_hourly AS SELECT website_id, "
-            "toStartOfHour(toDateTime(created_at, 'UTC')) AS hour, 'browser' AS kind, "
-            "toString(browser) AS value, count() AS hits, uniqExactState(session_id) AS sessions "
-            "FROM website_event WHERE event_type = 1 GROUP BY website_id, hour, kind, value"
+        rows = _rebuilt_over(
+            site,
+            layout.KATSUO_HOURLY,
+            [
+                *layout._create_table(replace(layout.KATSUO_HOURLY, version=""), ""),
+                (
+                    "CREATE MATERIALIZED VIEW katsuo_hourly_mv TO katsuo_hourly AS SELECT website_id, "
+                    "toStartOfHour(toDateTime(created_at, 'UTC')) AS hour, 'browser' AS kind, "
+                    "toString(browser) AS value, count() AS hits, uniqExactState(session_id) "
+                    "AS sessions FROM website_event WHERE event_type = 1 "
+                    "GROUP BY website_id, hour, kind, value"
+                ),
+            ],
         )
-        rows = _traffic(site.wid, site.start)
-        _insert(site.client, rows)
-        with site.services.db.events.connect() as conn:
-            layout.create(conn)
         kinds = {
             k[0] for k in site.client.query("SELECT DISTINCT kind FROM katsuo_hourly").result_rows
         }
@@ -449,8 +468,4 @@ def test_an_hourly_rollup_of_an_earlier_version_is_rebuilt(
             "AND name = 'katsuo_hourly'"
         ).result_rows[0][0]
         assert comment == layout.KATSUO_HOURLY.version
-        since, until = site.start, site.start + timedelta(hours=7)
-        _assert_rollups_answer(site.services, site.wid, since, until)
-        assert _answers(site.api, site.headers, site.website, since, until) == _expected(
-            rows, since, until
-        )
+        _assert_exact_over_the_traffic(site, rows)

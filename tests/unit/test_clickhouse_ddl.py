@@ -70,6 +70,13 @@ def test_cluster_tables():
     assert "ReplicatedAggregatingMergeTree(" in _statement(
         katsuo, "CREATE TABLE IF NOT EXISTS `katsuo_session_local` ON CLUSTER `analytics`"
     )
+    # The hourly rollup's layout version is on the Distributed table (which start-up reads)
+    # and on each shard's table.
+    version = f"\nCOMMENT '{layout.KATSUO_HOURLY.version}'"
+    assert _statement(katsuo, "CREATE TABLE IF NOT EXISTS `katsuo_hourly` ON CLUSTER").endswith(
+        version
+    )
+    assert _statement(katsuo, "CREATE TABLE IF NOT EXISTS `katsuo_hourly_local`").endswith(version)
     session_mv = _statement(katsuo, "CREATE MATERIALIZED VIEW IF NOT EXISTS `katsuo_session_mv`")
     assert "TO `katsuo_session_local`" in session_mv and "FROM website_event_local" in session_mv
     # Katsuo's views read the Distributed tables.

@@ -417,8 +417,8 @@ VIEWS = {
 
 def _create_table(table: Table, cluster: str, extra: str = "") -> list[str]:
     columns = ",\n  ".join(f"`{name}` {kind}" for name, kind in table.columns)
-    if table.version:
-        extra += f"\nCOMMENT '{table.version}'"
+    comment = f"\nCOMMENT '{table.version}'" if table.version else ""
+    extra += comment
     if not cluster:
         create = f"CREATE TABLE IF NOT EXISTS `{table.name}` (\n  {columns}\n)\n"
         return [f"{create}ENGINE = {table.engine}\n{table.keys}{extra}"]
@@ -432,10 +432,10 @@ def _create_table(table: Table, cluster: str, extra: str = "") -> list[str]:
     distributed = (
         f"Distributed(`{cluster}`, currentDatabase(), `{local}`, cityHash64({table.shard_by}))"
     )
+    front = f"CREATE TABLE IF NOT EXISTS `{table.name}`{on} AS `{local}`"
     return [
         f"{create}ENGINE = {engine}\n{table.keys}{extra}",
-        f"CREATE TABLE IF NOT EXISTS `{table.name}`{on} AS `{local}` ENGINE = {distributed}"
-        + (f"\nCOMMENT '{table.version}'" if table.version else ""),
+        f"{front} ENGINE = {distributed}{comment}",
     ]
 
 

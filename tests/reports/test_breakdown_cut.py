@@ -47,7 +47,7 @@ def test_breakdown_with_colliding_keys_counts_on_the_texts(data, monkeypatch):
     monkeypatch.setattr(
         dialects.ClickHouse,
         "combination",
-        lambda self, texts: sa.func.toUInt64(sa.func.length(texts[0]) * 0, type_=sa.BigInteger),
+        lambda self, texts: sa.func.toUInt64(0, type_=sa.BigInteger),
     )
     _check_cut(data, "Collide")
 

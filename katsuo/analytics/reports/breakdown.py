@@ -197,10 +197,11 @@ def _raw(reader: Reader, query: Query, chosen: list[F.Field], *, hashed: bool = 
     # Ties are ranked by the texts, as above: every combination tied with the last one kept
     # comes back, to be labelled and ranked here.
     found = reader.rows(stmt.fetch(TOP, with_ties=True), query)
-    if len(found) > MAX_LABELLED:
-        return _raw(reader, query, chosen, hashed=False)
     in_range = events.select().where(e.c.event_type == event_type)
-    named = _labels(reader, query, in_range, combination, fields, on_events, found)
+    named = None
+    if len(found) <= MAX_LABELLED:
+        keys = [row["combination"] for row in found]
+        named = _labels(reader, query, in_range, combination, fields, on_events, keys)
     if named is None:
         return _raw(reader, query, chosen, hashed=False)
     for row in found:
@@ -217,12 +218,12 @@ def _labels(
     combination: sa.ColumnElement,
     fields: list[sa.ColumnElement],
     on_events: list[F.Field],
-    found: list[dict],
+    keys: list[int],
 ) -> dict[int, dict] | None:
-    """The field texts of each combination key in `found`, read from the range's `events`; None
+    """The field texts of each combination key of `keys`, read from the range's `events`; None
     when two combinations share a key (a hash collision), so that the rows are counted anew on
     the texts: the answer stays exact."""
-    if not found:
+    if not keys:
         return {}
     # Two combinations under one key: some field has two texts, or a text and NULL.
     mixed = sa.or_(
@@ -240,7 +241,7 @@ def _labels(
             mixed,
             *(sa.func.min(c).label(f.name) for c, f in zip(fields, on_events, strict=True)),
         )
-        .where(combination.in_([row["combination"] for row in found]))
+        .where(combination.in_(keys))
         .group_by(combination)
     )
     named = {}

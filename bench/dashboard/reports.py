@@ -36,7 +36,7 @@ from katsuo.analytics.query import Target, now_us
 from katsuo.analytics.reports import params as report_params
 from katsuo.analytics.runner import Reader
 from katsuo.config import Settings
-from katsuo.store import schema
+from katsuo.store import migrations, schema
 from katsuo.store.database import Database
 
 WEBSITE = "7a1b0000-0000-4000-8000-000000000001"
@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     if a.clickhouse_url:
         ch_env = {**env, "CLICKHOUSE_URL": a.clickhouse_url}
         clickhouse = Database(Settings.from_env(ch_env, load_dotenv=False))
+        # As the server's start does: an outdated rollup is rebuilt before anything is timed.
+        migrations.migrate(clickhouse)
     only = set(a.only.split(",")) if a.only else None
     end = datetime.fromisoformat(a.end) - timedelta(milliseconds=1)
     e = schema.website_event

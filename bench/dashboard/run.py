@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     if a.clickhouse_url:
         ch_env = {**env, "CLICKHOUSE_URL": a.clickhouse_url}
         clickhouse = Database(Settings.from_env(ch_env, load_dotenv=False))
+        # As the server's start does: an outdated rollup is rebuilt before anything is timed.
+        migrations.migrate(clickhouse)
     with db.connect() as conn:
         built = slices.is_built(conn)
     if a.rebuild or (not built and not a.clickhouse_only):

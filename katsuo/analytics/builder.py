@@ -7,7 +7,7 @@ source's rows get in SQL. The sources themselves are sql.Events (raw events) and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -32,15 +32,21 @@ def summed(visit_: R.Visit) -> list[sa.ColumnElement]:
 
 
 def over_visits(
-    dialect: Dialect, visits: sa.ColumnCollection, unique: Sequence[str] = ()
+    dialect: Dialect,
+    visits: sa.ColumnCollection,
+    unique: Sequence[str] = (),
+    counted: Mapping[str, sa.ColumnElement] | None = None,
 ) -> list[sa.ColumnElement]:
     """Every metric over raw per-visit rows (columns session_id, visit_id, hits, first_us,
     last_us), as Umami counts them: distinct ids for visitors and visits, sums for the rest
-    (0 over no rows). `unique`: id columns whose value no two rows share (counted as rows)."""
+    (0 over no rows). `unique`: id columns whose value no two rows share (counted as rows);
+    `counted`: id columns whose distinct count is given (a scalar subquery)."""
     v = visit(dialect, visits.hits, visits.first_us, visits.last_us)
     found = []
     for m in R.METRICS.values():
-        if m.distinct in unique:
+        if counted and m.distinct in counted:
+            found.append(counted[m.distinct].label(m.name))
+        elif m.distinct in unique:
             found.append(sa.func.count().label(m.name))
         elif m.distinct is not None:
             found.append(sa.func.count(sa.distinct(visits[m.distinct])).label(m.name))

@@ -215,10 +215,13 @@ def totals(dialect: Dialect, query: Query) -> sa.Select:
     """One row of every metric (registry.METRICS) over the range's visits."""
     rows = _visit_rows(dialect, query, None)
     # Grouped by the visit alone, half the work of (session, visit): a visit id is derived from
-    # its session's id (Umami's and Katsuo's writers), so a visit has one session.
+    # its session's id (Umami's and Katsuo's writers), so a visit has one session. The sessions
+    # are counted by a grouping of their own, which took 300 ms where counting them over the
+    # visits took 500 (10 M events, docs/clickhouse.md#rollups).
+    sessions = sa.select(rows.c.session_id).group_by(rows.c.session_id).subquery("sessions")
+    visitors = sa.select(sa.func.count()).select_from(sessions).scalar_subquery()
     per_visit = (
         sa.select(
-            sa.func.any(rows.c.session_id).label("session_id"),
             rows.c.visit_id,
             sa.func.sum(rows.c.hits).label("hits"),
             sa.func.min(rows.c.first_us).label("first_us"),
@@ -227,7 +230,8 @@ def totals(dialect: Dialect, query: Query) -> sa.Select:
         .group_by(rows.c.visit_id)
         .subquery("per_visit")
     )
-    return sa.select(*B.over_visits(dialect, per_visit.c, unique=("visit_id",)))
+    counted = {"session_id": visitors}
+    return sa.select(*B.over_visits(dialect, per_visit.c, unique=("visit_id",), counted=counted))
 
 
 def _keyed_rows(

@@ -216,8 +216,8 @@ KATSUO_HOURLY = Table(
     "AggregatingMergeTree",
     "PARTITION BY toYYYYMM(hour)\nORDER BY (website_id, kind, hour, value)",
     "website_id",
-    # 2: no session attributes among the kinds.
-    version="katsuo layout 2",
+    # 2: no session attributes among the kinds; 3: no '' value for views.
+    version="katsuo layout 3",
 )
 # The visit rollup also keys each row by the session attributes its events carry (one set per
 # visit from Katsuo's writer), so that metrics per attribute (their tables, expanded or not,
@@ -274,8 +274,9 @@ def rollup_value(column: str) -> str:
 
 
 def hourly_select(source: str, where: str = "1") -> str:
-    """katsuo_hourly's rows of the events of `source` matching `where`: custom events by name,
-    views by every other column of ROLLUP_COLUMNS."""
+    """katsuo_hourly's rows of the events of `source` matching `where`: custom events by name
+    ('' for one without), views by every other column of ROLLUP_COLUMNS except where it is ''
+    (no metric counts those; the referrer's '' was a third of its sessions)."""
     pairs = ", ".join(
         f"('{name}', {rollup_value(name)})" for name in ROLLUP_COLUMNS if name != "event_name"
     )
@@ -284,7 +285,8 @@ def hourly_select(source: str, where: str = "1") -> str:
         "count() AS hits, uniqExactState(session_id) AS sessions\n"
         f"FROM {source}\n"
         f"ARRAY JOIN if(event_type = 2, [('event_name', {rollup_value('event_name')})], [{pairs}]) AS pair\n"
-        f"WHERE event_type != 5 AND ({where})\nGROUP BY website_id, hour, kind, value"
+        f"WHERE event_type != 5 AND (pair.2 != '' OR event_type = 2) AND ({where})\n"
+        "GROUP BY website_id, hour, kind, value"
     )
 
 

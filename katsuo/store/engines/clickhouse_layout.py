@@ -276,7 +276,7 @@ def rollup_value(column: str) -> str:
 def hourly_select(source: str, where: str = "1") -> str:
     """katsuo_hourly's rows of the events of `source` matching `where`: custom events by name
     ('' for one without), views by every other column of ROLLUP_COLUMNS except where it is ''
-    (no metric counts those; the referrer's '' was a third of its sessions)."""
+    (no metric counts those; the referrer's '' held more than half of its state elements)."""
     pairs = ", ".join(
         f"('{name}', {rollup_value(name)})" for name in ROLLUP_COLUMNS if name != "event_name"
     )

@@ -7,8 +7,8 @@ The decider (decider.py) sends a query here when it has no cohort or `excludeBou
 whole hour, and groups only by columns the rollups carry (`COLUMNS`); bucketed series also need
 zone offsets of whole hours. Filters are allowed on what the visit rollup answers (totals,
 series, metrics per session attribute) when they are on the session attributes it keeps. The
-edges read Umami's stored `website_event` (its text columns hold '' for a missing value, as the
-rollups' do), not Katsuo's view of it.
+edges read Umami's stored `website_event` (its text columns hold '' for a missing value, which
+the rollups leave out for views), not Katsuo's view of it.
 """
 
 from __future__ import annotations
@@ -144,29 +144,28 @@ def by_value(query: Query, dimension: R.Dimension) -> sa.Select:
     """Per value `x` of the dimension's column: `y`, its distinct sessions (views), or its
     custom events (`event`), as /metrics ranks them."""
     column = dimension.column
+    custom = column == "event_name"
     value = sa.literal_column(layout.rollup_value(column), sa.String)
     hourly = sa.select(_hourly.c.value.label("x"), _hourly.c.hits, _hourly.c.sessions).where(
         *_in_hours(_hourly, query), _hourly.c.kind == column
     )
+    # The edges' rows as the rollup keeps them: a view's empty value is left out, a custom
+    # event without a name kept (layout.hourly_select).
     edges = (
         sa.select(
             value.label("x"),
             sa.func.count().label("hits"),
             sa.func.uniqExactState(_stored.c.session_id).label("sessions"),
         )
-        .where(*_edges(query, custom=column == "event_name"))
+        .where(*_edges(query, custom=custom), *([] if custom else [value != ""]))
         .group_by(value)
     )
     both = sa.union_all(hourly, edges).subquery("both")
-    if column == "event_name":
+    if custom:
         x = sa.func.nullIf(both.c.x, "")  # an event without a name, as the raw query keys it
         return sa.select(x.label("x"), sa.func.sum(both.c.hits).label("y")).group_by(x)
     x = dimension.keyed(both.c.x)
-    return (
-        sa.select(x.label("x"), sa.func.uniqExactMerge(both.c.sessions).label("y"))
-        .where(both.c.x != "")
-        .group_by(x)
-    )
+    return sa.select(x.label("x"), sa.func.uniqExactMerge(both.c.sessions).label("y")).group_by(x)
 
 
 # --- per visit: /stats and /pageviews -----------------------------------------------------------

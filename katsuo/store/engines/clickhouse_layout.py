@@ -196,8 +196,8 @@ KATSUO_SESSION = Table(
     "session_id",
 )
 
-# Katsuo's rollups (analytics/rollups.py reads them). Per website, hour, column and value of a
-# view (custom events: their name), the events and the exact set of their sessions; per visit
+# Katsuo's rollups (analytics/rollups.py reads them). Per website, hour, column and non-empty
+# value of a view (custom events: their name), the events and the exact set of their sessions; per visit
 # and hour, its views and their first and last time. Both are exact, whatever the range: a
 # range's whole hours come from here, its partial hours from the events, and uniqExact states
 # merge into the exact count of distinct sessions.

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from katsuo.analytics.catchup import Maintainer
+from katsuo.analytics.pointers import ROUND_SECONDS, Keeper
 from katsuo.api.admission import Admission
 from katsuo.auth.logins import LoginStore
 from katsuo.auth.ratelimit import LoginRateLimiter
@@ -46,6 +47,8 @@ class Services:
     control: ControlSocket | None = None
     # The daily deletion of collected data past its retention limit (ops/retention.py).
     retention: RetentionJob | None = None
+    # The rounds keeping ClickHouse's pointer rows (analytics/pointers.py).
+    pointers: Keeper | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
@@ -89,6 +92,10 @@ class Services:
         if writer.journaled:  # reads wait for the acknowledged hits to be applied
             events.before_connect = writer.sync
         slices.start()
+        # ClickHouse's pointer rows (analytics/pointers.py), kept by rounds in every process.
+        keeper = Keeper(db, ROUND_SECONDS) if db.separate_events else None
+        if keeper is not None:
+            keeper.start()
         geo = GeoLocator(
             settings.geolite_db_path or None, use_headers=not settings.skip_location_headers
         )
@@ -104,6 +111,7 @@ class Services:
             collector=Collector(settings, writer, WebsiteCache(db, redis_client), geo),
             slugs=SlugCache(db),
             admission=admission,
+            pointers=keeper,
         )
         svc.retention = RetentionJob(db, on_deleted=writer.forget_sessions)
         svc.retention.start()
@@ -121,6 +129,8 @@ class Services:
         if self.writer is not None:
             self.writer.close()
         self.slices.stop()
+        if self.pointers is not None:
+            self.pointers.stop()
         if self.geo is not None:
             self.geo.close()
         if self.redis is not None:

@@ -1,15 +1,17 @@
 """The route to the ClickHouse overview goal, measured: distinct sessions counted from
-previous-occurrence pointers kept per hour, against the rollups the server reads today.
+previous-occurrence pointers kept per hour, against the server's own answer.
 
 For each (kind, value, session) that occurs in an hour, one element with the hour of the same
 pair's previous occurrence. Summed per (kind, value, hour, previous hour), the distinct sessions
 of a value over the whole hours [S, E) are the elements of [S, E) whose previous hour lies before
 S, a plain sum (the visit slices' rule on DuckDB and PostgreSQL, analytics/summary.py, at hour
 grain). Nothing here is maintained: the table is computed once from website_event, in a scratch
-table of the same database, dropped at the end. What keeping it up to date would take is in
-README.md ("The route to the overview goal, measured").
+table of the same database, dropped at the end. The server keeps such rows for the metrics by
+path, referrer, hostname and title (analytics/pointers.py); this measures the kinds it does not
+keep yet (session attributes, visitors) beside path, the one it does (README.md, "Pointer rows
+in the server").
 
-Each answer is checked against the server's own (rollups), then both are timed in the same run:
+Each answer is checked against the server's own, then both are timed in the same run:
 the server's request (Python included) and the prototype's statement.
 
 usage:

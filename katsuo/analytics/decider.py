@@ -13,7 +13,9 @@ and one dimension's counts, for a query with no cohort or `excludeBounce` that c
 hour, grouped by at most one column the rollups carry (not the visits' entry and exit), and
 with no filters except on session attributes for what the visit rollup answers;
 every metric per combination of session attributes comes from the visit rollup
-(`decide_attributes`).
+(`decide_attributes`). Before them, ClickHouse's pointer rows (pointers.py) answer the distinct
+sessions per path, referrer, hostname or title over an unfiltered range starting on an hour,
+where they are kept (`decide_pointers`).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from katsuo.analytics import pointers, rollups
 from katsuo.analytics import registry as R
-from katsuo.analytics import rollups
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader
 from katsuo.analytics.slices import SLOT_US
@@ -39,12 +41,15 @@ class Source(Enum):
     RAW = "raw"
     # ClickHouse's rollups (rollups.py), on an engine that keeps them (Engine.ROLLUPS).
     ROLLUPS = "rollups"
+    # ClickHouse's pointer rows (pointers.py), for one value's distinct sessions.
+    POINTERS = "pointers"
 
 
 @dataclass(frozen=True)
 class Decision:
     source: Source
     dim: int | None = None  # the slice dimension, with Source.SLICES
+    until_us: int | None = None  # with Source.POINTERS: the end of the hours they answer
 
     @property
     def slices(self) -> bool:
@@ -53,6 +58,10 @@ class Decision:
     @property
     def rollups(self) -> bool:
         return self.source is Source.ROLLUPS
+
+    @property
+    def pointers(self) -> bool:
+        return self.source is Source.POINTERS
 
 
 RAW = Decision(Source.RAW)
@@ -87,6 +96,24 @@ def decide(
     if every_view and dim not in EVERY_VIEW:
         return RAW
     return Decision(Source.SLICES, dim) if plannable(query, dim, bucketed=bucketed) else RAW
+
+
+# How much of a range the pointer rows may leave to the events (the hours not kept yet, after a
+# stalled upkeep for example) before the rollups answer instead.
+POINTER_REST_US = 6 * 3_600_000_000
+
+
+def decide_pointers(reader: Reader, query: Query, dimensions: Sequence[R.Dimension]) -> Decision:
+    """ClickHouse's pointer rows answer one value's distinct sessions (metrics by path,
+    referrer, hostname, title) over a range starting on an hour, with no filter, when they are
+    kept for some of its hours and up to a few hours before its end."""
+    if not (reader.engine.ROLLUPS and pointers.covers(query, dimensions)):
+        return RAW
+    until = pointers.kept_until(reader.conn, query.website_id)
+    if until is None or until <= query.start_us or query.end_us - until > POINTER_REST_US:
+        return RAW
+    whole_end = (query.end_us + 1) // 3_600_000_000 * 3_600_000_000
+    return Decision(Source.POINTERS, until_us=min(until, whole_end))
 
 
 def decide_journeys(reader: Reader, query: Query) -> Decision:

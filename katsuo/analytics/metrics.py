@@ -1,9 +1,9 @@
 """`/metrics`: the distinct sessions (or events) per value of one metric type, by count
 (docs/query-formulas.md#metrics).
 
-The decider (decider.py) picks ClickHouse's rollups (the visit rollup for a session attribute) or
-the visit slices where they answer exactly, else the raw events; either way the rows are ranked
-and cut in SQL."""
+The decider (decider.py) picks ClickHouse's pointer rows or rollups (the visit rollup for a
+session attribute) or the visit slices where they answer exactly, else the raw events; either way
+the rows are ranked and cut in SQL."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import sqlalchemy as sa
 
 from katsuo.analytics import builder as B
 from katsuo.analytics import filters as F
+from katsuo.analytics import pointers, rollups
 from katsuo.analytics import registry as R
-from katsuo.analytics import rollups
 from katsuo.analytics import sql as Q
 from katsuo.analytics.channels import channel_expr
-from katsuo.analytics.decider import decide, decide_attributes
+from katsuo.analytics.decider import decide, decide_attributes, decide_pointers
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader, as_int
 from katsuo.analytics.summary import attr_key
@@ -39,8 +39,13 @@ def metrics(reader: Reader, query: Query, metric_type: str, limit: int, offset: 
     if counting_events:
         query = event_query(query)
     with_country = dimension.column in ("region", "city")
-    decision = decide(reader, query, [dimension])
-    if decide_attributes(reader, query, [dimension]).rollups:
+    decision = decide_pointers(reader, query, [dimension])
+    if not decision.pointers:
+        decision = decide(reader, query, [dimension])
+    if decision.pointers:
+        rows = pointers.by_value(reader, query, dimension, decision.until_us)
+        stmt, y = B.top(rows, RANKED, limit, offset), "y"
+    elif decide_attributes(reader, query, [dimension]).rollups:
         keys = rollups.dimension_keys(dimension, "x")
         rows = rollups.sessions_by_attribute(reader.dialect, query, keys)
         stmt, y = B.top(rows, RANKED, limit, offset, where=[lambda c: c.x.is_not(None)]), "y"

@@ -6,7 +6,8 @@ created there, never one with an Umami name, and nothing of Umami's is altered o
 database gets Umami's tables too, with DateTime64(6) times (Katsuo keeps microseconds; Umami's own
 DDL has seconds) and without Umami's `website_revenue_mv` (Katsuo's writer stores revenue as on
 the other engines). Everything Katsuo derives is fed by materialized views, so it follows the
-events whoever inserts them (Umami beside Katsuo included). See docs/clickhouse.md.
+events whoever inserts them (Umami beside Katsuo included), except the pointer rows, which need
+earlier inserts than a view sees and are kept by analytics/pointers.py. See docs/clickhouse.md.
 """
 
 from __future__ import annotations
@@ -243,10 +244,31 @@ KATSUO_VISIT_HOURLY = Table(
     "session_id",
 )
 ROLLUPS = (KATSUO_HOURLY, KATSUO_VISIT_HOURLY)
+# Katsuo's pointer rows (analytics/pointers.py keeps and reads them; no view feeds them): per
+# website and whole hour, parallel arrays of (kind, value, previous hour, pairs), and the figures
+# of the events they were computed from. The last row written per hour is the one read (FINAL).
+KATSUO_POINTERS = Table(
+    "katsuo_pointer_hourly",
+    (
+        ("website_id", "UUID"),
+        ("hour", _HOUR),
+        ("kind", f"Array({_LOW})"),
+        ("value", "Array(String)"),
+        ("prev_hour", f"Array({_HOUR})"),
+        ("pairs", "Array(UInt64)"),
+        ("events", "UInt64"),
+        ("fingerprint", "UInt64"),
+        ("events_before", "UInt64"),
+        ("fingerprint_before", "UInt64"),
+    ),
+    "ReplacingMergeTree",
+    "PARTITION BY toYYYYMM(hour)\nORDER BY (website_id, hour)",
+    "website_id",
+)
 
 UMAMI_TABLES = (WEBSITE_EVENT, EVENT_DATA, SESSION_DATA, WEBSITE_REVENUE, STATS_HOURLY)
 # Everything Katsuo may truncate or delete from (tests, `katsuo copy --force`).
-STORED_TABLES = (*UMAMI_TABLES, KATSUO_SESSION, *ROLLUPS)
+STORED_TABLES = (*UMAMI_TABLES, KATSUO_SESSION, *ROLLUPS, KATSUO_POINTERS)
 
 _EVENT_TIME = "toDateTime64(created_at, 6, 'UTC')"
 
@@ -486,6 +508,7 @@ def katsuo_statements(cluster: str = "") -> list[str]:
             f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{table.name}_mv`{_on(cluster)} "
             f"TO `{target}` AS\n{ROLLUP_SELECTS[table.name](source)}"
         )
+    statements += _create_table(KATSUO_POINTERS, cluster)
     statements += [
         f"CREATE OR REPLACE VIEW `{name}`{_on(cluster)} AS\n{select}"
         for name, select in _views().items()
@@ -508,10 +531,11 @@ def create(conn: sa.Connection, cluster: str = "") -> bool:
         ).scalar()
         for statement in umami_statements(cluster, dimensions_setting=bool(known)):
             conn.exec_driver_sql(statement)
-    for table in ROLLUPS:
+    for table in (*ROLLUPS, KATSUO_POINTERS):
         if _outdated(conn, table):
-            # An earlier Katsuo's rollup with other columns: derived data, rebuilt below.
-            for statement in _drop_rollup(table, cluster):
+            # An earlier Katsuo's rollup or pointer rows with other columns: derived data,
+            # rebuilt below (the pointer rows by analytics/pointers.py's next round).
+            for statement in _drop_derived(table, cluster):
                 conn.exec_driver_sql(statement)
     missing = [t.name for t in (KATSUO_SESSION, *ROLLUPS) if not _exists(conn, t.name)]
     for statement in katsuo_statements(cluster):
@@ -547,8 +571,8 @@ def _outdated(conn: sa.Connection, table: Table) -> bool:
     return names != [name for name, _ in table.columns] or (comment or "") != table.version
 
 
-def _drop_rollup(table: Table, cluster: str) -> list[str]:
-    """The statements dropping a rollup and the view that feeds it."""
+def _drop_derived(table: Table, cluster: str) -> list[str]:
+    """The statements dropping a rollup and the view that feeds it (pointer rows: none)."""
     on = _on(cluster)
     names = [table.name, *([_stored(table.name, cluster)] if cluster else [])]
     return [

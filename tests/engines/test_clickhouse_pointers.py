@@ -1,0 +1,168 @@
+"""ClickHouse's pointer rows (analytics/pointers.py, docs/clickhouse.md#pointer-rows) give the raw
+events' exact distinct sessions per path and referrer: over the hours they keep and the hours not
+kept yet, from a range start before or inside the traffic, after another writer's late rows, after
+a delete, and when two processes keep them at once.
+
+The rows are written straight into website_event as another writer (Umami) would; every expected
+number is counted here from those rows. The server's own rounds are stopped: each test runs them
+itself, at the time it chooses.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from katsuo.analytics import pointers
+from katsuo.analytics import registry as R
+from katsuo.analytics import timeframe as T
+from katsuo.analytics.decider import Source, decide_pointers
+from katsuo.analytics.query import Query
+from katsuo.analytics.runner import Reader
+from katsuo.store import schema
+from katsuo.store.repositories import collected
+from tests.engines.test_clickhouse_layout import _insert, _visit
+from tests.engines.test_clickhouse_rollups import _expected, _ms, _site, _traffic
+
+KINDS = ("path", "referrer")
+
+
+def _answers(site, since: datetime, until: datetime) -> dict:
+    found = {}
+    for kind in KINDS:
+        response = site.api.get(
+            f"/api/websites/{site.website}/metrics",
+            params={"startAt": _ms(since), "endAt": _ms(until), "type": kind},
+            headers=site.headers,
+        )
+        assert response.status_code == 200, response.text
+        found[kind] = {m["x"]: m["y"] for m in response.json()}
+    return found
+
+
+def _counted(rows: list[dict], since: datetime, until: datetime) -> dict:
+    expected = _expected(rows, since, until)
+    return {kind: expected[kind] for kind in KINDS}
+
+
+def _source(site, since: datetime, until: datetime):
+    """The decider's choice for the window's metrics by path, and the end of the hours the
+    pointer rows answer."""
+    query = Query(site.wid, T.to_us(since), T.to_us(until), unit="day", timezone="UTC")
+    with site.services.db.events.connect() as conn:
+        decision = decide_pointers(
+            Reader.open(conn, site.services.db.events.kind), query, [R.DIMENSIONS["path"]]
+        )
+    until_us = decision.until_us
+    return decision.source, until_us and datetime.fromtimestamp(until_us / 1e6, UTC)
+
+
+def _keep(site, at: datetime | None = None) -> int:
+    return pointers.keep(site.services.db, None if at is None else T.to_us(at))
+
+
+def _stop_rounds(site) -> None:
+    site.services.pointers.stop()
+
+
+def test_pointer_rows_answer_exactly_over_kept_and_unkept_hours(
+    chdb_databases, request, tmp_path_factory
+):
+    with _site(chdb_databases, request, tmp_path_factory, "Pointers") as site:
+        _stop_rounds(site)
+        start = site.start
+        rows = _traffic(site.wid, start)
+        _insert(site.client, rows)
+        until = start + timedelta(hours=7)
+        windows = [(start, until), (start + timedelta(hours=1), until)]
+        # Nothing kept yet: the rollups answer.
+        assert _source(site, start, until) == (Source.RAW, None)
+        # A round 1 h 30 after the start keeps the first hour, one 3 h 30 after it the first
+        # three; the rest of the range is read from the events. A visit crosses from the first
+        # hour into the second with a path in both: its session counts once for it.
+        for hours, kept in ((1, 1), (3, 2)):
+            assert _keep(site, start + timedelta(hours=hours, minutes=30)) == kept
+            for since, end in windows[: 1 if hours == 1 else 2]:
+                assert _source(site, since, end) == (
+                    Source.POINTERS,
+                    start + timedelta(hours=hours),
+                )
+                assert _answers(site, since, end) == _counted(rows, since, end), (hours, since)
+        # A round now keeps every hour that is over.
+        assert _keep(site) > 0
+        for since, end in windows:
+            source, kept = _source(site, since, end)
+            assert source is Source.POINTERS and kept >= start + timedelta(hours=6)
+            assert _answers(site, since, end) == _counted(rows, since, end), since
+        # A window ending inside an hour: its last part is read from the events.
+        since, end = start, start + timedelta(hours=2, minutes=10)
+        assert _source(site, since, end) == (Source.POINTERS, start + timedelta(hours=2))
+        assert _answers(site, since, end) == _counted(rows, since, end)
+        assert _keep(site) == 0  # nothing changed: nothing is written again
+
+
+def test_pointer_rows_follow_late_rows_and_deletes(chdb_databases, request, tmp_path_factory):
+    with _site(chdb_databases, request, tmp_path_factory, "Late rows") as site:
+        _stop_rounds(site)
+        start = site.start
+        rows = _traffic(site.wid, start)
+        _insert(site.client, rows)
+        assert _keep(site) > 0
+        since, until = start + timedelta(hours=1), start + timedelta(hours=7)
+        # Another writer adds rows to an hour already kept: a returning session (its first
+        # visit was at minute 200) and a new one, with a path seen before and a new one.
+        returning = next(r for r in rows if r["created_at"] >= start + timedelta(minutes=200))
+        late = _visit(site.wid, start + timedelta(hours=1, minutes=5), "chrome", ["/a", "/late"])
+        for row in late:
+            row["session_id"] = returning["session_id"]
+        late += _visit(site.wid, start + timedelta(hours=1, minutes=6), "firefox", ["/docs"])
+        _insert(site.client, late)
+        assert _keep(site) > 0
+        rows += late
+        assert _source(site, since, until)[0] is Source.POINTERS
+        assert _answers(site, since, until) == _counted(rows, since, until)
+        # Katsuo deletes the events before a time: the website's rows go, the rollups answer
+        # until the next round has kept them again.
+        before = start + timedelta(hours=2, minutes=2)
+        store = site.services.db.events
+        with store.connect() as conn:
+            collected.delete_before(conn, store, site.wid, before, {schema.website_event.name})
+        rows = [r for r in rows if r["created_at"] >= before]
+        assert _source(site, since, until) == (Source.RAW, None)
+        assert _answers(site, since, until) == _counted(rows, since, until)
+        assert _keep(site) > 0
+        assert _source(site, since, until)[0] is Source.POINTERS
+        assert _answers(site, since, until) == _counted(rows, since, until)
+
+
+def test_two_processes_keeping_the_rows_at_once_agree(chdb_databases, request, tmp_path_factory):
+    with _site(chdb_databases, request, tmp_path_factory, "Two keepers") as site:
+        _stop_rounds(site)
+        rows = _traffic(site.wid, site.start)
+        _insert(site.client, rows)
+        rounds = [threading.Thread(target=_keep, args=(site,)) for _ in range(2)]
+        for thread in rounds:
+            thread.start()
+        for thread in rounds:
+            thread.join()
+        since, until = site.start, site.start + timedelta(hours=7)
+        assert _source(site, since, until)[0] is Source.POINTERS
+        assert _answers(site, since, until) == _counted(rows, since, until)
+        assert _keep(site) == 0
+
+
+def test_a_changed_hour_makes_every_later_hour_stale():
+    hour = 3600
+    figures = {0: (2, 10), hour: (1, 5), 3 * hour: (4, 7)}
+    kept = {h: row for h, *row in pointers.stale_hours(figures, {}, 4 * hour)}
+    assert list(kept) == [0, hour, 3 * hour, 4 * hour]  # the last hour says how far rows go
+    assert kept[3 * hour] == [4, 7, 3, 15] and kept[4 * hour] == [0, 0, 7, 22]
+    recorded = {h: tuple(row) for h, row in kept.items()}
+    assert pointers.stale_hours(figures, recorded, 4 * hour) == []
+    # A late event in the second hour: it and every later row are written again.
+    figures[hour] = (2, 9)
+    again = [h for h, *_ in pointers.stale_hours(figures, recorded, 4 * hour)]
+    assert again == [hour, 3 * hour, 4 * hour]
+    # Every event of the first hour deleted: its row is written again, empty.
+    figures = {h: f for h, f in figures.items() if h != 0}
+    assert pointers.stale_hours(figures, recorded, 4 * hour)[0] == (0, 0, 0, 0, 0)

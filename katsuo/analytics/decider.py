@@ -14,7 +14,7 @@ hour, grouped by at most one column the rollups carry (not the visits' entry and
 with no filters except on session attributes for what the visit rollup answers;
 every metric per combination of session attributes comes from the visit rollup
 (`decide_attributes`). Before them, ClickHouse's pointer rows (pointers.py) answer the distinct
-sessions per path, referrer, hostname or title over an unfiltered range starting on an hour,
+sessions per value of one column (pointers.KINDS) over an unfiltered range starting on an hour,
 where they are kept (`decide_pointers`).
 """
 
@@ -98,21 +98,16 @@ def decide(
     return Decision(Source.SLICES, dim) if plannable(query, dim, bucketed=bucketed) else RAW
 
 
-# How much of a range the pointer rows may leave to the events (the hours not kept yet, after a
-# stalled upkeep for example) before the rollups answer instead.
-POINTER_REST_US = 6 * 3_600_000_000
-
-
 def decide_pointers(reader: Reader, query: Query, dimensions: Sequence[R.Dimension]) -> Decision:
-    """ClickHouse's pointer rows answer one value's distinct sessions (metrics by path,
-    referrer, hostname, title) over a range starting on an hour, with no filter, when they are
-    kept for some of its hours and up to a few hours before its end."""
+    """ClickHouse's pointer rows answer the distinct sessions per value of one column of
+    pointers.KINDS over a range starting on an hour, with no filter, when they are kept for
+    some of its hours and up to a few hours before its end."""
     if not (reader.engine.ROLLUPS and pointers.covers(query, dimensions)):
         return RAW
     until = pointers.kept_until(reader.conn, query.website_id)
-    if until is None or until <= query.start_us or query.end_us - until > POINTER_REST_US:
+    if until is None or until <= query.start_us or query.end_us - until > pointers.MAX_REST_US:
         return RAW
-    whole_end = (query.end_us + 1) // 3_600_000_000 * 3_600_000_000
+    _, whole_end = rollups.whole_hours(query)
     return Decision(Source.POINTERS, until_us=min(until, whole_end))
 
 

@@ -1,5 +1,5 @@
-"""Pointer rows on ClickHouse: the distinct sessions of a path, referrer, hostname or title as a
-sum instead of a merge of session sets (docs/clickhouse.md#pointer-rows).
+"""Pointer rows on ClickHouse: the distinct sessions of a path, referrer, hostname, title or
+session attribute as a sum instead of a merge of session sets (docs/clickhouse.md#pointer-rows).
 
 `katsuo_pointer_hourly` holds one row per website and whole UTC hour. For each column of
 KINDS, each non-empty value of the hour's views and each earlier hour, it counts the (value,
@@ -45,12 +45,21 @@ from katsuo.store.engines import clickhouse_layout as layout
 
 log = logging.getLogger("katsuo.pointers")
 
-# The rollup columns whose metric counts distinct sessions (custom events are counted instead).
-KINDS = tuple(c for c in layout.ROLLUP_COLUMNS if c != "event_name")
+# The columns whose metric counts distinct sessions of views, each view with its own row's
+# value: the rollup columns but custom events' names (counted as events), and the session
+# attributes but the language (its metric keys several values as one), region and city (keyed
+# with the country). A change here needs a new layout.KATSUO_POINTERS version.
+KINDS = (
+    *(c for c in layout.ROLLUP_COLUMNS if c != "event_name"),
+    *(a for a in layout.SESSION_ATTRIBUTES if a not in ("language", "region", "city")),
+)
 # Seconds between rounds, at least (Keeper).
 ROUND_SECONDS = 10
 # An hour is kept once it has been over this long: writers' batches of its events are in.
 SETTLE_US = 2 * T.US_PER_MINUTE
+# How much of a range the rows may leave to the events (the hours not kept yet, after a stalled
+# round for example) before the rollups answer instead (decider.decide_pointers).
+MAX_REST_US = 6 * T.US_PER_HOUR
 # Sessions of the range's unkept part looked up by a list (the primary key prunes by it);
 # more are looked up by a subquery, which scans the range.
 MAX_LISTED_SESSIONS = 2000
@@ -73,10 +82,12 @@ _stored = sa.table(
 
 def covers(query: Query, dimensions) -> bool:
     """Whether the rows could answer `query` grouped by `dimensions` (the decider then asks
-    `kept_until`): one dimension of KINDS, no filter or cohort, a range starting on an hour."""
+    `kept_until`): one dimension of KINDS counted by its values, no filter or cohort, a range
+    starting on an hour."""
     return (
         len(dimensions) == 1
         and dimensions[0].column in KINDS
+        and dimensions[0].key is None
         and dimensions[0].name not in ("entry", "exit")
         and not query.filters.items
         and query.cohort is None
@@ -184,8 +195,7 @@ def _select(
             .group_by(pairs.c.x)
         )
     both = sa.union_all(*parts).subquery("both")
-    x = dimension.keyed(both.c.x)
-    return sa.select(x.label("x"), sa.func.sum(both.c.y).label("y")).group_by(x)
+    return sa.select(both.c.x, sa.func.sum(both.c.y).label("y")).group_by(both.c.x)
 
 
 # --- upkeep --------------------------------------------------------------------------------------
@@ -276,7 +286,8 @@ GROUP BY hour, kind, value, prev"""
 
 
 def _write(conn: sa.Connection, website_id, stale: list[tuple]) -> None:
-    """The stale hours' rows, computed from the events, in one insert."""
+    """The rows of `stale` hours (stale_hours' tuples), computed from the events, in one
+    insert."""
     elements = _elements(conn, website_id, [hour for hour, *_ in stale])
     rows = []
     for hour, events, fingerprint, events_before, fingerprint_before in stale:
@@ -298,9 +309,9 @@ def _write(conn: sa.Connection, website_id, stale: list[tuple]) -> None:
     io.insert_rows(conn, layout.KATSUO_POINTERS.name, POINTER_COLUMNS, rows)
 
 
-def keep(db: Database, now_us: int | None = None) -> int:
+def keep(db: Database, now_us: int | None = None, stop: threading.Event | None = None) -> int:
     """One round: bring every website's rows up to the last hour over; returns the number of
-    hours written."""
+    hours written. `stop` ends the round after the day of hours being written."""
     now_us = T.to_us(datetime.now(UTC)) if now_us is None else now_us
     end_s = (now_us - SETTLE_US) // T.US_PER_HOUR * 3600  # hours before this are over
     written = 0
@@ -314,15 +325,11 @@ def keep(db: Database, now_us: int | None = None) -> int:
             # A day at a time, in order: the events read (the day's sessions, their whole
             # history) stay bounded, and the rows kept stay contiguous from the first hour.
             for first in range(0, len(stale), CHUNK_HOURS):
+                if stop is not None and stop.is_set():
+                    return written
                 _write(conn, website_id, stale[first : first + CHUNK_HOURS])
-            written += len(stale)
+                written += len(stale[first : first + CHUNK_HOURS])
     return written
-
-
-def forget(conn: sa.Connection, website_id) -> None:
-    """Drop a website's rows (its events were deleted): its reads go back to the rollups until
-    the next round has kept them again."""
-    conn.execute(sa.delete(_rows).where(_rows.c.website_id == website_id))
 
 
 class Keeper:
@@ -351,7 +358,7 @@ class Keeper:
         while not self._stop.wait(wait):
             started = time.monotonic()
             try:
-                written = keep(self.db)
+                written = keep(self.db, stop=self._stop)
                 if written:
                     log.info("pointer rows: %d hours written", written)
             except Exception:  # an outage or a conflict: the next round tries again

@@ -11,8 +11,10 @@ itself, at the time it chooses.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from katsuo.analytics import filters as F
 from katsuo.analytics import pointers
 from katsuo.analytics import registry as R
 from katsuo.analytics import timeframe as T
@@ -24,7 +26,7 @@ from katsuo.store.repositories import collected
 from tests.engines.test_clickhouse_layout import _insert, _visit
 from tests.engines.test_clickhouse_rollups import _expected, _ms, _site, _traffic
 
-KINDS = ("path", "referrer")
+KINDS = ("path", "referrer", "browser", "os", "country")
 
 
 def _answers(site, since: datetime, until: datetime) -> dict:
@@ -41,18 +43,25 @@ def _answers(site, since: datetime, until: datetime) -> dict:
 
 
 def _counted(rows: list[dict], since: datetime, until: datetime) -> dict:
+    """Distinct sessions per value of each kind, over the window's views, each with its own
+    row's value (the referrer without self-referrals: the rollup tests count it)."""
     expected = _expected(rows, since, until)
-    return {kind: expected[kind] for kind in KINDS}
+    views = [r for r in rows if since <= r["created_at"] <= until and r["event_type"] == 1]
+    found = {kind: expected[kind] for kind in ("path", "referrer", "browser")}
+    for kind in ("os", "country"):
+        pairs = {(r[kind], r["session_id"]) for r in views if r[kind]}
+        found[kind] = dict(Counter(value for value, _ in pairs))
+    return found
 
 
 def _source(site, since: datetime, until: datetime):
-    """The decider's choice for the window's metrics by path, and the end of the hours the
-    pointer rows answer."""
+    """The decider's choice for the window's metrics of every kind (the same for all), and the
+    end of the hours the pointer rows answer."""
     query = Query(site.wid, T.to_us(since), T.to_us(until), unit="day", timezone="UTC")
     with site.services.db.events.connect() as conn:
-        decision = decide_pointers(
-            Reader.open(conn, site.services.db.events.kind), query, [R.DIMENSIONS["path"]]
-        )
+        reader = Reader.open(conn, site.services.db.events.kind)
+        decisions = {decide_pointers(reader, query, [R.DIMENSIONS[kind]]) for kind in KINDS}
+    (decision,) = decisions
     until_us = decision.until_us
     return decision.source, until_us and datetime.fromtimestamp(until_us / 1e6, UTC)
 
@@ -99,6 +108,23 @@ def test_pointer_rows_answer_exactly_over_kept_and_unkept_hours(
         assert _source(site, since, end) == (Source.POINTERS, start + timedelta(hours=2))
         assert _answers(site, since, end) == _counted(rows, since, end)
         assert _keep(site) == 0  # nothing changed: nothing is written again
+        # Metrics that key values together (language) or add the country (region, city), the
+        # visits' entry and exit paths and filtered queries are not answered from the rows.
+        query = Query(site.wid, T.to_us(start), T.to_us(until), unit="day", timezone="UTC")
+        filtered = Query(
+            site.wid,
+            T.to_us(start),
+            T.to_us(until),
+            unit="day",
+            timezone="UTC",
+            filters=F.Filters((F.parse_value("browser", "browser", "chrome"),)),
+        )
+        with site.services.db.events.connect() as conn:
+            reader = Reader.open(conn, site.services.db.events.kind)
+            for name in ("language", "region", "city", "entry", "exit"):
+                assert decide_pointers(reader, query, [R.DIMENSIONS[name]]).source is Source.RAW
+            path = [R.DIMENSIONS["path"]]
+            assert decide_pointers(reader, filtered, path).source is Source.RAW
 
 
 def test_pointer_rows_follow_late_rows_and_deletes(chdb_databases, request, tmp_path_factory):

@@ -264,6 +264,8 @@ KATSUO_POINTERS = Table(
     "ReplacingMergeTree",
     "PARTITION BY toYYYYMM(hour)\nORDER BY (website_id, hour)",
     "website_id",
+    # Changed with the kinds the rows keep (analytics/pointers.py KINDS).
+    version="katsuo pointers 1",
 )
 
 UMAMI_TABLES = (WEBSITE_EVENT, EVENT_DATA, SESSION_DATA, WEBSITE_REVENUE, STATS_HOURLY)

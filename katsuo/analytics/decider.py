@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
 
 from katsuo.analytics import pointers, rollups
 from katsuo.analytics import registry as R
+from katsuo.analytics import timeframe as T
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader
 from katsuo.analytics.slices import SLOT_US
@@ -101,11 +103,14 @@ def decide(
 def decide_pointers(reader: Reader, query: Query, dimensions: Sequence[R.Dimension]) -> Decision:
     """ClickHouse's pointer rows answer the distinct sessions per value of one column of
     pointers.KINDS over a range starting on an hour, with no filter, when they are kept for
-    some of its hours and up to a few hours before its end."""
+    some of its hours and up to a few hours before its end or now, whichever comes first."""
     if not (reader.engine.ROLLUPS and pointers.covers(query, dimensions)):
         return RAW
     until = pointers.kept_until(reader.conn, query.website_id)
-    if until is None or until <= query.start_us or query.end_us - until > pointers.MAX_REST_US:
+    # What is read from the events is the range's part up to now: a range ending later (today
+    # until midnight) holds no more events.
+    rest_us = min(query.end_us, T.to_us(datetime.now(UTC))) - (until or 0)
+    if until is None or until <= query.start_us or rest_us > pointers.MAX_REST_US:
         return RAW
     _, whole_end = rollups.whole_hours(query)
     return Decision(Source.POINTERS, until_us=min(until, whole_end))

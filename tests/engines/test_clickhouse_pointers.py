@@ -107,6 +107,10 @@ def test_pointer_rows_answer_exactly_over_kept_and_unkept_hours(
         since, end = start, start + timedelta(hours=2, minutes=10)
         assert _source(site, since, end) == (Source.POINTERS, start + timedelta(hours=2))
         assert _answers(site, since, end) == _counted(rows, since, end)
+        # A window ending hours from now (today until midnight): the rest is read up to now.
+        since, end = start, datetime.now(UTC) + timedelta(hours=12)
+        assert _source(site, since, end)[0] is Source.POINTERS
+        assert _answers(site, since, end) == _counted(rows, since, end)
         assert _keep(site) == 0  # nothing changed: nothing is written again
         # Metrics that key values together (language) or add the country (region, city), the
         # visits' entry and exit paths and filtered queries are not answered from the rows.

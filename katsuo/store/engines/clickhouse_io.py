@@ -400,12 +400,12 @@ def delete_statements(
         # what the events still have of those hours.
         hours = stored_condition(conn, table, where, {"created_at": "hour"})
         found += [(rollup.name, hours) for rollup in layout.ROLLUPS]
-        # Pointer rows carry every earlier hour's events in theirs: the websites' rows all go,
-        # before the events and again after (a round may have kept them in between), and
-        # analytics/pointers.py keeps them again from what is left.
+        # Pointer rows carry every earlier hour's events in theirs: the websites' rows all go
+        # first (while the condition still finds their events), and analytics/pointers.py keeps
+        # them again from what is left. Rows a round writes in between are of the events before
+        # the delete: the next round finds their figures changed and replaces them.
         websites = f"website_id IN (SELECT website_id FROM website_event WHERE {condition})"
         found = [(layout.KATSUO_POINTERS.name, websites), *found]
-        found.append((layout.KATSUO_POINTERS.name, websites))
     elif target == "website_event":
         raise ValueError("events are deleted by website and time only (the rollups follow)")
     return [(f"{name}_local" if cluster else name, condition) for name, condition in found]

@@ -106,6 +106,8 @@ def decide_pointers(reader: Reader, query: Query, dimensions: Sequence[R.Dimensi
     some of its hours and up to a few hours before its end or now, whichever comes first."""
     if not (reader.engine.ROLLUPS and pointers.covers(query, dimensions)):
         return RAW
+    if any(d.name in VISIT_PATHS for d in dimensions):
+        return RAW
     until = pointers.kept_until(reader.conn, query.website_id)
     # What is read from the events is the range's part up to now: a range ending later (today
     # until midnight) holds no more events.

@@ -82,13 +82,12 @@ _stored = sa.table(
 
 def covers(query: Query, dimensions) -> bool:
     """Whether the rows could answer `query` grouped by `dimensions` (the decider then asks
-    `kept_until`): one dimension of KINDS counted by its values, no filter or cohort, a range
-    starting on an hour."""
+    `kept_until`; it also leaves out the visits' entry and exit paths): one dimension of KINDS
+    counted by its values, no filter or cohort, a range starting on an hour."""
     return (
         len(dimensions) == 1
         and dimensions[0].column in KINDS
         and dimensions[0].key is None
-        and dimensions[0].name not in ("entry", "exit")
         and not query.filters.items
         and query.cohort is None
         and not query.exclude_bounce

@@ -17,7 +17,6 @@ the slices; event_data, session_data and revenue are always read as they are.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ import sqlalchemy as sa
 
 from katsuo.analytics import slices
 from katsuo.analytics import timeframe as T
+from katsuo.background import BackgroundJob
 from katsuo.store import schema
 from katsuo.store.database import Database
 
@@ -196,37 +196,25 @@ def _repair(db: Database, website_id, start_us: int, end_us: int) -> None:
             conn.execute(p.delete().where(sa.or_(theirs_pending, pending_in_range)))
 
 
-class Maintainer:
+class Maintainer(BackgroundJob):
     """Background upkeep in the server process: finish or start a rebuild, then every round fold
     in the writer's pending events and compare the recent hours, and the whole history every
     `audit_interval` seconds (with PostgreSQL and several server processes, whichever gets the
-    lock does each step)."""
+    lock does each step). A stop lets the step in progress finish: a rebuild stops after its
+    current part and resumes at the next start."""
+
+    thread_name = "katsuo-slices"
 
     def __init__(self, db: Database, interval: float, audit_interval: float = 600):
+        super().__init__(interval)
         self.db = db
-        self.interval = interval
         self.audit_interval = audit_interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def write_hook(self, conn: sa.Connection, batch) -> None:
         """The writer's hook: the batch's events become pending, in the writer's transaction."""
         rows = slices.pending_rows(batch.events)
         if rows:
             self.db.engines.insert_rows(conn, slices.pending_t.name, slices.PENDING_COLUMNS, rows)
-
-    def start(self) -> None:
-        if self.interval <= 0:
-            return
-        self._thread = threading.Thread(target=self._run, name="katsuo-slices", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Let the step in progress finish (a rebuild stops after its current part and resumes
-        at the next start)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def _run(self) -> None:
         try:
@@ -249,6 +237,6 @@ class Maintainer:
                     audit(self.db, T.to_us(datetime.now(UTC)) - RECENT_US)
             except Exception:  # a conflict or an outage: try again next round
                 log.warning("visit slices: upkeep failed, retrying", exc_info=True)
-            # Upkeep costs time in proportion to the data it scans; keep it to about a tenth
-            # of the time (reads add the pending events meanwhile, so answers never lag).
-            wait = max(self.interval, 9 * (time.monotonic() - started))
+            # Upkeep costs time in proportion to the data it scans; reads add the pending
+            # events meanwhile, so answers never lag behind a long round.
+            wait = self.pace(started)

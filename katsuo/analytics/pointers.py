@@ -38,6 +38,7 @@ from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader
+from katsuo.background import BackgroundJob
 from katsuo.store import schema
 from katsuo.store.database import Database
 from katsuo.store.engines import clickhouse_io as io
@@ -331,26 +332,14 @@ def keep(db: Database, now_us: int | None = None, stop: threading.Event | None =
     return written
 
 
-class Keeper:
-    """The rounds in the server process, every `interval` seconds or nine times as long as the
-    last round took (keeping the rows costs a tenth of the time at most)."""
+class Keeper(BackgroundJob):
+    """The rounds in the server process, every `interval` seconds or longer after a long round."""
+
+    thread_name = "katsuo-pointers"
 
     def __init__(self, db: Database, interval: float):
+        super().__init__(interval)
         self.db = db
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self.interval <= 0:
-            return
-        self._thread = threading.Thread(target=self._run, name="katsuo-pointers", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def _run(self) -> None:
         wait = 0.0
@@ -362,4 +351,4 @@ class Keeper:
                     log.info("pointer rows: %d hours written", written)
             except Exception:  # an outage or a conflict: the next round tries again
                 log.warning("pointer rows: the round failed, retrying", exc_info=True)
-            wait = max(self.interval, 9 * (time.monotonic() - started))
+            wait = self.pace(started)

@@ -9,7 +9,6 @@ the same span of the read path's derived tables (analytics/slices.py); in ClickH
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -17,6 +16,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from katsuo.analytics import slices
+from katsuo.background import BackgroundJob
 from katsuo.store import schema
 from katsuo.store.database import Database
 from katsuo.store.repositories import collected
@@ -75,24 +75,16 @@ def _apply_one(db: Database, website_id: UUID, before: datetime) -> dict[str, in
         return collected.delete_before(conn, db, website_id, before, here)
 
 
-class RetentionJob:
+class RetentionJob(BackgroundJob):
     """The daily round in the server process; `on_deleted` runs after a round deleted rows (the
     writer must forget the session ids it knew)."""
 
+    thread_name = "katsuo-retention"
+
     def __init__(self, db: Database, on_deleted: Callable[[], None]):
+        super().__init__(ROUND_SECONDS)
         self.db = db
         self.on_deleted = on_deleted
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="katsuo-retention", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def run_once(self, now: datetime | None = None) -> dict[UUID, dict[str, int]]:
         deleted = apply(self.db, now)
@@ -103,7 +95,7 @@ class RetentionJob:
     def _run(self) -> None:
         wait = FIRST_ROUND_SECONDS
         while not self._stop.wait(wait):
-            wait = ROUND_SECONDS
+            wait = self.interval
             try:
                 self.run_once()
             except Exception:  # an outage: the next round tries again

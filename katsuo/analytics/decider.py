@@ -13,9 +13,9 @@ and one dimension's counts, for a query with no cohort or `excludeBounce` that c
 hour, grouped by at most one column the rollups carry (not the visits' entry and exit), and
 with no filters except on session attributes for what the visit rollup answers;
 every metric per combination of session attributes comes from the visit rollup
-(`decide_attributes`). Before them, ClickHouse's pointer rows (pointers.py) answer the distinct
-sessions per value of one column (pointers.KINDS) over an unfiltered range starting on an hour,
-where they are kept (`decide_pointers`).
+(`decide_attributes`). Before them, ClickHouse's pointer rows (pointers.py) answer the totals and
+the distinct sessions per value of one column (pointers.KINDS) over an unfiltered range starting
+on an hour, where they are kept (`decide_pointers`).
 """
 
 from __future__ import annotations
@@ -100,10 +100,13 @@ def decide(
     return Decision(Source.SLICES, dim) if plannable(query, dim, bucketed=bucketed) else RAW
 
 
-def decide_pointers(reader: Reader, query: Query, dimensions: Sequence[R.Dimension]) -> Decision:
-    """ClickHouse's pointer rows answer the distinct sessions per value of one column of
-    pointers.KINDS over a range starting on an hour, with no filter, when they are kept for
-    some of its hours and up to a few hours before its end or now, whichever comes first."""
+def decide_pointers(
+    reader: Reader, query: Query, dimensions: Sequence[R.Dimension] = ()
+) -> Decision:
+    """ClickHouse's pointer rows answer the totals (no dimension) or the distinct sessions per
+    value of one column of pointers.KINDS over a range starting on an hour, with no filter, when
+    they are kept for some of its hours and up to a few hours before its end or now, whichever
+    comes first."""
     if not (reader.engine.ROLLUPS and pointers.covers(query, dimensions)):
         return RAW
     if any(d.name in VISIT_PATHS for d in dimensions):

@@ -1,12 +1,19 @@
 """Pointer rows on ClickHouse: the distinct sessions of a path, referrer, hostname, title or
-session attribute as a sum instead of a merge of session sets (docs/clickhouse.md#pointer-rows).
+session attribute, and the totals of /stats, as sums instead of merges of session and visit sets
+(docs/clickhouse.md#pointer-rows).
 
-`katsuo_pointer_hourly` holds one row per website and whole UTC hour. For each column of
-KINDS, each non-empty value of the hour's views and each earlier hour, it counts the (value,
-session) pairs of the hour whose previous occurrence lies in that earlier hour (1970: none).
-Over a range that starts on an hour S, each pair's first hour in range is the one whose
-previous hour lies before S, so a value's distinct sessions are a sum: the visit slices' rule
-(summary.py) at hour grain.
+`katsuo_pointer_hourly` holds one row per website and whole UTC hour: entries (kind, value, start
+hour, previous hour, amount). An entry of the row of hour H counts over a range that starts on
+an hour S and holds H when its previous hour lies before S and its start hour does not:
+previous < S <= start.
+- A value's sessions (KINDS): per (value, session) pair of the hour's views, 1 keyed by the hour
+  itself and the pair's previous hour (1970: none). Each pair's first hour in range is the one
+  whose previous hour lies before S: the visit slices' rule (summary.py) at hour grain.
+- Visitors: the same, per session of the hour's views.
+- The visit totals (VISIT_TOTALS): a visit's part of a range is that of its hours in range, j to
+  k. Each hour i of a visit adds, for every earlier or same hour j of the visit, an entry keyed
+  by j and j's previous hour: what hour i adds to the part of hours j..i. Only the j that is the
+  range's first counts (previous < S <= start), and its amounts add up to the part of j..k.
 
 A pair's previous occurrence lies in earlier inserts, which a materialized view does not see,
 so the rows are kept here, by rounds in the server process (`Keeper`). Each round compares, per
@@ -14,13 +21,14 @@ website and hour, the number of events and the sum of a hash of their ids in web
 the figures each row records: its own hour's, and all earlier hours' together. An hour that is
 over and whose row is missing or differs (a new hour, another writer's late rows, a delete) is
 computed again from the events, with every later hour (their earlier-hours figures changed too),
-a day of hours per insert, in order. Rows are a function of the events alone, so two processes keeping
-them write the same rows; the table keeps the last one written per hour, and a row written from
-an older view of the events differs from the events' figures and is replaced next round.
+a day of hours per insert, in order. A row depends on its hour and earlier ones only. Rows are a
+function of the events alone, so two processes keeping them write the same rows; the table keeps
+the last one written per hour, and a row written from an older view of the events differs from
+the events' figures and is replaced next round.
 
-Reads (`by_value`) sum the rows of the range's whole hours up to the last one kept, and add the
-pairs of the rest of the range (the hours not kept yet, a partial last hour) that have no view
-in the range before it, looking their sessions up in website_event.
+Reads sum the entries of the range's whole hours up to the last one kept (`by_value`, `totals`),
+and add those of the rest of the range (the hours not kept yet, a partial last hour) from its
+events.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -64,6 +72,10 @@ MAX_REST_US = 6 * T.US_PER_HOUR
 # Sessions of the range's unkept part looked up by a list (the primary key prunes by it);
 # more are looked up by a subquery, which scans the range.
 MAX_LISTED_SESSIONS = 2000
+# The totals of /stats (registry.METRICS): visitors from the sessions' hours, the rest from the
+# visits' hours. A metric registered beyond these is answered by the rollups.
+VISIT_TOTALS = ("pageviews", "visits", "bounces", "totaltime")
+TOTALS = ("visitors", *VISIT_TOTALS)
 CHUNK_HOURS = 24  # hours computed and written at a time
 NO_HOUR = 0  # the previous hour of a pair seen for the first time (1970-01-01)
 _MASK = (1 << 64) - 1
@@ -75,21 +87,24 @@ _rows = sa.table(
 )
 _stored = sa.table(
     layout.WEBSITE_EVENT.name,
-    *(sa.column(name) for name in ("website_id", "session_id", "event_type")),
+    *(sa.column(name) for name in ("website_id", "session_id", "visit_id", "event_type")),
     *(sa.column(name, sa.String) for name in KINDS),
     sa.column("created_at", schema.Timestamp),
 )
 
 
 def covers(query: Query, dimensions) -> bool:
-    """Whether the rows could answer `query` grouped by `dimensions` (the decider then asks
-    `kept_until`; it also leaves out the visits' entry and exit paths): one dimension of KINDS
-    counted by its values, no filter or cohort, a range starting on an hour."""
+    """Whether the rows could answer `query` (the decider then asks `kept_until`; it also leaves
+    out the visits' entry and exit paths): the totals (no dimension), or one dimension of KINDS
+    counted by its values; no filter, cohort or excludeBounce, a range starting on an hour."""
+    if dimensions:
+        one = len(dimensions) == 1 and dimensions[0].key is None
+        if not (one and dimensions[0].column in KINDS):
+            return False
+    elif not set(R.METRICS) <= set(TOTALS):
+        return False
     return (
-        len(dimensions) == 1
-        and dimensions[0].column in KINDS
-        and dimensions[0].key is None
-        and not query.filters.items
+        not query.filters.items
         and query.cohort is None
         and not query.exclude_bounce
         and not query.empty
@@ -124,27 +139,55 @@ def _at(us: int) -> sa.ColumnElement:
     return sa.func.toDateTime64(Q.at(us), 6, "UTC", type_=schema.Timestamp)
 
 
-def _views(query: Query, column: str, since_us: int, until_us: int) -> list[sa.ColumnElement]:
-    """Website_event's views in [since, until] with a value of `column` its metric counts."""
+def _views(query: Query, since_us: int, until_us: int) -> list[sa.ColumnElement]:
+    """Website_event's views in [since, until]."""
     return [
         _stored.c.website_id == query.website_id,
         _stored.c.created_at.between(_at(since_us), _at(until_us)),
         _stored.c.event_type.not_in(Q.VIEW_TYPES_EXCLUDED),
-        _value(column) != "",
     ]
+
+
+# The last row written per hour (FINAL), one line per entry (ARRAY JOIN).
+_ENTRIES = sa.text(
+    f"`{layout.KATSUO_POINTERS.name}` FINAL ARRAY JOIN kind AS e_kind, value AS e_value, "
+    "start_hour AS e_start, prev_hour AS e_prev, amount AS e_amount"
+)
+_kind = sa.literal_column("e_kind", sa.String)
+_amount = sa.literal_column("e_amount", sa.BigInteger)
+
+
+def _counting(query: Query, until_us: int, kinds) -> list[sa.ColumnElement]:
+    """The kept entries of `kinds` that count over the range: in its whole hours before
+    `until_us`, with previous < start of the range <= start hour."""
+    start = _hour(query.start_us)
+    column = sa.literal_column
+    return [
+        column("website_id") == sa.literal(query.website_id, sa.Uuid),
+        column("hour") >= start,
+        column("hour") < _hour(until_us),
+        _kind.in_(kinds),
+        column("e_prev") < start,
+        column("e_start") >= start,
+    ]
+
+
+def _rest_sessions(reader: Reader, query: Query, until_us: int, *where) -> list | None:
+    """The sessions of the range's views from `until_us` on (matching `where`): a list, empty
+    for none, None when too many to list (the callers then look them up by a subquery)."""
+    if until_us > query.end_us:
+        return []
+    rest = sa.select(_stored.c.session_id).distinct()
+    sessions = reader.rows(rest.where(*_views(query, until_us, query.end_us), *where), query)
+    return [r["session_id"] for r in sessions] if len(sessions) <= MAX_LISTED_SESSIONS else None
 
 
 def by_value(reader: Reader, query: Query, dimension: R.Dimension, until_us: int) -> sa.Select:
     """Per value `x` of the dimension's column: its distinct sessions `y`. The kept rows answer
     the whole hours before `until_us` (decider.decide_pointers); the range's views from there on
     add the pairs with no view in the range before."""
-    sessions = []
-    if until_us <= query.end_us:
-        rest = sa.select(_stored.c.session_id).distinct()
-        rest = rest.where(*_views(query, dimension.column, until_us, query.end_us))
-        sessions = [row["session_id"] for row in reader.rows(rest, query)]
-    listed = sessions if len(sessions) <= MAX_LISTED_SESSIONS else None
-    return _select(query, dimension, until_us, listed)
+    sessions = _rest_sessions(reader, query, until_us, _value(dimension.column) != "")
+    return _select(query, dimension, until_us, sessions)
 
 
 def _select(
@@ -153,23 +196,11 @@ def _select(
     """by_value's statement; `sessions`: those of the views from `until_us` on (none: no such
     views), None when too many to list."""
     column = dimension.column
-    start = _hour(query.start_us)
-    # The last row written per hour (FINAL), one line per element (ARRAY JOIN).
-    elements = sa.text(
-        f"`{layout.KATSUO_POINTERS.name}` FINAL "
-        "ARRAY JOIN kind AS e_kind, value AS e_value, prev_hour AS e_prev, pairs AS e_pairs"
-    )
     e_value = sa.literal_column("e_value", sa.String)
     body = (
-        sa.select(e_value.label("x"), sa.func.sum(sa.literal_column("e_pairs")).label("y"))
-        .select_from(elements)
-        .where(
-            sa.literal_column("website_id") == sa.literal(query.website_id, sa.Uuid),
-            sa.literal_column("hour") >= start,
-            sa.literal_column("hour") < _hour(until_us),
-            sa.literal_column("e_kind") == column,
-            sa.literal_column("e_prev") < start,
-        )
+        sa.select(e_value.label("x"), sa.func.sum(_amount).label("y"))
+        .select_from(_ENTRIES)
+        .where(*_counting(query, until_us, [column]))
         .group_by(e_value)
     )
     parts = [body]
@@ -178,7 +209,7 @@ def _select(
         pairs = (
             sa.select(value.label("x"), _stored.c.session_id)
             .distinct()
-            .where(*_views(query, column, until_us, query.end_us))
+            .where(*_views(query, until_us, query.end_us), value != "")
             .subquery("rest")
         )
         listed = (
@@ -187,15 +218,42 @@ def _select(
             else _stored.c.session_id.in_(sa.select(pairs.c.session_id))
         )
         before = sa.select(value, _stored.c.session_id).where(
-            *_views(query, column, query.start_us, until_us - 1), listed
+            *_views(query, query.start_us, until_us - 1), value != "", listed
         )
         parts.append(
-            sa.select(pairs.c.x, sa.func.count().label("y"))
+            sa.select(pairs.c.x, sa.func.toInt64(sa.func.count()).label("y"))
             .where(sa.tuple_(pairs.c.x, pairs.c.session_id).not_in(before))
             .group_by(pairs.c.x)
         )
     both = sa.union_all(*parts).subquery("both")
     return sa.select(both.c.x, sa.func.sum(both.c.y).label("y")).group_by(both.c.x)
+
+
+def totals(reader: Reader, query: Query, until_us: int) -> dict[str, int]:
+    """Every metric of /stats (TOTALS) over the range: the kept entries of its whole hours before
+    `until_us`, and those of its views from there on, computed from its views of their sessions
+    (an entry counts when its previous hour lies before the range: none in it does)."""
+    kept = (
+        sa.select(_kind.label("kind"), sa.func.sum(_amount).label("n"))
+        .select_from(_ENTRIES)
+        .where(*_counting(query, until_us, TOTALS))
+        .group_by(_kind)
+    )
+    found = dict.fromkeys(TOTALS, 0)
+    for row in reader.rows(kept, query):
+        found[row["kind"]] += int(row["n"])
+    sessions = _rest_sessions(reader, query, until_us)
+    if sessions is None or sessions:
+        views = _views(query, query.start_us, query.end_us)
+        rest = sa.select(_stored.c.session_id).where(*_views(query, until_us, query.end_us))
+        listed = _stored.c.session_id.in_(sessions if sessions is not None else rest)
+        rows = reader.rows(_visit_hours(*views, listed), query)
+        start_s, until_s = query.start_us // T.US_PER_SECOND, until_us // T.US_PER_SECOND
+        for entries in total_entries(rows, lambda hour: hour >= until_s).values():
+            for (kind, start, prev), amount in entries.items():
+                if prev < start_s <= start:
+                    found[kind] += amount
+    return found
 
 
 # --- upkeep --------------------------------------------------------------------------------------
@@ -250,8 +308,9 @@ def stale_hours(figures: Figures, recorded: dict[int, tuple], last_hour: int) ->
 
 
 def _elements(conn: sa.Connection, website_id, hours: list[int]) -> dict[int, list[tuple]]:
-    """Per hour of `hours`: (kind, value, previous hour, pairs) of its views, the previous
-    hours over every earlier event of their sessions."""
+    """Per hour of `hours`: the entries (kind, value, start hour, previous hour, amount) of
+    KINDS, the pairs of its views by previous hour over every earlier event of their
+    sessions."""
     last = max(hours) + 3600
     kinds = ", ".join(f"'{kind}'" for kind in KINDS)
     values = ", ".join(layout.rollup_value(kind) for kind in KINDS)
@@ -280,26 +339,129 @@ FROM (
 WHERE hour IN %(hours)s
 GROUP BY hour, kind, value, prev"""
     found: dict[int, list[tuple]] = {h: [] for h in hours}
-    for row in conn.exec_driver_sql(statement, {"w": website_id, "hours": tuple(hours)}):
-        found[row[0]].append(tuple(row[1:]))
+    for hour, kind, value, prev, pairs in conn.exec_driver_sql(
+        statement, {"w": website_id, "hours": tuple(hours)}
+    ):
+        found[hour].append((kind, value, hour, prev, pairs))
     return found
+
+
+def _hour_of(created_at: sa.ColumnElement) -> sa.ColumnElement:
+    return sa.func.toUInt32(sa.func.toStartOfHour(sa.func.toDateTime(created_at, "UTC")))
+
+
+def _visit_hours(*where: sa.ColumnElement) -> sa.Select:
+    """Per session, visit and UTC hour (seconds) of website_event's rows matching `where`:
+    their number `hits` and their first and last µs."""
+    us = sa.func.toUnixTimestamp64Micro(sa.func.toDateTime64(_stored.c.created_at, 6, "UTC"))
+    hour = _hour_of(_stored.c.created_at)
+    return (
+        sa.select(
+            _stored.c.session_id,
+            _stored.c.visit_id,
+            hour.label("hour"),
+            sa.func.count().label("hits"),
+            sa.func.min(us).label("first_us"),
+            sa.func.max(us).label("last_us"),
+        )
+        .where(*where)
+        .group_by(_stored.c.session_id, _stored.c.visit_id, hour)
+    )
+
+
+def _part(hits: int, first_us: int, last_us: int) -> tuple[int, ...]:
+    """A visit's part of VISIT_TOTALS from its views in a range, as registry.METRICS count it:
+    the views, the visit, a bounce when it has one view, whole seconds from first to last."""
+    return (hits, 1, int(hits == 1), (last_us - first_us) // T.US_PER_SECOND)
+
+
+_NO_PART = (0, 0, 0, 0)
+
+
+def total_entries(rows, wanted) -> dict[int, Counter]:
+    """Per hour that `wanted` accepts: the entries of TOTALS, (kind, start hour, previous hour)
+    -> amount, from `_visit_hours` rows of its sessions' views up to that hour. A visit's hours
+    are those of its id, whatever the session (as the rollups count visits)."""
+    session_hours: dict = defaultdict(set)
+    visit_hours: dict = defaultdict(dict)
+    for r in rows:
+        hour = r["hour"]
+        session_hours[r["session_id"]].add(hour)
+        hits, first, last = visit_hours[r["visit_id"]].get(hour, (0, r["first_us"], r["last_us"]))
+        visit_hours[r["visit_id"]][hour] = (
+            hits + r["hits"],
+            min(first, r["first_us"]),
+            max(last, r["last_us"]),
+        )
+    found: dict[int, Counter] = defaultdict(Counter)
+    for hours in session_hours.values():
+        prev = NO_HOUR
+        for hour in sorted(hours):
+            if wanted(hour):
+                found[hour]["visitors", hour, prev] += 1
+            prev = hour
+    for hours in visit_hours.values():
+        _visit_entries(sorted(hours.items()), wanted, found)
+    return found
+
+
+def _visit_entries(parts: list[tuple], wanted, found: dict[int, Counter]) -> None:
+    """One visit's entries: for each of its hours i that `wanted` accepts and each of its hours
+    j up to i, keyed by j and the hour before j, what hour i adds to the part of hours j..i."""
+    before = [0]  # views of the hours before each
+    for _, (hits, _, _) in parts:
+        before.append(before[-1] + hits)
+    for i, (hour, (_, _, last)) in enumerate(parts):
+        if not wanted(hour):
+            continue
+        for j in range(i + 1):
+            start, (_, first, _) = parts[j]
+            prev = parts[j - 1][0] if j else NO_HOUR
+            now = _part(before[i + 1] - before[j], first, last)
+            earlier = _part(before[i] - before[j], first, parts[i - 1][1][2]) if j < i else _NO_PART
+            for kind, amount, was in zip(VISIT_TOTALS, now, earlier, strict=True):
+                if amount != was:
+                    found[hour][kind, start, prev] += amount - was
+
+
+def _totals_elements(conn: sa.Connection, website_id, hours: list[int]) -> dict[int, list]:
+    """Per hour of `hours`: the entries of TOTALS, over every earlier view of its sessions."""
+    views = [
+        _stored.c.website_id == website_id,
+        _stored.c.event_type.not_in(Q.VIEW_TYPES_EXCLUDED),
+        _stored.c.created_at < _at((max(hours) + 3600) * T.US_PER_SECOND),
+    ]
+    sessions = sa.select(_stored.c.session_id).where(
+        *views, _hour_of(_stored.c.created_at).in_(hours)
+    )
+    rows = conn.execute(_visit_hours(*views, _stored.c.session_id.in_(sessions))).mappings()
+    wanted = set(hours)
+    entries = total_entries(rows, lambda hour: hour in wanted)
+    return {
+        hour: [(kind, "", start, prev, amount) for (kind, start, prev), amount in found.items()]
+        for hour, found in entries.items()
+    }
 
 
 def _write(conn: sa.Connection, website_id, stale: list[tuple]) -> None:
     """The rows of `stale` hours (stale_hours' tuples), computed from the events, in one
     insert."""
-    elements = _elements(conn, website_id, [hour for hour, *_ in stale])
+    hours = [hour for hour, *_ in stale]
+    elements = _elements(conn, website_id, hours)
+    totals_ = _totals_elements(conn, website_id, hours)
     rows = []
     for hour, events, fingerprint, events_before, fingerprint_before in stale:
-        found = elements[hour]
+        found = elements[hour] + totals_.get(hour, [])
+        at = datetime.fromtimestamp
         rows.append(
             (
                 website_id,
-                datetime.fromtimestamp(hour, UTC),
+                at(hour, UTC),
                 [kind for kind, *_ in found],
-                [value for _, value, _, _ in found],
-                [datetime.fromtimestamp(prev, UTC) for _, _, prev, _ in found],
-                [pairs for *_, pairs in found],
+                [value for _, value, *_ in found],
+                [at(start, UTC) for _, _, start, _, _ in found],
+                [at(prev, UTC) for _, _, _, prev, _ in found],
+                [amount for *_, amount in found],
                 events,
                 fingerprint,
                 events_before,

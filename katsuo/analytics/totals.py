@@ -1,8 +1,8 @@
 """The totals and series of a website's views: `/stats` and `/pageviews`
 (docs/query-formulas.md#stats, #pageviews).
 
-Where ClickHouse's rollups or the visit slices can answer (decider.py), they do; otherwise the query Umami runs over the
-raw events. The totals are the registry's metrics (registry.py)."""
+Where ClickHouse's pointer rows or rollups or the visit slices can answer (decider.py), they do;
+otherwise the query Umami runs over the raw events. The totals are the registry's metrics (registry.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from katsuo.analytics import builder as B
-from katsuo.analytics import rollups
+from katsuo.analytics import pointers, rollups
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
-from katsuo.analytics.decider import decide
+from katsuo.analytics.decider import decide, decide_pointers
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader, as_int
 from katsuo.store import schema
@@ -26,8 +26,12 @@ e = schema.website_event
 def _totals(reader: Reader, query: Query) -> dict[str, int]:
     if query.empty:
         return dict.fromkeys(B.metric_names(), 0)
-    decision = decide(reader, query)
-    if decision.rollups:
+    decision = decide_pointers(reader, query)
+    if not decision.pointers:
+        decision = decide(reader, query)
+    if decision.pointers:
+        row = pointers.totals(reader, query, decision.until_us)
+    elif decision.rollups:
         row = reader.one(rollups.totals(reader.dialect, query), query)
     elif decision.slices:
         # The visit totals and distinct sessions in one statement, with no key: one row.

@@ -10,7 +10,9 @@ itself, at the time it chooses.
 
 from __future__ import annotations
 
+import random
 import threading
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -196,3 +198,118 @@ def test_a_changed_hour_makes_every_later_hour_stale():
     # Every event of the first hour deleted: its row is written again, empty.
     figures = {h: f for h, f in figures.items() if h != 0}
     assert pointers.stale_hours(figures, recorded, 4 * hour)[0] == (0, 0, 0, 0, 0)
+
+
+def _stats(site, since: datetime, until: datetime) -> dict:
+    response = site.api.get(
+        f"/api/websites/{site.website}/stats",
+        params={"startAt": _ms(since), "endAt": _ms(until)},
+        headers=site.headers,
+    )
+    assert response.status_code == 200, response.text
+    return {k: response.json()[k] for k in R.METRICS}
+
+
+def _totals_source(site, since: datetime, until: datetime):
+    query = Query(site.wid, T.to_us(since), T.to_us(until), unit="day", timezone="UTC")
+    with site.services.db.events.connect() as conn:
+        decision = decide_pointers(Reader.open(conn, site.services.db.events.kind), query)
+    return decision.source, decision.until_us and datetime.fromtimestamp(
+        decision.until_us / 1e6, UTC
+    )
+
+
+def _long_visits(site, start: datetime) -> list[dict]:
+    """A visit over five hours with an hour without views, its times with µs whose fraction
+    falls from the first view to the last (whole seconds are floored over the visit, not per
+    hour); a second visit of one of _traffic's sessions; a visit of one view in each of two
+    hours (a bounce over a range that holds one of them)."""
+    long = _visit(site.wid, start, "chrome", ["/", "/a", "/b", "/c", "/d", "/e"])
+    for row, minutes in zip(long, (10, 20, 70, 130, 250, 251), strict=True):
+        row["created_at"] = start + timedelta(minutes=minutes, microseconds=900_000 - minutes)
+    long[-1]["created_at"] += timedelta(microseconds=-850_000)
+    twice = _visit(site.wid, start + timedelta(minutes=100), "safari", ["/x", "/y"])
+    twice[1]["created_at"] = start + timedelta(minutes=125)
+    return long + twice
+
+
+def test_pointer_rows_give_the_stats_exactly(chdb_databases, request, tmp_path_factory):
+    with _site(chdb_databases, request, tmp_path_factory, "Totals") as site:
+        _stop_rounds(site)
+        start = site.start
+        rows = _traffic(site.wid, start) + _long_visits(site, start)
+        # The session of the visit at minute 0 comes back for a second visit in hour 4.
+        again = _visit(site.wid, start + timedelta(minutes=262), "chrome", ["/", "/pricing"])
+        for row in again:
+            row["session_id"] = rows[0]["session_id"]
+        rows += again
+        _insert(site.client, rows)
+        hour = timedelta(hours=1)
+        windows = [
+            (start + n * hour, end)
+            for n in range(4)
+            for end in (start + 7 * hour, start + 4 * hour + timedelta(minutes=20))
+        ]
+        assert _totals_source(site, start, start + 7 * hour) == (Source.RAW, None)
+        # The first two hours kept, the rest of each window read from the events; then all.
+        assert _keep(site, start + 2 * hour + timedelta(minutes=30)) == 2
+        for since, end in windows[:4]:
+            assert _totals_source(site, since, end)[0] is Source.POINTERS
+            assert _stats(site, since, end) == _expected(rows, since, end)["stats"], since
+        assert _keep(site) > 0
+        for since, end in [*windows, (start, datetime.now(UTC) + 12 * hour)]:
+            assert _totals_source(site, since, end)[0] is Source.POINTERS
+            assert _stats(site, since, end) == _expected(rows, since, end)["stats"], (since, end)
+        # A range starting inside an hour, or filtered, is answered by the rollups.
+        assert (
+            _totals_source(site, start + timedelta(minutes=30), start + 7 * hour)[0] is Source.RAW
+        )
+
+
+def test_total_entries_add_up_to_each_visits_part_of_any_range():
+    """The entries of random visits, summed as a read sums them over every range of whole
+    hours, against each visit's views in the range counted directly."""
+    rng = random.Random(7)
+    h, base = 3600, 500_000  # hours since 1970, none of them that of "no previous hour"
+    rows = []
+    for n in range(60):
+        session = uuid.UUID(int=rng.randrange(20))  # sessions with several visits
+        for hour in sorted(rng.sample(range(base, base + 10), rng.randint(1, 5))):
+            first = hour * h * 10**6 + rng.randrange(h * 10**6)
+            last = rng.choice((first, rng.randrange(first, (hour + 1) * h * 10**6)))
+            rows.append(
+                {
+                    "session_id": session,
+                    "visit_id": uuid.UUID(int=1000 + n),
+                    "hour": hour * h,
+                    "hits": 1 if last == first else rng.randint(2, 4),
+                    "first_us": first,
+                    "last_us": last,
+                }
+            )
+    entries = pointers.total_entries(rows, lambda hour: True)
+    for first_hour in range(base, base + 10):
+        for end_hour in range(first_hour + 1, base + 11):
+            found = Counter()
+            for hour, counted in entries.items():
+                if first_hour * h <= hour < end_hour * h:
+                    for (kind, start, prev), amount in counted.items():
+                        if prev < first_hour * h <= start:
+                            found[kind] += amount
+            inside = [r for r in rows if first_hour * h <= r["hour"] < end_hour * h]
+            visits: dict = {}
+            for r in inside:
+                hits, first, last = visits.get(r["visit_id"], (0, r["first_us"], r["last_us"]))
+                visits[r["visit_id"]] = (
+                    hits + r["hits"],
+                    min(first, r["first_us"]),
+                    max(last, r["last_us"]),
+                )
+            expected = {
+                "visitors": len({r["session_id"] for r in inside}),
+                "pageviews": sum(hits for hits, _, _ in visits.values()),
+                "visits": len(visits),
+                "bounces": sum(1 for hits, _, _ in visits.values() if hits == 1),
+                "totaltime": sum((last - first) // 10**6 for _, first, last in visits.values()),
+            }
+            assert {k: found[k] for k in expected} == expected, (first_hour, end_hour)

@@ -245,8 +245,9 @@ KATSUO_VISIT_HOURLY = Table(
 )
 ROLLUPS = (KATSUO_HOURLY, KATSUO_VISIT_HOURLY)
 # Katsuo's pointer rows (analytics/pointers.py keeps and reads them; no view feeds them): per
-# website and whole hour, parallel arrays of (kind, value, previous hour, pairs), and the figures
-# of the events they were computed from. The last row written per hour is the one read (FINAL).
+# website and whole hour, parallel arrays of entries (kind, value, start hour, previous hour,
+# amount), and the figures of the events they were computed from. The last row written per hour
+# is the one read (FINAL).
 KATSUO_POINTERS = Table(
     "katsuo_pointer_hourly",
     (
@@ -254,8 +255,9 @@ KATSUO_POINTERS = Table(
         ("hour", _HOUR),
         ("kind", f"Array({_LOW})"),
         ("value", "Array(String)"),
+        ("start_hour", f"Array({_HOUR})"),
         ("prev_hour", f"Array({_HOUR})"),
-        ("pairs", "Array(UInt64)"),
+        ("amount", "Array(Int64)"),
         ("events", "UInt64"),
         ("fingerprint", "UInt64"),
         ("events_before", "UInt64"),
@@ -264,8 +266,9 @@ KATSUO_POINTERS = Table(
     "ReplacingMergeTree",
     "PARTITION BY toYYYYMM(hour)\nORDER BY (website_id, hour)",
     "website_id",
-    # Changed with the kinds the rows keep (analytics/pointers.py KINDS).
-    version="katsuo pointers 1",
+    # Changed with the entries the rows keep (analytics/pointers.py KINDS, TOTALS); 2: the
+    # totals of /stats, with each entry's start hour.
+    version="katsuo pointers 2",
 )
 
 UMAMI_TABLES = (WEBSITE_EVENT, EVENT_DATA, SESSION_DATA, WEBSITE_REVENUE, STATS_HOURLY)

@@ -101,13 +101,13 @@ def decide(
 
 
 def decide_pointers(
-    reader: Reader, query: Query, dimensions: Sequence[R.Dimension] = ()
+    reader: Reader, query: Query, dimensions: Sequence[R.Dimension] = (), *, bucketed=False
 ) -> Decision:
-    """ClickHouse's pointer rows answer the totals (no dimension) or the distinct sessions per
-    value of one column of pointers.KINDS over a range starting on an hour, with no filter, when
-    they are kept for some of its hours and up to a few hours before its end or now, whichever
-    comes first."""
-    if not (reader.engine.ROLLUPS and pointers.covers(query, dimensions)):
+    """ClickHouse's pointer rows answer the totals (no dimension; `bucketed`: the series of
+    views and sessions) or the distinct sessions per value of one column of pointers.KINDS over
+    a range starting on an hour, with no filter, when they are kept for some of its hours and up
+    to a few hours before its end or now, whichever comes first."""
+    if not (reader.engine.ROLLUPS and pointers.covers(query, dimensions, bucketed=bucketed)):
         return RAW
     if any(d.name in VISIT_PATHS for d in dimensions):
         return RAW

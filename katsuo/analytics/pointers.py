@@ -76,6 +76,7 @@ MAX_LISTED_SESSIONS = 2000
 # visits' hours. A metric registered beyond these is answered by the rollups.
 VISIT_TOTALS = ("pageviews", "visits", "bounces", "totaltime")
 TOTALS = ("visitors", *VISIT_TOTALS)
+_SERIES = {"pageviews": "n", "visitors": "sessions"}  # the series' entries and their columns
 CHUNK_HOURS = 24  # hours computed and written at a time
 NO_HOUR = 0  # the previous hour of a pair seen for the first time (1970-01-01)
 _MASK = (1 << 64) - 1
@@ -93,15 +94,18 @@ _stored = sa.table(
 )
 
 
-def covers(query: Query, dimensions) -> bool:
+def covers(query: Query, dimensions, *, bucketed: bool = False) -> bool:
     """Whether the rows could answer `query` (the decider then asks `kept_until`; it also leaves
-    out the visits' entry and exit paths): the totals (no dimension), or one dimension of KINDS
-    counted by its values; no filter, cohort or excludeBounce, a range starting on an hour."""
+    out the visits' entry and exit paths): the totals (no dimension; `bucketed`: per bucket of
+    whole UTC hours), or one dimension of KINDS counted by its values; no filter, cohort or
+    excludeBounce, a range starting on an hour."""
     if dimensions:
         one = len(dimensions) == 1 and dimensions[0].key is None
         if not (one and dimensions[0].column in KINDS):
             return False
     elif not set(R.METRICS) <= set(TOTALS):
+        return False
+    if bucketed and (query.unit == "minute" or not query.offsets.aligned_to(T.US_PER_HOUR)):
         return False
     return (
         not query.filters.items
@@ -157,18 +161,27 @@ _kind = sa.literal_column("e_kind", sa.String)
 _amount = sa.literal_column("e_amount", sa.BigInteger)
 
 
-def _counting(query: Query, until_us: int, kinds) -> list[sa.ColumnElement]:
+def _counting(query: Query, until_us: int, kinds, bucket=None) -> list[sa.ColumnElement]:
     """The kept entries of `kinds` that count over the range: in its whole hours before
-    `until_us`, with previous < start of the range <= start hour."""
+    `until_us`, with previous < start of the range <= start hour. With `bucket` (of an hour
+    column, as sql.bucket), they count over their hour's bucket within the range instead: the
+    start hour in range and in that bucket, the previous hour before the range or the bucket."""
     start = _hour(query.start_us)
     column = sa.literal_column
-    return [
+    found = [
         column("website_id") == sa.literal(query.website_id, sa.Uuid),
         column("hour") >= start,
         column("hour") < _hour(until_us),
         _kind.in_(kinds),
-        column("e_prev") < start,
         column("e_start") >= start,
+    ]
+    if bucket is None:
+        return [*found, column("e_prev") < start]
+    b = bucket(column("hour"))
+    return [
+        *found,
+        bucket(column("e_start")) == b,
+        sa.or_(column("e_prev") < start, bucket(column("e_prev")) != b),
     ]
 
 
@@ -231,8 +244,7 @@ def _select(
 
 def totals(reader: Reader, query: Query, until_us: int) -> dict[str, int]:
     """Every metric of /stats (TOTALS) over the range: the kept entries of its whole hours before
-    `until_us`, and those of its views from there on, computed from its views of their sessions
-    (an entry counts when its previous hour lies before the range: none in it does)."""
+    `until_us`, and those of the rest of the range (`_rest_entries`)."""
     kept = (
         sa.select(_kind.label("kind"), sa.func.sum(_amount).label("n"))
         .select_from(_ENTRIES)
@@ -242,18 +254,63 @@ def totals(reader: Reader, query: Query, until_us: int) -> dict[str, int]:
     found = dict.fromkeys(TOTALS, 0)
     for row in reader.rows(kept, query):
         found[row["kind"]] += int(row["n"])
-    sessions = _rest_sessions(reader, query, until_us)
-    if sessions is None or sessions:
-        views = _views(query, query.start_us, query.end_us)
-        rest = sa.select(_stored.c.session_id).where(*_views(query, until_us, query.end_us))
-        listed = _stored.c.session_id.in_(sessions if sessions is not None else rest)
-        rows = reader.rows(_visit_hours(*views, listed), query)
-        start_s, until_s = query.start_us // T.US_PER_SECOND, until_us // T.US_PER_SECOND
-        for entries in total_entries(rows, lambda hour: hour >= until_s).values():
-            for (kind, start, prev), amount in entries.items():
-                if prev < start_s <= start:
-                    found[kind] += amount
+    start_s = query.start_us // T.US_PER_SECOND
+    for entries in _rest_entries(reader, query, until_us).values():
+        for (kind, start, prev), amount in entries.items():
+            if prev < start_s <= start:
+                found[kind] += amount
     return found
+
+
+def series(reader: Reader, query: Query, until_us: int) -> list[dict]:
+    """Per bucket `b` of the query's unit (wall-clock µs, as sql.bucket): its views `n` and
+    distinct sessions `sessions`, summed as `totals` sums the range's but over each bucket. A
+    bucket must hold whole UTC hours (decider: offsets of whole hours)."""
+
+    def bucket(hour: sa.ColumnElement) -> sa.ColumnElement:
+        us = reader.dialect.epoch_us(sa.func.toDateTime64(hour, 6, "UTC"))
+        return Q.bucket(reader.dialect, us, query.unit, query.offsets)
+
+    b = bucket(sa.literal_column("hour"))
+    kept = (
+        sa.select(
+            b.label("b"),
+            *(sa.func.sumIf(_amount, _kind == kind).label(name) for kind, name in _SERIES.items()),
+        )
+        .select_from(_ENTRIES)
+        .where(*_counting(query, until_us, tuple(_SERIES), bucket))
+        .group_by(b)
+    )
+    found: dict[int, Counter] = defaultdict(Counter)
+    for row in reader.rows(kept, query):
+        found[row["b"]].update({name: int(row[name]) for name in _SERIES.values()})
+    start_s = query.start_us // T.US_PER_SECOND
+
+    def bucket_of(hour: int) -> int:
+        return T.bucket_of(hour * T.US_PER_SECOND, query.unit, query.offsets)
+
+    for hour, entries in _rest_entries(reader, query, until_us).items():
+        b_ = bucket_of(hour)
+        for (kind, start, prev), amount in entries.items():
+            if kind not in _SERIES or start < start_s or bucket_of(start) != b_:
+                continue
+            if prev < start_s or bucket_of(prev) != b_:
+                found[b_][_SERIES[kind]] += amount
+    return [{"b": b_, "n": n["n"], "sessions": n["sessions"]} for b_, n in found.items()]
+
+
+def _rest_entries(reader: Reader, query: Query, until_us: int) -> dict[int, Counter]:
+    """Per hour of the range from `until_us` on: the entries of TOTALS (total_entries), from the
+    range's views of their sessions. Nothing before the range is read: an entry counts when its
+    previous hour lies before the range, and that is all the range tells apart."""
+    sessions = _rest_sessions(reader, query, until_us)
+    if sessions == []:
+        return {}
+    rest = sa.select(_stored.c.session_id).where(*_views(query, until_us, query.end_us))
+    listed = _stored.c.session_id.in_(sessions if sessions is not None else rest)
+    rows = reader.rows(_visit_hours(*_views(query, query.start_us, query.end_us), listed), query)
+    until_s = until_us // T.US_PER_SECOND
+    return total_entries(rows, lambda hour: hour >= until_s)
 
 
 # --- upkeep --------------------------------------------------------------------------------------

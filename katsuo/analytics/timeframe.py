@@ -286,6 +286,13 @@ def _truncate(value: datetime, unit: str) -> datetime:
     return day.replace(day=1) if unit == "month" else day.replace(month=1, day=1)
 
 
+def bucket_of(us: int, unit: str, offsets: ZoneOffsets) -> int:
+    """The wall-clock µs at which the bucket of `unit` containing `us` starts (sql.bucket, in
+    Python)."""
+    local = _truncate(EPOCH + timedelta(microseconds=offsets.local(us)), unit)
+    return to_us(local.replace(tzinfo=UTC))
+
+
 def _next(value: datetime, unit: str) -> datetime:
     if unit in FIXED_UNITS:
         return value + timedelta(microseconds=FIXED_UNITS[unit])

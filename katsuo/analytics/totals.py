@@ -65,9 +65,15 @@ def series(reader: Reader, query: Query) -> tuple[list[dict], list[dict]]:
     if query.empty:
         return [], []
     offsets = query.offsets
-    decision = decide(reader, query, bucketed=True)
-    if decision.rollups:
-        both = reader.rows(rollups.series(reader.dialect, query), query)
+    decision = decide_pointers(reader, query, bucketed=True)
+    if not decision.pointers:
+        decision = decide(reader, query, bucketed=True)
+    if decision.pointers or decision.rollups:
+        both = (
+            pointers.series(reader, query, decision.until_us)
+            if decision.pointers
+            else reader.rows(rollups.series(reader.dialect, query), query)
+        )
         views = [{"b": r["b"], "n": r["n"]} for r in both]
         sessions = [{"b": r["b"], "n": r["sessions"]} for r in both]
     elif decision.slices:

@@ -15,6 +15,7 @@ import threading
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from katsuo.analytics import filters as F
 from katsuo.analytics import pointers
@@ -210,13 +211,39 @@ def _stats(site, since: datetime, until: datetime) -> dict:
     return {k: response.json()[k] for k in R.METRICS}
 
 
-def _totals_source(site, since: datetime, until: datetime):
-    query = Query(site.wid, T.to_us(since), T.to_us(until), unit="day", timezone="UTC")
+def _totals_source(site, since: datetime, until: datetime, unit="day", zone="UTC") -> Source:
+    """The decider's choice for the window's stats, or for its series of views by `unit`."""
+    query = Query(site.wid, T.to_us(since), T.to_us(until), unit=unit, timezone=zone)
+    bucketed = (unit, zone) != ("day", "UTC")
     with site.services.db.events.connect() as conn:
-        decision = decide_pointers(Reader.open(conn, site.services.db.events.kind), query)
-    return decision.source, decision.until_us and datetime.fromtimestamp(
-        decision.until_us / 1e6, UTC
+        reader = Reader.open(conn, site.services.db.events.kind)
+        return decide_pointers(reader, query, bucketed=bucketed).source
+
+
+SERIES = (("hour", "America/New_York"), ("day", "Europe/Berlin"), ("hour", "Asia/Kolkata"))
+
+
+def _series(site, since: datetime, until: datetime, unit: str, zone: str) -> tuple[list, list]:
+    response = site.api.get(
+        f"/api/websites/{site.website}/pageviews",
+        params={"startAt": _ms(since), "endAt": _ms(until), "unit": unit, "timezone": zone},
+        headers=site.headers,
     )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return [p["y"] for p in body["pageviews"]], [p["y"] for p in body["sessions"]]
+
+
+def _series_counted(rows, since: datetime, until: datetime, unit: str, zone: str) -> tuple:
+    """Views and distinct sessions per wall-clock hour or day of the zone, in order."""
+    views: dict = {}
+    for r in rows:
+        if since <= r["created_at"] <= until and r["event_type"] not in (2, 5):
+            local = r["created_at"].astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+            key = local.replace(minute=0, second=0, microsecond=0)
+            views.setdefault(key if unit == "hour" else key.date(), []).append(r["session_id"])
+    buckets = [views[key] for key in sorted(views)]
+    return [len(b) for b in buckets], [len(set(b)) for b in buckets]
 
 
 def _long_visits(site, start: datetime) -> list[dict]:
@@ -233,7 +260,7 @@ def _long_visits(site, start: datetime) -> list[dict]:
     return long + twice
 
 
-def test_pointer_rows_give_the_stats_exactly(chdb_databases, request, tmp_path_factory):
+def test_pointer_rows_give_the_stats_and_series_exactly(chdb_databases, request, tmp_path_factory):
     with _site(chdb_databases, request, tmp_path_factory, "Totals") as site:
         _stop_rounds(site)
         start = site.start
@@ -250,20 +277,28 @@ def test_pointer_rows_give_the_stats_exactly(chdb_databases, request, tmp_path_f
             for n in range(4)
             for end in (start + 7 * hour, start + 4 * hour + timedelta(minutes=20))
         ]
-        assert _totals_source(site, start, start + 7 * hour) == (Source.RAW, None)
+        assert _totals_source(site, start, start + 7 * hour) is Source.RAW
+
+        def check(since, end):
+            assert _totals_source(site, since, end) is Source.POINTERS
+            assert _stats(site, since, end) == _expected(rows, since, end)["stats"], (since, end)
+            for unit, zone in SERIES:
+                # A zone whose offset is not whole hours has buckets the rows do not hold.
+                whole = zone != "Asia/Kolkata"
+                source = Source.POINTERS if whole else Source.RAW
+                assert _totals_source(site, since, end, unit, zone) is source
+                counted = _series_counted(rows, since, end, unit, zone)
+                assert _series(site, since, end, unit, zone) == counted, (since, end, unit)
+
         # The first two hours kept, the rest of each window read from the events; then all.
         assert _keep(site, start + 2 * hour + timedelta(minutes=30)) == 2
         for since, end in windows[:4]:
-            assert _totals_source(site, since, end)[0] is Source.POINTERS
-            assert _stats(site, since, end) == _expected(rows, since, end)["stats"], since
+            check(since, end)
         assert _keep(site) > 0
         for since, end in [*windows, (start, datetime.now(UTC) + 12 * hour)]:
-            assert _totals_source(site, since, end)[0] is Source.POINTERS
-            assert _stats(site, since, end) == _expected(rows, since, end)["stats"], (since, end)
-        # A range starting inside an hour, or filtered, is answered by the rollups.
-        assert (
-            _totals_source(site, start + timedelta(minutes=30), start + 7 * hour)[0] is Source.RAW
-        )
+            check(since, end)
+        # A range starting inside an hour is answered by the rollups.
+        assert _totals_source(site, start + timedelta(minutes=30), start + 7 * hour) is Source.RAW
 
 
 def test_total_entries_add_up_to_each_visits_part_of_any_range():

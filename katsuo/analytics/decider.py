@@ -101,13 +101,20 @@ def decide(
 
 
 def decide_pointers(
-    reader: Reader, query: Query, dimensions: Sequence[R.Dimension] = (), *, bucketed=False
+    reader: Reader,
+    query: Query,
+    dimensions: Sequence[R.Dimension] = (),
+    *,
+    bucketed: bool = False,
+    weekly: bool = False,
 ) -> Decision:
     """ClickHouse's pointer rows answer the totals (no dimension; `bucketed`: the series of
-    views and sessions) or the distinct sessions per value of one column of pointers.KINDS over
-    a range starting on an hour, with no filter, when they are kept for some of its hours and up
-    to a few hours before its end or now, whichever comes first."""
-    if not (reader.engine.ROLLUPS and pointers.covers(query, dimensions, bucketed=bucketed)):
+    views and sessions; `weekly`: the weekly grid) or the distinct sessions per value of one
+    column of pointers.KINDS over a range starting on an hour, with no filter, when they are
+    kept for some of its hours and up to a few hours before its end or now, whichever comes
+    first."""
+    covered = pointers.covers(query, dimensions, bucketed=bucketed, weekly=weekly)
+    if not (reader.engine.ROLLUPS and covered):
         return RAW
     if any(d.name in VISIT_PATHS for d in dimensions):
         return RAW

@@ -77,6 +77,10 @@ MAX_LISTED_SESSIONS = 2000
 VISIT_TOTALS = ("pageviews", "visits", "bounces", "totaltime")
 TOTALS = ("visitors", *VISIT_TOTALS)
 _SERIES = {"pageviews": "n", "visitors": "sessions"}  # the series' entries and their columns
+# The weekly grid's entries: per session of the hour's views, keyed by the session's previous
+# hour with views at the same UTC hour of the week.
+WEEKLY = "weekly"
+_WEEK_S = 7 * 24 * 3600
 CHUNK_HOURS = 24  # hours computed and written at a time
 NO_HOUR = 0  # the previous hour of a pair seen for the first time (1970-01-01)
 _MASK = (1 << 64) - 1
@@ -94,18 +98,23 @@ _stored = sa.table(
 )
 
 
-def covers(query: Query, dimensions, *, bucketed: bool = False) -> bool:
+def covers(query: Query, dimensions, *, bucketed: bool = False, weekly: bool = False) -> bool:
     """Whether the rows could answer `query` (the decider then asks `kept_until`; it also leaves
     out the visits' entry and exit paths): the totals (no dimension; `bucketed`: per bucket of
-    whole UTC hours), or one dimension of KINDS counted by its values; no filter, cohort or
-    excludeBounce, a range starting on an hour."""
+    whole UTC hours; `weekly`: the weekly grid, in a zone of one whole-hour offset over the
+    range, which maps UTC hours of the week one-to-one onto its cells), or one dimension of
+    KINDS counted by its values; no filter, cohort or excludeBounce, a range starting on an
+    hour."""
     if dimensions:
         one = len(dimensions) == 1 and dimensions[0].key is None
         if not (one and dimensions[0].column in KINDS):
             return False
     elif not set(R.METRICS) <= set(TOTALS):
         return False
-    if bucketed and (query.unit == "minute" or not query.offsets.aligned_to(T.US_PER_HOUR)):
+    offsets = query.offsets
+    if bucketed and (query.unit == "minute" or not offsets.aligned_to(T.US_PER_HOUR)):
+        return False
+    if weekly and not (offsets.constant and offsets.aligned_to(T.US_PER_HOUR)):
         return False
     return (
         not query.filters.items
@@ -257,7 +266,7 @@ def totals(reader: Reader, query: Query, until_us: int) -> dict[str, int]:
     start_s = query.start_us // T.US_PER_SECOND
     for entries in _rest_entries(reader, query, until_us).values():
         for (kind, start, prev), amount in entries.items():
-            if prev < start_s <= start:
+            if kind in found and prev < start_s <= start:
                 found[kind] += amount
     return found
 
@@ -299,6 +308,28 @@ def series(reader: Reader, query: Query, until_us: int) -> list[dict]:
     return [{"b": b_, "n": n["n"], "sessions": n["sessions"]} for b_, n in found.items()]
 
 
+def weekly(reader: Reader, query: Query, until_us: int) -> list[dict]:
+    """Per weekly cell `b` of the zone (sql.weekly_cell): its distinct sessions `n`, summed as
+    `totals` sums the visitors (covers: the zone's one offset makes a cell one UTC hour of the
+    week)."""
+    us = reader.dialect.epoch_us(sa.func.toDateTime64(sa.literal_column("hour"), 6, "UTC"))
+    cell = Q.weekly_cell(reader.dialect, us, query.offsets)
+    kept = (
+        sa.select(cell.label("b"), sa.func.sum(_amount).label("n"))
+        .select_from(_ENTRIES)
+        .where(*_counting(query, until_us, (WEEKLY,)))
+        .group_by(cell)
+    )
+    found: Counter = Counter({row["b"]: int(row["n"]) for row in reader.rows(kept, query)})
+    start_s = query.start_us // T.US_PER_SECOND
+    for hour, entries in _rest_entries(reader, query, until_us).items():
+        b = T.weekly_cell(hour * T.US_PER_SECOND, query.offsets)
+        for (kind, _, prev), amount in entries.items():
+            if kind == WEEKLY and prev < start_s:
+                found[b] += amount
+    return [{"b": b, "n": n} for b, n in found.items()]
+
+
 def _rest_entries(reader: Reader, query: Query, until_us: int) -> dict[int, Counter]:
     """Per hour of the range from `until_us` on: the entries of TOTALS (total_entries), from the
     range's views of their sessions. Nothing before the range is read: an entry counts when its
@@ -310,7 +341,7 @@ def _rest_entries(reader: Reader, query: Query, until_us: int) -> dict[int, Coun
     listed = _stored.c.session_id.in_(sessions if sessions is not None else rest)
     rows = reader.rows(_visit_hours(*_views(query, query.start_us, query.end_us), listed), query)
     until_s = until_us // T.US_PER_SECOND
-    return total_entries(rows, lambda hour: hour >= until_s)
+    return view_entries(rows, lambda hour: hour >= until_s)
 
 
 # --- upkeep --------------------------------------------------------------------------------------
@@ -435,10 +466,10 @@ def _part(hits: int, first_us: int, last_us: int) -> tuple[int, ...]:
 _NO_PART = (0, 0, 0, 0)
 
 
-def total_entries(rows, wanted) -> dict[int, Counter]:
-    """Per hour that `wanted` accepts: the entries of TOTALS, (kind, start hour, previous hour)
-    -> amount, from `_visit_hours` rows of its sessions' views up to that hour. A visit's hours
-    are those of its id, whatever the session (as the rollups count visits)."""
+def view_entries(rows, wanted) -> dict[int, Counter]:
+    """Per hour that `wanted` accepts: the entries of TOTALS and WEEKLY, (kind, start hour,
+    previous hour) -> amount, from `_visit_hours` rows of its sessions' views up to that hour. A
+    visit's hours are those of its id, whatever the session (as the rollups count visits)."""
     session_hours: dict = defaultdict(set)
     visit_hours: dict = defaultdict(dict)
     for r in rows:
@@ -452,11 +483,12 @@ def total_entries(rows, wanted) -> dict[int, Counter]:
         )
     found: dict[int, Counter] = defaultdict(Counter)
     for hours in session_hours.values():
-        prev = NO_HOUR
+        prev, same_hour_of_week = NO_HOUR, {}
         for hour in sorted(hours):
             if wanted(hour):
                 found[hour]["visitors", hour, prev] += 1
-            prev = hour
+                found[hour][WEEKLY, hour, same_hour_of_week.get(hour % _WEEK_S, NO_HOUR)] += 1
+            prev = same_hour_of_week[hour % _WEEK_S] = hour
     for hours in visit_hours.values():
         _visit_entries(sorted(hours.items()), wanted, found)
     return found
@@ -493,7 +525,7 @@ def _totals_elements(conn: sa.Connection, website_id, hours: list[int]) -> dict[
     )
     rows = conn.execute(_visit_hours(*views, _stored.c.session_id.in_(sessions))).mappings()
     wanted = set(hours)
-    entries = total_entries(rows, lambda hour: hour in wanted)
+    entries = view_entries(rows, lambda hour: hour in wanted)
     return {
         hour: [(kind, "", start, prev, amount) for (kind, start, prev), amount in found.items()]
         for hour, found in entries.items()

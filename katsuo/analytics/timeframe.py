@@ -293,6 +293,12 @@ def bucket_of(us: int, unit: str, offsets: ZoneOffsets) -> int:
     return to_us(local.replace(tzinfo=UTC))
 
 
+def weekly_cell(us: int, offsets: ZoneOffsets) -> int:
+    """Day of week (0 = Sunday) × 24 + hour of `us` in the zone (sql.weekly_cell, in Python)."""
+    hours = offsets.local(us) // US_PER_HOUR
+    return ((hours // 24 + 4) % 7) * 24 + hours % 24  # 1970-01-01 was a Thursday
+
+
 def _next(value: datetime, unit: str) -> datetime:
     if unit in FIXED_UNITS:
         return value + timedelta(microseconds=FIXED_UNITS[unit])

@@ -10,6 +10,7 @@ itself, at the time it chooses.
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import uuid
@@ -211,16 +212,38 @@ def _stats(site, since: datetime, until: datetime) -> dict:
     return {k: response.json()[k] for k in R.METRICS}
 
 
-def _totals_source(site, since: datetime, until: datetime, unit="day", zone="UTC") -> Source:
-    """The decider's choice for the window's stats, or for its series of views by `unit`."""
+def _totals_source(site, since: datetime, until: datetime, unit="day", zone="UTC", **kw):
+    """The decider's choice for the window's stats, its series of views by `unit` (`bucketed`)
+    or its weekly grid (`weekly`)."""
     query = Query(site.wid, T.to_us(since), T.to_us(until), unit=unit, timezone=zone)
-    bucketed = (unit, zone) != ("day", "UTC")
     with site.services.db.events.connect() as conn:
         reader = Reader.open(conn, site.services.db.events.kind)
-        return decide_pointers(reader, query, bucketed=bucketed).source
+        return decide_pointers(reader, query, **kw).source
 
 
 SERIES = (("hour", "America/New_York"), ("day", "Europe/Berlin"), ("hour", "Asia/Kolkata"))
+WEEKLY_ZONES = ("UTC", "Asia/Tokyo", "Asia/Kolkata")  # zones without daylight saving time
+
+
+def _weekly(site, since: datetime, until: datetime, zone: str) -> Counter:
+    response = site.api.get(
+        f"/api/websites/{site.website}/sessions/weekly",
+        params={"startAt": _ms(since), "endAt": _ms(until), "timezone": zone},
+        headers=site.headers,
+    )
+    assert response.status_code == 200, response.text
+    grid = response.json()
+    return Counter({(d, h): n for d, hours in enumerate(grid) for h, n in enumerate(hours) if n})
+
+
+def _weekly_counted(rows, since: datetime, until: datetime, zone: str) -> Counter:
+    """Distinct sessions with views per (day of week, Sunday first; hour) of the zone."""
+    cells = set()
+    for r in rows:
+        if since <= r["created_at"] <= until and r["event_type"] not in (2, 5):
+            local = r["created_at"].astimezone(ZoneInfo(zone))
+            cells.add((((local.weekday() + 1) % 7, local.hour), r["session_id"]))
+    return Counter(cell for cell, _ in cells)
 
 
 def _series(site, since: datetime, until: datetime, unit: str, zone: str) -> tuple[list, list]:
@@ -260,21 +283,33 @@ def _long_visits(site, start: datetime) -> list[dict]:
     return long + twice
 
 
-def test_pointer_rows_give_the_stats_and_series_exactly(chdb_databases, request, tmp_path_factory):
+def test_pointer_rows_give_the_stats_series_and_weekly_grid_exactly(
+    chdb_databases, request, tmp_path_factory
+):
     with _site(chdb_databases, request, tmp_path_factory, "Totals") as site:
         _stop_rounds(site)
         start = site.start
         rows = _traffic(site.wid, start) + _long_visits(site, start)
-        # The session of the visit at minute 0 comes back for a second visit in hour 4.
+        # The session of the visit at minute 0 comes back for a second visit in hour 4. It
+        # and the visit at minute 70's were there a week before, at the same hours of the week
+        # (one weekly cell each); a third session only then.
+        week = timedelta(days=7)
         again = _visit(site.wid, start + timedelta(minutes=262), "chrome", ["/", "/pricing"])
-        for row in again:
-            row["session_id"] = rows[0]["session_id"]
-        rows += again
+        earlier = _visit(site.wid, start - week + timedelta(minutes=30), "chrome", ["/"])
+        earlier += _visit(site.wid, start - week + timedelta(minutes=71), "firefox", ["/", "/a"])
+        at_70 = next(r for r in rows if r["created_at"] == start + timedelta(minutes=70, seconds=7))
+        returning = {0: rows[0]["session_id"], 1: at_70["session_id"]}
+        for row in again + earlier[:1]:
+            row["session_id"] = returning[0]
+        earlier.append(_visit(site.wid, start - week + timedelta(minutes=80), "edge", ["/"])[0])
+        for row in earlier[1:3]:
+            row["session_id"] = returning[1]
+        rows += again + earlier
         _insert(site.client, rows)
         hour = timedelta(hours=1)
         windows = [
-            (start + n * hour, end)
-            for n in range(4)
+            (first, end)
+            for first in (*(start + n * hour for n in range(4)), start - week)
             for end in (start + 7 * hour, start + 4 * hour + timedelta(minutes=20))
         ]
         assert _totals_source(site, start, start + 7 * hour) is Source.RAW
@@ -282,17 +317,25 @@ def test_pointer_rows_give_the_stats_and_series_exactly(chdb_databases, request,
         def check(since, end):
             assert _totals_source(site, since, end) is Source.POINTERS
             assert _stats(site, since, end) == _expected(rows, since, end)["stats"], (since, end)
-            for unit, zone in SERIES:
+            for requested, zone in SERIES:
+                # The unit a long range allows (days over a week), as Umami chooses it.
+                unit = T.choose_unit(T.to_us(since), T.to_us(end), requested)
                 # A zone whose offset is not whole hours has buckets the rows do not hold.
                 whole = zone != "Asia/Kolkata"
                 source = Source.POINTERS if whole else Source.RAW
-                assert _totals_source(site, since, end, unit, zone) is source
+                assert _totals_source(site, since, end, unit, zone, bucketed=True) is source
                 counted = _series_counted(rows, since, end, unit, zone)
                 assert _series(site, since, end, unit, zone) == counted, (since, end, unit)
+            for zone in WEEKLY_ZONES:
+                source = Source.POINTERS if zone != "Asia/Kolkata" else Source.RAW
+                assert _totals_source(site, since, end, zone=zone, weekly=True) is source
+                counted = _weekly_counted(rows, since, end, zone)
+                assert _weekly(site, since, end, zone) == counted, (since, end, zone)
 
-        # The first two hours kept, the rest of each window read from the events; then all.
-        assert _keep(site, start + 2 * hour + timedelta(minutes=30)) == 2
-        for since, end in windows[:4]:
+        # The hours up to the first two kept (four with events), the rest of each window read
+        # from the events; then all.
+        assert _keep(site, start + 2 * hour + timedelta(minutes=30)) == 4
+        for since, end in windows[:4] + windows[-2:]:
             check(since, end)
         assert _keep(site) > 0
         for since, end in [*windows, (start, datetime.now(UTC) + 12 * hour)]:
@@ -301,15 +344,17 @@ def test_pointer_rows_give_the_stats_and_series_exactly(chdb_databases, request,
         assert _totals_source(site, start + timedelta(minutes=30), start + 7 * hour) is Source.RAW
 
 
-def test_total_entries_add_up_to_each_visits_part_of_any_range():
-    """The entries of random visits, summed as a read sums them over every range of whole
-    hours, against each visit's views in the range counted directly."""
+def test_view_entries_add_up_to_each_visits_part_of_any_range():
+    """The entries of random visits over two weeks, summed as a read sums them over every range
+    of whole hours, against each visit's views in the range counted directly, and the weekly
+    grid's sessions per UTC hour of the week."""
     rng = random.Random(7)
     h, base = 3600, 500_000  # hours since 1970, none of them that of "no previous hour"
+    hours = [*range(base, base + 10), *range(base + 168, base + 178)]  # a week apart
     rows = []
     for n in range(60):
         session = uuid.UUID(int=rng.randrange(20))  # sessions with several visits
-        for hour in sorted(rng.sample(range(base, base + 10), rng.randint(1, 5))):
+        for hour in sorted(rng.sample(hours, rng.randint(1, 5))):
             first = hour * h * 10**6 + rng.randrange(h * 10**6)
             last = rng.choice((first, rng.randrange(first, (hour + 1) * h * 10**6)))
             rows.append(
@@ -322,29 +367,33 @@ def test_total_entries_add_up_to_each_visits_part_of_any_range():
                     "last_us": last,
                 }
             )
-    entries = pointers.total_entries(rows, lambda hour: True)
-    for first_hour in range(base, base + 10):
-        for end_hour in range(first_hour + 1, base + 11):
-            found = Counter()
-            for hour, counted in entries.items():
-                if first_hour * h <= hour < end_hour * h:
-                    for (kind, start, prev), amount in counted.items():
-                        if prev < first_hour * h <= start:
-                            found[kind] += amount
-            inside = [r for r in rows if first_hour * h <= r["hour"] < end_hour * h]
-            visits: dict = {}
-            for r in inside:
-                hits, first, last = visits.get(r["visit_id"], (0, r["first_us"], r["last_us"]))
-                visits[r["visit_id"]] = (
-                    hits + r["hits"],
-                    min(first, r["first_us"]),
-                    max(last, r["last_us"]),
-                )
-            expected = {
-                "visitors": len({r["session_id"] for r in inside}),
-                "pageviews": sum(hits for hits, _, _ in visits.values()),
-                "visits": len(visits),
-                "bounces": sum(1 for hits, _, _ in visits.values() if hits == 1),
-                "totaltime": sum((last - first) // 10**6 for _, first, last in visits.values()),
-            }
-            assert {k: found[k] for k in expected} == expected, (first_hour, end_hour)
+    entries = pointers.view_entries(rows, lambda hour: True)
+    bounds = [*hours, hours[-1] + 1]
+    for first_hour, end_hour in itertools.combinations(bounds, 2):
+        found, weekly = Counter(), Counter()
+        for hour, counted in entries.items():
+            if first_hour * h <= hour < end_hour * h:
+                for (kind, start, prev), amount in counted.items():
+                    if prev < first_hour * h <= start:
+                        found[kind] += amount
+                        if kind == pointers.WEEKLY:
+                            weekly[hour // h % 168] += amount
+        inside = [r for r in rows if first_hour * h <= r["hour"] < end_hour * h]
+        visits: dict = {}
+        for r in inside:
+            hits, first, last = visits.get(r["visit_id"], (0, r["first_us"], r["last_us"]))
+            visits[r["visit_id"]] = (
+                hits + r["hits"],
+                min(first, r["first_us"]),
+                max(last, r["last_us"]),
+            )
+        expected = {
+            "visitors": len({r["session_id"] for r in inside}),
+            "pageviews": sum(hits for hits, _, _ in visits.values()),
+            "visits": len(visits),
+            "bounces": sum(1 for hits, _, _ in visits.values() if hits == 1),
+            "totaltime": sum((last - first) // 10**6 for _, first, last in visits.values()),
+        }
+        assert {k: found[k] for k in expected} == expected, (first_hour, end_hour)
+        cells = {(r["hour"] // h % 168, r["session_id"]) for r in inside}
+        assert weekly == Counter(cell for cell, _ in cells), (first_hour, end_hour)

@@ -1,6 +1,6 @@
 """A job that runs in a daemon thread of the server process until the server stops: the visit
-slices' upkeep (analytics/catchup.py), the pointer rows' rounds (analytics/pointers.py) and the
-retention round (ops/retention.py)."""
+slices' upkeep (analytics/catchup.py), the pointer rows' rounds (analytics/pointer_upkeep.py)
+and the retention round (ops/retention.py)."""
 
 from __future__ import annotations
 

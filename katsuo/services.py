@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from katsuo.analytics.catchup import Maintainer
-from katsuo.analytics.pointers import ROUND_SECONDS, Keeper
+from katsuo.analytics.pointer_upkeep import ROUND_SECONDS, Keeper
 from katsuo.api.admission import Admission
 from katsuo.auth.logins import LoginStore
 from katsuo.auth.ratelimit import LoginRateLimiter
@@ -47,7 +47,7 @@ class Services:
     control: ControlSocket | None = None
     # The daily deletion of collected data past its retention limit (ops/retention.py).
     retention: RetentionJob | None = None
-    # The rounds keeping ClickHouse's pointer rows (analytics/pointers.py).
+    # The rounds keeping ClickHouse's pointer rows (analytics/pointer_upkeep.py).
     pointers: Keeper | None = None
 
     @classmethod
@@ -92,7 +92,7 @@ class Services:
         if writer.journaled:  # reads wait for the acknowledged hits to be applied
             events.before_connect = writer.sync
         slices.start()
-        # ClickHouse's pointer rows (analytics/pointers.py), kept by rounds in every process.
+        # ClickHouse's pointer rows (analytics/pointer_upkeep.py), kept by rounds in every process.
         keeper = Keeper(db, ROUND_SECONDS) if db.separate_events else None
         if keeper is not None:
             keeper.start()

@@ -43,7 +43,7 @@ class Source(Enum):
     RAW = "raw"
     # ClickHouse's rollups (rollups.py), on an engine that keeps them (Engine.ROLLUPS).
     ROLLUPS = "rollups"
-    # ClickHouse's pointer rows (pointers.py), for one value's distinct sessions.
+    # ClickHouse's pointer rows (pointers.py): totals, series, weekly grid, sessions per value.
     POINTERS = "pointers"
 
 

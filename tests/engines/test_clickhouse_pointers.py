@@ -1,7 +1,8 @@
-"""ClickHouse's pointer rows (analytics/pointers.py, docs/clickhouse.md#pointer-rows) give the raw
-events' exact distinct sessions per path and referrer: over the hours they keep and the hours not
-kept yet, from a range start before or inside the traffic, after another writer's late rows, after
-a delete, and when two processes keep them at once.
+"""ClickHouse's pointer rows (analytics/pointers.py, pointer_entries.py, pointer_upkeep.py;
+docs/clickhouse.md#pointer-rows) give the raw events' exact distinct sessions per path, referrer
+and session attribute, and the exact totals, series and weekly grid: over the hours they keep and
+the hours not kept yet, from a range start before or inside the traffic, after another writer's
+late rows, after a delete, and when two processes keep them at once.
 
 The rows are written straight into website_event as another writer (Umami) would; every expected
 number is counted here from those rows. The server's own rounds are stopped: each test runs them
@@ -19,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from katsuo.analytics import filters as F
-from katsuo.analytics import pointers
+from katsuo.analytics import pointer_entries, pointer_upkeep
 from katsuo.analytics import registry as R
 from katsuo.analytics import timeframe as T
 from katsuo.analytics.decider import Source, decide_pointers
@@ -71,7 +72,7 @@ def _source(site, since: datetime, until: datetime):
 
 
 def _keep(site, at: datetime | None = None) -> int:
-    return pointers.keep(site.services.db, None if at is None else T.to_us(at))
+    return pointer_upkeep.keep(site.services.db, None if at is None else T.to_us(at))
 
 
 def _stop_rounds(site) -> None:
@@ -188,18 +189,18 @@ def test_two_processes_keeping_the_rows_at_once_agree(chdb_databases, request, t
 def test_a_changed_hour_makes_every_later_hour_stale():
     hour = 3600
     figures = {0: (2, 10), hour: (1, 5), 3 * hour: (4, 7)}
-    kept = {h: row for h, *row in pointers.stale_hours(figures, {}, 4 * hour)}
+    kept = {h: row for h, *row in pointer_upkeep.stale_hours(figures, {}, 4 * hour)}
     assert list(kept) == [0, hour, 3 * hour, 4 * hour]  # the last hour says how far rows go
     assert kept[3 * hour] == [4, 7, 3, 15] and kept[4 * hour] == [0, 0, 7, 22]
     recorded = {h: tuple(row) for h, row in kept.items()}
-    assert pointers.stale_hours(figures, recorded, 4 * hour) == []
+    assert pointer_upkeep.stale_hours(figures, recorded, 4 * hour) == []
     # A late event in the second hour: it and every later row are written again.
     figures[hour] = (2, 9)
-    again = [h for h, *_ in pointers.stale_hours(figures, recorded, 4 * hour)]
+    again = [h for h, *_ in pointer_upkeep.stale_hours(figures, recorded, 4 * hour)]
     assert again == [hour, 3 * hour, 4 * hour]
     # Every event of the first hour deleted: its row is written again, empty.
     figures = {h: f for h, f in figures.items() if h != 0}
-    assert pointers.stale_hours(figures, recorded, 4 * hour)[0] == (0, 0, 0, 0, 0)
+    assert pointer_upkeep.stale_hours(figures, recorded, 4 * hour)[0] == (0, 0, 0, 0, 0)
 
 
 def _stats(site, since: datetime, until: datetime) -> dict:
@@ -367,7 +368,7 @@ def test_view_entries_add_up_to_each_visits_part_of_any_range():
                     "last_us": last,
                 }
             )
-    entries = pointers.view_entries(rows, lambda hour: True)
+    entries = pointer_entries.view_entries(rows, lambda hour: True)
     bounds = [*hours, hours[-1] + 1]
     for first_hour, end_hour in itertools.combinations(bounds, 2):
         found, weekly = Counter(), Counter()
@@ -376,7 +377,7 @@ def test_view_entries_add_up_to_each_visits_part_of_any_range():
                 for (kind, start, prev), amount in counted.items():
                     if prev < first_hour * h <= start:
                         found[kind] += amount
-                        if kind == pointers.WEEKLY:
+                        if kind == pointer_entries.WEEKLY:
                             weekly[hour // h % 168] += amount
         inside = [r for r in rows if first_hour * h <= r["hour"] < end_hour * h]
         visits: dict = {}

@@ -401,7 +401,7 @@ def delete_statements(
         hours = stored_condition(conn, table, where, {"created_at": "hour"})
         found += [(rollup.name, hours) for rollup in layout.ROLLUPS]
         # Pointer rows carry every earlier hour's events in theirs: the websites' rows all go
-        # first (while the condition still finds their events), and analytics/pointers.py keeps
+        # first (while the condition still finds their events), and analytics/pointer_upkeep.py keeps
         # them again from what is left. Rows a round writes in between are of the events before
         # the delete: the next round finds their figures changed and replaces them.
         websites = f"website_id IN (SELECT website_id FROM website_event WHERE {condition})"

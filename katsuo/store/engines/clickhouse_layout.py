@@ -7,7 +7,7 @@ database gets Umami's tables too, with DateTime64(6) times (Katsuo keeps microse
 DDL has seconds) and without Umami's `website_revenue_mv` (Katsuo's writer stores revenue as on
 the other engines). Everything Katsuo derives is fed by materialized views, so it follows the
 events whoever inserts them (Umami beside Katsuo included), except the pointer rows, which need
-earlier inserts than a view sees and are kept by analytics/pointers.py. See docs/clickhouse.md.
+earlier inserts than a view sees and are kept by analytics/pointer_upkeep.py. See docs/clickhouse.md.
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ KATSUO_VISIT_HOURLY = Table(
     "session_id",
 )
 ROLLUPS = (KATSUO_HOURLY, KATSUO_VISIT_HOURLY)
-# Katsuo's pointer rows (analytics/pointers.py keeps and reads them; no view feeds them): per
+# Katsuo's pointer rows (analytics/pointer_upkeep.py keeps them, pointers.py reads them): per
 # website and whole hour, parallel arrays of entries (kind, value, start hour, previous hour,
 # amount), and the figures of the events they were computed from. The last row written per hour
 # is the one read (FINAL).
@@ -266,7 +266,7 @@ KATSUO_POINTERS = Table(
     "ReplacingMergeTree",
     "PARTITION BY toYYYYMM(hour)\nORDER BY (website_id, hour)",
     "website_id",
-    # Changed with the entries the rows keep (analytics/pointers.py KINDS, TOTALS); 2: the
+    # Changed with the entries the rows keep (analytics/pointer_entries.py); 2: the
     # totals of /stats, with each entry's start hour.
     version="katsuo pointers 2",
 )
@@ -539,7 +539,7 @@ def create(conn: sa.Connection, cluster: str = "") -> bool:
     for table in (*ROLLUPS, KATSUO_POINTERS):
         if _outdated(conn, table):
             # An earlier Katsuo's rollup or pointer rows with other columns: derived data,
-            # rebuilt below (the pointer rows by analytics/pointers.py's next round).
+            # rebuilt below (the pointer rows by analytics/pointer_upkeep.py's next round).
             for statement in _drop_derived(table, cluster):
                 conn.exec_driver_sql(statement)
     missing = [t.name for t in (KATSUO_SESSION, *ROLLUPS) if not _exists(conn, t.name)]

@@ -136,19 +136,18 @@ _NO_PART = (0, 0, 0, 0)
 
 def view_entries(rows, wanted) -> dict[int, Counter]:
     """Per hour that `wanted` accepts: the entries of TOTALS and WEEKLY, (kind, start hour,
-    previous hour) -> amount, from `visit_hours` rows of its sessions' views up to that hour. A
-    visit's hours are those of its id, whatever the session (as the rollups count visits)."""
+    previous hour) -> amount, from `visit_hours` rows (session, visit, hour, hits, first µs, last
+    µs) of its sessions' views up to that hour. A visit's hours are those of its id, whatever
+    the session (as the rollups count visits)."""
     session_hours: dict = defaultdict(set)
-    visit_hours: dict = defaultdict(dict)
-    for r in rows:
-        hour = r["hour"]
-        session_hours[r["session_id"]].add(hour)
-        hits, first, last = visit_hours[r["visit_id"]].get(hour, (0, r["first_us"], r["last_us"]))
-        visit_hours[r["visit_id"]][hour] = (
-            hits + r["hits"],
-            min(first, r["first_us"]),
-            max(last, r["last_us"]),
-        )
+    per_visit: dict = defaultdict(dict)
+    for session_id, visit_id, hour, hits, first_us, last_us in rows:
+        session_hours[session_id].add(hour)
+        hours = per_visit[visit_id]
+        if hour in hours:  # the same visit id in two sessions
+            before, first, last = hours[hour]
+            hits, first_us, last_us = before + hits, min(first, first_us), max(last, last_us)
+        hours[hour] = (hits, first_us, last_us)
     found: dict[int, Counter] = defaultdict(Counter)
     for hours in session_hours.values():
         prev, same_hour_of_week = NO_HOUR, {}
@@ -157,7 +156,7 @@ def view_entries(rows, wanted) -> dict[int, Counter]:
                 found[hour]["visitors", hour, prev] += 1
                 found[hour][WEEKLY, hour, same_hour_of_week.get(hour % _WEEK_S, NO_HOUR)] += 1
             prev = same_hour_of_week[hour % _WEEK_S] = hour
-    for hours in visit_hours.values():
+    for hours in per_visit.values():
         _visit_entries(sorted(hours.items()), wanted, found)
     return found
 
@@ -189,7 +188,7 @@ def _view_entries(conn: sa.Connection, website_id, hours: list[int]) -> dict[int
         stored.c.created_at < at((max(hours) + 3600) * T.US_PER_SECOND),
     ]
     sessions = sa.select(stored.c.session_id).where(*views, hour_of(stored.c.created_at).in_(hours))
-    rows = conn.execute(visit_hours(*views, stored.c.session_id.in_(sessions))).mappings()
+    rows = conn.execute(visit_hours(*views, stored.c.session_id.in_(sessions)))
     wanted = set(hours)
     entries = view_entries(rows, lambda hour: hour in wanted)
     return {

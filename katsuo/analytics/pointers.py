@@ -278,6 +278,6 @@ def _rest_entries(reader: Reader, query: Query, until_us: int) -> dict[int, Coun
         return {}
     rest = sa.select(stored.c.session_id).where(*_views(query, until_us, query.end_us))
     listed = stored.c.session_id.in_(sessions if sessions is not None else rest)
-    rows = reader.rows(visit_hours(*_views(query, query.start_us, query.end_us), listed), query)
+    rows = reader.execute(visit_hours(*_views(query, query.start_us, query.end_us), listed), query)
     until_s = until_us // T.US_PER_SECOND
     return view_entries(rows, lambda hour: hour >= until_s)

@@ -368,7 +368,8 @@ def test_view_entries_add_up_to_each_visits_part_of_any_range():
                     "last_us": last,
                 }
             )
-    entries = pointer_entries.view_entries(rows, lambda hour: True)
+    columns = ("session_id", "visit_id", "hour", "hits", "first_us", "last_us")
+    entries = pointer_entries.view_entries([[r[c] for c in columns] for r in rows], lambda h: True)
     bounds = [*hours, hours[-1] + 1]
     for first_hour, end_hour in itertools.combinations(bounds, 2):
         found, weekly = Counter(), Counter()

@@ -270,8 +270,8 @@ def weekly(reader: Reader, query: Query, until_us: int) -> list[dict]:
 
 
 def _rest_entries(reader: Reader, query: Query, until_us: int) -> dict[int, Counter]:
-    """Per hour of the range from `until_us` on: the entries of TOTALS (total_entries), from the
-    range's views of their sessions. Nothing before the range is read: an entry counts when its
+    """Per hour of the range from `until_us` on: the entries of TOTALS and WEEKLY (view_entries),
+    from the range's views of their sessions. Nothing before the range is read: an entry counts when its
     previous hour lies before the range, and that is all the range tells apart."""
     sessions = _rest_sessions(reader, query, until_us)
     if sessions == []:

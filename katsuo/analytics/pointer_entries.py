@@ -181,7 +181,8 @@ def _visit_entries(parts: list[tuple], wanted, found: dict[int, Counter]) -> Non
 
 
 def _view_entries(conn: sa.Connection, website_id, hours: list[int]) -> dict[int, list]:
-    """Per hour of `hours`: the entries of TOTALS, over every earlier view of its sessions."""
+    """Per hour of `hours`: the entries of TOTALS and WEEKLY, over every earlier view of its
+    sessions."""
     views = [
         stored.c.website_id == website_id,
         stored.c.event_type.not_in(Q.VIEW_TYPES_EXCLUDED),

@@ -27,6 +27,7 @@ from katsuo.analytics.decider import Source, decide_pointers
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader
 from katsuo.store import schema
+from katsuo.store.engines import clickhouse_layout as layout
 from katsuo.store.repositories import collected
 from tests.engines.test_clickhouse_layout import _insert, _visit
 from tests.engines.test_clickhouse_rollups import _expected, _ms, _site, _traffic
@@ -399,3 +400,44 @@ def test_view_entries_add_up_to_each_visits_part_of_any_range():
         assert {k: found[k] for k in expected} == expected, (first_hour, end_hour)
         cells = {(r["hour"] // h % 168, r["session_id"]) for r in inside}
         assert weekly == Counter(cell for cell, _ in cells), (first_hour, end_hour)
+
+
+# The table as stop 32's Katsuo made it: one previous hour per entry, no start hour.
+_POINTERS_V1 = """
+CREATE TABLE katsuo_pointer_hourly (
+  website_id UUID, hour DateTime('UTC'), kind Array(LowCardinality(String)),
+  value Array(String), prev_hour Array(DateTime('UTC')), pairs Array(UInt64),
+  events UInt64, fingerprint UInt64, events_before UInt64, fingerprint_before UInt64
+) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(hour) ORDER BY (website_id, hour)
+COMMENT 'katsuo pointers 1'"""
+
+
+def test_pointer_rows_of_an_earlier_version_are_dropped_and_kept_again(
+    chdb_databases, request, tmp_path_factory
+):
+    """A database whose pointer table an earlier Katsuo made: at start the table is made anew
+    (none of its rows is read), the rollups answer until a round has kept it, then the rows."""
+    with _site(chdb_databases, request, tmp_path_factory, "Pointers v1") as site:
+        _stop_rounds(site)
+        site.client.command("DROP TABLE katsuo_pointer_hourly")
+        site.client.command(_POINTERS_V1)
+        rows = _traffic(site.wid, site.start)
+        _insert(site.client, rows)
+        site.client.command(
+            "INSERT INTO katsuo_pointer_hourly VALUES "
+            f"('{site.wid}', now(), ['url_path'], ['/'], [now()], [99], 1, 2, 3, 4)"
+        )
+        with site.services.db.events.connect() as conn:
+            layout.create(conn)
+        columns = site.client.query(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() "
+            "AND table = 'katsuo_pointer_hourly' ORDER BY position"
+        ).result_rows
+        assert [name for (name,) in columns] == list(pointer_upkeep.POINTER_COLUMNS)
+        assert site.client.query("SELECT count() FROM katsuo_pointer_hourly").result_rows == [(0,)]
+        since, until = site.start, site.start + timedelta(hours=7)
+        assert _totals_source(site, since, until) is Source.RAW
+        assert _stats(site, since, until) == _expected(rows, since, until)["stats"]
+        assert _keep(site) > 0
+        assert _totals_source(site, since, until) is Source.POINTERS
+        assert _stats(site, since, until) == _expected(rows, since, until)["stats"]

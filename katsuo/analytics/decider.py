@@ -128,6 +128,23 @@ def decide_pointers(
     return Decision(Source.POINTERS, until_us=min(until, whole_end))
 
 
+def decide_overview(
+    reader: Reader,
+    query: Query,
+    dimensions: Sequence[R.Dimension] = (),
+    *,
+    bucketed: bool = False,
+    weekly: bool = False,
+) -> Decision:
+    """The source of a dashboard request (/stats, /pageviews, /sessions/weekly, /metrics):
+    ClickHouse's pointer rows where they answer (`decide_pointers`), else `decide`'s choice
+    (the weekly grid is bucketed by cells)."""
+    decision = decide_pointers(reader, query, dimensions, bucketed=bucketed, weekly=weekly)
+    if decision.pointers:
+        return decision
+    return decide(reader, query, dimensions, bucketed=bucketed or weekly)
+
+
 def decide_journeys(reader: Reader, query: Query) -> Decision:
     """The journey slices hold whole visits (visits.py): any range, but only filters on the
     session, which keep every event of a visit or none."""

@@ -15,7 +15,7 @@ from katsuo.analytics import pointers, rollups
 from katsuo.analytics import registry as R
 from katsuo.analytics import sql as Q
 from katsuo.analytics.channels import channel_expr
-from katsuo.analytics.decider import decide, decide_attributes, decide_pointers
+from katsuo.analytics.decider import decide_attributes, decide_overview
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader, as_int
 from katsuo.analytics.summary import attr_key
@@ -39,9 +39,7 @@ def metrics(reader: Reader, query: Query, metric_type: str, limit: int, offset: 
     if counting_events:
         query = event_query(query)
     with_country = dimension.column in ("region", "city")
-    decision = decide_pointers(reader, query, [dimension])
-    if not decision.pointers:
-        decision = decide(reader, query, [dimension])
+    decision = decide_overview(reader, query, [dimension])
     if decision.pointers:
         rows = pointers.by_value(reader, query, dimension, decision.until_us)
         stmt, y = B.top(rows, RANKED, limit, offset), "y"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from katsuo.analytics import names, pointers, rollups
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
-from katsuo.analytics.decider import decide, decide_pointers
+from katsuo.analytics.decider import decide, decide_overview
 from katsuo.analytics.events import iso_or_none, page, relabel_dates, rendered_value
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader, as_int
@@ -136,10 +136,10 @@ def weekly(reader: Reader, query: Query) -> list[list[int]]:
     def cell(us):
         return Q.weekly_cell(reader.dialect, us, offsets)
 
-    decision = decide_pointers(reader, query, weekly=True)
+    decision = decide_overview(reader, query, weekly=True)
     if decision.pointers:
         found = pointers.weekly(reader, query, decision.until_us)
-    elif decide(reader, query, bucketed=True).rollups:
+    elif decision.rollups:
         sessions = reader.rows(rollups.series(reader.dialect, query, cell), query)
         found = [{"b": r["b"], "n": r["sessions"]} for r in sessions]
     elif decide(reader, query).slices and offsets.aligned_to(SLOT_US):

@@ -14,7 +14,7 @@ from katsuo.analytics import builder as B
 from katsuo.analytics import pointers, rollups
 from katsuo.analytics import sql as Q
 from katsuo.analytics import timeframe as T
-from katsuo.analytics.decider import decide, decide_pointers
+from katsuo.analytics.decider import decide_overview
 from katsuo.analytics.query import Query
 from katsuo.analytics.runner import Reader, as_int
 from katsuo.store import schema
@@ -26,9 +26,7 @@ e = schema.website_event
 def _totals(reader: Reader, query: Query) -> dict[str, int]:
     if query.empty:
         return dict.fromkeys(B.metric_names(), 0)
-    decision = decide_pointers(reader, query)
-    if not decision.pointers:
-        decision = decide(reader, query)
+    decision = decide_overview(reader, query)
     if decision.pointers:
         row = pointers.totals(reader, query, decision.until_us)
     elif decision.rollups:
@@ -65,9 +63,7 @@ def series(reader: Reader, query: Query) -> tuple[list[dict], list[dict]]:
     if query.empty:
         return [], []
     offsets = query.offsets
-    decision = decide_pointers(reader, query, bucketed=True)
-    if not decision.pointers:
-        decision = decide(reader, query, bucketed=True)
+    decision = decide_overview(reader, query, bucketed=True)
     if decision.pointers or decision.rollups:
         both = (
             pointers.series(reader, query, decision.until_us)
